@@ -1,0 +1,178 @@
+"""The records that flow through the pipeline, and the status codes that account for them.
+
+Data flows one way: ArticleRef (listed) -> Article with Figures (parsed) -> per-figure
+records (staging) -> published pairs. Every article listed ends with exactly one
+ArticleStatus and every figure seen ends with exactly one FigureStatus; the accounting
+identity in DESIGN.md is checked over these.
+
+Everything here is plain data (dataclasses, str constants) so that Beam can pickle it and
+the tests can build it by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+# --- statuses ---------------------------------------------------------------------------
+
+
+class ArticleStatus:
+    """The one final status of every article listed."""
+
+    OK = "ok"  # fetched and parsed; its figures are accounted for by FigureStatus
+    NO_FIGURES = "no_figures"  # parsed fine, but it has no figure with a graphic
+    EXCLUDED = "excluded"  # a selection rule (reason: retracted, not_open_access, license..)
+    FETCH_FAILED = "fetch_failed"  # network / store error after bounded retries
+    PARSE_FAILED = "parse_failed"  # XML that cannot be read as a JATS article
+    UNSAFE = "unsafe"  # refused: path traversal, bomb, oversize, entity expansion
+    REMOVED = "removed"  # taken down at assemble time (retraction / takedown list)
+
+    ALL = (OK, NO_FIGURES, EXCLUDED, FETCH_FAILED, PARSE_FAILED, UNSAFE, REMOVED)
+    # Statuses that --retry-failed redoes: the failure may be transient.
+    RETRYABLE = (FETCH_FAILED,)
+
+
+class FigureStatus:
+    """The one final status of every figure seen (in an article with status OK)."""
+
+    KEPT = "kept"  # published as a pair
+    FILTERED = "filtered"  # a keep/drop rule (reason names it: min_side, aspect_ratio...)
+    IMAGE_FAILED = "image_failed"  # no image file, unreadable or unsafe image
+    DUPLICATE = "duplicate"  # same decoded pixels as duplicate_of
+    NEAR_DUPLICATE = "near_duplicate"  # perceptual hash within threshold of duplicate_of
+    CONTAMINATED = "contaminated"  # matches the decontamination hash list
+    REMOVED = "removed"  # its article was removed at assemble time
+
+    ALL = (KEPT, FILTERED, IMAGE_FAILED, DUPLICATE, NEAR_DUPLICATE, CONTAMINATED, REMOVED)
+
+
+class FigureKind:
+    FIGURE = "figure"
+    TABLE = "table"  # a <table-wrap> that exists only as an image
+
+
+class GraphicRole:
+    IMAGE = "image"  # the full-size image
+    THUMB = "thumb"  # a thumbnail (cloud XML <alternatives>, legacy .gif)
+
+
+class Layout:
+    CLOUD = "cloud"
+    LEGACY = "legacy"
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+_PMCID_RE = re.compile(r"^(?:PMC)?(\d+)(?:\.(\d+))?$", re.IGNORECASE)
+
+
+def normalize_pmcid(value: str) -> tuple[str, int | None]:
+    """'PMC10009416.1' -> ('PMC10009416', 1); '10009416' -> ('PMC10009416', None)."""
+    m = _PMCID_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"not a PMCID: {value!r}")
+    return f"PMC{int(m.group(1))}", (int(m.group(2)) if m.group(2) else None)
+
+
+def article_key(pmcid: str, version: int | None) -> str:
+    """Stable key prefix of an article version: 'PMC10009416v1' (no dots, see DESIGN.md)."""
+    return f"{pmcid}v{version}" if version is not None else pmcid
+
+
+def figure_key(pmcid: str, version: int | None, index: int) -> str:
+    """Stable key of a figure: 'PMC10009416v1_f003' for the 3rd figure (1-based, document
+    order over figures and tables-as-images together)."""
+    return f"{article_key(pmcid, version)}_f{index:03d}"
+
+
+# --- what the sources list ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """One article version as a listing names it, before anything is fetched.
+
+    `location` is layout specific: the cloud folder prefix ('PMC10009416.1/') or the legacy
+    package path ('oa_package/08/e0/PMC13900.tar.gz'), relative to the root.
+    """
+
+    pmcid: str
+    version: int | None
+    layout: str
+    location: str
+    last_updated: str | None = None  # ISO 8601, from the inventory or the file list
+    pmid: str | None = None
+    citation: str | None = None
+    license: str | None = None  # as the listing states it (normalised later)
+    retracted: bool | None = None
+    etag: str | None = None  # cloud inventory etag of the metadata object, for diffs
+
+    @property
+    def key(self) -> str:
+        return article_key(self.pmcid, self.version)
+
+
+# --- what the parser returns --------------------------------------------------------------
+
+
+@dataclass
+class License:
+    code: str | None = None  # normalised: 'CC BY', 'CC BY-NC-ND', 'CC0', ... or None
+    url: str | None = None
+    text: str | None = None
+
+
+@dataclass
+class Graphic:
+    href: str
+    role: str = GraphicRole.IMAGE
+
+
+@dataclass
+class Figure:
+    id: str | None
+    index: int  # 1-based, document order over all figures and tables-as-images
+    kind: str = FigureKind.FIGURE
+    label: str | None = None
+    title: str | None = None  # the caption's <title>, if any
+    caption: str = ""  # the full caption text, title included
+    placement: str = "body"  # body, floats-group, fig-group, boxed-text, app, sub-article
+    parent_group: str | None = None  # id of the enclosing <fig-group>, if any
+    graphics: list[Graphic] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+
+    @property
+    def image_href(self) -> str | None:
+        """The href of the full image; a thumbnail only when nothing else exists."""
+        for g in self.graphics:
+            if g.role == GraphicRole.IMAGE:
+                return g.href
+        return self.graphics[0].href if self.graphics else None
+
+
+@dataclass
+class Article:
+    pmcid: str | None = None
+    version: int | None = None
+    pmid: str | None = None
+    doi: str | None = None
+    title: str | None = None
+    journal: str | None = None
+    publisher: str | None = None
+    year: int | None = None
+    article_type: str | None = None
+    license: License = field(default_factory=License)
+    keywords: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ParseError(Exception):
+    """An article that cannot be parsed; the message is the recorded reason."""
+
+
+class UnsafeInput(Exception):
+    """Input refused before it costs memory or touches the file system."""
