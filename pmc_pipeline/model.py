@@ -176,3 +176,11 @@ class ParseError(Exception):
 
 class UnsafeInput(Exception):
     """Input refused before it costs memory or touches the file system."""
+
+
+class FetchError(Exception):
+    """A store or network failure after bounded retries; the message is the reason."""
+
+
+class MissingFile(FetchError):
+    """The object does not exist (404, no such key, no such package member)."""
