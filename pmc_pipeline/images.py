@@ -252,7 +252,7 @@ def _wide_to_l(im: Image.Image) -> Image.Image:
         transparent = im.info.get("transparency")
         if isinstance(transparent, int):
             grey[raw == transparent] = 255
-    return Image.fromarray(grey, mode="L")
+    return Image.fromarray(grey)  # uint8, 2-D: mode L
 
 
 def _stretch_int(values: np.ndarray) -> np.ndarray:

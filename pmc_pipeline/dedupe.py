@@ -1,0 +1,422 @@
+"""Exact and near-duplicate dedupe of figure images, and decontamination.
+
+An item is one candidate figure: `Item(key, pixel_sha256, phash, priority)`. Among items
+that are duplicates of each other the *canonical* one is kept: the one with the smallest
+`rank(item) = (item.priority, item.key)`. The usual priority is `priority(orig_width,
+orig_height)`, i.e. the larger original picture first, then key order ('PMC10...' <
+'PMC9...': plain string order, the same on every machine).
+
+The stages are small pure functions, so that a Beam pipeline can run each one per key
+after a GroupByKey and `dedupe()` can run them all in one process; both give the same
+answer, whatever order items and edges arrive in.
+
+1. Exact: group by pixel_sha256; `collapse(group)` keeps the canonical item, the others
+   are DUPLICATEs of it.
+2. Same perceptual hash: group the survivors by phash; `collapse(group)` again. (Optional:
+   it changes no decision, see `resolve`, but a thousand near-blank panels sharing one
+   phash would otherwise make a million distance-0 edges.)
+3. Near: LSH banding. `band_keys(phash, t)` splits the 64 bits into t + 1 bands; two
+   hashes within Hamming distance t differ in at most t bits, so at least one band is
+   identical (pigeonhole) and they share that bucket: recall is exact. Per bucket,
+   `bucket_edges(items, t, bucket_key)` compares all pairs (numpy XOR + popcount) and
+   returns those within t, each pair from one bucket only (its first shared band).
+4. `resolve(items, edges)`: greedy in rank order, an item is kept unless an already kept
+   item is within the threshold; a dropped item names the closest kept neighbour.
+   Invariants: no two kept items are within the threshold; every dropped item names a
+   kept one; the result depends only on the set of items and edges.
+5. `decisions(...)` chains the three maps: a dropped item's duplicate_of is always a kept
+   item; its status is DUPLICATE when the pixels are the same, NEAR_DUPLICATE otherwise.
+
+Decontamination drops candidates whose pixel_sha256 or phash is on a list of evaluation-set
+hashes (`load_hash_list`, `contamination_reason`); it runs before dedupe, so that a
+contaminated image is never the canonical copy of a kept one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from pmc_pipeline.model import FigureStatus
+
+DEFAULT_THRESHOLD = 4  # Hamming distance on the 64-bit phash, of 64
+HASH_BITS = 64
+
+CONTAMINATED_EXACT = "contaminated_exact"  # same decoded pixels as a listed image
+CONTAMINATED_NEAR = "contaminated_near"  # phash within the threshold of a listed phash
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_PHASH = re.compile(r"^[0-9a-f]{16}$")
+# Upper bound on the XOR matrix one bucket_edges step builds (elements, 8 bytes each).
+_BLOCK_ELEMENTS = 1 << 22
+
+
+class Item(NamedTuple):
+    key: str
+    pixel_sha256: str
+    phash: str  # 16 hex digits
+    priority: tuple = ()  # smaller is preferred; see priority()
+
+
+Edge = tuple[str, str, int]  # (key, key, Hamming distance), the smaller key first
+Decision = tuple[str, str | None]  # (FigureStatus, duplicate_of)
+
+
+def priority(orig_width: int, orig_height: int) -> tuple:
+    """The usual priority: the larger original picture (more pixels) is preferred."""
+    return (-(orig_width * orig_height),)
+
+
+def rank(item: Item) -> tuple:
+    """The total order that picks canonical items: priority, then key."""
+    return (item.priority, item.key)
+
+
+# --- exact and same-phash groups ------------------------------------------------------------
+
+
+def collapse(group: Iterable[Item]) -> tuple[Item, dict[str, str]]:
+    """The canonical item of a group of duplicates, and {other key: canonical key}."""
+    items = sorted(group, key=rank)
+    if not items:
+        raise ValueError("collapse of an empty group")
+    keep = items[0]
+    return keep, {item.key: keep.key for item in items[1:]}
+
+
+# --- near duplicates: banding, edges, resolution ---------------------------------------------
+
+
+def _check_threshold(threshold: int) -> None:
+    if not 0 <= threshold < HASH_BITS:
+        raise ValueError(f"threshold must be in 0..{HASH_BITS - 1}, got {threshold}")
+
+
+@lru_cache(maxsize=64)
+def band_layout(threshold: int) -> tuple[tuple[int, int], ...]:
+    """(shift, width) of each of the threshold + 1 bands, widths as equal as possible."""
+    _check_threshold(threshold)
+    bands = threshold + 1
+    base, extra = divmod(HASH_BITS, bands)
+    layout, shift = [], HASH_BITS
+    for index in range(bands):
+        width = base + (1 if index < extra else 0)
+        shift -= width
+        layout.append((shift, width))
+    return tuple(layout)
+
+
+def _band_masks(threshold: int) -> np.ndarray:
+    return np.array(
+        [((1 << width) - 1) << shift for shift, width in band_layout(threshold)], dtype=np.uint64
+    )
+
+
+def phash_int(phash: str) -> int:
+    if not _PHASH.match(phash):
+        raise ValueError(f"not a 64-bit phash (16 lowercase hex digits): {phash!r}")
+    return int(phash, 16)
+
+
+def band_keys(phash: str, threshold: int) -> list[str]:
+    """The LSH bucket keys of a phash: 'b<band>:<hex value of the band's bits>'."""
+    value = phash_int(phash)
+    return [
+        f"b{index}:{(value >> shift) & ((1 << width) - 1):x}"
+        for index, (shift, width) in enumerate(band_layout(threshold))
+    ]
+
+
+def _band_of(bucket_key: str) -> int:
+    match = re.match(r"^b(\d+):[0-9a-f]+$", bucket_key)
+    if not match:
+        raise ValueError(f"not a band key: {bucket_key!r}")
+    return int(match.group(1))
+
+
+def bucket_edges(
+    items: Iterable[Item], threshold: int, bucket_key: str | None = None
+) -> list[Edge]:
+    """All pairs of items in one bucket within the Hamming threshold, sorted.
+
+    With the bucket's key, a pair is returned only from the first band its two hashes share,
+    so over all buckets each pair comes out exactly once; without it, every pair within
+    the threshold in this group is returned.
+    """
+    items = sorted(items, key=lambda item: item.key)
+    if len(items) < 2:
+        return []
+    values = np.array([phash_int(item.phash) for item in items], dtype=np.uint64)
+    earlier = _band_masks(threshold)[: _band_of(bucket_key)] if bucket_key else None
+    first, second, distance = _pairs_within(values, threshold, earlier)
+    return sorted(
+        _edge(items[i].key, items[j].key, int(d))
+        for i, j, d in zip(first, second, distance, strict=True)
+    )
+
+
+def _edge(a: str, b: str, distance: int) -> Edge:
+    return (a, b, distance) if a < b else (b, a, distance)
+
+
+def _pairs_within(
+    values: np.ndarray, threshold: int, earlier_masks: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs i < j of `values` whose Hamming distance is <= threshold (and, given
+    earlier_masks, whose hashes differ in every earlier band), with the distances.
+    Row blocks bound memory to _BLOCK_ELEMENTS whatever the bucket size."""
+    n = len(values)
+    rows_per_block = max(1, _BLOCK_ELEMENTS // n)
+    found_i, found_j, found_d = [], [], []
+    for start in range(0, n - 1, rows_per_block):
+        stop = min(start + rows_per_block, n - 1)
+        # Row i is compared with columns start+1.., of which those > i count (i < j).
+        xor = values[start:stop, None] ^ values[None, start + 1 :]
+        distance = _popcount(xor)
+        above_diagonal = np.arange(start + 1, n)[None, :] > np.arange(start, stop)[:, None]
+        i, j = np.nonzero((distance <= threshold) & above_diagonal)
+        if earlier_masks is not None and len(earlier_masks) and len(i):
+            shared_earlier = ((xor[i, j][:, None] & earlier_masks[None, :]) == 0).any(axis=1)
+            i, j = i[~shared_earlier], j[~shared_earlier]
+        found_i.append(i + start)
+        found_j.append(j + start + 1)
+        found_d.append(distance[i, j])
+    return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
+
+
+if hasattr(np, "bitwise_count"):  # numpy >= 2.0
+
+    def _popcount(values: np.ndarray) -> np.ndarray:
+        return np.bitwise_count(values)
+
+else:  # numpy 1.26: count set bits byte by byte
+    _BYTE_BITS = np.array([bin(b).count("1") for b in range(256)], dtype=np.uint8)
+
+    def _popcount(values: np.ndarray) -> np.ndarray:
+        as_bytes = values.view(np.uint8).reshape(values.shape + (8,))
+        return _BYTE_BITS[as_bytes].sum(axis=-1, dtype=np.uint8)
+
+
+def resolve(items: Iterable[Item], edges: Iterable[Edge]) -> dict[str, str]:
+    """{dropped key: kept key} for near duplicates; items not in the result are kept.
+
+    Greedy in rank order: an item is kept unless a kept item is within the threshold, i.e.
+    an edge joins them; a dropped item names its closest kept neighbour (then the best
+    ranked). `edges` must hold every pair within the threshold (bucket_edges over all
+    buckets does); items without edges may be left out. Duplicate edges are harmless.
+    """
+    by_key = {}
+    for item in items:
+        if by_key.setdefault(item.key, item) != item:
+            raise ValueError(f"two different items with key {item.key!r}")
+    neighbours: dict[str, dict[str, int]] = defaultdict(dict)
+    for a, b, distance in edges:
+        if a not in by_key or b not in by_key:
+            raise ValueError(f"edge ({a!r}, {b!r}) names an item that was not given")
+        neighbours[a][b] = neighbours[b][a] = distance
+    dropped: dict[str, str] = {}
+    kept: set[str] = set()
+    for item in sorted((by_key[k] for k in neighbours), key=rank):
+        close_kept = [(d, rank(by_key[k])) for k, d in neighbours[item.key].items() if k in kept]
+        if close_kept:
+            dropped[item.key] = min(close_kept)[1][1]
+        else:
+            kept.add(item.key)
+    return dropped
+
+
+# --- final decisions ----------------------------------------------------------------------------
+
+
+def decisions(
+    items: Iterable[Item],
+    exact_of: Mapping[str, str],
+    same_phash_of: Mapping[str, str],
+    near_of: Mapping[str, str],
+) -> dict[str, Decision]:
+    """(status, duplicate_of) of every item from the three stages' maps.
+
+    A dropped item's duplicate_of is followed to a kept item: an exact duplicate of an item
+    that was itself dropped as a near duplicate names that item's kept neighbour (and is
+    then a NEAR_DUPLICATE of it, since its pixels differ from the kept one's).
+    """
+    sha = {item.key: item.pixel_sha256 for item in items}
+    out: dict[str, Decision] = {}
+    for key in sha:
+        final = key
+        for stage in (exact_of, same_phash_of, near_of):
+            final = stage.get(final, final)
+        if final == key:
+            out[key] = (FigureStatus.KEPT, None)
+        elif sha[final] == sha[key]:
+            out[key] = (FigureStatus.DUPLICATE, final)
+        else:
+            out[key] = (FigureStatus.NEAR_DUPLICATE, final)
+    return out
+
+
+@dataclass(frozen=True)
+class BucketStats:
+    """How large the LSH buckets were: the cost of near dedupe grows with sum(size**2)."""
+
+    buckets: int = 0  # buckets holding at least one item
+    entries: int = 0  # items x bands
+    max_size: int = 0
+    pairs: int = 0  # pairs compared: sum of size * (size - 1) / 2
+
+    @classmethod
+    def of_sizes(cls, sizes: Iterable[int]) -> BucketStats:
+        sizes = [int(s) for s in sizes if s > 0]
+        return cls(
+            len(sizes), sum(sizes), max(sizes, default=0), sum(s * (s - 1) // 2 for s in sizes)
+        )
+
+    @property
+    def mean_size(self) -> float:
+        return self.entries / self.buckets if self.buckets else 0.0
+
+    def merge(self, other: BucketStats) -> BucketStats:
+        return BucketStats(
+            self.buckets + other.buckets,
+            self.entries + other.entries,
+            max(self.max_size, other.max_size),
+            self.pairs + other.pairs,
+        )
+
+
+def dedupe(items: Iterable[Item], threshold: int | None = DEFAULT_THRESHOLD) -> dict[str, Decision]:
+    """{key: (status, duplicate_of)} for every item: exact, then near dedupe (None: exact
+    only), in one process. See dedupe_with_stats for the bucket sizes."""
+    return dedupe_with_stats(items, threshold)[0]
+
+
+def dedupe_with_stats(
+    items: Iterable[Item], threshold: int | None = DEFAULT_THRESHOLD
+) -> tuple[dict[str, Decision], BucketStats]:
+    """dedupe() and the LSH bucket statistics of its near stage."""
+    items = list(items)
+    if len({item.key for item in items}) != len(items):
+        raise ValueError("item keys must be unique")
+    exact_of, survivors = _collapse_by(items, lambda item: item.pixel_sha256)
+    same_phash_of, near_of, stats = {}, {}, BucketStats()
+    if threshold is not None:
+        _check_threshold(threshold)
+        same_phash_of, representatives = _collapse_by(survivors, lambda item: item.phash)
+        edges, stats = _all_edges(representatives, threshold)
+        near_of = resolve(representatives, edges)
+    return decisions(items, exact_of, same_phash_of, near_of), stats
+
+
+def _collapse_by(items: list[Item], field) -> tuple[dict[str, str], list[Item]]:
+    groups: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        groups[field(item)].append(item)
+    mapping, kept = {}, []
+    for group in groups.values():
+        keep, others = collapse(group)
+        kept.append(keep)
+        mapping.update(others)
+    return mapping, kept
+
+
+def _all_edges(items: list[Item], threshold: int) -> tuple[list[Edge], BucketStats]:
+    """Every pair within the threshold, by banding: bucket_edges on each bucket, with the
+    buckets formed by sorting each band's values rather than by building key strings."""
+    items = sorted(items, key=lambda item: item.key)
+    if not items:
+        return [], BucketStats()
+    values = np.array([phash_int(item.phash) for item in items], dtype=np.uint64)
+    masks = _band_masks(threshold)
+    edges: list[Edge] = []
+    stats = BucketStats()
+    for band, (shift, _width) in enumerate(band_layout(threshold)):
+        band_values = (values & masks[band]) >> np.uint64(shift)
+        order = np.argsort(band_values, kind="stable")
+        _, starts, sizes = np.unique(band_values[order], return_index=True, return_counts=True)
+        stats = stats.merge(BucketStats.of_sizes(sizes))
+        for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+            members = order[start : start + size]
+            first, second, distance = _pairs_within(values[members], threshold, masks[:band])
+            edges.extend(
+                _edge(items[members[i]].key, items[members[j]].key, int(d))
+                for i, j, d in zip(first, second, distance, strict=True)
+            )
+    return edges, stats
+
+
+# --- decontamination ------------------------------------------------------------------------------
+
+
+def parse_hash_list(lines: Iterable[str]) -> frozenset[str]:
+    """Hashes from the lines of a decontamination list.
+
+    Format: one hash per line, either a pixel_sha256 (64 hex digits, as
+    images.ProcessedImage computes it) or a 64-bit phash (16 hex digits, imagehash.phash);
+    case is ignored. Anything after the first whitespace is a comment (e.g. the eval
+    image's name); blank lines and lines starting with '#' are ignored. Any other line is
+    an error, so a list in a wrong format cannot silently decontaminate nothing.
+    """
+    hashes = set()
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        value = text.split(None, 1)[0].lower()
+        if not (_SHA256.match(value) or _PHASH.match(value)):
+            raise ValueError(f"line {number}: not a sha256 (64 hex) or phash (16 hex): {value!r}")
+        hashes.add(value)
+    return frozenset(hashes)
+
+
+def load_hash_list(path: str | os.PathLike) -> frozenset[str]:
+    """parse_hash_list of a local text file (UTF-8)."""
+    with open(path, encoding="utf-8") as handle:
+        return parse_hash_list(handle)
+
+
+def contamination_reason(
+    item: Item, hashes: Collection[str], threshold: int | None = DEFAULT_THRESHOLD
+) -> str | None:
+    """CONTAMINATED_EXACT when the item's pixels are listed, CONTAMINATED_NEAR when a listed
+    phash is within the threshold of its phash (threshold None: pixels only), else None.
+    Pass the same frozenset every time: its band index is built once and cached."""
+    if item.pixel_sha256 in hashes:
+        return CONTAMINATED_EXACT
+    if threshold is None:
+        return None
+    index = _phash_index(hashes if isinstance(hashes, frozenset) else frozenset(hashes), threshold)
+    return CONTAMINATED_NEAR if index.matches(item.phash) else None
+
+
+class _PhashIndex:
+    """The listed phashes bucketed by band, for lookups within the threshold."""
+
+    def __init__(self, hashes: frozenset[str], threshold: int) -> None:
+        self.threshold = threshold
+        buckets: dict[str, list[int]] = defaultdict(list)
+        for value in hashes:
+            if len(value) == 16:
+                for key in band_keys(value, threshold):
+                    buckets[key].append(int(value, 16))
+        self.buckets = {key: np.array(vals, dtype=np.uint64) for key, vals in buckets.items()}
+
+    def matches(self, phash: str) -> bool:
+        value = np.uint64(phash_int(phash))
+        for key in band_keys(phash, self.threshold):
+            listed = self.buckets.get(key)
+            if listed is not None and (_popcount(listed ^ value) <= self.threshold).any():
+                return True
+        return False
+
+
+@lru_cache(maxsize=4)
+def _phash_index(hashes: frozenset[str], threshold: int) -> _PhashIndex:
+    _check_threshold(threshold)
+    return _PhashIndex(hashes, threshold)
