@@ -1,0 +1,254 @@
+"""A store over an HTTP(S) prefix: a legacy FTP-layout mirror, NCBI's own HTTPS tree, or a
+bucket served by any web server.
+
+One requests Session per process with pooled connections and a urllib3 Retry that backs
+off with jitter, honours Retry-After (capped) and retries GET/HEAD on connection errors,
+read timeouts and 429/5xx replies. A body cut short or failing its md5 is retried by the
+store's own RetryPolicy, since urllib3 has handed the response over by then. Listing reads
+the server's HTML directory index (Apache, nginx and Python's http.server all write one).
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+from typing import BinaryIO
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from pmc_pipeline import __version__
+from pmc_pipeline.model import FetchError, MissingFile
+
+from .ratelimit import RateLimiter, default_rate
+from .store import (
+    CappedReader,
+    ObjectInfo,
+    RetryPolicy,
+    Store,
+    buffered,
+    check_declared_size,
+    iso_utc,
+    read_all,
+)
+
+USER_AGENT = f"pmc_pipeline/{__version__} (PMC figure-caption dataset builder)"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# What a half-read body raises from urllib3: resets, read timeouts, IncompleteRead.
+_TRANSIENT = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
+
+
+class _PoliteRetry(Retry):
+    """urllib3's Retry, taking a rate-limit token before each retry so that retries count
+    against the host's request budget like first attempts do."""
+
+    limiter: RateLimiter | None = None
+
+    def new(self, **kw):
+        retry = super().new(**kw)
+        retry.limiter = self.limiter
+        return retry
+
+    def sleep(self, response=None) -> None:
+        super().sleep(response)
+        if self.limiter is not None:
+            self.limiter.acquire()
+
+
+class HttpStore(Store):
+    """Objects under `base_url`.
+
+    rate_limit: requests per second for this process; None picks the polite default
+    (3/s for NCBI hosts, none elsewhere), 0 turns it off. timeout: (connect, read) seconds.
+    attempts: tries per request (urllib3) and per body (RetryPolicy).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        rate_limit: float | None = None,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        attempts: int = 4,
+        backoff: float = 0.5,
+        backoff_max: float = 10.0,
+        retry_after_max: float = 60.0,
+        pool_size: int = 32,
+        headers: dict[str, str] | None = None,
+        max_listing_bytes: int = 256 * 1024 * 1024,
+    ) -> None:
+        if urlsplit(base_url).scheme not in ("http", "https"):
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        self.uri = base_url.rstrip("/") + "/"
+        rate = default_rate(base_url) if rate_limit is None else rate_limit
+        self.limiter = RateLimiter(rate) if rate else None
+        self.timeout = tuple(timeout)
+        self.retry = RetryPolicy(attempts=attempts, backoff=backoff, backoff_max=backoff_max)
+        self.retry_after_max = retry_after_max
+        self.pool_size = pool_size
+        self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self.max_listing_bytes = max_listing_bytes
+        self._session: requests.Session | None = None
+        self._lock = threading.Lock()
+
+    # --- pickling: the session is per process -------------------------------------------
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_session"] = None
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def session(self) -> requests.Session:
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    self._session = self._make_session()
+        return self._session
+
+    def _make_session(self) -> requests.Session:
+        tries = max(0, self.retry.attempts - 1)
+        retry = _PoliteRetry(
+            total=tries,
+            connect=tries,
+            read=tries,
+            status=tries,
+            other=0,
+            redirect=5,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=self.retry.backoff,
+            backoff_max=self.retry.backoff_max,
+            backoff_jitter=self.retry.backoff,
+            respect_retry_after_header=True,
+            retry_after_max=self.retry_after_max,
+            raise_on_status=False,  # the last 5xx reply comes back and names the reason
+        )
+        retry.limiter = self.limiter
+        adapter = HTTPAdapter(
+            pool_connections=4, pool_maxsize=self.pool_size, max_retries=retry, pool_block=False
+        )
+        session = requests.Session()
+        session.headers.update(self.headers)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
+    # --- requests -----------------------------------------------------------------------
+
+    def url(self, key: str) -> str:
+        return self.uri + quote(key.lstrip("/"), safe="/~@!$&'()*+,;=:")
+
+    def _request(self, method: str, key: str, *, stream: bool) -> requests.Response:
+        """One request (urllib3 retries inside it); raises MissingFile or FetchError."""
+        if self.limiter is not None:
+            self.limiter.acquire()
+        try:
+            response = self.session().request(
+                method, self.url(key), stream=stream, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            raise FetchError(f"timeout: {key}: {exc}") from exc
+        except requests.ConnectionError as exc:
+            raise FetchError(f"connection: {key}: {exc}") from exc
+        except requests.RequestException as exc:
+            raise FetchError(f"request_error: {key}: {exc}") from exc
+        if response.status_code in (404, 410):
+            response.close()
+            raise MissingFile(f"missing: {key} (HTTP {response.status_code})")
+        if response.status_code >= 400:
+            response.close()
+            raise FetchError(f"http_{response.status_code}: {key}")
+        return response
+
+    def _get_once(self, key: str, max_bytes: int) -> bytes:
+        with self.open(key, max_bytes=max_bytes) as stream:
+            return read_all(stream)
+
+    def open(self, key: str, *, max_bytes: int) -> BinaryIO:
+        response = self._request("GET", key, stream=True)
+        length = _content_length(response)
+        try:
+            check_declared_size(key, length, max_bytes)
+        except BaseException:
+            response.close()
+            raise
+        # With a Content-Encoding the length counts encoded bytes; urllib3 then checks it.
+        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+        response.raw.decode_content = True
+        raw = CappedReader(
+            response.raw,
+            key=key,
+            max_bytes=max_bytes,
+            expected=None if encoded else length,
+            transient=_TRANSIENT,
+            on_close=response.close,
+        )
+        return buffered(raw)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            response = self._request("HEAD", key, stream=False)
+        except MissingFile:
+            return None
+        response.close()
+        modified = response.headers.get("Last-Modified")
+        return ObjectInfo(
+            key,
+            _content_length(response),
+            iso_utc(parsedate_to_datetime(modified)) if modified else None,
+            (response.headers.get("ETag") or "").strip('"') or None,
+        )
+
+    # --- listing from directory index pages ---------------------------------------------
+
+    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+        folder, _, name_prefix = prefix.rpartition("/")
+        yield from self._walk(f"{folder}/" if folder else "", name_prefix, recursive)
+
+    def _walk(self, folder: str, name_prefix: str, recursive: bool) -> Iterator[ObjectInfo]:
+        try:
+            page = self.get(folder, max_bytes=self.max_listing_bytes)
+        except MissingFile:
+            return
+        for name in sorted(
+            n for n in _index_children(page, self.url(folder)) if n.startswith(name_prefix)
+        ):
+            if name.endswith("/"):
+                if recursive:
+                    yield from self._walk(folder + name, "", True)
+            else:
+                yield ObjectInfo(folder + name)
+
+
+def _index_children(page: bytes, folder_url: str) -> set[str]:
+    """Names of the direct children linked from a directory index page ('sub/' for
+    folders), ignoring sort links, parent links and anything outside the folder."""
+    import lxml.html
+
+    if not page.strip():
+        return set()
+    names = set()
+    for link in lxml.html.document_fromstring(page).xpath("//a/@href"):
+        target = urljoin(folder_url, link.strip())
+        target = target.split("#", 1)[0].split("?", 1)[0]
+        if not target.startswith(folder_url) or target == folder_url:
+            continue
+        name = unquote(target[len(folder_url) :])
+        if name and "/" not in name.rstrip("/") and name not in ("./", "../"):
+            names.add(name)
+    return names
+
+
+def _content_length(response: requests.Response) -> int | None:
+    value = response.headers.get("Content-Length")
+    return int(value) if value and value.isdigit() else None

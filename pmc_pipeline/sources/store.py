@@ -1,0 +1,225 @@
+"""The one small interface every store implements (get, open, list, head), and what they
+share: bounded retries with jittered backoff, size caps, and body integrity checks.
+
+Errors follow model.py: MissingFile for an object that does not exist, UnsafeInput for a
+body over its cap (refused before it is read), FetchError(reason) after bounded retries.
+A reason always starts with a short code ('md5_mismatch', 'truncated', 'timeout', ...)
+followed by ': ' and details; docs/sources.md lists the codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import BinaryIO, TypeVar
+
+from pmc_pipeline.model import FetchError, UnsafeInput
+
+T = TypeVar("T")
+
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """One object as a listing or a HEAD request describes it. `key` is relative to the
+    store's root; `last_modified` is ISO 8601 (UTC) when the store knows it."""
+
+    key: str
+    size: int | None = None
+    last_modified: str | None = None
+    etag: str | None = None
+
+
+class Retryable(FetchError):
+    """One attempt failed in a way another attempt may not (network fault, truncated or
+    corrupted body). RetryPolicy turns the last one into a plain FetchError."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded attempts with exponential backoff and full jitter (sleep a random time
+    between 0 and base * 2**n, capped), so that many workers retrying after a shared fault
+    do not all come back at the same moment."""
+
+    attempts: int = 4
+    backoff: float = 0.5
+    backoff_max: float = 10.0
+
+    def delay(self, failures: int) -> float:
+        return random.uniform(0, min(self.backoff_max, self.backoff * 2 ** (failures - 1)))
+
+    def call(self, attempt: Callable[[], T]) -> T:
+        """Run `attempt` until it succeeds, raises something other than Retryable, or the
+        attempts are spent; then raise FetchError with the last reason."""
+        last: Retryable | None = None
+        for n in range(1, max(1, self.attempts) + 1):
+            try:
+                return attempt()
+            except Retryable as exc:
+                last = exc
+                if n < self.attempts:
+                    time.sleep(self.delay(n))
+        raise FetchError(f"{last} (after {self.attempts} attempts)") from last
+
+
+class Store(ABC):
+    """Objects under a root (a directory, an HTTP(S) prefix or an S3 prefix), named by keys
+    relative to it with '/' separators.
+
+    Stores are picklable (Beam ships them to workers): network clients are created lazily
+    in each process and dropped by __getstate__.
+    """
+
+    uri: str
+    retry: RetryPolicy
+
+    def get(self, key: str, *, max_bytes: int, md5: str | None = None) -> bytes:
+        """The whole body of `key`. A body longer than max_bytes is refused (UnsafeInput);
+        a short body, a network fault or an md5 mismatch is retried, then reported."""
+
+        def attempt() -> bytes:
+            data = self._get_once(key, max_bytes)
+            if md5 and hashlib.md5(data).hexdigest() != md5.lower():
+                raise Retryable(f"md5_mismatch: {key} (expected {md5.lower()})")
+            return data
+
+        return self.retry.call(attempt)
+
+    @abstractmethod
+    def _get_once(self, key: str, max_bytes: int) -> bytes:
+        """One attempt at the whole body; raises MissingFile, UnsafeInput, Retryable or
+        FetchError."""
+
+    @abstractmethod
+    def open(self, key: str, *, max_bytes: int) -> BinaryIO:
+        """A binary stream of `key` that raises UnsafeInput past max_bytes and Retryable on
+        a body cut short. It is not retried: callers that stream retry the whole read."""
+
+    @abstractmethod
+    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+        """Objects whose key starts with `prefix`, in key order. With recursive=False only
+        those directly under the prefix's folder (no further '/')."""
+
+    @abstractmethod
+    def head(self, key: str) -> ObjectInfo | None:
+        """What is known about `key` without reading it, or None when it does not exist."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.uri!r})"
+
+
+def check_declared_size(key: str, size: int | None, max_bytes: int) -> None:
+    """Refuse a body whose declared size is over its cap before a byte of it is read."""
+    if size is not None and size > max_bytes:
+        raise UnsafeInput(f"too_large: {key} is {size} bytes, over the cap of {max_bytes}")
+
+
+class CappedReader(io.RawIOBase):
+    """A read-only raw stream over `source` that counts bytes, refuses to go past
+    `max_bytes`, and reports a body that ends before its declared length.
+
+    `transient` names the exception types of the underlying transport that mean "this
+    attempt failed" (a reset, a read timeout); they are raised as Retryable.
+    """
+
+    def __init__(
+        self,
+        source: BinaryIO,
+        *,
+        key: str,
+        max_bytes: int,
+        expected: int | None = None,
+        transient: tuple[type[BaseException], ...] = (),
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._source = source
+        self.key = key
+        self.max_bytes = max_bytes
+        self.expected = expected
+        self.count = 0
+        self._transient = transient
+        self._on_close = on_close
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        want = len(buffer)
+        if want == 0:
+            return 0
+        try:
+            chunk = self._source.read(min(want, self.max_bytes + 1 - self.count))
+        except self._transient as exc:
+            raise Retryable(f"{transport_reason(exc)}: {self.key}") from exc
+        n = len(chunk)
+        if n == 0:
+            if self.expected is not None and self.count < self.expected:
+                raise Retryable(
+                    f"truncated: {self.key} ended at {self.count} of {self.expected} bytes"
+                )
+            return 0
+        self.count += n
+        if self.count > self.max_bytes:
+            raise UnsafeInput(f"too_large: {self.key} is over the cap of {self.max_bytes} bytes")
+        buffer[:n] = chunk
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._source.close()
+            finally:
+                if self._on_close:
+                    self._on_close()
+        super().close()
+
+
+def buffered(raw: CappedReader) -> BinaryIO:
+    """A buffered binary stream over a CappedReader (closing it closes the source)."""
+    return io.BufferedReader(raw, buffer_size=_CHUNK)
+
+
+def read_all(stream: BinaryIO) -> bytes:
+    """Read a (capped) stream to its end."""
+    parts = []
+    while chunk := stream.read(_CHUNK):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def transport_reason(exc: BaseException) -> str:
+    """A reason code for a transport exception: 'timeout', 'truncated', 'checksum_mismatch'
+    or 'connection'."""
+    names = " ".join(cls.__name__ for cls in type(exc).__mro__).lower()
+    text = str(exc).lower()
+    if "checksum" in names:
+        return "checksum_mismatch"
+    if "timeout" in names or "timed out" in text:
+        return "timeout"
+    if "incompleteread" in names or "incomplete" in text or "prematurely" in text:
+        return "truncated"
+    return "connection"
+
+
+def join_key(prefix: str, key: str) -> str:
+    """`prefix` and `key` joined with exactly one '/' between them."""
+    if not prefix:
+        return key
+    return prefix.rstrip("/") + "/" + key.lstrip("/") if key else prefix.rstrip("/") + "/"
+
+
+def iso_utc(moment: datetime | float) -> str:
+    """ISO 8601 in UTC with a 'Z', from a datetime or a POSIX timestamp."""
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, tz=timezone.utc)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
