@@ -21,7 +21,7 @@ answer, whatever order items and edges arrive in.
    `bucket_edges(items, t, bucket_key)` compares all pairs (numpy XOR + popcount) and
    returns those within t, each pair from one bucket only (its first shared band).
 4. `resolve(items, edges)`: greedy in rank order, an item is kept unless an already kept
-   item is within the threshold; a dropped item names the closest kept neighbour.
+   item is within the threshold; a dropped item names its closest kept neighbour.
    Invariants: no two kept items are within the threshold; every dropped item names a
    kept one; the result depends only on the set of items and edges.
 5. `decisions(...)` chains the three maps: a dropped item's duplicate_of is always a kept
@@ -207,10 +207,12 @@ else:  # numpy 1.26: count set bits byte by byte
 def resolve(items: Iterable[Item], edges: Iterable[Edge]) -> dict[str, str]:
     """{dropped key: kept key} for near duplicates; items not in the result are kept.
 
-    Greedy in rank order: an item is kept unless a kept item is within the threshold, i.e.
-    an edge joins them; a dropped item names its closest kept neighbour (then the best
-    ranked). `edges` must hold every pair within the threshold (bucket_edges over all
-    buckets does); items without edges may be left out. Duplicate edges are harmless.
+    Which items stay is decided greedily in rank order: an item is kept unless an edge joins
+    it to an item already kept. Then each dropped item names its closest kept neighbour
+    (ties: the best ranked), among all kept items, not only those ranked before it: so
+    items with the same phash always name the same one, whichever stages ran. `edges`
+    must hold every pair within the threshold (bucket_edges over all buckets does); items
+    without edges may be left out; duplicate edges are harmless.
     """
     by_key = {}
     for item in items:
@@ -221,15 +223,15 @@ def resolve(items: Iterable[Item], edges: Iterable[Edge]) -> dict[str, str]:
         if a not in by_key or b not in by_key:
             raise ValueError(f"edge ({a!r}, {b!r}) names an item that was not given")
         neighbours[a][b] = neighbours[b][a] = distance
-    dropped: dict[str, str] = {}
     kept: set[str] = set()
     for item in sorted((by_key[k] for k in neighbours), key=rank):
-        close_kept = [(d, rank(by_key[k])) for k, d in neighbours[item.key].items() if k in kept]
-        if close_kept:
-            dropped[item.key] = min(close_kept)[1][1]
-        else:
+        if kept.isdisjoint(neighbours[item.key]):
             kept.add(item.key)
-    return dropped
+    return {
+        key: min((d, rank(by_key[k])) for k, d in close.items() if k in kept)[1][1]
+        for key, close in neighbours.items()
+        if key not in kept
+    }
 
 
 # --- final decisions ----------------------------------------------------------------------------
