@@ -23,10 +23,10 @@ from pmc_pipeline.model import Article, Figure, FigureKind, FigureStatus
 
 # --- reasons ----------------------------------------------------------------------------------
 
-# Article reasons (ArticleStatus.EXCLUDED).
-ARTICLE_TYPE = "article_type"  # article-type not in the allowlist
-LICENSE = "license"  # licence not in the allowlist
-LICENSE_UNKNOWN = "license_unknown"  # an allowlist is set, but the licence cannot be read
+# Article reasons (ArticleStatus.EXCLUDED), written '<reason>:<value>' like those of
+# sources/selection.py: 'article_type_not_allowed:editorial', 'license_not_allowed:CC BY-NC'.
+ARTICLE_TYPE_NOT_ALLOWED = "article_type_not_allowed"
+LICENSE_NOT_ALLOWED = "license_not_allowed"
 
 # Figure reasons. All are FigureStatus.FILTERED except NO_IMAGE (IMAGE_FAILED).
 TABLE_EXCLUDED = "table_excluded"  # a table that exists only as an image
@@ -36,7 +36,7 @@ NO_IMAGE = "no_image"  # no image file was found for the figure
 MIN_SIDE = "min_side"  # shorter side of the original image below min_side
 ASPECT_RATIO = "aspect_ratio"  # longer side / shorter side above max_aspect_ratio
 
-ARTICLE_REASONS = (ARTICLE_TYPE, LICENSE, LICENSE_UNKNOWN)
+ARTICLE_REASONS = (ARTICLE_TYPE_NOT_ALLOWED, LICENSE_NOT_ALLOWED)
 FIGURE_REASONS = (
     TABLE_EXCLUDED,
     CAPTION_TOO_SHORT,
@@ -132,17 +132,22 @@ def caption_tokens(text: str | None) -> int:
 
 
 def article_drop_reason(article: Article, opts: FilterOptions) -> str | None:
-    """Why the parsed article is excluded, or None to keep it."""
+    """Why the parsed article is excluded, or None to keep it.
+
+    An article with no article-type fails an article-type allowlist ('...:unknown'). The
+    licence rule only acts on a licence the XML states: whether an article whose licence is
+    unreadable may pass is decided by sources/selection.py from PMC's own licence metadata,
+    which is authoritative; a licence the XML does state outside the allowlist excludes the
+    article even if the metadata disagrees (the safer reading for redistribution).
+    """
     if opts.article_types is not None:
         article_type = (article.article_type or "").strip().lower()
         if article_type not in opts.article_types:
-            return ARTICLE_TYPE
+            return f"{ARTICLE_TYPE_NOT_ALLOWED}:{article_type or 'unknown'}"
     if opts.licenses is not None:
         code = _article_license(article)
-        if code is None:
-            return LICENSE_UNKNOWN
-        if code not in opts.licenses:
-            return LICENSE
+        if code is not None and code not in opts.licenses:
+            return f"{LICENSE_NOT_ALLOWED}:{code}"
     return None
 
 

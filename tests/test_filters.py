@@ -127,20 +127,23 @@ def test_article_type_allowlist():
     assert opts.article_types == frozenset({"research-article", "case-report"})
     assert article_drop_reason(article("research-article"), opts) is None
     assert article_drop_reason(article("CASE-REPORT"), opts) is None
-    assert article_drop_reason(article("editorial"), opts) == "article_type"
-    assert article_drop_reason(article(None), opts) == "article_type"
+    assert article_drop_reason(article("editorial"), opts) == "article_type_not_allowed:editorial"
+    assert article_drop_reason(article(None), opts) == "article_type_not_allowed:unknown"
 
 
 def test_license_allowlist():
     opts = FilterOptions(licenses=COMMERCIAL_USE)
     assert article_drop_reason(article(code="CC BY"), opts) is None
-    assert article_drop_reason(article(code="CC BY-NC-ND"), opts) == "license"
-    assert article_drop_reason(article(code=None), opts) == "license_unknown"
+    assert (
+        article_drop_reason(article(code="CC BY-NC-ND"), opts) == "license_not_allowed:CC BY-NC-ND"
+    )
+    # Unreadable in the XML: PMC's licence metadata decides (sources/selection.py).
+    assert article_drop_reason(article(code=None), opts) is None
     # A licence the parser left un-coded is still read from the URL or the prose.
     by_url = article(code=None, url="https://creativecommons.org/licenses/by/4.0/")
     assert article_drop_reason(by_url, opts) is None
     by_text = article(code=None, text="This is an open access article under the CC BY-NC licence.")
-    assert article_drop_reason(by_text, opts) == "license"
+    assert article_drop_reason(by_text, opts) == "license_not_allowed:CC BY-NC"
 
 
 def test_license_allowlist_is_normalised():
@@ -181,6 +184,8 @@ def test_options_are_frozen_and_serialisable():
 def test_every_reason_is_documented():
     doc = (PROJECT_ROOT / "docs" / "filters.md").read_text(encoding="utf-8")
     for reason in filters.ARTICLE_REASONS + filters.FIGURE_REASONS:
+        assert f"`{reason}" in doc, reason
+    for reason in ("retracted", "not_open_access"):  # decided in sources/selection.py
         assert f"`{reason}`" in doc, reason
 
 
