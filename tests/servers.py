@@ -176,7 +176,7 @@ class _Server(ThreadingHTTPServer):
 
 @contextlib.contextmanager
 def _running(server: _Server) -> Iterator[str]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -278,11 +278,21 @@ def serve_s3(
         if faults is None:
             yield endpoint
         else:
-            proxy = _Server(_ProxyHandler, faults, upstream=(host, port))
-            with _running(proxy) as url:
+            with fault_proxy(endpoint, faults) as url:
                 yield url
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def fault_proxy(upstream_url: str, faults: Faults) -> Iterator[str]:
+    """A proxy on 127.0.0.1 in front of `upstream_url` (e.g. a running serve_s3) that
+    injects `faults`; yields its URL. Several proxies, each with its own faults, can share
+    one upstream server."""
+    parts = urlsplit(upstream_url)
+    proxy = _Server(_ProxyHandler, faults, upstream=(parts.hostname, parts.port))
+    with _running(proxy) as url:
+        yield url
 
 
 def upload_tree(endpoint: str, root_dir: str | Path, bucket: str = BUCKET) -> int:
