@@ -272,12 +272,12 @@ def test_ncbi_hosts_get_the_polite_default_rate():
     assert default_rate("https://www.ncbi.nlm.nih.gov/pmc/") == NCBI_RATE
     assert default_rate("https://mirror.example.org/pmc/") is None
     assert HttpStore("https://ftp.ncbi.nlm.nih.gov/pub/pmc/").limiter.rate == NCBI_RATE
-    assert HttpStore("https://ftp.ncbi.nlm.nih.gov/pub/pmc/", rate_limit=0).limiter is None
-    assert HttpStore("http://127.0.0.1:1/", rate_limit=5).limiter.rate == 5
+    assert HttpStore("https://ftp.ncbi.nlm.nih.gov/pub/pmc/", requests_per_second=0).limiter is None
+    assert HttpStore("http://127.0.0.1:1/", requests_per_second=5).limiter.rate == 5
 
 
 def test_http_retry_caps_retry_after_and_keeps_its_limiter_on_copies():
-    store = HttpStore("http://127.0.0.1:1/", rate_limit=10, retry_after_max=2)
+    store = HttpStore("http://127.0.0.1:1/", requests_per_second=10, retry_after_max=2)
     retry = store.session().get_adapter("http://127.0.0.1:1/").max_retries
     assert isinstance(retry, _PoliteRetry)
     assert retry.parse_retry_after("3600") == 2
@@ -292,8 +292,10 @@ def test_open_store_dispatches_on_the_uri(tmp_path):
     s3 = open_store("s3://pmc-oa-opendata/some/prefix")
     assert isinstance(s3, S3Store) and s3.prefix == "some/prefix/" and s3.anonymous
     assert open_store("s3://my-bucket").anonymous is False
-    with pytest.raises(TypeError, match="rate_limit"):
-        open_store("s3://pmc-oa-opendata", rate_limit=3)
+    with pytest.raises(TypeError, match="retry_after_max"):
+        open_store("s3://pmc-oa-opendata", retry_after_max=3)
+    with pytest.raises(TypeError, match="requests_per_second"):
+        open_store(str(tmp_path), requests_per_second=3)
     with pytest.raises(ValueError, match="unsupported"):
         open_store("ftp://ftp.ncbi.nlm.nih.gov/pub/pmc")
 
@@ -303,3 +305,14 @@ def test_local_keys_cannot_leave_the_root(tmp_path):
     store = LocalStore(tmp_path / ".")
     with pytest.raises(FetchError, match="bad_key"):
         store.get("../outside.txt", max_bytes=10)
+
+
+def test_s3_rate_limit_takes_a_token_per_request(s3_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
+    store = open_store("s3://pmc-oa-opendata", requests_per_second=1000)
+    taken = []
+    original = store.limiter.acquire
+    monkeypatch.setattr(store.limiter, "acquire", lambda: taken.append(1) or original())
+    assert store.get("a/c.txt", max_bytes=10) == b"c"
+    assert store.head("top.json").size == 8
+    assert len(taken) == 2

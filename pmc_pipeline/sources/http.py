@@ -63,7 +63,7 @@ class _PoliteRetry(Retry):
 class HttpStore(Store):
     """Objects under `base_url`.
 
-    rate_limit: requests per second for this process; None picks the polite default
+    requests_per_second: the rate limit of this process; None picks the polite default
     (3/s for NCBI hosts, none elsewhere), 0 turns it off. timeout: (connect, read) seconds.
     attempts: tries per request (urllib3) and per body (RetryPolicy).
     """
@@ -72,7 +72,7 @@ class HttpStore(Store):
         self,
         base_url: str,
         *,
-        rate_limit: float | None = None,
+        requests_per_second: float | None = None,
         timeout: tuple[float, float] = (10.0, 60.0),
         attempts: int = 4,
         backoff: float = 0.5,
@@ -85,7 +85,7 @@ class HttpStore(Store):
         if urlsplit(base_url).scheme not in ("http", "https"):
             raise ValueError(f"not an http(s) URL: {base_url!r}")
         self.uri = base_url.rstrip("/") + "/"
-        rate = default_rate(base_url) if rate_limit is None else rate_limit
+        rate = default_rate(base_url) if requests_per_second is None else requests_per_second
         self.limiter = RateLimiter(rate) if rate else None
         self.timeout = tuple(timeout)
         self.retry = RetryPolicy(attempts=attempts, backoff=backoff, backoff_max=backoff_max)

@@ -88,7 +88,12 @@ class LegacySource(Source):
             return self.bulk_lists
         found = [i.key for i in self.store.list("", recursive=False)]
         found += [i.key for i in self.store.list(BULK_FOLDER)]
-        return sorted({k for k in found if k.endswith(BULK_LIST_SUFFIX)})
+        lists = {k for k in found if k.endswith(BULK_LIST_SUFFIX)}
+        # NCBI's bulk tree lists every article twice, beside its xml/ and its txt/ tarballs:
+        # the xml/ lists are enough.
+        if any("/xml/" in k for k in lists):
+            lists = {k for k in lists if "/txt/" not in k}
+        return sorted(lists)
 
     def _read_list(self, key: str, keep: Callable[[ArticleRef], bool]) -> dict[int, ArticleRef]:
         """One file list, streamed (the full oa_file_list.csv is hundreds of MB); a read

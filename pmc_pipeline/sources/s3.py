@@ -18,6 +18,7 @@ import urllib3
 
 from pmc_pipeline.model import FetchError, MissingFile
 
+from .ratelimit import RateLimiter
 from .store import (
     CappedReader,
     ObjectInfo,
@@ -47,7 +48,8 @@ class S3Store(Store):
     anonymous: unsigned requests; None means "yes for the public PMC bucket, no elsewhere".
     region, endpoint_url, profile: as boto3 takes them (None: boto3's own defaults).
     timeout: (connect, read) seconds. attempts: botocore attempts per request, and
-    RetryPolicy attempts per body.
+    RetryPolicy attempts per body. requests_per_second: an optional rate limit for this
+    process (S3 states none; None or 0 means no limit).
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class S3Store(Store):
         backoff_max: float = 10.0,
         pool_size: int = 32,
         addressing_style: str | None = None,
+        requests_per_second: float | None = None,
     ) -> None:
         if not bucket:
             raise ValueError("an S3 store needs a bucket")
@@ -79,6 +82,7 @@ class S3Store(Store):
         self.retry = RetryPolicy(attempts=attempts, backoff=backoff, backoff_max=backoff_max)
         self.pool_size = pool_size
         self.addressing_style = addressing_style
+        self.limiter = RateLimiter(requests_per_second) if requests_per_second else None
         self._client = None
         self._lock = threading.Lock()
 
@@ -119,7 +123,17 @@ class S3Store(Store):
         if self.addressing_style:
             options["s3"] = {"addressing_style": self.addressing_style}
         session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
-        return session.client("s3", endpoint_url=self.endpoint_url, config=Config(**options))
+        client = session.client("s3", endpoint_url=self.endpoint_url, config=Config(**options))
+        if self.limiter is not None:
+            limiter = self.limiter
+
+            def take_token(**_) -> None:
+                # before-send fires for every HTTP request, botocore's retries included;
+                # a handler that returned a value would stand in for the response.
+                limiter.acquire()
+
+            client.meta.events.register("before-send.s3", take_token)
+        return client
 
     # --- requests -----------------------------------------------------------------------
 
