@@ -117,29 +117,27 @@ def process_image(
     if not data:
         raise ImageError(EMPTY, "no bytes")
 
+    # Everything happens inside the block: an RGB image is used as decoded, not copied,
+    # and closing it frees the pixels.
     with _decoded(data, max_pixels) as im:
-        orig_format, orig_mode = im.format or "", im.mode
         try:
             rgb = _to_rgb(im)
         except ImageError:
             raise
         except Exception as exc:  # Pillow's converters on a crafted file; see _decoded
             raise ImageError(UNDECODABLE, f"{type(exc).__name__}: {exc}") from exc
-
-    orig_width, orig_height = rgb.size
-    pixel_sha256 = _pixel_sha256(rgb)
-    resized = _resize(rgb, max_side)
-    return ProcessedImage(
-        jpeg=_encode_jpeg(resized, quality),
-        width=resized.width,
-        height=resized.height,
-        orig_width=orig_width,
-        orig_height=orig_height,
-        orig_format=orig_format,
-        orig_mode=orig_mode,
-        pixel_sha256=pixel_sha256,
-        phash=str(imagehash.phash(resized)),
-    )
+        resized = _resize(rgb, max_side)
+        return ProcessedImage(
+            jpeg=_encode_jpeg(resized, quality),
+            width=resized.width,
+            height=resized.height,
+            orig_width=rgb.width,
+            orig_height=rgb.height,
+            orig_format=im.format or "",
+            orig_mode=im.mode,
+            pixel_sha256=_pixel_sha256(rgb),
+            phash=str(imagehash.phash(resized)),
+        )
 
 
 # --- decode -------------------------------------------------------------------------------
@@ -212,7 +210,8 @@ def _reason_of(exc: Exception) -> str:
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
-    """8-bit RGB, transparency flattened on white, colours in sRGB."""
+    """8-bit RGB, transparency flattened on white, colours in sRGB (`im` itself when it
+    is that already)."""
     mode = im.mode
     if mode in _WIDE_MODES:
         return _wide_to_l(im).convert("RGB")
@@ -223,6 +222,8 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         managed = _icc_to_srgb(im)
         if managed is not None:
             return managed
+    if mode == "RGB":
+        return im
     if mode in _DIRECT_MODES:
         return im.convert("RGB")
     raise ImageError(UNSUPPORTED_MODE, f"mode {mode}")

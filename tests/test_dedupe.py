@@ -194,6 +194,8 @@ def test_bucket_edges_over_all_buckets_find_every_pair_exactly_once(threshold):
     assert sorted(with_keys) == expected  # each pair from its first shared band only
     without_keys = {e for members in buckets.values() for e in bucket_edges(members, threshold)}
     assert sorted(without_keys) == expected
+    whole_bands, _ = D._all_edges(items, threshold)  # what dedupe() uses
+    assert sorted(whole_bands) == expected
 
 
 def test_bucket_edges_of_one_group_match_brute_force_in_any_order():
