@@ -390,7 +390,9 @@ def parse_hash_list(lines: Iterable[str]) -> frozenset[str]:
     images.ProcessedImage computes it) or a 64-bit phash (16 hex digits, imagehash.phash);
     case is ignored. Anything after the first whitespace is a comment (e.g. the eval
     image's name); blank lines and lines starting with '#' are ignored. Any other line is
-    an error, so a list in a wrong format cannot silently decontaminate nothing.
+    an error, so a list in a wrong format cannot silently decontaminate nothing. Compute the
+    hashes of evaluation images with images.process_image, so both sides hash the same
+    normalised picture.
     """
     hashes = set()
     for number, line in enumerate(lines, 1):
