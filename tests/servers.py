@@ -57,6 +57,7 @@ class Faults:
     retry_after: int = 1
     slow_seconds: float = 1.5
     corruptible: str = CORRUPTIBLE
+    only: str | None = None  # a regex: only request paths matching it may fail
     injected: list[tuple[str, str, str]] = field(default_factory=list)
     _seen: Counter = field(default_factory=Counter, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -73,6 +74,8 @@ class Faults:
     def plan(self, method: str, path: str, has_body: bool) -> str | None:
         """The fault for this request, or None to answer it properly."""
         if not self.kinds or self._draw("chosen", method, path) >= self.rate:
+            return None
+        if self.only is not None and not re.search(self.only, path):
             return None
         with self._lock:
             self._seen[(method, path)] += 1
@@ -318,3 +321,28 @@ def upload_tree(endpoint: str, root_dir: str | Path, bucket: str = BUCKET) -> in
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(put, files))
     return len(files)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python tests/servers.py s3|http DIR [--fault-rate R]`: serve DIR in this process
+    (so that a benchmark's client and server do not share one interpreter), print the URL
+    on the first line of stdout, and serve until stdin closes or the process is stopped."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("kind", choices=["s3", "http"])
+    parser.add_argument("root")
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    faults = Faults(rate=args.fault_rate, seed=args.seed) if args.fault_rate else None
+    serve = serve_s3 if args.kind == "s3" else serve_http
+    with serve(args.root, faults) as url:
+        print(url, flush=True)
+        sys.stdin.read()  # returns when the parent closes our stdin (or dies)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

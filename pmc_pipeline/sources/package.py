@@ -126,15 +126,9 @@ def read_package(stream: BinaryIO, *, name: str, limits: Limits) -> Package:
     return package
 
 
-def choose_xml(package: Package, candidates: dict[str, bytes]) -> None:
-    """Keep the article XML: an .nxml before an .xml, then the shallowest, then by name."""
-    if not candidates:
-        return
-    best = min(
-        candidates,
-        key=lambda n: (not n.lower().endswith(".nxml"), n.count("/"), n),
-    )
-    package.xml_name, package.xml = best, candidates[best]
+def _xml_rank(name: str) -> tuple:
+    """The article XML is an .nxml before an .xml, then the shallowest, then by name."""
+    return (not name.lower().endswith(".nxml"), name.count("/"), name)
 
 
 def _keep_member(
@@ -151,10 +145,9 @@ def _keep_member(
                 f"member_too_large: {package.name}: {name} is {member.size} bytes "
                 f"(cap {limits.xml})"
             )
-        data = _read_member(archive, member)
-        # Keep the best XML seen so far only, so that many XML members cost one.
-        current = {package.xml_name: package.xml} if package.xml_name else {}
-        choose_xml(package, {**current, name: data})
+        # Keep only the best XML seen so far, so that many XML members cost one.
+        if package.xml_name is None or _xml_rank(name) < _xml_rank(package.xml_name):
+            package.xml_name, package.xml = name, _read_member(archive, member)
     elif is_image(name):
         if member.size > limits.image:
             package.refused[name] = (

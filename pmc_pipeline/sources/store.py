@@ -209,13 +209,6 @@ def transport_reason(exc: BaseException) -> str:
     return "connection"
 
 
-def join_key(prefix: str, key: str) -> str:
-    """`prefix` and `key` joined with exactly one '/' between them."""
-    if not prefix:
-        return key
-    return prefix.rstrip("/") + "/" + key.lstrip("/") if key else prefix.rstrip("/") + "/"
-
-
 def iso_utc(moment: datetime | float) -> str:
     """ISO 8601 in UTC with a 'Z', from a datetime or a POSIX timestamp."""
     if not isinstance(moment, datetime):
