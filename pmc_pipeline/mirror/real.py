@@ -1,0 +1,560 @@
+"""Real articles in a mirror (`--jats DIR`): their XML as-is, their images real or drawn.
+
+Every *.xml / *.nxml under DIR (recursively, sorted by path) becomes one article version.
+Its XML bytes are kept unchanged: the cloud layout's `PMCnnn.V.xml`, the legacy package's
+`<file stem>.nxml` (OAI-PMH-wrapped records too). Its PMCID comes from the XML
+(`article-id` of type pmc or pmcid); a file without one, or whose PMCID an earlier file
+already took, gets a synthetic one (PMC9xxxxxxx, from a hash of its path).
+
+Each `<graphic>` href becomes a file: a real image from `--images DIR` whose name matches
+(with or without extension), or else a stand-in drawn in the picture kind its caption
+names (a caption saying "western blot" gets a blot). Media and inline-graphic hrefs get
+stand-ins too, so packages look complete. Unsafe input is refused before it is read:
+files over the size cap, DTDs declaring entities, hrefs that are paths or URLs.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
+from PIL import Image
+
+from pmc_pipeline.licenses import normalize_license
+from pmc_pipeline.mirror import images, lookalike, truth
+from pmc_pipeline.mirror.blobs import SUPPLEMENT_TYPES, pdf_bytes, supplement_bytes
+from pmc_pipeline.mirror.bundle import ArticleFacts, MediaFile, VersionBundle
+from pmc_pipeline.mirror.images import Encoding, VisualSpec
+from pmc_pipeline.mirror.rng import derive_int, rng_for
+from pmc_pipeline.model import FigureKind, Layout, UnsafeInput, figure_key, normalize_pmcid
+
+MAX_XML_BYTES = 64 * 1024 * 1024
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
+XML_SUFFIXES = (".xml", ".nxml")
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+SYNTHETIC_PMCID_BASE = 90_000_000
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff")
+# Source formats PMC converts to JPEG for the web (an href may still name them).
+CONVERTED_SUFFIXES = (".eps", ".ps", ".svg", ".pict", ".jp2", ".bmp")
+_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_ROOT_START = re.compile(rb"<[A-Za-z_]")  # the first start tag: the root element
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+# Caption words -> the picture kind a stand-in shows (first match wins).
+_KIND_WORDS = (
+    (("western blot", "immunoblot", "blot"), "western_blot"),
+    (
+        ("fluorescen", "confocal", "immunostain", "micrograph", "microscop"),
+        "fluorescence_micrograph",
+    ),
+    (("histolog", "h&e", "hematoxylin", "haematoxylin", "section"), "histology"),
+    (("heatmap", "heat map"), "heatmap"),
+    (("scatter", "correlation"), "scatter_plot"),
+    (("bar graph", "bar chart", "bars"), "bar_chart"),
+    (("time course", "curve", "kinetics", "survival"), "line_plot"),
+    ((" ct ", "mri", "tomograph", "scan", "radiograph"), "ct_scan"),
+    (("schematic", "diagram", "workflow", "model", "overview", "pathway"), "schematic"),
+)
+_COLOR_WORDS = ("red", "green", "blue", "orange", "purple", "magenta", "black")
+
+
+@dataclass(frozen=True)
+class RealJob:
+    path: str  # the XML file
+    relative: str  # its path under the --jats directory (names it in the truth file)
+    pmcid: str
+    ordinal: int  # position among the real articles
+
+
+def discover(jats_dir: Path) -> list[Path]:
+    """Every *.xml / *.nxml file under jats_dir, sorted by relative path."""
+    found = [p for p in jats_dir.rglob("*") if p.is_file() and p.suffix.lower() in XML_SUFFIXES]
+    return sorted(found, key=lambda p: p.relative_to(jats_dir).as_posix())
+
+
+def read_xml(path: Path) -> bytes:
+    """The file's bytes; UnsafeInput for an oversize file or one declaring entities."""
+    size = path.stat().st_size
+    if size > MAX_XML_BYTES:
+        raise UnsafeInput(f"oversize: {path} has {size} bytes (cap {MAX_XML_BYTES})")
+    data = path.read_bytes()
+    # Entity declarations can only sit in the DTD, before the root element: refuse them
+    # outright rather than trust every later reader of the mirror to leave them unexpanded.
+    root = _ROOT_START.search(data)
+    if _ENTITY_DECL.search(data[: root.start()] if root else data):
+        raise UnsafeInput(f"entity declarations in the DTD of {path}")
+    return data
+
+
+def _local(element) -> str:
+    tag = element.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def parse(data: bytes):
+    return etree.fromstring(data, _PARSER)
+
+
+def article_element(root):
+    """The <article> element: the root, or inside an OAI-PMH record."""
+    if _local(root) == "article":
+        return root
+    return next((e for e in root.iter() if _local(e) == "article"), None)
+
+
+def _article_meta(article):
+    for element in article.iter():
+        if _local(element) == "article-meta":
+            return element
+    return None
+
+
+def pmcid_in_xml(article) -> str | None:
+    meta = _article_meta(article)
+    if meta is None:
+        return None
+    for element in meta:
+        if _local(element) == "article-id" and element.get("pub-id-type") in ("pmc", "pmcid"):
+            try:
+                return normalize_pmcid(element.text or "")[0]
+            except ValueError:
+                continue
+    return None
+
+
+def assign_pmcids(jats_dir: Path, paths: list[Path], taken: set[str]) -> list[RealJob]:
+    """A job per file with its PMCID: from the XML, or synthetic when absent or taken."""
+    jobs = []
+    for ordinal, path in enumerate(paths):
+        relative = path.relative_to(jats_dir).as_posix()
+        pmcid = None
+        try:
+            article = article_element(parse(read_xml(path)))
+            pmcid = pmcid_in_xml(article) if article is not None else None
+        except (etree.XMLSyntaxError, UnsafeInput):
+            pass  # refused again, with its reason, when the article itself is made
+        if pmcid is None or pmcid in taken:
+            number = SYNTHETIC_PMCID_BASE + derive_int(0, "real-pmcid", relative) % 9_000_000
+            while f"PMC{number}" in taken:
+                number += 1
+            pmcid = f"PMC{number}"
+        taken.add(pmcid)
+        jobs.append(RealJob(str(path), relative, pmcid, ordinal))
+    return jobs
+
+
+# --- images for hrefs ------------------------------------------------------------------------
+
+
+def safe_file_name(href: str) -> str | None:
+    """The file name an href maps to (its last path segment), or None for hrefs that are
+    URLs or would climb out of the article folder."""
+    href = href.strip()
+    if not href or "://" in href or href.startswith(("/", "\\")) or ":" in href.split("/")[0]:
+        return None
+    name = PurePosixPath(href.replace("\\", "/")).name
+    if name in ("", ".", "..") or name.startswith("."):
+        return None
+    return name
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+class ImageIndex:
+    """The image files of an --images directory, by lower-case name and by stem."""
+
+    def __init__(self, images_dir: Path | None) -> None:
+        self.by_name: dict[str, Path] = {}
+        self.by_stem: dict[str, list[Path]] = {}
+        if images_dir is None:
+            return
+        for path in sorted(
+            images_dir.rglob("*"), key=lambda p: p.relative_to(images_dir).as_posix()
+        ):
+            suffix = _suffix(path.name)
+            if path.is_file() and suffix in IMAGE_SUFFIXES:
+                self.by_name.setdefault(path.name.lower(), path)
+                self.by_stem.setdefault(path.name[: -len(suffix)].lower(), []).append(path)
+
+    def find(self, name: str, thumb: bool) -> Path | None:
+        """The file for `name`: the same name, else one with the same stem, a .gif for a
+        thumbnail and anything but a .gif for a full image (a thumbnail is no stand-in for
+        a missing full image: that gets drawn)."""
+        exact = self.by_name.get(name.lower())
+        if exact is not None:
+            return exact
+        suffix = _suffix(name)
+        stem = name[: -len(suffix)] if suffix in IMAGE_SUFFIXES + CONVERTED_SUFFIXES else name
+        candidates = self.by_stem.get(stem.lower(), [])
+        return next((p for p in candidates if (_suffix(p.name) == ".gif") == thumb), None)
+
+
+def _visual_from_caption(caption: str, seed: int, name: str, kind: str) -> VisualSpec:
+    text = f" {caption.lower()} "
+    if kind == FigureKind.TABLE:
+        visual_kind = "table"
+    else:
+        visual_kind = next((k for words, k in _KIND_WORDS if any(w in text for w in words)), None)
+        if visual_kind is None:
+            visual_kind = images.VISUAL_KINDS[
+                derive_int(seed, "kind", name) % (len(images.VISUAL_KINDS) - 1)
+            ]
+    color = next((c for c in _COLOR_WORDS if f" {c} " in text), None)
+    rng = rng_for(seed, "stand-in", name)
+    color = color or rng.choice(("red", "blue", "green", "black"))
+    width = rng.randint(500, 1100)
+    height = int(width * rng.uniform(0.6, 1.2))
+    return VisualSpec(
+        visual_kind,
+        color,
+        rng.choice(("circles", "squares", "triangles")),
+        width,
+        height,
+        rng.getrandbits(32),
+    )
+
+
+def _stand_in_encoding(name: str) -> Encoding:
+    suffix = _suffix(name)
+    if suffix == ".png":
+        return Encoding("PNG", "RGB")
+    if suffix == ".gif":
+        return Encoding("GIF", "P")
+    if suffix in (".tif", ".tiff"):
+        return Encoding("TIFF", "RGB")
+    return Encoding("JPEG", "RGB", quality=88)
+
+
+def _describe(data: bytes) -> tuple[str | None, str | None, int | None, int | None, bool]:
+    """(format, mode, width, height, corrupt) of image bytes; header first, bounded."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.width * im.height > Image.MAX_IMAGE_PIXELS:
+                return im.format, im.mode, im.width, im.height, True
+            im.load()
+            return im.format, im.mode, im.width, im.height, False
+    except Exception:  # any decoder failure means: not usable as an image
+        return None, None, None, None, True
+
+
+@dataclass
+class _Files:
+    """The files made for one article, by name; what each image is."""
+
+    media: dict[str, bytes]
+    described: dict[str, dict]
+    phashes: dict[str, int]
+
+
+def _picture_for(
+    files: _Files,
+    index: ImageIndex,
+    seed: int,
+    article: str,
+    name: str,
+    thumb: bool,
+    caption: str,
+    kind: str,
+    full_name: str | None,
+) -> None:
+    """Put the file `name` in `files`: real if found, else drawn (a thumbnail is drawn
+    from its full image, real or not, so the two show the same)."""
+    if name in files.media:
+        return
+    found = index.find(name, thumb)
+    if found is not None and found.stat().st_size <= MAX_IMAGE_BYTES:
+        data = found.read_bytes()
+        source = "real"
+    else:
+        if thumb and full_name is not None and full_name in files.media:
+            base = (
+                images.decode(files.media[full_name])
+                if not files.described[full_name]["corrupt"]
+                else None
+            )
+        else:
+            base = None
+        if base is None:
+            base = images.render(
+                _visual_from_caption(caption, seed, f"{article}/{full_name or name}", kind)
+            )
+        rgb = base.convert("RGB")
+        if thumb:
+            data = images.thumbnail_gif(rgb, images.pmc_thumbnail_size(*rgb.size))
+        else:
+            data = images.encode(rgb, _stand_in_encoding(name))
+        source = "stand_in"
+    fmt, mode, width, height, corrupt = _describe(data)
+    files.media[name] = data
+    files.described[name] = {
+        "image_source": source,
+        "format": fmt,
+        "mode": mode,
+        "width": width,
+        "height": height,
+        "corrupt": corrupt,
+    }
+    if not thumb and not corrupt:
+        files.phashes[name] = lookalike.phash(images.decode(data))
+
+
+def _file_names(href: str) -> tuple[str, str | None] | None:
+    """(full image file, companion thumbnail file or None) for a graphic href."""
+    name = safe_file_name(href)
+    if name is None:
+        return None
+    suffix = _suffix(name)
+    if suffix in IMAGE_SUFFIXES:
+        return name, None
+    if suffix in CONVERTED_SUFFIXES:
+        name = name[: -len(suffix)]
+    # An href without an image extension (legacy nxml): the files are '<href>.jpg' and its
+    # '<href>.gif' thumbnail, as in a legacy package.
+    return f"{name}.jpg", f"{name}.gif"
+
+
+def _figure_elements(article) -> list:
+    """Figures as the project's JATS parser counts them: every <fig>, and every
+    <table-wrap> holding a graphic and no <table> (outside a <fig>), in document order,
+    reference lists left out."""
+    found = []
+    for element in article.iter():
+        name = _local(element)
+        if name == "fig":
+            if not any(_local(a) == "ref-list" for a in element.iterancestors()):
+                found.append(element)
+        elif name == "table-wrap":
+            has_graphic = any(_local(e) == "graphic" for e in element.iter())
+            has_table = any(_local(e) == "table" for e in element.iter())
+            in_fig = any(_local(a) == "fig" for a in element.iterancestors())
+            if has_graphic and not has_table and not in_fig:
+                found.append(element)
+    return found
+
+
+def _caption_of(element) -> str:
+    caption = next((c for c in element if _local(c) == "caption"), None)
+    return truth.caption_text(caption) if caption is not None else ""
+
+
+def _license(article) -> str | None:
+    meta = _article_meta(article)
+    if meta is None:
+        return None
+    for element in meta.iter():
+        if _local(element) == "license":
+            statements = [element.get(XLINK_HREF), element.get("license-type")]
+            statements += [
+                "".join(e.itertext()) for e in element.iter() if _local(e) == "license_ref"
+            ]
+            statements.append(" ".join("".join(element.itertext()).split()))
+            for statement in statements:
+                code = normalize_license(statement)
+                if code:
+                    return code
+            return "NO-CC CODE"
+    return None
+
+
+def _meta_text(article, names: tuple[str, ...]) -> str | None:
+    meta = _article_meta(article)
+    if meta is None:
+        return None
+    for element in meta.iter():
+        if _local(element) in names:
+            return " ".join("".join(element.itertext()).split()) or None
+    return None
+
+
+def _article_id(article, kinds: tuple[str, ...]) -> str | None:
+    meta = _article_meta(article)
+    for element in meta if meta is not None else ():
+        if _local(element) == "article-id" and element.get("pub-id-type") in kinds:
+            return (element.text or "").strip() or None
+    return None
+
+
+def _journal(article) -> str | None:
+    for element in article.iter():
+        if _local(element) == "journal-title":
+            return " ".join("".join(element.itertext()).split()) or None
+    return None
+
+
+def real_article(
+    job: RealJob,
+    layout: str,
+    seed: int,
+    index: ImageIndex,
+    snapshot_date: str,
+    pdf_scale: float,
+    supplement_scale: float,
+) -> VersionBundle:
+    """The bundle of one real article (version 1, last updated 30 days before the
+    snapshot, a second apart in path order)."""
+    path = Path(job.path)
+    xml = read_xml(path)
+    root = parse(xml)
+    article = article_element(root)
+    if article is None:
+        raise ValueError(f"{path}: no <article> element")
+    files = _Files({}, {}, {})
+    figures = []
+    key_version = 1 if layout == Layout.CLOUD else None
+    for position, element in enumerate(_figure_elements(article), start=1):
+        caption = _caption_of(element)
+        kind = FigureKind.FIGURE if _local(element) == "fig" else FigureKind.TABLE
+        graphics, image_file, thumb_file = [], None, None
+        for graphic in (e for e in element.iter() if _local(e) == "graphic"):
+            href = graphic.get(XLINK_HREF) or graphic.get("href") or ""
+            role = "thumb" if graphic.get("content-type") == "thumb" else "image"
+            graphics.append({"href": href, "role": role})
+            names = _file_names(href)
+            if names is None:
+                continue
+            full, companion = names
+            if role == "thumb":
+                _picture_for(
+                    files, index, seed, job.relative, full, True, caption, kind, image_file
+                )
+                thumb_file = thumb_file or full
+                continue
+            _picture_for(files, index, seed, job.relative, full, False, caption, kind, None)
+            image_file = image_file or full
+            if companion:
+                _picture_for(files, index, seed, job.relative, companion, True, caption, kind, full)
+                thumb_file = thumb_file or companion
+        described = files.described.get(image_file or "", {})
+        figures.append(
+            {
+                "index": position,
+                "key": figure_key(job.pmcid, key_version, position),
+                "id": element.get("id"),
+                "kind": kind,
+                "label": None,
+                "caption": caption or None,
+                "placement": None,
+                "parent_group": None,
+                "mentions": None,
+                "visual": None,
+                "size_class": None,
+                "misnamed": False,
+                "phash_distance": None,
+                "graphics": graphics,
+                "image_file": image_file,
+                "thumbnail_file": thumb_file,
+                "image_source": described.get("image_source"),
+                "format": described.get("format"),
+                "mode": described.get("mode"),
+                "width": described.get("width"),
+                "height": described.get("height"),
+                "corrupt": "undecodable" if described.get("corrupt") else None,
+                "missing": False,
+                "duplicate_of": None,
+                "duplicate_kind": None,
+                "dup_group": None,
+                "similar_to": [],
+                "expected_status": None,  # real markup: the parser and filters decide
+                "expected_reason": None,
+                "expected_keep": None,
+            }
+        )
+    supplements = _other_media(files, article, seed, job, supplement_scale)
+    title = _meta_text(article, ("article-title",))
+    pmid = _article_id(article, ("pmid",))
+    license_code = _license(article)
+    facts = ArticleFacts(
+        pmid=int(pmid) if pmid and pmid.isdigit() else None,
+        doi=_article_id(article, ("doi",)),
+        mid=None,
+        title=title,
+        citation=_journal(article),
+        open_access=True,
+        manuscript=False,
+        historical_ocr=False,
+        retracted=False,
+        license_code=license_code,
+    )
+    stem = path.stem
+    pdf = pdf_bytes(
+        seed, ("real", job.relative), rng_for(seed, "real-pdf", job.relative), pdf_scale
+    )
+    updated_at = (
+        datetime.fromisoformat(snapshot_date) - timedelta(days=30) + timedelta(seconds=job.ordinal)
+    )
+    updated = updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    entry = truth.article_entry(
+        pmcid=job.pmcid,
+        version=1,
+        key_version=key_version,
+        latest=True,
+        source="real",
+        facts=facts,
+        journal=_journal(article),
+        article_type=article.get("article-type"),
+        updated=updated,
+        pdf=True,
+        supplements=supplements,
+        figures=figures,
+        extra={"path": job.relative, "xml_pmcid": pmcid_in_xml(article)},
+    )
+    entry["expected_status"] = None  # real markup: decided by the parser, not by us
+    entry["expected_reason"] = None
+    name_to_key = {f["image_file"]: f["key"] for f in figures if f["image_file"]}
+    return VersionBundle(
+        pmcid=job.pmcid,
+        version=1,
+        latest=True,
+        updated=updated,
+        xml=xml,
+        stem=stem,
+        text=truth.plain_text(article),
+        pdf=pdf,
+        media=[MediaFile(n, d) for n, d in sorted(files.media.items())],
+        facts=facts,
+        truth=entry,
+        phashes=[(name_to_key[n], h) for n, h in sorted(files.phashes.items()) if n in name_to_key],
+    )
+
+
+def _other_media(files: _Files, article, seed: int, job: RealJob, scale: float) -> list[str]:
+    """Stand-ins for the article's other files: <media>/<supplementary-material> hrefs
+    (by extension) and <inline-graphic> images (small GIFs); the supplements' names."""
+    supplements = []
+    for element in article.iter():
+        name = _local(element)
+        if name not in ("media", "supplementary-material", "inline-graphic"):
+            continue
+        file_name = safe_file_name(element.get(XLINK_HREF) or element.get("href") or "")
+        if file_name is None:
+            continue
+        if name == "inline-graphic":
+            file_name = file_name if _suffix(file_name) in IMAGE_SUFFIXES else f"{file_name}.gif"
+            if file_name not in files.media:
+                spec = VisualSpec(
+                    "schematic",
+                    "black",
+                    "circles",
+                    120,
+                    32,
+                    derive_int(seed, "inline", job.relative, file_name),
+                )
+                files.media[file_name] = images.encode(images.render(spec), Encoding("GIF", "P"))
+            continue
+        if file_name in files.media:
+            continue
+        suffix = _suffix(file_name).lstrip(".")
+        kind = suffix if suffix in SUPPLEMENT_TYPES else "zip"
+        rng = rng_for(seed, "real-supplement", job.relative, file_name)
+        files.media[file_name] = supplement_bytes(
+            seed, ("real", job.relative, file_name), kind, rng, scale
+        )
+        supplements.append(file_name)
+    return sorted(supplements)
