@@ -29,7 +29,9 @@ COMMERCIAL_USE = ("CC0", "CC BY", "CC BY-SA", "CC BY-ND", "PD")
 
 _CC_URL = re.compile(r"creativecommons\.org/licen[cs]es/([a-z-]+)/", re.IGNORECASE)
 _CC_ZERO = re.compile(r"creativecommons\.org/publicdomain/(zero|mark)", re.IGNORECASE)
-_CODE = re.compile(r"^\s*(?:cc[\s_-]*)?(by(?:[\s_-]*(?:nc|nd|sa))*)\s*(?:[\d.]+)?\s*$", re.IGNORECASE)
+_CODE = re.compile(
+    r"^\s*(?:cc[\s_-]*)?(by(?:[\s_-]*(?:nc|nd|sa))*)\s*(?:[\d.]+)?\s*$", re.IGNORECASE
+)
 _PROSE_PARTS = (
     ("noncommercial", "NC"),
     ("non-commercial", "NC"),
@@ -62,20 +64,22 @@ def normalize_license(value: str | None) -> str | None:
         return "CC0" if "CC" in upper else "PD"
     if upper in ("NO-CC", "NO CC CODE", "NO-CC-CODE"):
         return "NO-CC CODE"
-    if _CC_ZERO.search(text):
-        return "CC0"
+    # A licence URL names the article's licence; a CC0 URL next to it is usually BMC's
+    # waiver for the data only ('... Public Domain Dedication waiver applies to the data').
     m = _CC_URL.search(text)
     if m:
         return _from_parts(m.group(1).split("-"))
+    if _CC_ZERO.search(text):
+        return "CC0"
     m = _CODE.match(text)
     if m:
         return _from_parts(re.split(r"[\s_-]+", m.group(1)))
     lower = text.lower()
     if "creative commons" in lower or "creativecommons" in lower:
-        if "cc0" in lower or "public domain dedication" in lower or "zero" in lower:
-            return "CC0"
         if "attribution" in lower or "cc by" in lower or "cc-by" in lower:
             return _from_parts(["BY"] + [code for word, code in _PROSE_PARTS if word in lower])
+        if "cc0" in lower or "public domain dedication" in lower or "zero" in lower:
+            return "CC0"
     m = re.search(r"\bCC[\s-]?(BY(?:-(?:NC|ND|SA))*)\b", text)
     if m:
         return _from_parts(m.group(1).split("-"))
