@@ -19,7 +19,10 @@ answer, whatever order items and edges arrive in.
    hashes within Hamming distance t differ in at most t bits, so at least one band is
    identical (pigeonhole) and they share that bucket: recall is exact. Per bucket,
    `bucket_edges(items, t, bucket_key)` compares all pairs (numpy XOR + popcount) and
-   returns those within t, each pair from one bucket only (its first shared band).
+   returns those within t, each pair from one bucket only (its first shared key).
+   `band_keys(phash, t, depth=2)` cuts the bits outside each band into t + 1 sub-bands
+   again: (t + 1)**2 keys per hash instead of t + 1, buckets ~2**((64 - w)/(t + 1)) times
+   smaller, the same pairs; the pairs compared then grow with n, not n**2.
 4. `resolve(items, edges)`: greedy in rank order, an item is kept unless an already kept
    item is within the threshold; a dropped item names its closest kept neighbour.
    Invariants: no two kept items are within the threshold; every dropped item names a
@@ -113,10 +116,52 @@ def band_layout(threshold: int) -> tuple[tuple[int, int], ...]:
     return tuple(layout)
 
 
-def _band_masks(threshold: int) -> np.ndarray:
-    return np.array(
-        [((1 << width) - 1) << shift for shift, width in band_layout(threshold)], dtype=np.uint64
-    )
+class _BucketKind(NamedTuple):
+    """One of the key kinds every hash gets a bucket key of."""
+
+    name: str  # 'b2' (band 2) or 'b2s3' (band 2, then sub-band 3 of the other bits)
+    mask: int  # the bits the bucket value is made of
+    shift: int  # the mask's lowest bit (depth 1 keys are written shifted down)
+    earlier: tuple[int, ...]  # masks of the kinds before it: a pair sharing one is found there
+
+
+def _bits(mask: int) -> list[int]:
+    return [bit for bit in range(HASH_BITS - 1, -1, -1) if mask >> bit & 1]
+
+
+def _split(bits: list[int], parts: int) -> list[int]:
+    """The bits (high to low) cut into `parts` runs of nearly equal length, as masks."""
+    base, extra = divmod(len(bits), parts)
+    masks, start = [], 0
+    for index in range(parts):
+        stop = start + base + (1 if index < extra else 0)
+        masks.append(sum(1 << bit for bit in bits[start:stop]))
+        start = stop
+    return masks
+
+
+@lru_cache(maxsize=64)
+def _bucket_kinds(threshold: int, depth: int) -> tuple[_BucketKind, ...]:
+    """Depth 1: the t + 1 bands. Depth 2: per band, the other 64 - w bits cut again into
+    t + 1 sub-bands, (t + 1)**2 kinds of about w + (64 - w)/(t + 1) bits each. A pair within
+    t shares a band (pigeonhole); its at most t differing bits then lie outside that band,
+    so it also shares one of the band's sub-bands (pigeonhole again): recall stays exact,
+    and buckets are about 2**((64 - w)/(t + 1)) times smaller."""
+    _check_threshold(threshold)
+    if depth not in (1, 2):
+        raise ValueError(f"depth must be 1 or 2, got {depth}")
+    bands = [((1 << width) - 1) << shift for shift, width in band_layout(threshold)]
+    if depth == 1:
+        return tuple(
+            _BucketKind(f"b{i}", mask, shift, tuple(bands[:i]))
+            for i, (mask, (shift, _)) in enumerate(zip(bands, band_layout(threshold), strict=True))
+        )
+    kinds = []
+    for i, band in enumerate(bands):
+        subs = _split(_bits(((1 << HASH_BITS) - 1) & ~band), threshold + 1)
+        for j, sub in enumerate(subs):
+            kinds.append(_BucketKind(f"b{i}s{j}", band | sub, 0, tuple(bands[:i] + subs[:j])))
+    return tuple(kinds)
 
 
 def phash_int(phash: str) -> int:
@@ -125,20 +170,32 @@ def phash_int(phash: str) -> int:
     return int(phash, 16)
 
 
-def band_keys(phash: str, threshold: int) -> list[str]:
-    """The LSH bucket keys of a phash: 'b<band>:<hex value of the band's bits>'."""
+def band_keys(phash: str, threshold: int, depth: int = 1) -> list[str]:
+    """The LSH bucket keys of a phash: '<kind>:<hex value of its bits>'.
+
+    depth=1: threshold + 1 keys 'b<band>:<bits>'. depth=2: (threshold + 1)**2 keys
+    'b<band>s<sub-band>:<bits>' with much smaller buckets (see _bucket_kinds); worth it when
+    the bucket sizes of depth 1 (about n / 2**(64 / (threshold + 1))) grow large.
+    """
     value = phash_int(phash)
     return [
-        f"b{index}:{(value >> shift) & ((1 << width) - 1):x}"
-        for index, (shift, width) in enumerate(band_layout(threshold))
+        f"{kind.name}:{(value & kind.mask) >> kind.shift:x}"
+        for kind in _bucket_kinds(threshold, depth)
     ]
 
 
-def _band_of(bucket_key: str) -> int:
-    match = re.match(r"^b(\d+):[0-9a-f]+$", bucket_key)
+_KEY = re.compile(r"^b(\d+)(s\d+)?:[0-9a-f]+$")
+
+
+def _kind_of(bucket_key: str, threshold: int) -> _BucketKind:
+    match = _KEY.match(bucket_key)
     if not match:
-        raise ValueError(f"not a band key: {bucket_key!r}")
-    return int(match.group(1))
+        raise ValueError(f"not a bucket key: {bucket_key!r}")
+    name = bucket_key.split(":", 1)[0]
+    for kind in _bucket_kinds(threshold, 2 if match.group(2) else 1):
+        if kind.name == name:
+            return kind
+    raise ValueError(f"bucket key {bucket_key!r} does not belong to threshold {threshold}")
 
 
 def bucket_edges(
@@ -146,15 +203,17 @@ def bucket_edges(
 ) -> list[Edge]:
     """All pairs of items in one bucket within the Hamming threshold, sorted.
 
-    With the bucket's key, a pair is returned only from the first band its two hashes share,
-    so over all buckets each pair comes out exactly once; without it, every pair within
-    the threshold in this group is returned.
+    With the bucket's key, a pair is returned only from the first kind of key its two hashes
+    share, so over all buckets each pair comes out exactly once; without it, every pair
+    within the threshold in this group is returned.
     """
     items = sorted(items, key=lambda item: item.key)
     if len(items) < 2:
         return []
     values = np.array([phash_int(item.phash) for item in items], dtype=np.uint64)
-    earlier = _band_masks(threshold)[: _band_of(bucket_key)] if bucket_key else None
+    earlier = None
+    if bucket_key is not None:
+        earlier = np.array(_kind_of(bucket_key, threshold).earlier, dtype=np.uint64)
     first, second, distance = _pairs_within(values, threshold, earlier)
     return sorted(
         _edge(items[i].key, items[j].key, int(d))
@@ -170,7 +229,7 @@ def _pairs_within(
     values: np.ndarray, threshold: int, earlier_masks: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index pairs i < j of `values` whose Hamming distance is <= threshold (and, given
-    earlier_masks, whose hashes differ in every earlier band), with the distances.
+    earlier_masks, whose hashes differ under every one of them), with the distances.
     Row blocks bound memory to _BLOCK_ELEMENTS whatever the bucket size."""
     n = len(values)
     rows_per_block = max(1, _BLOCK_ELEMENTS // n)
@@ -274,11 +333,13 @@ class BucketStats:
     pairs: int = 0  # pairs compared: sum of size * (size - 1) / 2
 
     @classmethod
-    def of_sizes(cls, sizes: Iterable[int]) -> BucketStats:
-        sizes = [int(s) for s in sizes if s > 0]
-        return cls(
-            len(sizes), sum(sizes), max(sizes, default=0), sum(s * (s - 1) // 2 for s in sizes)
-        )
+    def of_sizes(cls, sizes: Iterable[int] | np.ndarray) -> BucketStats:
+        sizes = np.fromiter(sizes, dtype=np.int64)
+        sizes = sizes[sizes > 0]
+        if not sizes.size:
+            return cls()
+        pairs = int((sizes * (sizes - 1) // 2).sum())
+        return cls(int(sizes.size), int(sizes.sum()), int(sizes.max()), pairs)
 
     @property
     def mean_size(self) -> float:
@@ -293,14 +354,17 @@ class BucketStats:
         )
 
 
-def dedupe(items: Iterable[Item], threshold: int | None = DEFAULT_THRESHOLD) -> dict[str, Decision]:
-    """{key: (status, duplicate_of)} for every item: exact, then near dedupe (None: exact
-    only), in one process. See dedupe_with_stats for the bucket sizes."""
-    return dedupe_with_stats(items, threshold)[0]
+def dedupe(
+    items: Iterable[Item], threshold: int | None = DEFAULT_THRESHOLD, depth: int = 2
+) -> dict[str, Decision]:
+    """{key: (status, duplicate_of)} for every item: exact, then near dedupe (threshold None:
+    exact only), in one process. `depth` (see band_keys) changes the cost, never the result.
+    See dedupe_with_stats for the bucket sizes."""
+    return dedupe_with_stats(items, threshold, depth)[0]
 
 
 def dedupe_with_stats(
-    items: Iterable[Item], threshold: int | None = DEFAULT_THRESHOLD
+    items: Iterable[Item], threshold: int | None = DEFAULT_THRESHOLD, depth: int = 2
 ) -> tuple[dict[str, Decision], BucketStats]:
     """dedupe() and the LSH bucket statistics of its near stage."""
     items = list(items)
@@ -309,9 +373,9 @@ def dedupe_with_stats(
     exact_of, survivors = _collapse_by(items, lambda item: item.pixel_sha256)
     same_phash_of, near_of, stats = {}, {}, BucketStats()
     if threshold is not None:
-        _check_threshold(threshold)
+        _bucket_kinds(threshold, depth)  # validates both
         same_phash_of, representatives = _collapse_by(survivors, lambda item: item.phash)
-        edges, stats = _all_edges(representatives, threshold)
+        edges, stats = _all_edges(representatives, threshold, depth)
         near_of = resolve(representatives, edges)
     return decisions(items, exact_of, same_phash_of, near_of), stats
 
@@ -332,35 +396,35 @@ def _collapse_by(items: list[Item], field) -> tuple[dict[str, str], list[Item]]:
     return mapping, kept
 
 
-def _all_edges(items: list[Item], threshold: int) -> tuple[list[Edge], BucketStats]:
-    """Every pair within the threshold, by banding, the same pairs as bucket_edges over
-    every bucket with its key, computed a whole band at a time.
+def _all_edges(items: list[Item], threshold: int, depth: int = 1) -> tuple[list[Edge], BucketStats]:
+    """Every pair within the threshold, by banding: the same pairs as bucket_edges over
+    every bucket with its key, computed a whole kind of key at a time.
 
-    Sorted by a band's value, each bucket is a run of equal values, so the pairs of every
+    Sorted by a kind's value, each bucket is a run of equal values, so the pairs of every
     bucket are the pairs (i, i + d) inside a run: one vectorised step per offset d, over
     the positions whose run is still longer than d. The work is the number of pairs plus
-    n per band, with no Python loop over buckets.
+    n per kind, with no Python loop over buckets.
     """
     items = sorted(items, key=lambda item: item.key)
     if not items:
         return [], BucketStats()
     values = np.array([phash_int(item.phash) for item in items], dtype=np.uint64)
-    masks = _band_masks(threshold)
     found_a, found_b, found_d = [], [], []
     stats = BucketStats()
-    for band, (shift, _width) in enumerate(band_layout(threshold)):
-        band_values = (values & masks[band]) >> np.uint64(shift)
-        order = np.argsort(band_values, kind="stable")
-        in_order, sorted_values = band_values[order], values[order]
-        stats = stats.merge(BucketStats.of_sizes(np.unique(in_order, return_counts=True)[1]))
-        earlier = masks[:band]
+    for kind in _bucket_kinds(threshold, depth):
+        bucket_values = values & np.uint64(kind.mask)
+        order = np.argsort(bucket_values)  # any order within a bucket: pairs are unordered
+        in_order, sorted_values = bucket_values[order], values[order]
+        run_starts = np.flatnonzero(np.concatenate(([True], in_order[1:] != in_order[:-1])))
+        stats = stats.merge(BucketStats.of_sizes(np.diff(run_starts, append=len(in_order))))
+        earlier = np.array(kind.earlier, dtype=np.uint64)
         active = np.flatnonzero(in_order[:-1] == in_order[1:])  # runs longer than 1
         offset = 1
         while active.size:
             xor = sorted_values[active] ^ sorted_values[active + offset]
             distance = _popcount(xor)
             close = np.flatnonzero(distance <= threshold)
-            if band and close.size:  # each pair from the first band its two hashes share
+            if earlier.size and close.size:  # each pair from the first kind the two share
                 close = close[~((xor[close, None] & earlier[None, :]) == 0).any(axis=1)]
             found_a.append(order[active[close]])
             found_b.append(order[active[close] + offset])

@@ -138,6 +138,26 @@ def test_band_layout_covers_64_bits(threshold):
 def test_band_keys_format():
     assert band_keys("0123456789abcdef", 0) == ["b0:123456789abcdef"]
     assert band_keys("ffff0000ffff0000", 1) == ["b0:ffff0000", "b1:ffff0000"]
+    # Depth 2 at threshold 1: band 0 (high 32 bits) plus half of the other 32 bits, ...
+    assert band_keys("ffff0000ffff0000", 1, depth=2) == [
+        "b0s0:ffff0000ffff0000",
+        "b0s1:ffff000000000000",
+        "b1s0:ffff0000ffff0000",
+        "b1s1:ffff0000",
+    ]
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 4, 9, 20])
+def test_depth_2_kinds_cover_every_bit_twice_per_band(threshold):
+    kinds = D._bucket_kinds(threshold, 2)
+    assert len(kinds) == (threshold + 1) ** 2
+    bands = [((1 << w) - 1) << s for s, w in D.band_layout(threshold)]
+    for i, band in enumerate(bands):
+        subs = [k.mask & ~band for k in kinds[i * (threshold + 1) : (i + 1) * (threshold + 1)]]
+        assert all(
+            k.mask & band == band for k in kinds[i * (threshold + 1) : (i + 1) * (threshold + 1)]
+        )
+        assert sum(subs) == (2**64 - 1) & ~band  # the sub-bands partition the other bits
 
 
 @pytest.mark.parametrize("bad", ["", "123", "0123456789ABCDEF", "0123456789abcdeg", "0" * 17])
@@ -154,13 +174,24 @@ def test_threshold_range(bad):
         dedupe([item("a", "0" * 16)], bad)
 
 
-def test_pairs_within_the_threshold_always_share_a_band():
+def test_depth_and_key_validation():
+    with pytest.raises(ValueError):
+        band_keys("0" * 16, 4, depth=3)
+    with pytest.raises(ValueError):
+        dedupe([item("a", "0" * 16)], 4, depth=0)
+    for bad_key in ("x1:ff", "b9:ff", "b1s7:ff", "b1"):
+        with pytest.raises(ValueError):
+            bucket_edges([item("a", "0" * 16), item("b", "0" * 16)], 4, bad_key)
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_pairs_within_the_threshold_always_share_a_key(depth):
     rng = random.Random(7)
     for threshold in (1, 4, 8, 12):
         for _ in range(300):
             a = hexhash(rng.getrandbits(64))
             b = flip(a, rng.sample(range(64), threshold))  # the worst case: exactly t bits
-            assert set(band_keys(a, threshold)) & set(band_keys(b, threshold))
+            assert set(band_keys(a, threshold, depth)) & set(band_keys(b, threshold, depth))
 
 
 # --- edges ----------------------------------------------------------------------------------------
@@ -174,27 +205,28 @@ def brute_edges(items: list[Item], threshold: int) -> list[tuple[str, str, int]]
     )
 
 
-def buckets_of(items: list[Item], threshold: int) -> dict[str, list[Item]]:
+def buckets_of(items: list[Item], threshold: int, depth: int = 1) -> dict[str, list[Item]]:
     buckets: dict[str, list[Item]] = {}
     for it in items:
-        for key in band_keys(it.phash, threshold):
+        for key in band_keys(it.phash, threshold, depth):
             buckets.setdefault(key, []).append(it)
     return buckets
 
 
+@pytest.mark.parametrize("depth", [1, 2])
 @pytest.mark.parametrize("threshold", [0, 2, 4, 8])
-def test_bucket_edges_over_all_buckets_find_every_pair_exactly_once(threshold):
+def test_bucket_edges_over_all_buckets_find_every_pair_exactly_once(threshold, depth):
     items = clustered_items(random.Random(threshold), 400, threshold)
     expected = brute_edges(items, threshold)
     assert expected  # the planted clusters give pairs
-    buckets = buckets_of(items, threshold)
+    buckets = buckets_of(items, threshold, depth)
     with_keys = [
         e for key, members in buckets.items() for e in bucket_edges(members, threshold, key)
     ]
     assert sorted(with_keys) == expected  # each pair from its first shared band only
     without_keys = {e for members in buckets.values() for e in bucket_edges(members, threshold)}
     assert sorted(without_keys) == expected
-    whole_bands, _ = D._all_edges(items, threshold)  # what dedupe() uses
+    whole_bands, _ = D._all_edges(items, threshold, depth)  # what dedupe() uses
     assert sorted(whole_bands) == expected
 
 
@@ -287,10 +319,11 @@ def test_keys_must_be_unique():
         dedupe([item("a", "0" * 16), item("a", "0" * 16)])
 
 
+@pytest.mark.parametrize("depth", [1, 2])
 @pytest.mark.parametrize(("seed", "threshold"), [(1, 4), (2, 0), (3, 8), (4, 2)])
-def test_dedupe_matches_the_reference_and_keeps_the_invariants(seed, threshold):
+def test_dedupe_matches_the_reference_and_keeps_the_invariants(seed, threshold, depth):
     items = clustered_items(random.Random(seed), 500, threshold)
-    result = dedupe(items, threshold)
+    result = dedupe(items, threshold, depth)
     assert result == reference(items, threshold)
     check_invariants(items, result, threshold)
     statuses = {status for status, _ in result.values()}
@@ -330,7 +363,7 @@ def test_decisions_from_distributed_stages_equal_one_call():
 
 def test_bucket_stats():
     items = [item(f"k{i}", hexhash(i)) for i in range(10)]  # differ in the low bits only
-    _, stats = dedupe_with_stats(items, 1)
+    _, stats = dedupe_with_stats(items, 1, depth=1)
     # Band 0 (high 32 bits) puts all ten in one bucket; band 1 gives ten singletons.
     assert stats == BucketStats(buckets=11, entries=20, max_size=10, pairs=45)
     assert stats.mean_size == pytest.approx(20 / 11)
@@ -338,6 +371,10 @@ def test_bucket_stats():
         3, 9, 5, 13
     )
     assert dedupe_with_stats([], 4) == ({}, BucketStats())
+    # Depth 2: 4 kinds of key; only b0s0 (high 32 bits + bits 31..16) leaves out the low
+    # bits the items differ in, so it holds all ten; the other kinds hold singletons.
+    _, deep = dedupe_with_stats(items, 1, depth=2)
+    assert deep.entries == 40 and deep.max_size == 10
 
 
 def test_real_thumbnails_are_near_duplicates_of_their_figures():

@@ -45,6 +45,7 @@ def item_sets(draw, max_items: int = 40):
 @given(item_sets(), st.integers(0, 8), st.randoms(use_true_random=False))
 def test_invariants_and_order_independence(items, threshold, rnd):
     result = dedupe(items, threshold)
+    assert dedupe(items, threshold, depth=1) == result  # depth changes the cost only
     by_key = {it.key: it for it in items}
     kept = [by_key[k] for k, (status, _) in result.items() if status == KEPT]
     for a, b in itertools.combinations(kept, 2):
@@ -58,15 +59,15 @@ def test_invariants_and_order_independence(items, threshold, rnd):
     assert dedupe(shuffled, threshold) == result
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.integers(0, 2**64 - 1), st.data(), st.integers(0, 12))
-def test_banding_recall_is_exact(value, data, threshold):
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**64 - 1), st.data(), st.integers(0, 12), st.sampled_from([1, 2]))
+def test_banding_recall_is_exact(value, data, threshold, depth):
     bits = data.draw(st.lists(st.integers(0, 63), max_size=threshold, unique=True))
     other = value
     for bit in bits:
         other ^= 1 << bit
     a, b = f"{value:016x}", f"{other:016x}"
-    assert set(band_keys(a, threshold)) & set(band_keys(b, threshold))
+    assert set(band_keys(a, threshold, depth)) & set(band_keys(b, threshold, depth))
 
 
 @settings(max_examples=100, deadline=None)
