@@ -11,11 +11,23 @@ SAMPLE_DIR ?= sample
 SAMPLE_ARTICLES ?= 300
 SAMPLE_SEED ?= 7
 
-# A real build (make build / dataflow / spark / flink).
+SAMPLE_MIRROR := $(SAMPLE_DIR)/mirror
+SAMPLE_OUTPUT := $(SAMPLE_DIR)/output
+
+# A real build (make build / dataflow / spark / flink); see docs/running.md.
 LAYOUT ?= cloud
 ROOT ?= s3://pmc-oa-opendata
-OUTPUT ?= build
+OUTPUT ?= build/pmc
 BUILD_ARGS ?=
+PROJECT ?=
+REGION ?= us-east1
+TEMP_LOCATION ?= $(OUTPUT)/tmp
+MAX_WORKERS ?= 100
+SPARK_MASTER ?= local[4]
+FLINK_MASTER ?= localhost:8081
+JOB_ENDPOINT ?=
+ENVIRONMENT_TYPE ?= DOCKER
+BUILD := $(PY) -m beam_jobs.build_dataset --layout $(LAYOUT) --root $(ROOT) --output $(OUTPUT)
 
 .PHONY: setup test lint bench sample train-sample build dataflow spark flink clean
 
@@ -36,6 +48,37 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The README's main command: a synthetic mirror (no network, no credentials), built with
+# DirectRunner on 2 worker processes; prints the build summary.
+$(SAMPLE_MIRROR)/.mirror-truth.json: $(STAMP)
+	$(PY) -m pmc_pipeline.cli mirror $(SAMPLE_MIRROR) --layout cloud --articles $(SAMPLE_ARTICLES) --seed $(SAMPLE_SEED)
+
+sample: $(SAMPLE_MIRROR)/.mirror-truth.json
+	$(PY) -m pmc_pipeline.cli build --layout cloud --root $(SAMPLE_MIRROR) --output $(SAMPLE_OUTPUT) \
+		--chunk-size 25 --shard-size 500 --direct_num_workers 2 --direct_running_mode multi_processing
+
+# Local DirectRunner build of any root (ROOT, LAYOUT, OUTPUT; BUILD_ARGS for more options).
+build: $(STAMP)
+	$(BUILD) --direct_num_workers 0 --direct_running_mode multi_processing $(BUILD_ARGS)
+
+# Google Cloud Dataflow: PROJECT, REGION, OUTPUT=gs://..., ships the code with setup.py.
+dataflow: $(STAMP)
+	@test -n "$(PROJECT)" || (echo "set PROJECT=<gcp project> (and OUTPUT=gs://bucket/path)"; exit 2)
+	$(BUILD) --runner DataflowRunner --project $(PROJECT) --region $(REGION) \
+		--temp_location $(TEMP_LOCATION) --setup_file ./setup.py \
+		--max_num_workers $(MAX_WORKERS) --experiments use_runner_v2 $(BUILD_ARGS)
+
+# Apache Spark through Beam's portable Spark runner (SPARK_MASTER), or an already running
+# job server (JOB_ENDPOINT=host:8099).
+spark: $(STAMP)
+	$(BUILD) $(if $(JOB_ENDPOINT),--runner PortableRunner --job_endpoint $(JOB_ENDPOINT),--runner SparkRunner --spark_master_url $(SPARK_MASTER)) \
+		--environment_type $(ENVIRONMENT_TYPE) $(BUILD_ARGS)
+
+# Apache Flink (FLINK_MASTER), or an already running job server (JOB_ENDPOINT=host:8099).
+flink: $(STAMP)
+	$(BUILD) $(if $(JOB_ENDPOINT),--runner PortableRunner --job_endpoint $(JOB_ENDPOINT),--runner FlinkRunner --flink_master $(FLINK_MASTER)) \
+		--environment_type $(ENVIRONMENT_TYPE) $(BUILD_ARGS)
 
 clean:
 	rm -rf $(SAMPLE_DIR) .pytest_cache build dist *.egg-info

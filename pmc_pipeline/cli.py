@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     if extra and not getattr(module, "ACCEPTS_EXTRA_ARGS", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra_args = extra  # Beam's own options pass through to `build`
+    args.command_argv = argv[argv.index(args.command) + 1 :]
     return int(module.run(args) or 0)
 
 

@@ -29,9 +29,12 @@ def _arrow_type(prop: dict):
     kind = base[0]
     if kind == "array":
         return pa.list_(_arrow_type(prop["items"]))
-    return {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}[
-        kind
-    ]
+    return {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+    }[kind]
 
 
 def arrow_schema(name: str, extra: dict | None = None, *, nullable: bool = False):

@@ -1,0 +1,194 @@
+"""The build job: from a PMC root to WebDataset shards, Parquet tables and stats.json.
+
+    python -m beam_jobs.build_dataset --layout cloud --root s3://pmc-oa-opendata \\
+        --output gs://bucket/pmc15m --runner DataflowRunner --project P --region R \\
+        --temp_location gs://bucket/tmp --setup_file ./setup.py
+
+Two pipelines run one after the other (DESIGN.md, "two phases"):
+
+  extract   list -> skip what staging already holds -> chunk -> fetch + parse + pair + image
+            + filter -> staging chunk (Parquet + completion marker). Resumable.
+  assemble  staging -> newest record per article -> takedown -> decontaminate -> exact dedupe
+            -> near-duplicate dedupe -> split -> shard -> WebDataset + Parquet + stats.json.
+            No network, no image decoding.
+
+Every stage is a library function from pmc_pipeline; this file only wires them together.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from beam_jobs import transforms as T
+from beam_jobs.config import BuildConfig, config_from_options
+from beam_jobs.options import BuildOptions
+from pmc_pipeline import manifest, staging
+from pmc_pipeline.outputs import Output
+
+log = logging.getLogger("pmc_pipeline.build")
+
+
+def extract_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, generation: int, done_chunks):
+    """list -> resume filter -> chunk -> extract -> staging."""
+    refs = (
+        pipeline
+        | "Seed" >> beam.Create([None])
+        | "List" >> beam.ParDo(T.ListArticles(cfg.source, cfg.listing))
+        | "KeyRefs" >> beam.Map(lambda ref: (ref.key, ref))
+    )
+    done = (
+        pipeline
+        | "DoneChunks" >> beam.Create(done_chunks)
+        | "ReadDone"
+        >> beam.ParDo(T.ReadStaging(cfg.output, staging.ARTICLES_FILE, staging.DONE_COLUMNS))
+        | "KeyDone" >> beam.Map(lambda row: (row["article_key"], row))
+    )
+    todo = (
+        {"ref": refs, "done": done}
+        | "JoinDone" >> beam.CoGroupByKey()
+        | "Todo" >> beam.FlatMap(T.refs_to_extract, retry_failed=cfg.retry_failed)
+    )
+    n_todo = todo | "CountTodo" >> beam.combiners.Count.Globally()
+    return (
+        todo
+        | "Chunk"
+        >> beam.Map(T.assign_chunk, generation, cfg.chunk_size, beam.pvalue.AsSingleton(n_todo))
+        | "GroupChunks" >> beam.GroupByKey()
+        | "Extract"
+        >> beam.ParDo(T.ExtractChunk(cfg.source, cfg.extract, cfg.output, cfg.fetch_threads))
+    )
+
+
+def assemble_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[str]):
+    """staging -> decisions -> published shards, tables and stats.json."""
+    opts = cfg.assemble
+    chunk_ids = pipeline | "Chunks" >> beam.Create(chunks) | "SpreadChunks" >> beam.Reshuffle()
+
+    articles = (
+        chunk_ids
+        | "ReadArticles" >> beam.ParDo(T.ReadStaging(cfg.output, staging.ARTICLES_FILE))
+        | "ChooseArticles" >> T.ChooseArticles(opts)
+    )
+    figures = (
+        {
+            "article": articles | "KeyArticles" >> beam.Map(lambda a: (a["article_key"], a)),
+            "figures": chunk_ids
+            | "ReadFigures"
+            >> beam.ParDo(T.ReadStaging(cfg.output, staging.FIGURES_FILE, T.FIGURE_COLUMNS))
+            | "KeyFigures" >> beam.Map(lambda f: (f["article_key"], f)),
+        }
+        | "JoinArticles" >> beam.CoGroupByKey()
+        | "ArticleFigures" >> beam.FlatMap(T.figures_of_article)
+    )
+    final = figures | "Dedupe" >> T.Dedupe(opts)
+
+    kept = final | "Kept" >> beam.Filter(lambda pair: pair[0]["status"] == "kept")
+    per_split = (
+        kept
+        | "SplitOf" >> beam.Map(lambda pair: pair[0]["split"])
+        | "CountSplits" >> beam.combiners.Count.PerElement()
+    )
+    jpegs = (
+        chunk_ids
+        | "ReadJpegs"
+        >> beam.ParDo(
+            T.ReadStaging(cfg.output, staging.FIGURES_FILE, ["key", "generation", "jpeg"])
+        )
+        | "HasJpeg" >> beam.Filter(lambda row: row["jpeg"] is not None)
+        | "KeyJpegs" >> beam.Map(lambda row: (row["key"], row))
+    )
+    shard_summaries = (
+        {
+            "pair": kept
+            | "ToPairs" >> beam.Map(T.to_pair, opts.shard_size, beam.pvalue.AsDict(per_split))
+            | "KeyPairs" >> beam.Map(lambda p: (p[1]["key"], p)),
+            "jpeg": jpegs,
+        }
+        | "JoinJpegs" >> beam.CoGroupByKey()
+        | "AttachJpeg" >> beam.FlatMap(T.attach_jpeg)
+        | "GroupShards" >> beam.GroupByKey()
+        | "WriteShards" >> beam.ParDo(T.WriteShard(cfg.output))
+    )
+
+    figure_rows = final | "FigureRows" >> beam.Map(lambda pair: pair[0])
+    kept_per_article = (
+        kept
+        | "ArticleOfKept" >> beam.Map(lambda pair: pair[0]["article_key"])
+        | "CountKept" >> beam.combiners.Count.PerElement()
+    )
+    article_rows = (
+        {
+            "article": articles | "KeyArticles2" >> beam.Map(lambda a: (a["article_key"], a)),
+            "kept": kept_per_article,
+        }
+        | "JoinKept" >> beam.CoGroupByKey()
+        | "WithKept" >> beam.FlatMap(T.with_n_kept)
+    )
+    figure_parts = figure_rows | "WriteFigures" >> T.WriteTable(
+        cfg.output, "figures", "figure", opts
+    )
+    article_parts = article_rows | "WriteArticles" >> T.WriteTable(
+        cfg.output, "articles", "article_row", opts
+    )
+
+    return (
+        pipeline
+        | "StatsSeed" >> beam.Create([None])
+        | "WriteStats"
+        >> beam.ParDo(
+            T.WriteStats(cfg.output, cfg.options_for_stats()),
+            articles=beam.pvalue.AsList(article_rows | "ArticleCounts" >> T.CountStatuses()),
+            figures=beam.pvalue.AsList(figure_rows | "FigureCounts" >> T.CountStatuses()),
+            shards=beam.pvalue.AsList(shard_summaries),
+            article_parts=beam.pvalue.AsList(article_parts),
+            figure_parts=beam.pvalue.AsList(figure_parts),
+            bytes_read=beam.pvalue.AsList(
+                article_rows
+                | "BytesRead" >> beam.Map(lambda a: a["bytes_read"])
+                | beam.CombineGlobally(sum)
+            ),
+        )
+    )
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Parse options, run the phases, print the summary; exit code 1 when the accounting
+    identity does not hold."""
+    argv = sys.argv[1:] if argv is None else argv
+    options = PipelineOptions(argv)
+    build_options = options.view_as(BuildOptions)
+    cfg = config_from_options(build_options)
+    logging.getLogger("pmc_pipeline").setLevel(logging.INFO)
+    output = Output(cfg.output)
+    started = time.perf_counter()
+
+    if build_options.phase in ("all", "extract"):
+        removed = staging.remove_incomplete_chunks(output)
+        if removed:
+            log.info("removed %d incomplete chunks of an interrupted run", len(removed))
+        done_chunks = staging.complete_chunks(output)
+        generation = staging.next_generation(output)
+        log.info("extract: generation %d, %d chunks already staged", generation, len(done_chunks))
+        with beam.Pipeline(options=options) as p:
+            extract_pipeline(p, cfg, generation, done_chunks)
+
+    if build_options.phase in ("all", "assemble"):
+        chunks = staging.complete_chunks(output)
+        log.info("assemble: %d staging chunks", len(chunks))
+        with beam.Pipeline(options=options) as p:
+            assemble_pipeline(p, cfg, chunks)
+        stats = output.read_json(manifest.STATS_FILE)
+        print(manifest.summary(stats, time.perf_counter() - started))
+        print(f"output: {cfg.output}")
+        return 0 if stats["identity"]["holds"] else 1
+    return 0
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    sys.exit(run())

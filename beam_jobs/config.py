@@ -1,0 +1,132 @@
+"""BuildConfig: the parsed build options as plain library objects (picklable, no Beam), which
+the transforms carry to the workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+from pmc_pipeline.assemble import AssembleOptions, load_takedown
+from pmc_pipeline.dedupe import load_hash_list
+from pmc_pipeline.extract import ExtractOptions
+from pmc_pipeline.filters import FilterOptions
+from pmc_pipeline.model import Layout
+from pmc_pipeline.sources import open_source
+from pmc_pipeline.split import parse_fractions
+
+DEFAULT_ROOTS = {Layout.CLOUD: "s3://pmc-oa-opendata"}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How a worker opens the PMC root (each worker opens its own clients)."""
+
+    layout: str
+    root: str
+    options: dict = field(default_factory=dict)
+
+    def open(self):
+        return open_source(self.layout, self.root, **self.options)
+
+
+@dataclass(frozen=True)
+class ListingSpec:
+    since: dt.date | None = None
+    pmcids_file: str | None = None
+    all_versions: bool = False
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    source: SourceSpec
+    listing: ListingSpec
+    extract: ExtractOptions
+    assemble: AssembleOptions
+    output: str
+    chunk_size: int = 100
+    fetch_threads: int = 8
+    retry_failed: bool = False
+
+    def options_for_stats(self) -> dict:
+        """The options that shape the output, recorded in stats.json."""
+        filters = asdict(self.extract.filters)
+        return {
+            "layout": self.source.layout,
+            "root": self.source.root,
+            "since": self.listing.since.isoformat() if self.listing.since else None,
+            "all_versions": self.listing.all_versions,
+            "limit": self.listing.limit,
+            "max_side": self.extract.max_side,
+            "jpeg_quality": self.extract.jpeg_quality,
+            "filters": {
+                k: (sorted(v) if isinstance(v, (set, frozenset)) else v) for k, v in filters.items()
+            },
+            "near_dup_threshold": self.assemble.near_threshold,
+            "decontaminate_hashes": len(self.assemble.decontaminate),
+            "takedown": len(self.assemble.takedown),
+            "split": dict(self.assemble.fractions),
+            "split_salt": self.assemble.split_salt,
+            "shard_size": self.assemble.shard_size,
+        }
+
+
+def _csv(value: str | None) -> frozenset[str] | None:
+    if value is None or value.strip().lower() in ("", "all"):
+        return None
+    return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+def _read_lines(path: str | None) -> list[str]:
+    if not path:
+        return []
+    with open(path, encoding="utf-8") as f:
+        return f.read().splitlines()
+
+
+def config_from_options(o) -> BuildConfig:
+    """BuildOptions (see beam_jobs/options.py) -> BuildConfig; raises SystemExit with a clear
+    message for a missing or malformed option."""
+    if not o.output:
+        raise SystemExit("--output is required (a local path, s3:// or gs://)")
+    root = o.root or DEFAULT_ROOTS.get(o.layout)
+    if not root:
+        raise SystemExit(f"--root is required for the {o.layout} layout")
+    source_options = {}
+    if o.requests_per_second is not None:
+        source_options["requests_per_second"] = o.requests_per_second
+    filter_overrides = {
+        name: value
+        for name, value in {
+            "min_side": o.min_side,
+            "max_aspect_ratio": o.max_aspect_ratio,
+            "min_caption_tokens": o.min_caption_tokens,
+            "max_caption_tokens": o.max_caption_tokens,
+        }.items()
+        if value is not None
+    }
+    filters = FilterOptions(
+        licenses=_csv(o.licenses),
+        article_types=_csv(o.article_types),
+        include_tables=o.include_tables,
+        **filter_overrides,
+    )
+    since = dt.date.fromisoformat(o.since) if o.since else None
+    return BuildConfig(
+        source=SourceSpec(o.layout, root, source_options),
+        listing=ListingSpec(since, o.pmcids, o.all_versions, o.limit),
+        extract=ExtractOptions(filters=filters, max_side=o.max_side, jpeg_quality=o.jpeg_quality),
+        assemble=AssembleOptions(
+            all_versions=o.all_versions,
+            takedown=load_takedown(_read_lines(o.takedown)),
+            decontaminate=load_hash_list(o.decontaminate) if o.decontaminate else frozenset(),
+            near_threshold=None if o.no_near_dedupe else o.near_dup_threshold,
+            fractions=parse_fractions(o.split),
+            split_salt=o.split_salt,
+            shard_size=o.shard_size,
+        ),
+        output=o.output,
+        chunk_size=o.chunk_size,
+        fetch_threads=o.fetch_threads,
+        retry_failed=o.retry_failed,
+    )

@@ -1,0 +1,25 @@
+"""`pmc-pipeline build`: the Beam build job (beam_jobs/build_dataset.py).
+
+Takes the job's own options (see beam_jobs/options.py, or `pmc-pipeline build --help`) and
+passes Beam's (--runner, --direct_num_workers, --direct_running_mode, --project, --region,
+--temp_location, --setup_file, ...) through to Beam unchanged.
+"""
+
+from __future__ import annotations
+
+ACCEPTS_EXTRA_ARGS = True  # Beam's own pipeline options
+
+
+def add_arguments(parser) -> None:
+    from beam_jobs.options import BuildOptions
+
+    BuildOptions._add_argparse_args(parser)  # so --help lists them and typos fail early
+
+
+def run(args) -> int:
+    import logging
+
+    from beam_jobs.build_dataset import run as run_build
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    return run_build(args.command_argv)

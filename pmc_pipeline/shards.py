@@ -1,0 +1,99 @@
+"""Publishing: WebDataset shards and Parquet files of a build.
+
+Layout (DESIGN.md): `webdataset/<split>/<split>-NNNNNN.tar` with members `<key>.jpg`,
+`<key>.txt`, `<key>.json`; `parquet/pairs/<split>/<split>-NNNNNN.parquet` (the same samples,
+one row each, beside their shard); `parquet/figures/figures-NNNNN.parquet` and
+`parquet/articles/articles-NNNNN.parquet`.
+
+A sample's shard is a hash of its key modulo the split's shard count, so membership depends
+only on the key and the number of samples, never on worker count or arrival order; inside a
+shard, samples are sorted by key, and tar headers are normalised (mtime, owner, mode), so the
+same samples give byte-identical shards.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+
+import webdataset as wds
+
+from pmc_pipeline.outputs import Output
+from pmc_pipeline.records import PAIR_FIELDS, arrow_schemas
+from pmc_pipeline.staging import stable_hash, write_parquet
+
+SHARD_MTIME = 0  # normalised tar header fields: the same samples give the same bytes
+SHARD_MODE = 0o444
+SHARD_OWNER = ""
+
+
+def shard_count(n_samples: int, shard_size: int) -> int:
+    return max(1, math.ceil(n_samples / shard_size))
+
+
+def shard_index(key: str, n_shards: int) -> int:
+    return stable_hash("shard:" + key) % n_shards
+
+
+def shard_name(split: str, index: int) -> str:
+    return f"{split}-{index:06d}"
+
+
+def shard_path(split: str, index: int) -> str:
+    return f"webdataset/{split}/{shard_name(split, index)}.tar"
+
+
+def pairs_path(split: str, index: int) -> str:
+    return f"parquet/pairs/{split}/{shard_name(split, index)}.parquet"
+
+
+def sidecar_json(pair: dict) -> bytes:
+    return json.dumps(pair, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def write_shard(
+    output: Output, split: str, index: int, samples: Iterable[tuple[dict, bytes]]
+) -> dict:
+    """Write one shard and its Parquet pair rows; `samples` are (pair record, JPEG bytes).
+    Returns the shard's summary (counted from what was written) for stats.json."""
+    samples = sorted(samples, key=lambda s: s[0]["key"])
+    n_bytes = 0
+    with output.open_write(shard_path(split, index)) as stream:
+        writer = wds.TarWriter(
+            stream, user=SHARD_OWNER, group=SHARD_OWNER, mode=SHARD_MODE, mtime=SHARD_MTIME
+        )
+        for pair, jpeg in samples:
+            n_bytes += writer.write(
+                {
+                    "__key__": pair["key"],
+                    "jpg": jpeg,
+                    "txt": pair["caption"].encode("utf-8"),
+                    "json": sidecar_json(pair),
+                }
+            )
+        writer.close()
+    rows = [{name: pair.get(name) for name in PAIR_FIELDS} for pair, _ in samples]
+    write_parquet(output, pairs_path(split, index), rows, arrow_schemas()["pair"])
+    return {
+        "split": split,
+        "shard": shard_path(split, index),
+        "samples": len(samples),
+        "pair_rows": len(rows),
+        "bytes": n_bytes,
+    }
+
+
+def table_file(kind: str, index: int) -> str:
+    """parquet/figures/figures-00003.parquet, parquet/articles/articles-00000.parquet."""
+    return f"parquet/{kind}/{kind}-{index:05d}.parquet"
+
+
+def write_table_part(
+    output: Output, kind: str, index: int, rows: list[dict], schema_name: str
+) -> int:
+    """One Parquet part of the figures or articles table, rows sorted by their key."""
+    sort_key = "key" if kind == "figures" else "article_key"
+    rows = sorted(rows, key=lambda r: r[sort_key])
+    write_parquet(output, table_file(kind, index), rows, arrow_schemas()[schema_name])
+    return len(rows)
