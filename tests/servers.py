@@ -37,6 +37,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 BUCKET = "pmc-oa-opendata"
 FAULT_KINDS = ("503", "reset", "truncate", "slow", "corrupt")
+# "trickle" sends the body in ten pieces spread over slow_seconds: every read arrives
+# within the read timeout, so only a client's minimum-rate rule ends it.
+ALL_FAULT_KINDS = (*FAULT_KINDS, "trickle")
 # Changed bytes are only detectable in files that carry a checksum: cloud images and XML
 # (the metadata's ?md5=), gzip members (CRC32) and inventory parts (manifest md5). A
 # flipped byte in a JSON or a CSV list is undetectable by any client, so it is not
@@ -63,9 +66,9 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        unknown = set(self.kinds) - set(FAULT_KINDS)
+        unknown = set(self.kinds) - set(ALL_FAULT_KINDS)
         if unknown:
-            raise ValueError(f"unknown fault kinds {sorted(unknown)}; use {FAULT_KINDS}")
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; use {ALL_FAULT_KINDS}")
 
     def _draw(self, *parts: str) -> float:
         digest = hashlib.sha256("\0".join((str(self.seed), *parts)).encode()).digest()
@@ -83,7 +86,7 @@ class Faults:
                 return None
         start = int(self._draw("kind", method, path) * len(self.kinds))
         for kind in self.kinds[start:] + self.kinds[:start]:
-            if kind in ("truncate", "corrupt") and not has_body:
+            if kind in ("truncate", "corrupt", "trickle") and not has_body:
                 continue
             if kind == "corrupt" and not re.search(self.corruptible, urlsplit(path).path):
                 continue
@@ -144,6 +147,13 @@ class _FaultyHandler(BaseHTTPRequestHandler):
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self._reset()
+                return
+            if fault == "trickle":
+                step = max(1, -(-len(body) // 10))
+                for start in range(0, len(body), step):
+                    self.wfile.write(body[start : start + step])
+                    self.wfile.flush()
+                    time.sleep(self.faults.slow_seconds / 10)
                 return
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):

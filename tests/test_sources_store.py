@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import pickle
+import time
 
 import pytest
 from servers import Faults, fault_proxy, serve_http, serve_s3
@@ -183,6 +184,27 @@ def test_a_stream_cut_short_raises_rather_than_ending_quietly(faulty):
     # The caller retries the whole read; the next attempt is whole.
     with store.open("a/b/two.jpg", max_bytes=10_000) as stream:
         assert stream.read() == FILES["a/b/two.jpg"]
+
+
+def test_a_trickling_body_is_abandoned_and_retried(faulty):
+    serve = faulty
+    faults = Faults(rate=1.0, kinds=("trickle",), attempts=1, slow_seconds=2.0)
+    store = serve(faults, min_rate=100_000)
+    data = FILES["a/b/one.jpg"]
+    assert store.get("a/b/one.jpg", max_bytes=10_000, md5=md5(data)) == data
+    assert faults.count("trickle") == 1
+
+
+def test_capped_reader_enforces_a_minimum_rate_after_its_grace():
+    class Slow(io.RawIOBase):
+        def read(self, n=-1):
+            time.sleep(0.02)
+            return b"x"
+
+    reader = CappedReader(Slow(), key="k", max_bytes=10**6, min_rate=1000, grace=0.05)
+    with pytest.raises(Retryable, match=r"^timeout: k arrives at \d+ bytes/s, under 1000"):
+        while reader.read(10):
+            pass
 
 
 def test_a_slow_reply_times_out_and_is_retried(faulty):

@@ -130,6 +130,7 @@ class CloudArticleFiles(ArticleFiles):
         self.metadata: dict | None = None
         self.bytes_read = 0
         self._xml: bytes | None = None
+        self._media: dict[str, str | None] | None = None
 
     @property
     def stem(self) -> str:
@@ -176,16 +177,17 @@ class CloudArticleFiles(ArticleFiles):
     def media(self) -> dict[str, str | None] | None:
         """Image files the metadata lists for this version (key -> md5); None when the
         metadata has no media_urls. PDFs and supplements are left out."""
-        urls = (self.metadata or {}).get("media_urls")
-        if not isinstance(urls, list):
-            return None
-        media = {}
-        for url in urls:
-            if isinstance(url, str):
-                key, md5 = self._url_key(url)
-                if is_image(key):
-                    media[key] = md5
-        return media
+        if self._media is None:
+            urls = (self.metadata or {}).get("media_urls")
+            if not isinstance(urls, list):
+                return None
+            self._media = {}
+            for url in urls:
+                if isinstance(url, str):
+                    key, md5 = self._url_key(url)
+                    if is_image(key):
+                        self._media[key] = md5
+        return self._media
 
     def image(self, href: str) -> tuple[str, bytes]:
         media = self.media()

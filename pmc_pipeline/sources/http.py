@@ -65,7 +65,8 @@ class HttpStore(Store):
 
     requests_per_second: the rate limit of this process; None picks the polite default
     (3/s for NCBI hosts, none elsewhere), 0 turns it off. timeout: (connect, read) seconds.
-    attempts: tries per request (urllib3) and per body (RetryPolicy).
+    attempts: tries per request (urllib3) and per body (RetryPolicy). min_rate: bytes/s
+    under which a body is abandoned and retried, once the read timeout has passed.
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class HttpStore(Store):
         pool_size: int = 32,
         headers: dict[str, str] | None = None,
         max_listing_bytes: int = 256 * 1024 * 1024,
+        min_rate: float | None = 1024.0,
     ) -> None:
         if urlsplit(base_url).scheme not in ("http", "https"):
             raise ValueError(f"not an http(s) URL: {base_url!r}")
@@ -93,6 +95,7 @@ class HttpStore(Store):
         self.pool_size = pool_size
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self.max_listing_bytes = max_listing_bytes
+        self.min_rate = min_rate
         self._session: requests.Session | None = None
         self._lock = threading.Lock()
 
@@ -192,6 +195,8 @@ class HttpStore(Store):
             expected=None if encoded else length,
             transient=_TRANSIENT,
             on_close=response.close,
+            min_rate=self.min_rate,
+            grace=self.timeout[1],
         )
         return buffered(raw)
 

@@ -49,7 +49,8 @@ class S3Store(Store):
     region, endpoint_url, profile: as boto3 takes them (None: boto3's own defaults).
     timeout: (connect, read) seconds. attempts: botocore attempts per request, and
     RetryPolicy attempts per body. requests_per_second: an optional rate limit for this
-    process (S3 states none; None or 0 means no limit).
+    process (S3 states none; None or 0 means no limit). min_rate: bytes/s under which a
+    body is abandoned and retried, once the read timeout has passed.
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class S3Store(Store):
         pool_size: int = 32,
         addressing_style: str | None = None,
         requests_per_second: float | None = None,
+        min_rate: float | None = 1024.0,
     ) -> None:
         if not bucket:
             raise ValueError("an S3 store needs a bucket")
@@ -83,6 +85,7 @@ class S3Store(Store):
         self.pool_size = pool_size
         self.addressing_style = addressing_style
         self.limiter = RateLimiter(requests_per_second) if requests_per_second else None
+        self.min_rate = min_rate
         self._client = None
         self._lock = threading.Lock()
 
@@ -165,7 +168,13 @@ class S3Store(Store):
             body.close()
             raise
         raw = CappedReader(
-            body, key=key, max_bytes=max_bytes, expected=length, transient=_transient()
+            body,
+            key=key,
+            max_bytes=max_bytes,
+            expected=length,
+            transient=_transient(),
+            min_rate=self.min_rate,
+            grace=self.timeout[1],
         )
         return buffered(raw)
 

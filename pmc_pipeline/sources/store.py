@@ -126,7 +126,10 @@ class CappedReader(io.RawIOBase):
     `max_bytes`, and reports a body that ends before its declared length.
 
     `transient` names the exception types of the underlying transport that mean "this
-    attempt failed" (a reset, a read timeout); they are raised as Retryable.
+    attempt failed" (a reset, a read timeout); they are raised as Retryable. With
+    `min_rate`, a body that arrives slower than that many bytes/s on average once `grace`
+    seconds have passed is abandoned as Retryable: a read timeout alone does not end a
+    server that trickles a byte at a time.
     """
 
     def __init__(
@@ -138,6 +141,8 @@ class CappedReader(io.RawIOBase):
         expected: int | None = None,
         transient: tuple[type[BaseException], ...] = (),
         on_close: Callable[[], None] | None = None,
+        min_rate: float | None = None,
+        grace: float = 60.0,
     ) -> None:
         super().__init__()
         self._source = source
@@ -147,6 +152,9 @@ class CappedReader(io.RawIOBase):
         self.count = 0
         self._transient = transient
         self._on_close = on_close
+        self.min_rate = min_rate
+        self.grace = grace
+        self._start = time.monotonic()
 
     def readable(self) -> bool:
         return True
@@ -169,6 +177,13 @@ class CappedReader(io.RawIOBase):
         self.count += n
         if self.count > self.max_bytes:
             raise UnsafeInput(f"too_large: {self.key} is over the cap of {self.max_bytes} bytes")
+        if self.min_rate:
+            elapsed = time.monotonic() - self._start
+            if elapsed > self.grace and self.count < self.min_rate * elapsed:
+                raise Retryable(
+                    f"timeout: {self.key} arrives at {self.count / elapsed:.0f} bytes/s, "
+                    f"under {self.min_rate:.0f}"
+                )
         buffer[:n] = chunk
         return n
 
