@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pmc_pipeline.mirror import cloud, legacy, real, synthetic
 from pmc_pipeline.mirror.bundle import VersionBundle
+from pmc_pipeline.mirror.images import NEAR_TRANSFORMS
 from pmc_pipeline.mirror.options import MirrorOptions, MirrorSummary
 from pmc_pipeline.mirror.truth import FORMAT, TRUTH_NAME, TruthWriter
 from pmc_pipeline.model import Layout
@@ -214,7 +215,9 @@ def write_mirror(
             listings.abort()
         raise
     summary = counts.summary(root, opts.layout, len(omitted), root / TRUTH_NAME)
-    truth.close({"omitted": omitted, "summary": _summary_record(summary)})
+    truth.close(
+        {"omitted": omitted, "summary": _summary_record(summary)}, f"{opts.snapshot_date}T01:00:00Z"
+    )
     return summary
 
 
@@ -247,7 +250,7 @@ class _Counts:
                 self.missing += int(figure["missing"])
                 kind = figure["duplicate_kind"]
                 self.duplicates += int(kind in ("same_bytes", "same_pixels"))
-                self.near += int(kind in ("crop", "resize", "brightness"))
+                self.near += int(kind in NEAR_TRANSFORMS)
 
     def summary(self, root: Path, layout: str, omitted: int, truth_path: Path) -> MirrorSummary:
         return MirrorSummary(

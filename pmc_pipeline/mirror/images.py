@@ -29,6 +29,7 @@ from pmc_pipeline.mirror.vocab import COLORS
 
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "TIFF": "tif"}
 _WHITE = (255, 255, 255)
+_MIN_DRAWN_SIDE = 16  # smaller pictures are drawn bigger and scaled down
 
 
 @dataclass(frozen=True)
@@ -385,6 +386,11 @@ def render(spec: VisualSpec) -> Image.Image:
     rows, cols = spec.panels
     if rows < 1 or cols < 1:
         raise ValueError(f"panel grid must be at least 1x1, got {rows}x{cols}")
+    if min(spec.width, spec.height) < _MIN_DRAWN_SIDE:
+        # Icons and tiny figures: drawn at a workable size, then scaled down.
+        scale = _MIN_DRAWN_SIDE / min(spec.width, spec.height)
+        big = replace(spec, width=round(spec.width * scale), height=round(spec.height * scale))
+        return render(big).resize((spec.width, spec.height), Image.Resampling.LANCZOS)
     rng = random.Random(spec.seed)
     if rows == cols == 1:
         return drawer(spec, rng)
@@ -421,7 +427,7 @@ def to_mode(rgb: Image.Image, mode: str) -> Image.Image:
     if mode == "I;16":
         # 12-bit data in a 16-bit container, as microscopy cameras write it.
         grey = np.asarray(rgb.convert("L"), dtype=np.uint16) * 16
-        return Image.fromarray(grey, "I;16")
+        return Image.fromarray(grey)  # uint16 -> 'I;16'
     raise ValueError(f"unsupported pixel mode {mode!r}")
 
 
@@ -478,17 +484,25 @@ def reencode_same_pixels(data: bytes) -> tuple[bytes, str]:
 
 # --- near duplicates ----------------------------------------------------------------------
 
-NEAR_TRANSFORMS = ("crop", "resize", "brightness")
+NEAR_TRANSFORMS = ("crop", "resize", "brightness", "recompress")
 
 
 def perturb(rgb: Image.Image, transform: str, rng: random.Random) -> Image.Image:
-    """A near duplicate: the same picture slightly cropped, resized or brightened.
+    """A near duplicate's picture: the same picture slightly cropped, resized or
+    brightened ('recompress' keeps it as it is: the change is a lossy re-encoding, see
+    near_duplicate_quality).
 
     The changes are small enough that a 64-bit perceptual hash moves by a few bits at
     most (the build's near-duplicate threshold is a Hamming distance of about 4)."""
     w, h = rgb.size
+    if transform == "recompress":
+        return rgb
     if transform == "crop":
-        dx, dy = int(w * rng.uniform(0.01, 0.025)), int(h * rng.uniform(0.01, 0.025))
+        # Thin: a perceptual hash is far more sensitive to cropping than to resizing.
+        dx, dy = (
+            max(1, int(w * rng.uniform(0.003, 0.008))),
+            max(1, int(h * rng.uniform(0.003, 0.008))),
+        )
         return rgb.crop((dx, dy, w - dx, h - dy))
     if transform == "resize":
         factor = rng.uniform(0.6, 0.85)
@@ -499,6 +513,11 @@ def perturb(rgb: Image.Image, transform: str, rng: random.Random) -> Image.Image
         factor = rng.choice((rng.uniform(0.9, 0.95), rng.uniform(1.05, 1.1)))
         return ImageEnhance.Brightness(rgb).enhance(factor)
     raise ValueError(f"unknown near-duplicate transform {transform!r}")
+
+
+def near_duplicate_quality(transform: str, rng: random.Random) -> int:
+    """The JPEG quality a near duplicate is stored at: low for 'recompress'."""
+    return rng.randint(50, 65) if transform == "recompress" else 90
 
 
 # --- corrupt files ------------------------------------------------------------------------

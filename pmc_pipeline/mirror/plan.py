@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from pmc_pipeline.mirror.images import Encoding, VisualSpec
+from pmc_pipeline.mirror.images import NEAR_TRANSFORMS, Encoding, VisualSpec
 from pmc_pipeline.mirror.rng import chance, derive_int, rng_for, weighted
 from pmc_pipeline.mirror.vocab import (
     ARTICLE_TYPES,
@@ -270,14 +270,16 @@ def article_header(seed: int, index: int, pmcid_base: int, snapshot_date: str) -
 
 
 def _normal_size(rng: random.Random) -> tuple[int, int]:
+    """(width, height): the long side mostly 360-1200 px, now and then print size; aspect
+    ratio up to NORMAL_MAX_ASPECT, landscape more often than portrait."""
     if chance(rng, 0.02):
-        width = rng.randint(1800, 2400)  # the occasional print-resolution figure
+        long_side = rng.randint(1800, 2400)  # the occasional print-resolution figure
     else:
-        width = round(math.exp(rng.uniform(math.log(360), math.log(1200))))
-    aspect = math.exp(rng.uniform(math.log(1 / NORMAL_MAX_ASPECT), math.log(NORMAL_MAX_ASPECT)))
-    height = round(width * aspect)
-    scale = max(1.0, NORMAL_MIN_SIDE / min(width, height))  # keep the short side >= 256
-    return math.ceil(width * scale), math.ceil(height * scale)
+        long_side = round(math.exp(rng.uniform(math.log(360), math.log(1200))))
+    aspect = math.exp(rng.uniform(0.0, math.log(NORMAL_MAX_ASPECT)))
+    short_side = max(NORMAL_MIN_SIDE, round(long_side / aspect))
+    long_side = max(long_side, short_side)
+    return (long_side, short_side) if chance(rng, 0.7) else (short_side, long_side)
 
 
 def _size(rng: random.Random, role: str) -> tuple[int, int]:
@@ -437,9 +439,7 @@ def resolve_sources(
         if source is None:
             resolved.append(replace(draft, role="original"))
         else:
-            transform = (
-                rng.choice(("crop", "resize", "brightness")) if draft.role == "near_dup" else None
-            )
+            transform = rng.choice(NEAR_TRANSFORMS) if draft.role == "near_dup" else None
             resolved.append(replace(draft, source=source, near_transform=transform))
     return resolved
 

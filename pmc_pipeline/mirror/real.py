@@ -209,7 +209,7 @@ def _visual_from_caption(caption: str, seed: int, name: str, kind: str) -> Visua
     color = next((c for c in _COLOR_WORDS if f" {c} " in text), None)
     rng = rng_for(seed, "stand-in", name)
     color = color or rng.choice(("red", "blue", "green", "black"))
-    width = rng.randint(500, 1100)
+    width = rng.randint(400, 900)
     height = int(width * rng.uniform(0.6, 1.2))
     return VisualSpec(
         visual_kind,
@@ -232,16 +232,17 @@ def _stand_in_encoding(name: str) -> Encoding:
     return Encoding("JPEG", "RGB", quality=88)
 
 
-def _describe(data: bytes) -> tuple[str | None, str | None, int | None, int | None, bool]:
-    """(format, mode, width, height, corrupt) of image bytes; header first, bounded."""
+def _decoded(data: bytes) -> Image.Image | None:
+    """The decoded image, or None when the bytes do not decode (or claim too many pixels:
+    the header is checked before any pixel is decoded)."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            if im.width * im.height > Image.MAX_IMAGE_PIXELS:
-                return im.format, im.mode, im.width, im.height, True
-            im.load()
-            return im.format, im.mode, im.width, im.height, False
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > Image.MAX_IMAGE_PIXELS:
+            return None
+        image.load()
+        return image
     except Exception:  # any decoder failure means: not usable as an image
-        return None, None, None, None, True
+        return None
 
 
 @dataclass
@@ -251,6 +252,7 @@ class _Files:
     media: dict[str, bytes]
     described: dict[str, dict]
     phashes: dict[str, int]
+    pictures: dict[str, tuple[Image.Image, tuple[int, int]]]  # full image: (preview, size)
 
 
 def _picture_for(
@@ -271,38 +273,41 @@ def _picture_for(
     found = index.find(name, thumb)
     if found is not None and found.stat().st_size <= MAX_IMAGE_BYTES:
         data = found.read_bytes()
-        source = "real"
-    else:
-        if thumb and full_name is not None and full_name in files.media:
-            base = (
-                images.decode(files.media[full_name])
-                if not files.described[full_name]["corrupt"]
-                else None
+        picture = _decoded(data)
+        described = {
+            "image_source": "real",
+            "format": None,
+            "mode": None,
+            "width": None,
+            "height": None,
+        }
+        if picture is not None:
+            described.update(
+                format=picture.format, mode=picture.mode, width=picture.width, height=picture.height
             )
-        else:
-            base = None
-        if base is None:
-            base = images.render(
+    else:
+        picture, size = files.pictures.get(full_name, (None, None)) if thumb else (None, None)
+        if picture is None:
+            picture = images.render(
                 _visual_from_caption(caption, seed, f"{article}/{full_name or name}", kind)
             )
-        rgb = base.convert("RGB")
+            size = picture.size
         if thumb:
-            data = images.thumbnail_gif(rgb, images.pmc_thumbnail_size(*rgb.size))
+            encoding = Encoding("GIF", "P")
+            size = images.pmc_thumbnail_size(*size)
+            data = images.thumbnail_gif(picture, size)
         else:
-            data = images.encode(rgb, _stand_in_encoding(name))
-        source = "stand_in"
-    fmt, mode, width, height, corrupt = _describe(data)
+            encoding = _stand_in_encoding(name)
+            data = images.encode(picture, encoding)
+        described = {"image_source": "stand_in", "format": encoding.format, "mode": encoding.mode}
+        described.update(width=size[0], height=size[1])
+    described["corrupt"] = picture is None
     files.media[name] = data
-    files.described[name] = {
-        "image_source": source,
-        "format": fmt,
-        "mode": mode,
-        "width": width,
-        "height": height,
-        "corrupt": corrupt,
-    }
-    if not thumb and not corrupt:
-        files.phashes[name] = lookalike.phash(images.decode(data))
+    files.described[name] = described
+    if not thumb and picture is not None:
+        small = images.preview(picture)
+        files.pictures[name] = (small, picture.size)
+        files.phashes[name] = lookalike.phash(small)
 
 
 def _file_names(href: str) -> tuple[str, str | None] | None:
@@ -405,7 +410,7 @@ def real_article(
     article = article_element(root)
     if article is None:
         raise ValueError(f"{path}: no <article> element")
-    files = _Files({}, {}, {})
+    files = _Files({}, {}, {}, {})
     figures = []
     key_version = 1 if layout == Layout.CLOUD else None
     for position, element in enumerate(_figure_elements(article), start=1):

@@ -115,10 +115,11 @@ def _duplicate_image(
         base = images.decode(source_bytes).convert("RGB")
         base_hash = lookalike.phash(base)
         rng = rng_for(ctx.seed, "near", header.index, draft.slot)
-        # The planned change, or a plain resize if that moved the hash too far.
-        for transform in (draft.near_transform, "resize"):
+        # The planned change, or milder ones if it moved the hash too far.
+        for transform in (draft.near_transform, "recompress", "resize"):
             rgb = images.perturb(base, transform, rng)
-            data = images.encode(rgb, Encoding("JPEG", "RGB", quality=90))
+            quality = images.near_duplicate_quality(transform, rng)
+            data = images.encode(rgb, Encoding("JPEG", "RGB", quality=quality))
             dist = lookalike.distance(lookalike.phash(images.decode(data)), base_hash)
             if dist <= NEAR_MAX_DISTANCE:
                 break

@@ -23,6 +23,8 @@ from pathlib import Path
 from lxml import etree
 
 from pmc_pipeline.mirror import lookalike
+from pmc_pipeline.mirror.files import epoch
+from pmc_pipeline.mirror.images import NEAR_TRANSFORMS
 from pmc_pipeline.model import ArticleStatus, FigureStatus, article_key
 
 TRUTH_NAME = ".mirror-truth.json"
@@ -289,8 +291,9 @@ class TruthWriter:
                 if figure.get("duplicate_of"):
                     self._groups[figure["duplicate_of"]].append(figure["key"])
 
-    def close(self, tail: dict) -> Path:
-        """Write the truth file (tail: more top-level fields, e.g. the summary)."""
+    def close(self, tail: dict, modified: str) -> Path:
+        """Write the truth file (tail: more top-level fields, e.g. the summary), dated
+        `modified` like the listings, so even its mtime is reproducible."""
         self._scratch.close()
         groups = {source: sorted(members) for source, members in sorted(self._groups.items())}
         group_of = {source: source for source in groups}
@@ -324,6 +327,8 @@ class TruthWriter:
             body = json.dumps(rest, ensure_ascii=False, sort_keys=True, indent=1)
             out.write("\n ],\n" + body[2:])
             out.write("\n")
+        stamp = epoch(modified)
+        os.utime(tmp, (stamp, stamp))
         os.replace(tmp, self.path)
         self._scratch_path.unlink()
         return self.path
@@ -348,6 +353,6 @@ def _finish_figure(
         and (figure["dup_group"] or figure["similar_to"])
     ):
         reason = "duplicate" if figure["dup_group"] else "lookalike"
-        if figure["duplicate_kind"] in ("crop", "resize", "brightness"):
+        if figure["duplicate_kind"] in NEAR_TRANSFORMS:
             reason = "near_duplicate"
         _set_expected(figure, None, reason)
