@@ -338,3 +338,16 @@ def test_s3_rate_limit_takes_a_token_per_request(s3_endpoint, monkeypatch):
     assert store.get("a/c.txt", max_bytes=10) == b"c"
     assert store.head("top.json").size == 8
     assert len(taken) == 2
+
+
+def test_http_head_falls_back_to_get_when_the_server_refuses_head(tree):
+    from servers import _FileHandler, _running, _Server
+
+    class NoHead(_FileHandler):
+        def do_HEAD(self):
+            self.respond(405, {"Allow": "GET"}, b"")
+
+    with _running(_Server(NoHead, None, root=tree)) as url:
+        store = open_store(url)
+        assert store.head("a/b/one.jpg").size == 5000
+        assert store.head("a/nope.jpg") is None

@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import BinaryIO
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
+import lxml.html
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
@@ -205,12 +206,19 @@ class HttpStore(Store):
             response = self._request("HEAD", key, stream=False)
         except MissingFile:
             return None
+        except FetchError as exc:
+            if not str(exc).startswith(("http_405", "http_501")):
+                raise
+            # A server that does not do HEAD: the headers of a GET, without its body.
+            try:
+                response = self._request("GET", key, stream=True)
+            except MissingFile:
+                return None
         response.close()
-        modified = response.headers.get("Last-Modified")
         return ObjectInfo(
             key,
             _content_length(response),
-            iso_utc(parsedate_to_datetime(modified)) if modified else None,
+            _http_date(response.headers.get("Last-Modified")),
             (response.headers.get("ETag") or "").strip('"') or None,
         )
 
@@ -238,8 +246,6 @@ class HttpStore(Store):
 def _index_children(page: bytes, folder_url: str) -> set[str]:
     """Names of the direct children linked from a directory index page ('sub/' for
     folders), ignoring sort links, parent links and anything outside the folder."""
-    import lxml.html
-
     if not page.strip():
         return set()
     names = set()
@@ -252,6 +258,13 @@ def _index_children(page: bytes, folder_url: str) -> set[str]:
         if name and "/" not in name.rstrip("/") and name not in ("./", "../"):
             names.add(name)
     return names
+
+
+def _http_date(value: str | None) -> str | None:
+    try:
+        return iso_utc(parsedate_to_datetime(value)) if value else None
+    except (TypeError, ValueError):
+        return None  # an unreadable date is an unknown one
 
 
 def _content_length(response: requests.Response) -> int | None:
