@@ -1,0 +1,243 @@
+"""The trainer's data path: shard discovery, corrupt samples, resumable training streams."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections import Counter
+
+import pytest
+
+torch = pytest.importorskip("torch")
+wds = pytest.importorskip("webdataset")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from pmc_pipeline.outputs import Output  # noqa: E402
+from pmc_pipeline.train.data import (  # noqa: E402
+    SkipSample,
+    SplitSamples,
+    StreamPosition,
+    TrainStreams,
+    decode_sample,
+    make_loader,
+)
+from pmc_pipeline.train.reader import (  # noqa: E402
+    count_pairs,
+    iter_captions,
+    read_shard,
+    shard_paths,
+)
+from pmc_pipeline.train.synthetic import (  # noqa: E402
+    jpeg_bytes,
+    synthetic_pairs,
+    write_shard,
+    write_synthetic_build,
+)
+from pmc_pipeline.train.tokenizer import build_text_tower, load_tokenizer  # noqa: E402
+
+TEXT_CFG = {"vocab_size": 300, "context_length": 32, "width": 16, "heads": 2, "layers": 1}
+
+
+def _transform(image):
+    return torch.from_numpy(np.asarray(image.resize((8, 8)), dtype="float32"))
+
+
+@pytest.fixture(scope="module")
+def tower(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tower")
+    captions = [c for _, _, c in synthetic_pairs(200, seed=0)]
+    build_text_tower(path, captions, TEXT_CFG)
+    return path
+
+
+def _corrupt_build(root):
+    """A train split: one shard with 12 good samples among 6 bad ones, and a truncated shard."""
+    good = list(synthetic_pairs(12, seed=3, image_size=32))
+    path = root / "webdataset/train/train-000000.tar"
+    path.parent.mkdir(parents=True)
+    huge = io.BytesIO()
+    Image.new("L", (5000, 4000)).save(huge, format="JPEG")  # 20 Mpx: over the pixel limit
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, format="PNG")
+    bad = [
+        {"__key__": "PMC1v1_f001", "jpg": good[0][1][:200], "txt": b"truncated jpeg"},
+        {"__key__": "PMC1v1_f002", "jpg": png.getvalue(), "txt": b"a png named jpg"},
+        {"__key__": "PMC1v1_f003", "jpg": good[1][1]},  # no caption
+        {"__key__": "PMC1v1_f004", "jpg": good[2][1], "txt": b"   "},  # empty caption
+        {"__key__": "PMC1v1_f005", "txt": b"caption without an image"},
+        {"__key__": "PMC1v1_f006", "jpg": huge.getvalue(), "txt": b"a decompression bomb"},
+    ]
+    with wds.TarWriter(str(path)) as writer:
+        for i, (key, jpeg, caption) in enumerate(good):
+            writer.write({"__key__": key, "jpg": jpeg, "txt": caption.encode()})
+            if i % 2 == 0 and bad:
+                writer.write(bad.pop(0))
+    truncated = root / "webdataset/train/train-000001.tar"
+    write_shard(truncated, synthetic_pairs(5, seed=4, image_size=32))
+    with tarfile.open(truncated) as tar:
+        second_jpeg = [m for m in tar.getmembers() if m.name.endswith(".jpg")][1]
+    cut = second_jpeg.offset_data + 100  # a download that stopped inside an image
+    truncated.write_bytes(truncated.read_bytes()[:cut])
+    return {key for key, _, _ in good}
+
+
+EXPECTED_SKIPS = {
+    "bad_image": 2,
+    "missing_caption": 1,
+    "empty_caption": 1,
+    "missing_image": 1,
+    "image_too_large": 1,
+    "unreadable_shard": 1,
+}
+
+
+def test_corrupt_samples_are_skipped_and_counted(tmp_path, tower):
+    good_keys = _corrupt_build(tmp_path)
+    dataset = SplitSamples(
+        str(tmp_path),
+        shard_paths(str(tmp_path), "train"),
+        transform=_transform,
+        tokenizer=load_tokenizer(tower, 32),
+        batch_size=4,
+    )
+    keys, skipped = [], Counter()
+    for batch in make_loader(dataset, workers=0, seed=0, pin_memory=False):
+        keys += batch.keys
+        skipped.update(batch.skipped)
+    assert good_keys <= set(keys)  # every good sample of the first shard
+    assert not {k for k in keys if k.startswith("PMC1v1_")}  # and none of the bad ones
+    assert dict(skipped) == EXPECTED_SKIPS
+
+
+def test_training_stream_skips_corrupt_samples_and_reports_them(tmp_path, tower):
+    _corrupt_build(tmp_path)
+    dataset = TrainStreams(
+        str(tmp_path),
+        shard_paths(str(tmp_path), "train"),
+        transform=_transform,
+        tokenizer_dir=str(tower),
+        context_length=32,
+        batch_size=4,
+        seed=0,
+        rank=0,
+        num_streams=1,
+        shuffle_buffer=50,
+    )
+    skipped, keys = Counter(), set()
+    for batch, _ in zip(make_loader(dataset, 0, 0, False), range(30), strict=False):
+        skipped.update(batch.skipped)
+        keys |= set(batch.keys)
+    assert not {k for k in keys if k.startswith("PMC1v1_")}
+    assert set(skipped) == set(EXPECTED_SKIPS)  # 30 batches draw both shards several times
+
+
+def test_oversize_member_is_not_read(tmp_path):
+    path = tmp_path / "webdataset/train/train-000000.tar"
+    write_shard(path, synthetic_pairs(2, seed=0, image_size=32))
+    samples = list(read_shard(Output(str(tmp_path)), "webdataset/train/train-000000.tar", 200))
+    assert len(samples) == 2
+    assert all(s["__skip__"] == "oversize_member" and "jpg" not in s for s in samples)
+    assert all(s["txt"] for s in samples)  # the small caption members were read
+
+
+def test_decode_refuses_a_huge_image_before_decoding_it():
+    huge = io.BytesIO()
+    Image.new("L", (5000, 4000)).save(huge, format="JPEG")
+    with pytest.raises(SkipSample) as info:
+        decode_sample({"jpg": huge.getvalue(), "txt": b"x"}, max_pixels=4096 * 4096)
+    assert info.value.reason == "image_too_large"
+    image, caption = decode_sample({"jpg": jpeg_bytes(Image.new("RGB", (9, 7))), "txt": b" a "})
+    assert image.size == (9, 7) and image.mode == "RGB" and caption == "a"
+
+
+def _streams(build, tower, start=None, seed=0, stream_count=1, rank=0):
+    return TrainStreams(
+        str(build),
+        shard_paths(str(build), "train"),
+        transform=lambda image: torch.from_numpy(np.asarray(image, dtype="float32")),
+        tokenizer_dir=str(tower),
+        context_length=32,
+        batch_size=5,
+        seed=seed,
+        rank=rank,
+        num_streams=stream_count,
+        shuffle_buffer=7,
+        start=start,
+    )
+
+
+def _take(dataset, n):
+    it = iter(make_loader(dataset, 0, 0, False))
+    return [next(it) for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def small_build(tmp_path_factory):
+    root = tmp_path_factory.mktemp("build")
+    write_synthetic_build(root, {"train": 23, "val": 4}, shard_size=8, image_size=16)
+    return root
+
+
+def test_stream_resumes_exactly_at_a_saved_position(small_build, tower):
+    full = _take(_streams(small_build, tower), 9)  # 45 samples: several shard draws
+    resumed = _take(_streams(small_build, tower, start={0: full[3].position}), 5)
+    for a, b in zip(full[4:], resumed, strict=True):
+        assert a.keys == b.keys
+        assert a.position == b.position
+        assert torch.equal(a.images, b.images) and torch.equal(a.texts, b.texts)
+    assert full[-1].position.draw >= 3  # the positions crossed shard boundaries
+
+
+def test_streams_are_shuffled_and_seeded(small_build, tower):
+    keys = [k for b in _take(_streams(small_build, tower), 4) for k in b.keys]
+    again = [k for b in _take(_streams(small_build, tower), 4) for k in b.keys]
+    other_seed = [k for b in _take(_streams(small_build, tower, seed=1), 4) for k in b.keys]
+    assert keys == again
+    assert keys != other_seed
+    assert keys != sorted(keys)
+
+
+def test_a_stream_is_the_same_whichever_rank_runs_it(small_build, tower):
+    # rank 1 of 1-stream ranks runs global stream 1, as worker 1 of a 2-stream rank 0 does
+    on_rank_1 = _take(_streams(small_build, tower, rank=1), 2)
+    dataset = _streams(small_build, tower, stream_count=2)
+    it = iter(make_loader(dataset, 2, 0, False))
+    batches = [next(it) for _ in range(4)]
+    from_worker_1 = [b for b in batches if b.stream == 1]
+    assert [b.keys for b in from_worker_1] == [b.keys for b in on_rank_1]
+
+
+def test_shards_counts_and_captions(tmp_path):
+    stats = write_synthetic_build(tmp_path, {"train": 10, "val": 3}, shard_size=4, image_size=16)
+    (tmp_path / "webdataset/train/train-000009.tar.tmp").write_bytes(b"half written")
+    assert shard_paths(str(tmp_path), "train") == stats["shards"]["train"]
+    assert shard_paths(str(tmp_path), "test") == []
+    assert count_pairs(str(tmp_path), "val") == 3
+    (tmp_path / "stats.json").unlink()  # without stats.json the shards are counted
+    assert count_pairs(str(tmp_path), "train") == 10
+    captions = list(iter_captions(str(tmp_path), "train"))
+    assert len(captions) == 10 and all(c.startswith("A ") for c in captions)
+    assert len(list(iter_captions(str(tmp_path), "train", limit=3))) == 3
+    with pytest.raises(ValueError):
+        shard_paths(str(tmp_path), "dev")
+
+
+def test_captions_come_from_parquet_when_the_build_has_it(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    write_synthetic_build(tmp_path, {"train": 4}, shard_size=4, image_size=16)
+    target = tmp_path / "parquet/pairs/train/train-000000.parquet"
+    target.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"key": ["a", "b"], "caption": ["from parquet", "second"]}), target)
+    assert list(iter_captions(str(tmp_path), "train")) == ["from parquet", "second"]
+
+
+def test_stats_json_count_is_used_when_present(tmp_path):
+    write_synthetic_build(tmp_path, {"train": 4}, shard_size=4, image_size=16)
+    (tmp_path / "stats.json").write_text(json.dumps({"pairs_per_split": {"train": 1234}}))
+    assert count_pairs(str(tmp_path), "train") == 1234
+    assert StreamPosition(2, 3).astuple() == (2, 3)
