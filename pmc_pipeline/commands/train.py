@@ -1,0 +1,48 @@
+"""`pmc-pipeline train`: train a BiomedCLIP-style model on a build's WebDataset shards.
+
+    pmc-pipeline train --data OUTPUT --model tiny|biomedclip --output RUN_DIR [--steps N]
+        [--batch-size B] [--resume] [...]
+
+On several GPUs (or CPU processes), launch it with torchrun; every rank runs the same
+command:
+
+    torchrun --nproc_per_node=8 -m pmc_pipeline.cli train --data OUTPUT --output RUN_DIR ...
+
+Prints one JSON object when done: run directory, steps, final loss, skipped samples, export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from pmc_pipeline.train.config import add_arguments as add_train_arguments
+
+    add_train_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pmc_pipeline.train.config import from_args
+    from pmc_pipeline.train.loop import train
+
+    rank = int(os.environ.get("RANK", "0"))
+    logging.basicConfig(
+        level=logging.INFO if rank == 0 else logging.WARNING,
+        format=f"%(asctime)s [rank {rank}] %(levelname)s %(name)s: %(message)s",
+    )
+    result = train(from_args(args))
+    if rank == 0:
+        summary = {
+            "run_dir": str(result.run_dir),
+            "step": result.step,
+            "total_steps": result.total_steps,
+            "loss": result.loss,
+            "skipped": result.skipped,
+            "export": str(result.export_dir) if result.export_dir else None,
+        }
+        print(json.dumps(summary), flush=True)
+    return 0
