@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import pickle
 
 import pytest
 from servers import Faults, serve_http
@@ -187,3 +188,9 @@ def test_over_http_with_faults_every_article_arrives(tree):
                 assert files.image(href)[1] == data
             assert dataclasses.replace(ref) == ref
     assert faults.count() > 0
+
+
+def test_sources_pickle(tree):
+    source = open_source(Layout.LEGACY, str(tree), bulk_lists=[])
+    clone = pickle.loads(pickle.dumps(source))
+    assert list(clone.list_articles()) == list(source.list_articles())
