@@ -466,3 +466,48 @@ def test_markup_varies_as_real_articles_do(cloud):
     assert any(f["label"] is None for f in figures) and any(f["caption"] is None for f in figures)
     assert {f["size_class"] for f in figures} == {"normal", "tiny", "extreme"}
     assert any(f["missing"] for f in figures)
+
+
+@pytest.mark.parametrize("layout", ["cloud", "legacy"])
+def test_truth_agrees_with_the_project_jats_parser(layout, cloud, legacy):
+    """The truth's figure facts are what pmc_pipeline.jats reads from the XML: so tests
+    elsewhere can compare a build's records with the truth key by key."""
+    from pmc_pipeline.jats import parse_article
+
+    root = cloud if layout == "cloud" else legacy
+    for article in load_truth(root)["articles"]:
+        files = article_files(root, article)
+        xml = next(data for name, data in files.items() if name.endswith((".xml", ".nxml")))
+        parsed = parse_article(xml)
+        assert (parsed.pmcid, parsed.article_type) == (article["pmcid"], article["article_type"])
+        got = [
+            (
+                f.index,
+                f.id,
+                f.kind,
+                f.placement,
+                f.parent_group,
+                f.label,
+                f.caption or None,
+                len(f.mentions),
+            )
+            for f in parsed.figures
+        ]
+        expected = [
+            (
+                f["index"],
+                f["id"],
+                f["kind"],
+                f["placement"],
+                f["parent_group"],
+                f["label"],
+                f["caption"],
+                f["mentions"],
+            )
+            for f in article["figures"]
+        ]
+        assert got == expected, article["key"]
+        for figure, truth in zip(parsed.figures, article["figures"], strict=True):
+            assert [(g.href, g.role) for g in figure.graphics] == [
+                (g["href"], g["role"]) for g in truth["graphics"]
+            ]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from pmc_pipeline.mirror.text import article_title, paragraph
+from pmc_pipeline.mirror.text import PANEL_LETTERS, article_title, paragraph
 from pmc_pipeline.mirror.vocab import CC_PROSE, CC_URL_PART, Journal
 from pmc_pipeline.mirror.xmltext import esc, tag, xref
 
@@ -195,20 +195,25 @@ def figure_element(figure: FigureMarkup) -> str:
     return tag(name, inner, {"id": figure.fig_id, "position": "float"})
 
 
-def _mention_text(figure: FigureMarkup) -> str:
-    noun = "Figure" if figure.kind == "figure" else "Table"
-    return f"{noun} {figure.number}"
-
-
 def mention_paragraphs(rng: random.Random, figures: list[FigureMarkup]) -> list[tuple[str, str]]:
     """Body paragraphs citing figures: (id of the first figure cited, paragraph markup).
 
-    Each figure is cited in `mentions` paragraphs; now and then one citation covers it and
-    the next figure of the same kind at once, with a two-id rid, as PMC articles do."""
+    Each figure is cited in `mentions` paragraphs, in one sentence each, its later
+    citations naming a panel ('Figure 2B'), so no two citing sentences are the same. Now
+    and then one citation covers a figure and the next of its kind at once, with a two-id
+    rid, as PMC articles do."""
     left = [f.mentions for f in figures]
+    cited = [0] * len(figures)
+
+    def name(i: int) -> str:
+        panel = PANEL_LETTERS[cited[i]] if cited[i] else ""
+        cited[i] += 1
+        return f"{figures[i].number}{panel}"
+
     out = []
     for i, figure in enumerate(figures):
         ref_type = "fig" if figure.kind == "figure" else "table"
+        noun = "Figure" if figure.kind == "figure" else "Table"
         while left[i] > 0:
             left[i] -= 1
             nxt = figures[i + 1] if i + 1 < len(figures) else None
@@ -219,14 +224,10 @@ def mention_paragraphs(rng: random.Random, figures: list[FigureMarkup]) -> list[
                 and rng.random() < 0.25
             ):
                 left[i + 1] -= 1
-                noun = "Figures" if figure.kind == "figure" else "Tables"
-                ref = xref(
-                    ref_type,
-                    f"{figure.fig_id} {nxt.fig_id}",
-                    f"{noun} {figure.number} and {nxt.number}",
-                )
+                text = f"{noun}s {name(i)} and {name(i + 1)}"
+                ref = xref(ref_type, f"{figure.fig_id} {nxt.fig_id}", text)
             else:
-                ref = xref(ref_type, figure.fig_id, _mention_text(figure))
+                ref = xref(ref_type, figure.fig_id, f"{noun} {name(i)}")
             out.append((figure.fig_id, tag("p", paragraph(rng, 2, ref))))
     return out
 
@@ -268,14 +269,18 @@ def _sec(sec_id: str, title: str, content: str) -> str:
 
 
 def _results(rng: random.Random, figures: list[FigureMarkup], in_body: set[str]) -> str:
-    """The Results section: citing paragraphs, each body figure after its first citation."""
+    """The Results section: for each figure in turn, the paragraphs that first cite it,
+    then (for a body figure) the figure itself. Figures thus keep their document order,
+    cited or not, and each sits after its first citation when it has one."""
     blocks = _body_figure_blocks([f for f in figures if f.fig_id in in_body])
-    parts = [tag("p", paragraph(rng, 2))]
+    citing: dict[str, list[str]] = {}
     for first_cited, markup in mention_paragraphs(rng, figures):
-        parts.append(markup)
-        if first_cited in blocks:  # placed after its first citation only
-            parts.append(blocks.pop(first_cited))
-    parts.extend(blocks.values())  # figures nobody cites still appear, at the end
+        citing.setdefault(first_cited, []).append(markup)
+    parts = [tag("p", paragraph(rng, 2))]
+    for figure in figures:
+        parts.extend(citing.get(figure.fig_id, ()))
+        if figure.fig_id in blocks:  # the first figure of a group anchors the group
+            parts.append(blocks.pop(figure.fig_id))
     return _sec("s3", "Results", "".join(parts))
 
 

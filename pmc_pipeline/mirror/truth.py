@@ -151,7 +151,7 @@ def synthetic_figure(key: str, position: int, draft, markup, image, xml_facts: d
         "key": key,
         "id": markup.fig_id,
         "kind": markup.kind,
-        "label": markup.label,
+        "label": _norm(markup.label) if markup.label is not None else None,
         "caption": facts["caption"],
         "placement": markup.placement,
         "parent_group": markup.group_id,
