@@ -100,8 +100,8 @@ def _extract_figure(ref: ArticleRef, article: Article, figure, files, opts: Extr
         return row(FigureStatus.IMAGE_FAILED, "no_graphic")
     try:
         name, data = files.image(href)
-    except MissingFile:
-        return row(FigureStatus.IMAGE_FAILED, "no_image")
+    except MissingFile as exc:  # e.g. 'missing: no member for href ...' or a damaged archive
+        return row(FigureStatus.IMAGE_FAILED, _reason(filters.NO_IMAGE, exc))
     except UnsafeInput as exc:
         return row(FigureStatus.IMAGE_FAILED, _reason("unsafe_image", exc))
     try:
