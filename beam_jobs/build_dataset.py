@@ -17,6 +17,7 @@ Every stage is a library function from pmc_pipeline; this file only wires them t
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import time
@@ -26,6 +27,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from beam_jobs import transforms as T
 from beam_jobs.config import BuildConfig, config_from_options
+from beam_jobs.logs import configure_logging
 from beam_jobs.options import BuildOptions
 from pmc_pipeline import manifest, staging
 from pmc_pipeline.outputs import Output
@@ -156,14 +158,21 @@ def assemble_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[st
     )
 
 
+def parse_options(argv: list[str]) -> tuple[BuildOptions, PipelineOptions]:
+    """Our options, and the pipeline options without them: workers then see only Beam's
+    own flags (and do not warn about ours)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    BuildOptions._add_argparse_args(parser)
+    _, beam_argv = parser.parse_known_args(argv)
+    return BuildOptions(argv), PipelineOptions(beam_argv)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Parse options, run the phases, print the summary; exit code 1 when the accounting
     identity does not hold."""
     argv = sys.argv[1:] if argv is None else argv
-    options = PipelineOptions(argv)
-    build_options = options.view_as(BuildOptions)
+    build_options, options = parse_options(argv)
     cfg = config_from_options(build_options)
-    logging.getLogger("pmc_pipeline").setLevel(logging.INFO)
     output = Output(cfg.output)
     started = time.perf_counter()
 
@@ -190,5 +199,5 @@ def run(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     sys.exit(run())

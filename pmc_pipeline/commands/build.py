@@ -11,15 +11,18 @@ ACCEPTS_EXTRA_ARGS = True  # Beam's own pipeline options
 
 
 def add_arguments(parser) -> None:
+    from beam_jobs.logs import configure_logging
+
+    configure_logging()  # before Beam is imported
     from beam_jobs.options import BuildOptions
 
     BuildOptions._add_argparse_args(parser)  # so --help lists them and typos fail early
 
 
 def run(args) -> int:
-    import logging
+    from beam_jobs.logs import configure_logging
 
+    configure_logging()  # before Beam is imported
     from beam_jobs.build_dataset import run as run_build
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     return run_build(args.command_argv)
