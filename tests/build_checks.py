@@ -37,10 +37,16 @@ def check_build(out: Path, near_threshold: int | None = 4) -> dict:
     assert stats["identity"] == {"holds": True, "problems": []}, stats["identity"]
     assert check_identity(stats) == []
 
-    articles, figures, pairs = read_table(out, "articles"), read_table(out, "figures"), read_table(out, "pairs")
+    articles, figures, pairs = (
+        read_table(out, "articles"),
+        read_table(out, "figures"),
+        read_table(out, "pairs"),
+    )
     samples = read_samples(out)
     # Accounting identity, recounted from the files themselves.
-    assert stats["articles"]["listed"] == len(articles) == sum(stats["articles"]["by_status"].values())
+    assert (
+        stats["articles"]["listed"] == len(articles) == sum(stats["articles"]["by_status"].values())
+    )
     assert stats["figures"]["seen"] == len(figures) == sum(stats["figures"]["by_status"].values())
     kept = sorted(f["key"] for f in figures if f["status"] == "kept")
     assert kept == sorted(p["key"] for p in pairs) == sorted(s["__key__"] for s in samples)
@@ -80,7 +86,13 @@ def check_build(out: Path, near_threshold: int | None = 4) -> dict:
         splits[p["pmcid"]].add(p["split"])
         assert p["shard"].startswith(p["split"] + "-")
     assert all(len(s) == 1 for s in splits.values())
-    return {"stats": stats, "articles": articles, "figures": figures, "pairs": pairs, "samples": samples}
+    return {
+        "stats": stats,
+        "articles": articles,
+        "figures": figures,
+        "pairs": pairs,
+        "samples": samples,
+    }
 
 
 def published_files(out: Path, tops=PUBLISHED) -> dict[str, bytes]:

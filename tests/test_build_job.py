@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
-
-from beam_jobs import build_dataset
 from build_checks import assert_same_output, check_build, read_table
 from conftest import PROJECT_ROOT, shared_fixture
-from pmc_pipeline.mirror import write_mirror
 from servers import Faults, serve_http, serve_s3
+
+from beam_jobs import build_dataset
+from pmc_pipeline.mirror import write_mirror
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,10 @@ def test_directory_build_meets_the_contracts(reference, cloud_mirror):
         for fig in expected["figures"] if row["status"] == "ok" else []:
             seen = figures[fig["key"]]
             if fig["expected_status"] in ("image_failed", "kept"):
-                assert seen["status"] in (fig["expected_status"], "duplicate", "near_duplicate"), (seen, fig)
+                assert seen["status"] in (fig["expected_status"], "duplicate", "near_duplicate"), (
+                    seen,
+                    fig,
+                )
             if fig["corrupt"] or fig["missing"]:
                 assert seen["status"] in ("image_failed", "filtered"), (seen, fig)
     assert got["stats"]["pairs_per_split"].keys() == {"train", "val", "test"}
@@ -99,7 +102,9 @@ def test_legacy_build_over_http_with_faults(legacy_mirror, tmp_path):
     with serve_http(legacy_mirror) as url:
         assert build(url, clean, layout="legacy") == 0
     got = check_build(clean)
-    assert got["pairs"] and all(p["layout"] == "legacy" and p["version"] is None for p in got["pairs"])
+    assert got["pairs"] and all(
+        p["layout"] == "legacy" and p["version"] is None for p in got["pairs"]
+    )
     faults = Faults(rate=0.2, seed=5, slow_seconds=0.3)
     with serve_http(legacy_mirror, faults) as url:
         assert build(url, faulty, "--requests-per-second", "1000", layout="legacy") == 0
@@ -111,16 +116,22 @@ def test_legacy_build_over_http_with_faults(legacy_mirror, tmp_path):
 
 def test_retry_failed_redoes_only_failed_articles(reference, cloud_mirror, tmp_path):
     out = tmp_path / "out"
-    failing = Faults(rate=0.25, seed=2, kinds=("503",), attempts=10**6, retry_after=0, only=r"\.xml$")
+    failing = Faults(
+        rate=0.25, seed=2, kinds=("503",), attempts=10**6, retry_after=0, only=r"\.xml$"
+    )
     with serve_http(cloud_mirror, failing) as url:
         assert build(url, out, "--requests-per-second", "1000") == 0
-    failed = {a["article_key"] for a in read_table(out, "articles") if a["status"] == "fetch_failed"}
+    failed = {
+        a["article_key"] for a in read_table(out, "articles") if a["status"] == "fetch_failed"
+    }
     assert failed, "the fault plan should make some articles fail"
     check_build(out)
     first = set(_chunks(out))
     with serve_http(cloud_mirror) as url:
         assert build(url, out, "--retry-failed") == 0
-    redone = {row["article_key"] for c in set(_chunks(out)) - first for row in _chunk_articles(out, c)}
+    redone = {
+        row["article_key"] for c in set(_chunks(out)) - first for row in _chunk_articles(out, c)
+    }
     assert redone == failed
     check_build(out)
     assert_same_output(reference, out, tops=("webdataset", "parquet/pairs", "parquet/figures"))
@@ -130,10 +141,29 @@ def test_resume_after_kill_gives_the_same_pairs(reference, cloud_mirror, tmp_pat
     out = tmp_path / "out"
     slow = Faults(rate=1.0, kinds=("slow",), attempts=10**6, slow_seconds=0.05)
     with serve_http(cloud_mirror, slow) as url:
-        cmd = [sys.executable, "-m", "beam_jobs.build_dataset", "--layout", "cloud", "--root", url,
-               "--output", str(out), *FAST, "--fetch-threads", "1", "--requests-per-second", "1000"]
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cmd = [
+            sys.executable,
+            "-m",
+            "beam_jobs.build_dataset",
+            "--layout",
+            "cloud",
+            "--root",
+            url,
+            "--output",
+            str(out),
+            *FAST,
+            "--fetch-threads",
+            "1",
+            "--requests-per-second",
+            "1000",
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            cwd=PROJECT_ROOT,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 120
             while len(_chunks(out)) < 2 and time.monotonic() < deadline and proc.poll() is None:
@@ -157,7 +187,12 @@ def test_takedown_and_daily_update(cloud_mirror, tmp_path):
     assert build(small, out) == 0
     first = {r["article_key"] for c in _chunks(out) for r in _chunk_articles(out, c)}
     assert build(large, out) == 0  # the next day's listing: only new articles are extracted
-    second = {r["article_key"] for c in _chunks(out) if c.startswith("g00002") for r in _chunk_articles(out, c)}
+    second = {
+        r["article_key"]
+        for c in _chunks(out)
+        if c.startswith("g00002")
+        for r in _chunk_articles(out, c)
+    }
     assert second and not second & first
     assert build(large, fresh) == 0
     assert_same_output(fresh, out)
@@ -176,16 +211,24 @@ def test_takedown_and_daily_update(cloud_mirror, tmp_path):
 def test_bad_input_ends_as_statuses(cloud_mirror, tmp_path):
     mirror, out = tmp_path / "mirror", tmp_path / "out"
     shutil.copytree(cloud_mirror, mirror)
-    latest = [a["location"].rstrip("/") for a in truth(mirror)["articles"] if a["latest"] and a["expected_status"] == "ok"]
+    latest = [
+        a["location"].rstrip("/")
+        for a in truth(mirror)["articles"]
+        if a["latest"] and a["expected_status"] == "ok"
+    ]
     broken, gone, bomb = (mirror / name for name in latest[:3])
     _replace_xml(mirror, broken, b"<article><front>unclosed")
     (gone / f"{gone.name}.xml").unlink()
-    evil = (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]>'
-            b"<article><body><p>&y;</p></body></article>")
+    evil = (
+        b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]>'
+        b"<article><body><p>&y;</p></body></article>"
+    )
     _replace_xml(mirror, bomb, evil)
     assert build(mirror, out) == 0
     got = check_build(out)
-    status = {a["pmcid"] + "." + str(a["version"]): (a["status"], a["reason"]) for a in got["articles"]}
+    status = {
+        a["pmcid"] + "." + str(a["version"]): (a["status"], a["reason"]) for a in got["articles"]
+    }
     assert status[broken.name][0] == "parse_failed" and status[broken.name][1]
     assert status[gone.name][0] == "fetch_failed" and status[gone.name][1]
     assert status[bomb.name][0] in ("unsafe", "parse_failed") and status[bomb.name][1]
@@ -194,7 +237,15 @@ def test_bad_input_ends_as_statuses(cloud_mirror, tmp_path):
 def test_build_of_real_jats_articles(tmp_path):
     jats = shared_fixture("jats")
     mirror, out = tmp_path / "mirror", tmp_path / "out"
-    write_mirror(mirror, "cloud", None, SEED, jats_dir=jats, images_dir=jats.parent / "images" / "pmc", **SMALL)
+    write_mirror(
+        mirror,
+        "cloud",
+        None,
+        SEED,
+        jats_dir=jats,
+        images_dir=jats.parent / "images" / "pmc",
+        **SMALL,
+    )
     assert build(mirror, out, *MULTI) == 0
     got = check_build(out)
     expected = {f["key"] for a in truth(mirror)["articles"] if a["latest"] for f in a["figures"]}
@@ -213,7 +264,11 @@ def _replace_xml(mirror: Path, folder: Path, data: bytes) -> None:
     (folder / f"{folder.name}.xml").write_bytes(data)
     for meta in (mirror / "metadata" / f"{folder.name}.json", folder / f"{folder.name}.json"):
         if meta.exists():
-            text = re.sub(r"(\.xml\?md5=)[0-9a-f]{32}", rf"\g<1>{hashlib.md5(data).hexdigest()}", meta.read_text())
+            text = re.sub(
+                r"(\.xml\?md5=)[0-9a-f]{32}",
+                rf"\g<1>{hashlib.md5(data).hexdigest()}",
+                meta.read_text(),
+            )
             meta.write_text(text)
 
 
