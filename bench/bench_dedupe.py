@@ -12,6 +12,7 @@ Two hash distributions: uniform (the best case for banding) and skewed (hashes d
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -108,6 +109,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--max-n", type=int, default=300_000)
     parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD)
     args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
     t = args.threshold
     command = " ".join(["python -m bench dedupe", *argv])
     dedupe_with_stats(synthetic_items(1000, t, False), t)  # warm-up
@@ -143,10 +145,11 @@ def main(argv: list[str]) -> None:
             f"`{command}` — `dedupe.dedupe_with_stats` at threshold {t} on synthetic 64-bit",
             "phashes: 10% of items in planted clusters of 2-6 exact or near copies. *uniform*:",
             "random hashes; *skewed*: hashes about 10 bits (binomial) from one of 2,000 centres.",
-            f"Depth 1: {t + 1} keys per hash (bands of ~{64 // (t + 1)} bits, what `band_keys`",
+            f"Depth 1: {t + 1} keys per hash (bands of ~{64 / (t + 1):.0f} bits, what `band_keys`",
             f"gives by default); depth 2: {(t + 1) ** 2} keys (each band plus a sub-band of the",
             "other bits), the default of `dedupe()`. Best of 3 up to 300k items, one run above.",
-            f"One process. Machine: {machine()}.",
+            f"One process. Machine: {machine()}, load average {load:.1f} at the start",
+            "(the cores are shared: absolute times vary from run to run).",
             "",
             table(
                 [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import time
 
 import numpy as np
@@ -99,6 +100,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench image")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
 
     sets = []
     real = real_images() if (SHARED_FIXTURES / "images" / "pmc").exists() else []
@@ -124,7 +126,8 @@ def main(argv: list[str]) -> None:
             "normalise to sRGB RGB, sha256 of the full-size pixels, Lanczos resize to 1024, phash,",
             "optimised JPEG q95) against a bare Pillow loop (open, convert RGB, thumbnail 1024,",
             "JPEG q95) on the same bytes, one thread, best of "
-            f"{args.repeat}. Machine: {machine()}.",
+            f"{args.repeat}. Machine: {machine()}, load average {load:.1f} at the start",
+            "(the cores are shared: absolute times vary from run to run).",
             "",
             table(headers, rows),
             "",
