@@ -34,6 +34,7 @@ EXTRAS = {
     "dev": [
         "pytest>=8",
         "pytest-timeout>=2.3",
+        "hypothesis>=6.100",
         "moto[server]>=5",
         "ruff>=0.5",
         "jsonschema>=4.20",

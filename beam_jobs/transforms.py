@@ -282,8 +282,8 @@ class NearDuplicates(beam.PTransform):
         t = self.threshold
         edges = (
             items
-            | "Bands"
-            >> beam.FlatMap(lambda item: [(band, item) for band in dedupe.band_keys(item.phash, t)])
+            # Two-level bands keep buckets small at millions of images (dedupe.band_keys).
+            | "Bands" >> beam.FlatMap(_banded, t)
             | "GroupBands" >> beam.GroupByKey()
             | "Edges"
             >> beam.FlatMapTuple(lambda band, bucket: _bucket_edges(list(bucket), t, band))
@@ -291,6 +291,10 @@ class NearDuplicates(beam.PTransform):
         return (
             edges | "AllEdges" >> beam.combiners.ToList() | "Resolve" >> beam.FlatMap(_resolve_near)
         )
+
+
+def _banded(item, threshold):
+    return [(band, item) for band in dedupe.band_keys(item.phash, threshold, depth=2)]
 
 
 def _bucket_edges(bucket, threshold, band):
