@@ -12,6 +12,7 @@ import jsonschema
 import pyarrow.parquet as pq
 import webdataset as wds
 
+from pmc_pipeline import dedupe
 from pmc_pipeline.manifest import check_identity
 from pmc_pipeline.schemas_io import load_schema
 
@@ -79,6 +80,21 @@ def check_build(out: Path, near_threshold: int | None = 4) -> dict:
         kept_hashes = [(f["key"], int(f["phash"], 16)) for f in figures if f["status"] == "kept"]
         for (ka, a), (kb, b) in itertools.combinations(kept_hashes, 2):
             assert bin(a ^ b).count("1") > near_threshold, (ka, kb)
+
+    # The distributed dedupe decides exactly as the one-process dedupe.dedupe does.
+    if near_threshold is not None:
+        candidates = [f for f in figures if f["status"] in ("kept", "duplicate", "near_duplicate")]
+        items = [
+            dedupe.Item(
+                f["key"],
+                f["pixel_sha256"],
+                f["phash"],
+                dedupe.priority(f["orig_width"], f["orig_height"]),
+            )
+            for f in candidates
+        ]
+        expected = dedupe.dedupe(items, near_threshold)
+        assert {f["key"]: (f["status"], f["duplicate_of"]) for f in candidates} == expected
 
     # No article in two splits; every figure of an article that is kept is in its split.
     splits = defaultdict(set)
