@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("open_clip")
 
@@ -28,9 +30,18 @@ from pmc_pipeline.train.modeling import WarmupCosine, create_model  # noqa: E402
 from pmc_pipeline.train.run import create_run, load_run  # noqa: E402
 from pmc_pipeline.train.synthetic import COLOURS, draw_figure, write_synthetic_build  # noqa: E402
 
-os.environ["HF_HUB_OFFLINE"] = "1"  # nothing here may reach a model hub
 BATCH = 32
 FAST = ["--model", "tiny", "--image-size", "32", "--context-length", "32", "--no-progress"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """One intra-op thread: on a shared CPU, spinning OpenMP threads cost far more than they
+    give to models this small."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +129,7 @@ def test_export_loads_with_plain_open_clip_and_gives_the_same_embeddings(trained
     run_dir, _ = trained
     images = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     torch.save(images, tmp_path / "images.pt")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": "", "OMP_NUM_THREADS": "1"}
     subprocess.run(
         [sys.executable, "-c", EXPORT_CHECK, str(run_dir / "export"), "images.pt", "out.pt"],
         cwd=tmp_path,

@@ -99,8 +99,14 @@ def embed_split(
     shards = shard_paths(data, split)
     if not shards:
         raise ValueError(f"no shards for split {split!r} under {data}/webdataset/{split}")
+    size = model.visual.image_size
     dataset = SplitSamples(
-        data, shards, transform=preprocess, tokenizer=tokenizer, batch_size=batch_size
+        data,
+        shards,
+        transform=preprocess,
+        tokenizer=tokenizer,
+        batch_size=batch_size,
+        min_side=max(size) if isinstance(size, (list, tuple)) else size,
     )
     images, texts, skipped = [], [], Counter()
     for batch in make_loader(dataset, min(workers, len(shards)), seed=0, pin_memory=False):

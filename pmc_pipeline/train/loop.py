@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ from tqdm import tqdm
 
 from pmc_pipeline.train import checkpoint as ckpt
 from pmc_pipeline.train.config import TrainConfig
-from pmc_pipeline.train.data import Batch, StreamPosition, TrainStreams, _stable_seed, make_loader
+from pmc_pipeline.train.data import (
+    Batch,
+    DataState,
+    TrainStreams,
+    decode_side,
+    make_loader,
+    stable_seed,
+)
 from pmc_pipeline.train.distributed import (
     World,
     barrier,
@@ -64,9 +72,12 @@ def train(config: TrainConfig) -> TrainResult:
     """Train (or continue, with config.resume) the run in config.output."""
     world = init_world(config.device)
     try:
-        return _train(config, world)
+        return Trainer(config, world).fit()
     finally:
         close_world(world)
+
+
+# --- set-up ----------------------------------------------------------------------------------
 
 
 def open_run(config: TrainConfig, world: World) -> Run:
@@ -82,15 +93,13 @@ def open_run(config: TrainConfig, world: World) -> Run:
                 )
             run = resume_run(root, config) if has_run(root) else create_run(config)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
             if not world.distributed:
                 raise
+            error = f"{type(exc).__name__}: {exc}"
     error = broadcast_object(world, error)
     if error:
         raise RuntimeError(f"rank 0 could not open the run: {error}")
-    if not world.is_main:
-        run = load_run(root)
-    return run
+    return run if world.is_main else load_run(root)
 
 
 def total_steps(config: TrainConfig) -> int:
@@ -117,34 +126,19 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return precision
 
 
-class DataState:
-    """What this rank has consumed: per-stream positions, batches, skipped samples."""
-
-    def __init__(self, positions=None, batches: int = 0, skipped=None):
-        self.positions: dict[int, StreamPosition] = dict(positions or {})
-        self.batches = batches
-        self.skipped: Counter = Counter(skipped or {})
-
-    def consume(self, batch: Batch) -> None:
-        self.positions[batch.stream] = batch.position
-        self.batches += 1
-        self.skipped.update(batch.skipped)
-
-    def to_dict(self) -> dict:
-        return {
-            "positions": [[s, *p.astuple()] for s, p in sorted(self.positions.items())],
-            "batches": self.batches,
-            "skipped": dict(self.skipped),
-        }
-
-    @classmethod
-    def from_dict(cls, saved: dict) -> DataState:
-        positions = {s: StreamPosition(d, o) for s, d, o in saved["positions"]}
-        return cls(positions, saved["batches"], saved["skipped"])
+def share_cpu_cores(workers: int) -> None:
+    """On the CPU, leave one core to each loader worker: torch's intra-op threads spin while
+    they wait, so a main process with as many threads as cores, next to busy workers, runs
+    several times slower than one with the cores that are left."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = max(1, (cores or 1) - workers)
+    if torch.get_num_threads() > threads:
+        log.info("using %d torch threads beside %d loader workers", threads, workers)
+        torch.set_num_threads(threads)
 
 
-def _restore(checkpoint: dict, world: World, workers: int, seed: int):
-    """(this rank's data state, data seed, exact) after a resume. Positions only mean
+def restored_data(checkpoint: dict, world: World, workers: int, seed: int):
+    """(this rank's DataState, data seed, exact) after a resume. Positions only mean
     something for the same world size and worker count; otherwise the streams restart from
     a seed derived from the step, so no data is replayed identically, and `exact` is False."""
     data = checkpoint["data"]
@@ -157,7 +151,10 @@ def _restore(checkpoint: dict, world: World, workers: int, seed: int):
         data["world_size"],
         data["workers"],
     )
-    return DataState(), _stable_seed("resume", seed, checkpoint["step"]), False
+    return DataState(), stable_seed("resume", seed, checkpoint["step"]), False
+
+
+# --- one optimizer step ----------------------------------------------------------------------
 
 
 def train_step(model, batches: list[Batch], loss_fn, optimizer, autocast, device, clip_norm):
@@ -177,8 +174,8 @@ def train_step(model, batches: list[Batch], loss_fn, optimizer, autocast, device
         last = len(inputs) - 1
         for j, (images, texts) in enumerate(inputs):
             # DDP all-reduces gradients only after the last micro-batch.
-            no_sync = model.no_sync() if isinstance(model, DistributedDataParallel) else None
-            with no_sync if (no_sync is not None and j < last) else contextlib.nullcontext():
+            syncing = j == last or not isinstance(model, DistributedDataParallel)
+            with contextlib.nullcontext() if syncing else model.no_sync():
                 with autocast():
                     out = model(images, texts)
                     image_features = torch.cat(
@@ -195,159 +192,190 @@ def train_step(model, batches: list[Batch], loss_fn, optimizer, autocast, device
     return loss.item()
 
 
-def _train(config: TrainConfig, world: World) -> TrainResult:
-    run = open_run(config, world)
-    config = run.config  # resolved: saved model/data options win on resume
-    total = total_steps(config)
-    stop = min(total, config.stop_at_step) if config.stop_at_step else total
-    micro = micro_batch_size(config, world)
-    precision = resolve_precision(config.precision, world.device)
+# --- the run ---------------------------------------------------------------------------------
 
-    torch.manual_seed(config.seed)  # identical initial weights on every rank
-    model, train_transform, _ = create_model(run, world.device)
-    if config.grad_checkpointing:
-        enable_grad_checkpointing(model)
-    optimizer = create_optimizer(model, config)
-    scheduler = create_scheduler(optimizer, config.warmup, total)
 
-    latest = ckpt.latest_checkpoint(run.checkpoint_dir) if config.resume else None
-    checkpoint = ckpt.load_checkpoint(latest) if latest else None
-    step, data_seed, state, exact = 0, config.seed, DataState(), False
-    if checkpoint is not None:
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        scheduler.load_state_dict(checkpoint["scheduler"])
-        step = checkpoint["step"]
-        state, data_seed, exact = _restore(checkpoint, world, config.workers, config.seed)
-        log.info("resumed %s at step %d", latest, step)
-    # The schedule follows this invocation's --steps/--warmup (the saved step count stays).
-    scheduler.lr_lambdas[0] = WarmupCosine(config.warmup, total)
+class Trainer:
+    """One invocation of a run on one rank: set up (or restore) everything, then step.
 
-    streams = max(1, config.workers)
-    dataset = TrainStreams(
-        config.data,
-        shard_paths(config.data, "train"),
-        transform=train_transform,
-        tokenizer_dir=str(run.text_tower_dir),
-        context_length=run.context_length,
-        batch_size=micro,
-        seed=data_seed,
-        rank=world.rank,
-        num_streams=streams,
-        shuffle_buffer=config.shuffle_buffer,
-        start=state.positions,
-        rotation=state.batches % streams,
-    )
-    pin = world.device.type == "cuda"
-    loader = make_loader(dataset, config.workers, seed=data_seed + world.rank, pin_memory=pin)
+    The order of set-up matters for exact resume: the model is initialised from the seed
+    on every rank, the checkpoint (if any) is loaded over it, and the global RNG (dropout,
+    patch dropout) is set last, from the checkpoint or from the seed."""
 
-    ddp = model
-    if world.distributed:
-        ddp = DistributedDataParallel(model, device_ids=[world.device.index] if pin else None)
-    loss_fn = ClipLoss(
-        local_loss=config.local_loss,
-        gather_with_grad=config.gather_with_grad,
-        cache_labels=True,
-        rank=world.rank,
-        world_size=world.world_size,
-    )
-    bf16 = precision == "bf16"
+    def __init__(self, config: TrainConfig, world: World):
+        self.world = world
+        self.run = open_run(config, world)
+        self.config = config = self.run.config  # on resume the saved model/data options win
+        self.total = total_steps(config)
+        self.stop = min(self.total, config.stop_at_step) if config.stop_at_step else self.total
+        self.precision = resolve_precision(config.precision, world.device)
+        if world.device.type == "cpu":
+            share_cpu_cores(config.workers)
 
-    def autocast():
-        return torch.autocast(device_type=world.device.type, dtype=torch.bfloat16, enabled=bf16)
+        torch.manual_seed(config.seed)  # identical initial weights on every rank
+        self.model, train_transform, _ = create_model(self.run, world.device)
+        if config.grad_checkpointing:
+            enable_grad_checkpointing(self.model)
+        self.optimizer = create_optimizer(self.model, config)
+        self.scheduler = create_scheduler(self.optimizer, config.warmup, self.total)
+        self.step, self.data, checkpoint = 0, DataState(), self._latest_checkpoint()
+        data_seed, exact = config.seed, False
+        if checkpoint is not None:
+            self.model.load_state_dict(checkpoint["model"])
+            self.optimizer.load_state_dict(checkpoint["optimizer"])
+            self.scheduler.load_state_dict(checkpoint["scheduler"])
+            self.step = checkpoint["step"]
+            self.data, data_seed, exact = restored_data(
+                checkpoint, world, config.workers, config.seed
+            )
+        # The schedule follows this invocation's --steps / --warmup; the step count is kept.
+        self.scheduler.lr_lambdas[0] = WarmupCosine(config.warmup, self.total)
 
-    # Dropout and patch dropout draw from the global RNG: per rank, continued on resume.
-    if exact:
-        ckpt.set_rng_state(checkpoint["rng"][world.rank], world.device)
-    else:
-        torch.manual_seed(_stable_seed("model", config.seed, world.rank, step))
+        self.loader = self._loader(train_transform, data_seed)
+        self.ddp = self.model
+        if world.distributed:
+            devices = [world.device.index] if world.device.type == "cuda" else None
+            self.ddp = DistributedDataParallel(self.model, device_ids=devices)
+        self.loss_fn = ClipLoss(
+            local_loss=config.local_loss,
+            gather_with_grad=config.gather_with_grad,
+            cache_labels=True,
+            rank=world.rank,
+            world_size=world.world_size,
+        )
+        if exact:
+            ckpt.set_rng_state(checkpoint["rng"][world.rank], world.device)
+        else:
+            torch.manual_seed(stable_seed("model", config.seed, world.rank, self.step))
 
-    def save(at_step: int) -> None:
-        mine = (state.to_dict(), ckpt.rng_state(world.device), ckpt.parameter_digest(model))
-        ranks = gather_objects(world, mine)
+    def _latest_checkpoint(self) -> dict | None:
+        if not self.config.resume:
+            return None
+        latest = ckpt.latest_checkpoint(self.run.checkpoint_dir)
+        if latest is None:
+            return None
+        log.info("resuming from %s", latest)
+        return ckpt.load_checkpoint(latest)
+
+    def _loader(self, transform, data_seed: int):
+        config, run, streams = self.config, self.run, max(1, self.config.workers)
+        dataset = TrainStreams(
+            config.data,
+            shard_paths(config.data, "train"),
+            transform=transform,
+            tokenizer_dir=str(run.text_tower_dir),
+            context_length=run.context_length,
+            batch_size=micro_batch_size(config, self.world),
+            seed=data_seed,
+            rank=self.world.rank,
+            num_streams=streams,
+            shuffle_buffer=config.shuffle_buffer,
+            start=self.data.positions,
+            rotation=self.data.batches % streams,
+            min_side=decode_side(run.image_size, config.crop_scale[0]),
+        )
+        pin = self.world.device.type == "cuda"
+        return make_loader(dataset, config.workers, data_seed + self.world.rank, pin)
+
+    def autocast(self):
+        bf16 = self.precision == "bf16"
+        return torch.autocast(self.world.device.type, dtype=torch.bfloat16, enabled=bf16)
+
+    def save(self) -> None:
+        """Checkpoint on rank 0 with every rank's data position and RNG state."""
+        mine = (self.data.to_dict(), ckpt.rng_state(self.world.device))
+        ranks = gather_objects(self.world, (*mine, ckpt.parameter_digest(self.model)))
         digests = [r[2] for r in ranks]
         if len(set(digests)) > 1:  # DDP keeps replicas equal; anything else is a bug
-            raise RuntimeError(f"ranks hold different parameters at step {at_step}: {digests}")
-        if world.is_main:
-            ckpt.save_checkpoint(
-                run.checkpoint_dir,
-                at_step,
-                {
-                    "step": at_step,
-                    "total_steps": total,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "data": {
-                        "world_size": world.world_size,
-                        "workers": config.workers,
-                        "ranks": [r[0] for r in ranks],
-                    },
-                    "rng": [r[1] for r in ranks],
-                    "param_digests": digests,
-                    "config": config.to_dict(),
+            raise RuntimeError(f"ranks hold different parameters at step {self.step}: {digests}")
+        if self.world.is_main:
+            state = {
+                "step": self.step,
+                "total_steps": self.total,
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "data": {
+                    "world_size": self.world.world_size,
+                    "workers": self.config.workers,
+                    "ranks": [r[0] for r in ranks],
                 },
-                keep=config.keep_checkpoints,
+                "rng": [r[1] for r in ranks],
+                "param_digests": digests,
+                "config": self.config.to_dict(),
+            }
+            ckpt.save_checkpoint(
+                self.run.checkpoint_dir, self.step, state, self.config.keep_checkpoints
             )
-        barrier(world)
+        barrier(self.world)
 
-    loss_value = None
-    model.train()
-    run_log = RunLog(run.log_path, run.root / "tensorboard") if world.is_main else None
-    progress = tqdm(
-        total=stop, initial=step, disable=not (world.is_main and config.progress), unit="step"
-    )
-    batches = iter(loader)
-    tick, tick_step = time.perf_counter(), step
-    try:
-        while step < stop:
-            micro_batches = [next(batches) for _ in range(config.accum_freq)]
-            for batch in micro_batches:
-                state.consume(batch)
-            loss_value = train_step(
-                ddp,
-                micro_batches,
-                loss_fn,
-                optimizer,
-                autocast,
-                world.device,
-                config.grad_clip_norm,
-            )
-            scheduler.step()
-            step += 1
-            with torch.no_grad():
-                model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
-            progress.update(1)
-            if step % config.log_every == 0 or step == stop:
-                skipped = sum(gather_objects(world, state.skipped), Counter())
-                now = time.perf_counter()
-                record = {
-                    "step": step,
-                    "loss": loss_value,
-                    "lr": optimizer.param_groups[0]["lr"],
-                    "logit_scale": model.logit_scale.exp().item(),
-                    "samples": step * config.batch_size,
-                    "samples_per_s": (step - tick_step) * config.batch_size / (now - tick),
-                    "skipped": sum(skipped.values()),
-                    "skipped_by_reason": dict(skipped),
-                }
-                tick, tick_step = now, step
-                if run_log is not None:
-                    run_log.write(record)
-                progress.set_postfix(loss=f"{loss_value:.4f}")
-            if step % config.save_every == 0 or step == stop:
-                save(step)
-    finally:
-        progress.close()
-        if run_log is not None:
-            run_log.close()
-        del batches  # stops the loader's workers
+    def record(self, loss: float, seconds: float, steps: int) -> dict:
+        """The log record of the current step (skips summed over all ranks)."""
+        skipped = sum(gather_objects(self.world, self.data.skipped), Counter())
+        return {
+            "step": self.step,
+            "loss": loss,
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "logit_scale": self.model.logit_scale.exp().item(),
+            "samples": self.step * self.config.batch_size,
+            "samples_per_s": steps * self.config.batch_size / seconds,
+            "skipped": sum(skipped.values()),
+            "skipped_by_reason": dict(skipped),
+        }
 
-    export_dir = None
-    if step >= total:
-        if world.is_main:
-            export_dir = export_model(run, model)
-        barrier(world)
-        export_dir = run.export_dir
-    skipped = sum(gather_objects(world, state.skipped), Counter())
-    return TrainResult(run.root, step, total, loss_value, dict(skipped), export_dir)
+    def fit(self) -> TrainResult:
+        config, world = self.config, self.world
+        loss = None
+        self.model.train()
+        run_log = (
+            RunLog(self.run.log_path, self.run.root / "tensorboard") if world.is_main else None
+        )
+        show = world.is_main and config.progress
+        progress = tqdm(total=self.stop, initial=self.step, disable=not show, unit="step")
+        batches = iter(self.loader)
+        tick, tick_step = time.perf_counter(), self.step
+        try:
+            while self.step < self.stop:
+                micro_batches = [next(batches) for _ in range(config.accum_freq)]
+                for batch in micro_batches:
+                    self.data.consume(batch)
+                loss = train_step(
+                    self.ddp,
+                    micro_batches,
+                    self.loss_fn,
+                    self.optimizer,
+                    self.autocast,
+                    world.device,
+                    config.grad_clip_norm,
+                )
+                self.scheduler.step()
+                self.step += 1
+                with torch.no_grad():
+                    self.model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
+                progress.update(1)
+                if self.step % config.log_every == 0 or self.step == self.stop:
+                    now = time.perf_counter()
+                    record = self.record(loss, now - tick, self.step - tick_step)
+                    tick, tick_step = now, self.step
+                    if run_log is not None:
+                        run_log.write(record)
+                    progress.set_postfix(loss=f"{loss:.4f}")
+                if self.step % config.save_every == 0 or self.step == self.stop:
+                    self.save()
+        finally:
+            progress.close()
+            if run_log is not None:
+                run_log.close()
+            del batches  # stops the loader's workers
+        return self.finish(loss)
+
+    def finish(self, loss: float | None) -> TrainResult:
+        """Export when the schedule is complete; sum the skips of all ranks."""
+        export_dir = None
+        if self.step >= self.total:
+            if self.world.is_main:
+                export_model(self.run, self.model)
+            barrier(self.world)
+            export_dir = self.run.export_dir
+        skipped = sum(gather_objects(self.world, self.data.skipped), Counter())
+        return TrainResult(self.run.root, self.step, self.total, loss, dict(skipped), export_dir)

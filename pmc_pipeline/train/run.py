@@ -63,6 +63,11 @@ class Run:
         return self.root / OWN_TOWER if name == OWN_TOWER else Path(name)
 
     @property
+    def image_size(self) -> int:
+        size = self.model_cfg["vision_cfg"]["image_size"]
+        return int(max(size) if isinstance(size, (list, tuple)) else size)
+
+    @property
     def context_length(self) -> int:
         return int(self.model_cfg["text_cfg"]["context_length"])
 
