@@ -37,11 +37,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--mirror-seed", type=int, default=7)
     parser.add_argument("--mirror-workers", type=int, default=0, help="0: one per CPU")
     parser.add_argument("--mirror-dir", default=None, help="where to write (default: a temp dir)")
+    parser.add_argument("--mirror-layouts", default="cloud,legacy")
     args, _ = parser.parse_known_args(argv)
     base = Path(args.mirror_dir or tempfile.mkdtemp(prefix="bench-mirror-"))
     rows = []
     load_before = os.getloadavg()
-    for layout in ("cloud", "legacy"):
+    for layout in args.mirror_layouts.split(","):
         out = base / layout
         shutil.rmtree(out, ignore_errors=True)
         cpu, start = _cpu_seconds(), time.perf_counter()
