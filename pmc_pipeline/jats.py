@@ -13,16 +13,15 @@ stable figure key. See docs/jats.md for how captions and mentions are built.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import operator
-from dataclasses import dataclass, field
 from os import PathLike
 
 from lxml import etree
 
+from .jats_mentions import attach_mentions
 from .jats_meta import fill_metadata
-from .jats_text import block_text, citing_sentences, text_of
+from .jats_scan import FigureElement, placement, scan_article
+from .jats_text import block_text, text_of
 from .jats_xml import XLINK_HREF, Names, child, children, find_article, names_for, parse_xml
 from .model import (
     Article,
@@ -41,17 +40,7 @@ logger = logging.getLogger(__name__)
 # anything much larger is not an article we want to hold in memory.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
-# Where a figure sits, most telling first: a figure in a fig-group inside an appendix is
-# placed 'app' (its group is still named by parent_group); anything else is 'body'.
-_PLACEMENTS = ("sub-article", "app", "boxed-text", "fig-group", "floats-group")
 _THUMB_TYPES = frozenset({"thumb", "thumbnail"})
-# Floats that may sit inside a paragraph; they are not part of its sentences.
-_FLOATS = ("fig", "fig-group", "table-wrap", "table-wrap-group", "boxed-text")
-_FLOATS += ("supplementary-material", "media")
-# Ancestors that show an <xref> is not running text.
-_NOT_RUNNING_TEXT = ("caption", "fig", "table-wrap", "ref-list", "front")
-_CITING_TYPES = frozenset({"fig", "table"})
-_REF_TYPE = operator.methodcaller("get", "ref-type")
 
 
 def parse_article(xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
@@ -66,94 +55,45 @@ def parse_article(xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     article = Article()
     try:
         fill_metadata(article, article_el, names)
-        scan = _scan(article_el, names)
+        scan = scan_article(article_el, names)
         article.figures = _figures(scan.figures, names)
     except Exception as exc:  # a bug or an input we did not foresee: a reason, not a crash
         logger.warning("JATS parse failed unexpectedly", exc_info=True)
         raise ParseError(f"unexpected {type(exc).__name__} while reading JATS: {exc}") from exc
     try:  # after the figures: it edits paragraphs, removing the floats placed in them
-        _attach_mentions(scan, names, article.figures)
+        attach_mentions(scan, article.figures, names)
     except Exception:  # mentions are a bonus; losing them must not lose the figures
         logger.warning("finding figure mentions failed", exc_info=True)
     return article
 
 
-@dataclass
-class _Scan:
-    """What one pass over the article finds (each full pass costs about a tenth of the
-    parse itself, so there is only one)."""
-
-    figures: list[etree._Element] = field(default_factory=list)  # figs and table images
-    xrefs: list[etree._Element] = field(default_factory=list)  # may cite a figure or table
-    float_holders: set[etree._Element] = field(default_factory=set)  # <p>s holding floats
-
-
-def _scan(article_el: etree._Element, names: Names) -> _Scan:
-    scan = _Scan()
-    fig, table_wrap, xref, paragraph = names("fig"), names("table-wrap"), names("xref"), names("p")
-    floats = names.many(_FLOATS)
-    for section in _sections(article_el, names):
-        for el in section.iter(*floats):
-            parent = el.getparent()
-            if parent is not None and parent.tag == paragraph:
-                scan.float_holders.add(parent)
-            if el.tag == fig or (el.tag == table_wrap and _is_table_image(el, names)):
-                scan.figures.append(el)
-        # Thousands of <xref>s (mostly to references) per article: filtered in C, with no
-        # Python bytecode run per element.
-        xrefs = list(section.iter(xref))
-        ref_types = map(_REF_TYPE, xrefs)
-        scan.xrefs.extend(itertools.compress(xrefs, map(_CITING_TYPES.__contains__, ref_types)))
-    return scan
-
-
-def _sections(article_el: etree._Element, names: Names):
-    """The parts of the article to scan: all but its reference lists, which hold neither
-    figures nor running text and are most of a typical article's nodes."""
-    back, ref_list = names("back"), names("ref-list")
-    for part in article_el:
-        if part.tag == back:
-            yield from (section for section in part if section.tag != ref_list)
-        else:
-            yield part
-
-
-def _figures(elements: list[etree._Element], names: Names) -> list[Figure]:
+def _figures(found: list[FigureElement], names: Names) -> list[Figure]:
     figures = []
-    for index, el in enumerate(elements, start=1):
+    for index, item in enumerate(found, start=1):
         try:
-            figures.append(_figure(el, index, names))
+            figures.append(_figure(item, index, names))
         except Exception:  # keep the index and id so the figure is still accounted for
+            el = item.element
             logger.warning("figure %s could not be read", el.get("id"), exc_info=True)
             figures.append(Figure(id=el.get("id"), index=index, kind=_kind(el, names)))
     return figures
-
-
-def _is_table_image(table_wrap: etree._Element, names: Names) -> bool:
-    table, graphic = names("table"), names("graphic")
-    if next(table_wrap.iterchildren(table), None) is not None:
-        return False  # the usual case, answered without walking a large table
-    return (
-        next(table_wrap.iter(graphic), None) is not None
-        and next(table_wrap.iter(table), None) is None
-        and next(table_wrap.iterancestors(names("fig")), None) is None  # part of its figure
-    )
 
 
 def _kind(el: etree._Element, names: Names) -> str:
     return FigureKind.FIGURE if el.tag == names("fig") else FigureKind.TABLE
 
 
-def _figure(el: etree._Element, index: int, names: Names) -> Figure:
+def _figure(found: FigureElement, index: int, names: Names) -> Figure:
+    el = found.element
     figure = Figure(id=el.get("id"), index=index, kind=_kind(el, names))
     parts = children(el)
     figure.label = text_of(_first(parts, names("label")))
     figure.graphics = _graphics(el, parts, names)
-    figure.placement, figure.parent_group = _placement(el, names)
+    figure.placement, figure.parent_group = placement(found, names)
     caption = _first(parts, names("caption"))
     if caption is not None:
         figure.title = text_of(child(caption, names("title")))
-        figure.caption = block_text(caption, names)
+        figure.caption = block_text(caption, names)  # edits the caption: last
     return figure
 
 
@@ -178,76 +118,6 @@ def _graphics(el: etree._Element, parts: dict, names: Names) -> list[Graphic]:
             role = GraphicRole.THUMB if kinds & _THUMB_TYPES else GraphicRole.IMAGE
             graphics.append(Graphic(href=href, role=role))
     return graphics
-
-
-def _placement(el: etree._Element, names: Names) -> tuple[str, str | None]:
-    """Where the figure sits (see _PLACEMENTS) and the id of its enclosing <fig-group>."""
-    placements, fig_group = names.many(_PLACEMENTS), names("fig-group")
-    best, group = len(_PLACEMENTS), None
-    ancestor = el.getparent()
-    while ancestor is not None:
-        if ancestor.tag in placements:
-            best = min(best, placements.index(ancestor.tag))
-            if group is None and ancestor.tag == fig_group:
-                # eLife's fig-groups have no id: name the group by its first (main) figure.
-                first = child(ancestor, names("fig"))
-                group = ancestor.get("id") or (first.get("id") if first is not None else None)
-        ancestor = ancestor.getparent()
-    return (_PLACEMENTS[best] if best < len(_PLACEMENTS) else "body"), group
-
-
-# --- mentions -----------------------------------------------------------------------------
-
-
-def _attach_mentions(scan: _Scan, names: Names, figures: list[Figure]) -> None:
-    """Give each figure the sentences that cite it through <xref rid=...>, in document
-    order, each once; an xref naming several ids ('F1 F2') counts for each."""
-    by_id = {f.id: f for f in figures if f.id}
-    if not by_id:
-        return
-    # paragraph -> its citing xrefs as (document position, xref, cited figures)
-    cited: dict[etree._Element, list[tuple[int, etree._Element, list[Figure]]]] = {}
-    paragraph_of: dict[etree._Element, etree._Element | None] = {}  # by the xref's parent
-    for position, xref in enumerate(scan.xrefs):
-        targets = [by_id[rid] for rid in (xref.get("rid") or "").split() if rid in by_id]
-        if not targets:
-            continue
-        parent = xref.getparent()
-        if parent not in paragraph_of:
-            paragraph_of[parent] = _running_text_paragraph(parent, names)
-        paragraph = paragraph_of[parent]
-        if paragraph is not None:
-            cited.setdefault(paragraph, []).append((position, xref, targets))
-    found: list[tuple[int, Figure, str]] = []
-    for paragraph, entries in cited.items():
-        if paragraph in scan.float_holders:
-            # A nested paragraph removed with its float stays readable through its proxy.
-            etree.strip_elements(paragraph, *names.many(_FLOATS), with_tail=False)
-        sentences = citing_sentences(paragraph, [xref for _, xref, _ in entries], names)
-        if sentences is None:
-            logger.debug("citing xrefs of a paragraph could not be located; skipped")
-            continue
-        for (position, _, targets), sentence in zip(entries, sentences, strict=True):
-            found.extend((position, figure, sentence) for figure in targets if sentence)
-    for _, figure, sentence in sorted(found, key=lambda item: item[0]):
-        if sentence not in figure.mentions:
-            figure.mentions.append(sentence)
-
-
-def _running_text_paragraph(el: etree._Element, names: Names) -> etree._Element | None:
-    """The paragraph that is or holds `el`, or None when `el` is not running text (it sits
-    in a caption, a figure, a table, the reference list or the front matter)."""
-    paragraph_tag, excluded = names("p"), names.many(_NOT_RUNNING_TEXT)
-    paragraph = None
-    ancestor = el
-    while ancestor is not None:
-        tag = ancestor.tag
-        if tag in excluded:
-            return None
-        if paragraph is None and tag == paragraph_tag:
-            paragraph = ancestor
-        ancestor = ancestor.getparent()
-    return paragraph
 
 
 # --- JSON ---------------------------------------------------------------------------------

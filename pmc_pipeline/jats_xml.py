@@ -132,12 +132,12 @@ def _refuse_entity_declarations(xml: bytes) -> None:
         raise UnsafeInput(_ENTITIES_REFUSED)
 
 
-def string_value(el: etree._Element) -> str:
-    """XPath string(el): all descendant text, concatenated in C (faster than itertext)."""
-    xpath = getattr(_local, "string_value", None)
-    if xpath is None:
-        xpath = _local.string_value = etree.XPath("string()")
-    return xpath(el)
+def text_content(el: etree._Element) -> str:
+    """All descendant text of `el`, concatenated in C (XPath string(), without the cost
+    of an XPath evaluation)."""
+    if len(el) == 0:
+        return el.text or ""
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
 def child(el: etree._Element, tag: str) -> etree._Element | None:
@@ -175,22 +175,31 @@ def find_article(root: etree._Element) -> etree._Element:
 class Names:
     """Clark-notation names of the JATS elements we read, in the article's namespace (none
     for classic nxml, JATS_NS for OAI-PMH-wrapped records). One instance per namespace, so
-    it hashes by identity, fast, where it keys a cache."""
+    it hashes by identity, fast, where it keys a cache; sets of names are built once."""
 
-    __slots__ = ("ns", "_many")
+    __slots__ = ("ns", "_sets")
 
     def __init__(self, ns: str) -> None:
         self.ns = ns
-        self._many: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._sets: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {}
 
     def __call__(self, localname: str) -> str:
         return f"{{{self.ns}}}{localname}" if self.ns else localname
 
     def many(self, localnames: tuple[str, ...]) -> tuple[str, ...]:
-        """The names of several elements (computed once per tuple)."""
-        found = self._many.get(localnames)
+        """The names of several elements, in order (for lxml's iter(*tags))."""
+        return self._both(localnames)[0]
+
+    def set_of(self, localnames: tuple[str, ...]) -> frozenset[str]:
+        """The names of several elements, for membership tests: an element's tag is a new
+        string on each access, so a tuple would compare it character by character."""
+        return self._both(localnames)[1]
+
+    def _both(self, localnames: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+        found = self._sets.get(localnames)
         if found is None:
-            found = self._many[localnames] = tuple(self(name) for name in localnames)
+            names = tuple(self(name) for name in localnames)
+            found = self._sets[localnames] = (names, frozenset(names))
         return found
 
 
