@@ -14,7 +14,6 @@ CORE = [
     "requests>=2.31",
     "tqdm>=4.66",
     "urllib3>=2",
-    "webdataset>=0.2.90",
 ]
 
 EXTRAS = {
@@ -34,6 +33,7 @@ EXTRAS = {
     "dev": [
         "pytest>=8",
         "pytest-timeout>=2.3",
+        "webdataset>=0.2.90",  # reads the shards back in the tests
         "hypothesis>=6.100",
         "moto[server]>=5",
         "ruff>=0.5",

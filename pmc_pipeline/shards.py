@@ -13,11 +13,11 @@ same samples give byte-identical shards.
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import tarfile
 from collections.abc import Iterable
-
-import webdataset as wds
 
 from pmc_pipeline.outputs import Output
 from pmc_pipeline.records import PAIR_FIELDS, arrow_schemas
@@ -26,6 +26,8 @@ from pmc_pipeline.staging import stable_hash, write_parquet
 SHARD_MTIME = 0  # normalised tar header fields: the same samples give the same bytes
 SHARD_MODE = 0o444
 SHARD_OWNER = ""
+# Member extensions of a sample, in the order webdataset's own TarWriter writes them.
+MEMBERS = ("jpg", "json", "txt")
 
 
 def shard_count(n_samples: int, shard_size: int) -> int:
@@ -60,19 +62,18 @@ def write_shard(
     samples = sorted(samples, key=lambda s: s[0]["key"])
     n_bytes = 0
     with output.open_write(shard_path(split, index)) as stream:
-        writer = wds.TarWriter(
-            stream, user=SHARD_OWNER, group=SHARD_OWNER, mode=SHARD_MODE, mtime=SHARD_MTIME
-        )
-        for pair, jpeg in samples:
-            n_bytes += writer.write(
-                {
-                    "__key__": pair["key"],
+        # Plain tarfile rather than webdataset.TarWriter: writing needs nothing more, and
+        # importing webdataset imports torch (~600 MB per build worker) when it is installed.
+        with tarfile.open(fileobj=stream, mode="w|", format=tarfile.USTAR_FORMAT) as tar:
+            for pair, jpeg in samples:
+                content = {
                     "jpg": jpeg,
-                    "txt": pair["caption"].encode("utf-8"),
                     "json": sidecar_json(pair),
+                    "txt": pair["caption"].encode("utf-8"),
                 }
-            )
-        writer.close()
+                for ext in MEMBERS:
+                    _add_member(tar, f"{pair['key']}.{ext}", content[ext])
+                    n_bytes += len(content[ext])
     rows = [{name: pair.get(name) for name in PAIR_FIELDS} for pair, _ in samples]
     write_parquet(output, pairs_path(split, index), rows, arrow_schemas()["pair"])
     return {
@@ -82,6 +83,13 @@ def write_shard(
         "pair_rows": len(rows),
         "bytes": n_bytes,
     }
+
+
+def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), SHARD_MTIME, SHARD_MODE
+    info.uname = info.gname = SHARD_OWNER
+    tar.addfile(info, io.BytesIO(data))
 
 
 def table_file(kind: str, index: int) -> str:
