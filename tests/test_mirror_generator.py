@@ -14,8 +14,18 @@ import pytest
 from PIL import Image
 
 from pmc_pipeline.cli import main as cli_main
-from pmc_pipeline.mirror import TRUTH_NAME, blobs, images, lookalike, plan, real, write_mirror
-from pmc_pipeline.mirror.images import Encoding, VisualSpec
+from pmc_pipeline.mirror import (
+    TRUTH_NAME,
+    blobs,
+    drawing,
+    images,
+    lookalike,
+    plan,
+    real,
+    write_mirror,
+)
+from pmc_pipeline.mirror.drawing import VisualSpec
+from pmc_pipeline.mirror.images import Encoding
 from pmc_pipeline.mirror.synthetic import SyntheticContext, header_for, synthetic_article
 from pmc_pipeline.model import UnsafeInput
 
@@ -127,7 +137,7 @@ def decode_fails(data: bytes) -> bool:
 
 @pytest.mark.parametrize("kind", images.CORRUPTIONS)
 def test_corrupt_files_fail_to_decode(kind):
-    rgb = images.render(VisualSpec("histology", "purple", "circles", 400, 300, 1))
+    rgb = drawing.render(VisualSpec("histology", "purple", "circles", 400, 300, 1))
     fmt = "PNG" if kind == "bad_stream" else "JPEG"
     good = images.save(rgb, fmt)
     assert not decode_fails(good)
@@ -136,7 +146,7 @@ def test_corrupt_files_fail_to_decode(kind):
 
 @pytest.mark.parametrize("mode", ["RGB", "L", "CMYK", "RGBA", "P", "I;16"])
 def test_pixel_modes_survive_encoding(mode):
-    rgb = images.render(VisualSpec("bar_chart", "red", "circles", 300, 200, 2))
+    rgb = drawing.render(VisualSpec("bar_chart", "red", "circles", 300, 200, 2))
     fmt = {"CMYK": "JPEG", "I;16": "PNG", "RGBA": "PNG", "P": "GIF"}.get(mode, "TIFF")
     with Image.open(io.BytesIO(images.encode(rgb, Encoding(fmt, mode)))) as image:
         assert (image.format, image.mode) == (fmt, mode)
@@ -145,7 +155,7 @@ def test_pixel_modes_survive_encoding(mode):
 
 
 def test_same_pixel_reencoding_changes_bytes_not_pixels():
-    rgb = images.render(VisualSpec("heatmap", "red", "circles", 300, 200, 3))
+    rgb = drawing.render(VisualSpec("heatmap", "red", "circles", 300, 200, 3))
     for source in (
         images.encode(rgb, Encoding("JPEG", "RGB")),
         images.encode(rgb, Encoding("PNG", "P")),
@@ -158,7 +168,7 @@ def test_same_pixel_reencoding_changes_bytes_not_pixels():
 
 def test_tiff_bytes_do_not_depend_on_memory_contents():
     # libtiff leaves a pad byte uninitialised when it writes to memory; see images.save.
-    rgb = images.render(VisualSpec("histology", "purple", "circles", 917, 751, 4))
+    rgb = drawing.render(VisualSpec("histology", "purple", "circles", 917, 751, 4))
     first = images.save(rgb, "TIFF")
     clutter = [bytes([i]) * (1 << 20) for i in range(1, 30)]
     assert images.save(rgb, "TIFF") == first
@@ -173,14 +183,14 @@ def test_thumbnails_follow_pmc_sizes():
 
 
 def test_every_visual_kind_draws_at_every_size_class():
-    for i, kind in enumerate(images.VISUAL_KINDS):
+    for i, kind in enumerate(drawing.VISUAL_KINDS):
         for width, height, panels in (
             (640, 480, (2, 2)),
             (1500, 80, (1, 1)),
             (60, 1500, (1, 1)),
             (9, 12, (1, 1)),
         ):
-            image = images.render(VisualSpec(kind, "red", "triangles", width, height, i, panels))
+            image = drawing.render(VisualSpec(kind, "red", "triangles", width, height, i, panels))
             assert image.size == (width, height) and image.mode == "RGB"
 
 
@@ -253,8 +263,8 @@ def test_pictures_stay_modest_and_each_is_drawn_once(monkeypatch):
         and max(max(d.visual.width, d.visual.height) for d in drafts) <= 2400
     )
     calls = []
-    original = images.render
-    monkeypatch.setattr(images, "render", lambda spec: calls.append(spec) or original(spec))
+    original = drawing.render
+    monkeypatch.setattr(drawing, "render", lambda spec: calls.append(spec) or original(spec))
     figures = tiny = 0
     for i in range(40):
         for bundle in synthetic_article(ctx, i):

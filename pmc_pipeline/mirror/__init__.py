@@ -4,7 +4,7 @@
     summary = write_mirror("sample", "cloud", n_articles=300, seed=7)
 
 Modules, one concern each: plan (what each article is), text and articles (its JATS),
-images (its pictures), blobs (PDF and supplement stand-ins), synthetic and real (articles
+drawing (its pictures), images (their files: encodings, duplicates, damage), blobs (PDF and supplement stand-ins), synthetic and real (articles
 as VersionBundles), cloud and legacy (the two layouts), truth (the ground truth file),
 lookalike (accidental near duplicates), generate (the parallel run). See docs/mirror.md.
 """

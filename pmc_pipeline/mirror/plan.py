@@ -18,7 +18,8 @@ import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from pmc_pipeline.mirror.images import NEAR_TRANSFORMS, Encoding, VisualSpec
+from pmc_pipeline.mirror.drawing import VisualSpec
+from pmc_pipeline.mirror.images import NEAR_TRANSFORMS, Encoding
 from pmc_pipeline.mirror.rng import chance, derive_int, rng_for, weighted
 from pmc_pipeline.mirror.vocab import (
     ARTICLE_TYPES,

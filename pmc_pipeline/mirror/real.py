@@ -25,10 +25,11 @@ from lxml import etree
 from PIL import Image
 
 from pmc_pipeline.licenses import normalize_license
-from pmc_pipeline.mirror import images, lookalike, truth
+from pmc_pipeline.mirror import drawing, images, lookalike, truth
 from pmc_pipeline.mirror.blobs import SUPPLEMENT_TYPES, pdf_bytes, supplement_bytes
 from pmc_pipeline.mirror.bundle import ArticleFacts, MediaFile, VersionBundle
-from pmc_pipeline.mirror.images import Encoding, VisualSpec
+from pmc_pipeline.mirror.drawing import VisualSpec
+from pmc_pipeline.mirror.images import Encoding
 from pmc_pipeline.mirror.rng import derive_int, rng_for
 from pmc_pipeline.model import FigureKind, Layout, UnsafeInput, figure_key, normalize_pmcid
 
@@ -203,8 +204,8 @@ def _visual_from_caption(caption: str, seed: int, name: str, kind: str) -> Visua
     else:
         visual_kind = next((k for words, k in _KIND_WORDS if any(w in text for w in words)), None)
         if visual_kind is None:
-            visual_kind = images.VISUAL_KINDS[
-                derive_int(seed, "kind", name) % (len(images.VISUAL_KINDS) - 1)
+            visual_kind = drawing.VISUAL_KINDS[
+                derive_int(seed, "kind", name) % (len(drawing.VISUAL_KINDS) - 1)
             ]
     color = next((c for c in _COLOR_WORDS if f" {c} " in text), None)
     rng = rng_for(seed, "stand-in", name)
@@ -288,7 +289,7 @@ def _picture_for(
     else:
         picture, size = files.pictures.get(full_name, (None, None)) if thumb else (None, None)
         if picture is None:
-            picture = images.render(
+            picture = drawing.render(
                 _visual_from_caption(caption, seed, f"{article}/{full_name or name}", kind)
             )
             size = picture.size
@@ -551,7 +552,7 @@ def _other_media(files: _Files, article, seed: int, job: RealJob, scale: float) 
                     32,
                     derive_int(seed, "inline", job.relative, file_name),
                 )
-                files.media[file_name] = images.encode(images.render(spec), Encoding("GIF", "P"))
+                files.media[file_name] = images.encode(drawing.render(spec), Encoding("GIF", "P"))
             continue
         if file_name in files.media:
             continue

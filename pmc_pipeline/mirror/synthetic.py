@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from pmc_pipeline.mirror import images, lookalike, naming, plan, truth
+from pmc_pipeline.mirror import drawing, images, lookalike, naming, plan, truth
 from pmc_pipeline.mirror.articles import (
     ArticleMeta,
     FigureMarkup,
@@ -30,7 +30,8 @@ from pmc_pipeline.mirror.blobs import (
     supplement_bytes,
 )
 from pmc_pipeline.mirror.bundle import ArticleFacts, MediaFile, VersionBundle
-from pmc_pipeline.mirror.images import Encoding, VisualSpec
+from pmc_pipeline.mirror.drawing import VisualSpec
+from pmc_pipeline.mirror.images import Encoding
 from pmc_pipeline.mirror.rng import chance, rng_for
 from pmc_pipeline.mirror.text import caption_markup
 from pmc_pipeline.model import Layout, figure_key
@@ -85,7 +86,7 @@ def _source(
     header = _header(ctx.seed, index, ctx.pmcid_base, ctx.snapshot_date)
     position, source = plan.source_draft(ctx.seed, header, slot)
     version = header.versions if ctx.layout == Layout.CLOUD else None
-    rgb = images.render(source.visual)
+    rgb = drawing.render(source.visual)
     return (
         figure_key(header.pmcid, version, position),
         source,
@@ -149,7 +150,7 @@ def _figure_image(
     if draft.source is not None:
         return _duplicate_image(ctx, header, draft, stem)
     enc = draft.encoding
-    rgb = images.render(draft.visual)
+    rgb = drawing.render(draft.visual)
     data: bytes | None = images.encode(rgb, enc)
     extension = "jpg" if draft.misnamed else enc.extension
     rng = rng_for(ctx.seed, "damage", header.index, draft.slot)

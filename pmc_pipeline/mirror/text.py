@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 
-from pmc_pipeline.mirror.images import VisualSpec
+from pmc_pipeline.mirror.drawing import VisualSpec
 from pmc_pipeline.mirror.vocab import (
     CELLS,
     GENES,
