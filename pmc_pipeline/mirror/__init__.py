@@ -4,9 +4,10 @@
     summary = write_mirror("sample", "cloud", n_articles=300, seed=7)
 
 Modules, one concern each: plan (what each article is), text and articles (its JATS),
-drawing (its pictures), images (their files: encodings, duplicates, damage), blobs (PDF and supplement stand-ins), synthetic and real (articles
-as VersionBundles), cloud and legacy (the two layouts), truth (the ground truth file),
-lookalike (accidental near duplicates), generate (the parallel run). See docs/mirror.md.
+drawing (its pictures), images (their files: encodings, duplicates, damage), blobs (PDF and
+supplement stand-ins), synthetic and real (articles as VersionBundles), cloud and legacy
+(the two layouts), truth (the ground truth file), lookalike (accidental near duplicates),
+generate (the parallel run). See docs/mirror.md.
 """
 
 from pmc_pipeline.mirror.generate import write_mirror
