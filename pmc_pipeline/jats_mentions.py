@@ -119,10 +119,9 @@ def sentence_around(text: str, position: int, present: list[str] | None = None) 
     """(start, end) of the sentence of `text` holding offset `position`; `present` names
     the end punctuation found in `text` (all three when not given)."""
     present = list(_BOUNDARIES) if present is None else present
-    start = 0
-    before = position
-    while present:  # the last boundary before the position
-        before = max(text.rfind(p, 0, before) for p in present)
+    start, before = 0, position
+    while True:  # the last boundary before the position
+        before = _last_of(text, present, before)
         if before < 0:
             break
         boundary = _BOUNDARIES[text[before]].match(text, before)
@@ -130,8 +129,15 @@ def sentence_around(text: str, position: int, present: list[str] | None = None) 
             start = boundary.end()
             break
     end = len(text)
-    for p in present:  # the first boundary after it
-        boundary = _BOUNDARIES[p].search(text, position)
-        if boundary is not None and boundary.end() < end:
+    for punctuation in present:  # the first boundary after it
+        boundary = _BOUNDARIES[punctuation].search(text, position, end)
+        if boundary is not None:
             end = boundary.end()
     return start, end
+
+
+def _last_of(text: str, characters: list[str], end: int) -> int:
+    """The offset of the last of `characters` in text[:end], or -1."""
+    if len(characters) == 1:  # the usual case: full stops only
+        return text.rfind(characters[0], 0, end)
+    return max([text.rfind(c, 0, end) for c in characters], default=-1)

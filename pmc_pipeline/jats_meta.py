@@ -82,10 +82,12 @@ def _fill_ids(article: Article, parts: dict, names: Names) -> None:
         if value:
             ids.setdefault(el.get("pub-id-type", ""), value)
     for id_type in _PMCID_TYPES:
+        if id_type not in ids:
+            continue
         try:
-            article.pmcid, article.version = normalize_pmcid(ids.get(id_type, ""))
+            article.pmcid, article.version = normalize_pmcid(ids[id_type])
             break
-        except ValueError:
+        except ValueError:  # 'accession' holding something else, a malformed id
             continue
     if article.pmcid and article.version is None:
         for el in parts.get(names("article-version"), ()):

@@ -71,11 +71,15 @@ def block_text(el: etree._Element, names: Names) -> str:
         tag = child.tag
         if tag in blocks:
             # A space after the block, and one before it unless another block (whose tail
-            # is padded) or nothing at all comes before it.
-            child.tail = " " + child.tail if child.tail else " "
+            # is padded) or nothing at all comes before it; none where the XML has one.
+            tail = child.tail
+            if not tail or not tail[0].isspace():
+                child.tail = " " + tail if tail else " "
             previous = child.getprevious()
             if child.getparent().text if previous is None else previous.tag not in blocks:
-                child.text = " " + child.text if child.text else " "
+                text = child.text
+                if not text or not text[0].isspace():
+                    child.text = " " + text if text else " "
         elif tag == tex_math:
             parent = child.getparent()
             if parent.tag == alternatives and parent.find(_MATHML_MATH) is not None:
