@@ -170,7 +170,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             kwargs["required"] = True
         else:
             kwargs["default"] = f.default
-            kwargs["help"] += f" (default: {f.default})"
+            if f.default is not None:
+                kwargs["help"] += f" (default: {f.default})"
         if kind is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:

@@ -95,6 +95,8 @@ class StreamPosition:
 
 @dataclass
 class Batch:
+    """Images and tokenized captions of one (micro-)batch, with where they came from."""
+
     images: torch.Tensor
     texts: torch.Tensor
     stream: int = 0  # the training stream that produced it

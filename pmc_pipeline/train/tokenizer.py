@@ -107,11 +107,14 @@ def check_text_tower(directory: Path) -> bool:
         raise ValueError(f"text tower {directory} has no config.json")
     if not any((directory / name).is_file() for name in ("tokenizer.json", "vocab.txt")):
         raise ValueError(f"text tower {directory} has no tokenizer (tokenizer.json or vocab.txt)")
-    model_type = json.loads((directory / "config.json").read_text(encoding="utf-8")).get(
-        "model_type"
-    )
-    if model_type is None:
-        raise ValueError(f"text tower {directory}: config.json names no model_type")
+    from open_clip.hf_configs import arch_dict
+
+    config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    if config.get("model_type") not in arch_dict:
+        raise ValueError(
+            f"text tower {directory}: model_type {config.get('model_type')!r} is not one "
+            f"open_clip can use as a text tower ({', '.join(sorted(arch_dict))})"
+        )
     weights = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
     return any((directory / name).is_file() for name in weights)
 
