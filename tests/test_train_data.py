@@ -254,3 +254,31 @@ def test_stats_json_count_is_used_when_present(tmp_path):
     (tmp_path / "stats.json").write_text(json.dumps({"pairs_per_split": {"train": 1234}}))
     assert count_pairs(str(tmp_path), "train") == 1234
     assert StreamPosition(2, 3).astuple() == (2, 3)
+
+
+def test_a_build_on_s3_is_read_like_a_local_one(tmp_path, tower, monkeypatch):
+    pytest.importorskip("moto")
+    from servers import serve_s3
+
+    local = tmp_path / "build"
+    write_synthetic_build(local, {"train": 12, "val": 5}, shard_size=5, image_size=16)
+    with serve_s3(local, bucket="builds") as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        remote = "s3://builds"
+        assert shard_paths(remote, "train") == shard_paths(str(local), "train")
+        assert count_pairs(remote, "val") == 5
+        assert list(iter_captions(remote, "train")) == list(iter_captions(str(local), "train"))
+        dataset = SplitSamples(
+            remote,
+            shard_paths(remote, "val"),
+            transform=_transform,
+            tokenizer=load_tokenizer(tower, 32),
+            batch_size=4,
+        )
+        batches = list(make_loader(dataset, workers=0, seed=0, pin_memory=False))
+        assert sum(len(b) for b in batches) == 5 and not any(b.skipped for b in batches)
+        streams = _take(_streams(remote, tower), 3)
+        assert [b.keys for b in streams] == [b.keys for b in _take(_streams(local, tower), 3)]
