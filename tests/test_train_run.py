@@ -280,3 +280,12 @@ def test_the_biomedclip_config_builds_the_paper_shape(build, tmp_path):
     assert run.context_length == 256 and model.logit_scale.numel() == 1
     assert model.text.proj[-1].out_features == 512  # embedding 512
     assert "RandomResizedCrop" in str(train_transform)
+
+
+def test_command_line_errors_are_messages(trained, build, capsys):
+    run_dir, _ = trained
+    with pytest.raises(SystemExit, match="no shards for split 'test'"):
+        cli.main(["evaluate", "--run", str(run_dir), "--data", str(build), "--split", "test"])
+    argv = ["train", "--data", str(build), "--output", str(run_dir), "--model", "tiny"]
+    assert cli.main(argv) == 2
+    assert "already holds a run" in capsys.readouterr().err

@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +35,11 @@ def run(args: argparse.Namespace) -> int:
         level=logging.INFO if rank == 0 else logging.WARNING,
         format=f"%(asctime)s [rank {rank}] %(levelname)s %(name)s: %(message)s",
     )
-    result = train(from_args(args))
+    try:
+        result = train(from_args(args))
+    except (FileExistsError, ValueError) as exc:  # bad options or data: a message, no trace
+        print(f"pmc-pipeline train: {exc}", file=sys.stderr)
+        return 2
     if rank == 0:
         summary = {
             "run_dir": str(result.run_dir),
