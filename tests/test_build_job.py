@@ -286,3 +286,93 @@ def _total_chunks() -> int:
     from pmc_pipeline.staging import chunk_count
 
     return chunk_count(ARTICLES, int(FAST[1]))
+
+
+# open_clip_train 3.3 predates webdataset's end-of-shard marker (an empty dict, webdataset
+# >= 0.2.96) and raises KeyError on it: webdataset/webdataset#384, mlfoundations/open_clip#935.
+# The fix named there is to drop the marker before open_clip's group_by_keys_nothrow.
+OPEN_CLIP_TRAIN = """
+import sys
+import open_clip_train.data as data
+_group = data.group_by_keys_nothrow
+data.group_by_keys_nothrow = lambda files, *a, **k: _group((f for f in files if f), *a, **k)
+from open_clip_train.main import main
+main(sys.argv[1:])
+"""
+
+# A small model in open_clip's own config format: ViT image tower, open_clip's transformer
+# text tower with its bundled BPE tokenizer (nothing is downloaded).
+TINY_OPEN_CLIP = {
+    "model_cfg": {
+        "embed_dim": 32,
+        "vision_cfg": {
+            "image_size": 64,
+            "layers": 2,
+            "width": 64,
+            "head_width": 32,
+            "patch_size": 16,
+        },
+        "text_cfg": {
+            "context_length": 32,
+            "vocab_size": 49408,
+            "width": 64,
+            "heads": 2,
+            "layers": 2,
+        },
+    },
+    "preprocess_cfg": {},
+}
+
+
+def test_open_clip_train_trains_on_the_shards(reference, tmp_path):
+    """The ecosystem's trainer reads our shards as they are (--dataset-type webdataset)."""
+    model_dir, logs = tmp_path / "model", tmp_path / "logs"
+    model_dir.mkdir()
+    (model_dir / "open_clip_config.json").write_text(json.dumps(TINY_OPEN_CLIP))
+    stats = json.loads((reference / "stats.json").read_text())
+    shards = "::".join(str(reference / s) for s in stats["shards"]["train"])
+    cmd = [
+        sys.executable,
+        "-c",
+        OPEN_CLIP_TRAIN,
+        "--train-data",
+        shards,
+        "--dataset-type",
+        "webdataset",
+        "--train-num-samples",
+        "48",
+        "--batch-size",
+        "8",
+        "--epochs",
+        "1",
+        "--workers",
+        "1",
+        "--model",
+        f"local-dir:{model_dir}",
+        "--device",
+        "cpu",
+        "--precision",
+        "fp32",
+        "--lr",
+        "1e-3",
+        "--warmup",
+        "1",
+        "--logs",
+        str(logs),
+        "--name",
+        "run",
+        "--save-frequency",
+        "1",
+        "--report-to",
+        "",
+        "--log-every-n-steps",
+        "1",
+        "--seed",
+        "0",
+    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = (logs / "run" / "out.log").read_text()
+    assert "Train Epoch: 0" in log and "Contrastive_loss" in log
+    assert (logs / "run" / "checkpoints" / "epoch_1.pt").stat().st_size > 0
