@@ -59,6 +59,15 @@ sample: $(SAMPLE_MIRROR)/.mirror-truth.json
 	$(PY) -m pmc_pipeline.cli build --layout cloud --root $(SAMPLE_MIRROR) --output $(SAMPLE_OUTPUT) \
 		--chunk-size 25 --shard-size 500 --split train=0.9,val=0.05,test=0.05
 
+# The bundled trainer: `tiny` on the sample build, a few minutes on the CPU; prints the
+# train and val retrieval (recall@k) as JSON lines.
+train-sample: sample
+	rm -rf $(SAMPLE_DIR)/run
+	$(PY) -m pmc_pipeline.cli train --data $(SAMPLE_OUTPUT) --model tiny --output $(SAMPLE_DIR)/run \
+		--steps 300 --batch-size 64 --lr 1e-3 --warmup 30 --workers 1 --no-grad-checkpointing --save-every 100
+	$(PY) -m pmc_pipeline.cli evaluate --run $(SAMPLE_DIR)/run --data $(SAMPLE_OUTPUT) --split train
+	$(PY) -m pmc_pipeline.cli evaluate --run $(SAMPLE_DIR)/run --data $(SAMPLE_OUTPUT) --split val
+
 # Local DirectRunner build of any root (ROOT, LAYOUT, OUTPUT; BUILD_ARGS for more options).
 build: $(STAMP)
 	$(BUILD) --direct_num_workers 0 --direct_running_mode multi_processing $(BUILD_ARGS)
