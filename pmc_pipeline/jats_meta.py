@@ -126,13 +126,23 @@ def _license(permissions: etree._Element | None, names: Names) -> License:
     else:
         href = license_el.get(XLINK_HREF)
         license_type = license_el.get("license-type")
-        text = text_of(license_el)
-    # The most specific statement first: a licence URL, then prose, then a bare type.
-    code = next((c for c in map(normalize_license, (ali_ref, href, text, license_type)) if c), None)
+        text = _license_text(license_el)
     url = next((u.strip() for u in (ali_ref, href) if u and "://" in u), None)
-    if url is None and license_el is not None:
+    if url is None and license_el is not None:  # cloud XML: a link inside the prose
         url = _creative_commons_link(license_el, names)
+    # The most specific statement first: a licence URL, then prose, then a bare type.
+    statements = (ali_ref, href, url, text, license_type)
+    code = next((c for c in map(normalize_license, statements) if c), None)
     return License(code=code, url=url, text=text)
+
+
+def _license_text(license_el: etree._Element) -> str | None:
+    """The licence statement, its parts (ali:license_ref, each license-p) kept apart:
+    'https://…/by/4.0/ This work is licensed…', not '…/4.0/This work'."""
+    mixed = (license_el.text or "").strip() or any((c.tail or "").strip() for c in license_el)
+    if mixed:  # prose written straight into <license>: read it whole
+        return text_of(license_el)
+    return " ".join(filter(None, map(text_of, license_el))) or None
 
 
 def _creative_commons_link(license_el: etree._Element, names: Names) -> str | None:

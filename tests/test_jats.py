@@ -370,3 +370,77 @@ def test_json_record_holds_every_figure_field():
             "mentions": [],
         }
     ]
+
+
+# --- metadata -----------------------------------------------------------------------------
+
+
+def test_article_metadata_from_front():
+    front = (
+        "<journal-meta><journal-id journal-id-type='nlm-ta'>J Test</journal-id>"
+        "<publisher><publisher-name>Test Press</publisher-name></publisher></journal-meta>"
+        "<article-meta>"
+        '<article-id pub-id-type="pmcid">PMC0012345</article-id>'
+        '<article-id pub-id-type="pmcid-ver">PMC12345.3</article-id>'
+        '<article-id pub-id-type="pmid">999</article-id>'
+        '<article-id pub-id-type="doi">https://doi.org/10.1000/xyz</article-id>'
+        "<article-categories>"
+        '<subj-group subj-group-type="display-channel"><subject>Research Article</subject>'
+        '</subj-group><subj-group subj-group-type="heading"><subject>Cell Biology</subject>'
+        "</subj-group></article-categories>"
+        "<title-group><article-title>Growth of <italic>E. coli</italic></article-title>"
+        "</title-group>"
+        '<pub-date pub-type="collection"><year>2020</year></pub-date>'
+        '<pub-date pub-type="epub"><day>1</day><year>2019</year></pub-date>'
+        "<permissions><license><ali:license_ref>https://creativecommons.org/licenses/by/4.0/"
+        "</ali:license_ref><license-p>Open access.</license-p></license></permissions>"
+        "<kwd-group><kwd>growth</kwd><kwd>cell biology</kwd></kwd-group>"
+        "</article-meta>"
+    )
+    article = parse_article(nxml(fig("F1"), front=front, article_type="brief-report"))
+    assert (article.pmcid, article.version, article.pmid) == ("PMC12345", 3, "999")
+    assert article.doi == "10.1000/xyz"
+    assert article.title == "Growth of E. coli"
+    assert (article.journal, article.publisher) == ("J Test", "Test Press")
+    assert (article.year, article.article_type) == (2019, "brief-report")  # epub first
+    assert article.license.code == "CC BY"
+    assert article.license.url == "https://creativecommons.org/licenses/by/4.0/"
+    assert article.license.text == "https://creativecommons.org/licenses/by/4.0/ Open access."
+    # author keywords, then subjects; each once; display labels left out
+    assert article.keywords == ["growth", "cell biology"]
+
+
+@pytest.mark.parametrize(
+    ("license_xml", "code", "url"),
+    [
+        (
+            '<license xlink:href="http://creativecommons.org/licenses/by-nc/3.0/">'
+            "<license-p>Text.</license-p></license>",
+            "CC BY-NC",
+            "http://creativecommons.org/licenses/by-nc/3.0/",
+        ),
+        (  # cloud XML: only prose, with the URL as a link
+            "<license><license-p>Under the terms of the <ext-link "
+            'xlink:href="https://creativecommons.org/licenses/by-nc-nd/4.0/">CC licence</ext-link>'
+            ".</license-p></license>",
+            "CC BY-NC-ND",
+            "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+        ),
+        (  # prose written straight into <license>, and only a type attribute
+            '<license license-type="open-access">This is an Open Access article distributed '
+            "under the terms of the Creative Commons Attribution License.</license>",
+            "CC BY",
+            None,
+        ),
+        (
+            '<license license-type="open-access"><license-p>Free to read.</license-p></license>',
+            None,
+            None,
+        ),
+    ],
+)
+def test_licence_statements(license_xml, code, url):
+    front = f"<article-meta><permissions>{license_xml}</permissions></article-meta>"
+    license = parse_article(nxml(fig("F1"), front=front)).license
+    assert (license.code, license.url) == (code, url)
+    assert license.text
