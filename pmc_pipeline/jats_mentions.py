@@ -110,9 +110,9 @@ def citing_sentences(paragraph: etree._Element, xrefs: list[etree._Element]) -> 
     if len(marks) != len(xrefs):
         return None  # the text held a marker of its own
     present = [p for p in _BOUNDARIES if p in text]
-    return [
-        collapse(text[slice(*sentence_around(text, m, present))].replace(MARK, "")) for m in marks
-    ]
+    spans = [sentence_around(text, mark, present) for mark in marks]
+    sentences = {span: collapse(text[slice(*span)].replace(MARK, "")) for span in set(spans)}
+    return [sentences[span] for span in spans]
 
 
 def sentence_around(text: str, position: int, present: list[str] | None = None) -> tuple[int, int]:

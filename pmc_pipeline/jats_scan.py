@@ -48,13 +48,17 @@ def scan_article(article_el: etree._Element, names: Names) -> Scan:
     """Figures and tables-as-images in document order, and the fig/table <xref>s of the
     running text (not in a caption, table, figure or the front matter)."""
     scan = Scan()
-    fig, table_wrap, xref = names("fig"), names("table-wrap"), names("xref")
-    boxed_text, paragraph = names("boxed-text"), names("p")
-    floats = names.many(FLOATS)
+    fig, table_wrap, boxed_text, paragraph = (
+        names("fig"),
+        names("table-wrap"),
+        names("boxed-text"),
+        names("p"),
+    )
+    floats: list[etree._Element] = []  # whose <xref>s are not running text
+    text_sections = []
     for part, section in _sections(article_el, names):
         after_boxed_text = False
-        inside_floats: set[etree._Element] = set()
-        for el in section.iter(*floats):
+        for el in section.iter(*names.many(FLOATS)):
             tag = el.tag
             parent = el.getparent()
             if parent is not None and parent.tag == paragraph:
@@ -64,18 +68,26 @@ def scan_article(article_el: etree._Element, names: Names) -> Scan:
                 continue  # its paragraphs are running text
             if tag == fig or (tag == table_wrap and _is_table_image(el, names)):
                 scan.figures.append(FigureElement(el, part, after_boxed_text))
-            # captions, table cells: an <xref> there is not a citation from running text
-            inside_floats.update(el.iter(xref))
-        if part == "front":
-            continue  # an abstract's citations are not in the body
-        # Thousands of <xref>s per article, mostly to references: a bytes key spares lxml
-        # encoding it on each call.
-        scan.citing_xrefs.extend(
-            x
-            for x in section.iter(xref)
-            if x.get(b"ref-type") in _CITING_TYPES and x not in inside_floats
-        )
+            floats.append(el)
+        if part != "front":  # an abstract's citations are not the article's text
+            text_sections.append(section)
+    if scan.figures:  # no figure, nothing to cite: spare the pass over the <xref>s
+        scan.citing_xrefs = _citing_xrefs(text_sections, floats, names)
     return scan
+
+
+def _citing_xrefs(sections: list, floats: list[etree._Element], names: Names) -> list:
+    xref = names("xref")
+    # captions, table cells: an <xref> there is not a citation from running text
+    inside_floats = {x for el in floats for x in el.iter(xref)}
+    # Thousands of <xref>s per article, mostly to references: a bytes key spares lxml
+    # encoding it on each call.
+    return [
+        x
+        for section in sections
+        for x in section.iter(xref)
+        if x.get(b"ref-type") in _CITING_TYPES and x not in inside_floats
+    ]
 
 
 def _sections(article_el: etree._Element, names: Names):

@@ -46,9 +46,16 @@ _MATHML_ANNOTATIONS = (f"{{{MATHML_NS}}}annotation", f"{{{MATHML_NS}}}annotation
 _TEX_BODY = re.compile(r"\\begin\{document\}(.*?)\\end\{document\}", re.DOTALL)
 
 
+# Whitespace other than a plain space: a newline, a tab, NBSP, a thin space...
+_NOT_A_SPACE = re.compile(r"[^\S ]")
+
+
 def collapse(text: str) -> str:
-    """Runs of whitespace (any Unicode space, NBSP included) as one space, ends stripped."""
-    return " ".join(text.split())
+    """Runs of whitespace (any Unicode space, NBSP included) as one space, ends stripped.
+    Text that is collapsed already is only stripped: split() would allocate every word."""
+    if "  " in text or _NOT_A_SPACE.search(text):
+        return " ".join(text.split())
+    return text.strip()
 
 
 def text_of(el: etree._Element | None) -> str | None:
