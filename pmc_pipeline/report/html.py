@@ -290,7 +290,8 @@ def _clusters(page: Page) -> str:
     rows = []
     for cluster in summary.shown:
         kept = cluster.kept or {"key": cluster.kept_key, "status": FigureStatus.KEPT}
-        cards = [_card(page, kept, status=FigureStatus.KEPT)]
+        # The kept figure's own status, so a table that contradicts dedupe shows it.
+        cards = [_card(page, kept, status=kept.get("status") or FigureStatus.KEPT)]
         for row in cluster.removed:
             distance = phash_distance(kept.get("phash"), row.get("phash"))
             cards.append(_card(page, row, status=row["status"], distance=distance))

@@ -27,9 +27,8 @@ COLORS = ["#3b6ea8", "#e0883a", "#5a9e6f", "#b5525c", "#8c6bb1"]
 STYLE = {
     "font.family": "DejaVu Sans",  # shipped with matplotlib: no system font lookup
     "font.size": 8.5,
-    "axes.titlesize": 10.5,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
+    "figure.titlesize": 10.5,
+    "figure.titleweight": "bold",
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
@@ -48,7 +47,9 @@ def render_png(chart: Chart) -> bytes:
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=SIZE_INCHES, dpi=DPI)
         ax = fig.add_subplot()
-        ax.set_title(chart.title)
+        # Titles at the figure's left edge, not the axes', so they line up across the grid
+        # whatever the width of the category labels.
+        fig.suptitle(chart.title, x=0.1 / SIZE_INCHES[0], y=0.985, ha="left", va="top")
         if isinstance(chart, Bars):
             _draw_bars(ax, chart)
         else:
@@ -126,8 +127,8 @@ def _draw_distribution(ax: Axes, chart: Distribution) -> None:
         ax.hist(values, bins=bins, color=color, alpha=alpha, label=f"{name} ({len(values):,})")
     if chart.log:
         ax.set_xscale("log")
-        # Ticks at 1, 2, 5 x 10^n written as plain numbers, not as 2x10^1.
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        # Ticks at 1, 2, 3, 5 x 10^n written as plain numbers, not as 2x10^1.
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
     # Filter thresholds are drawn only near the data: a cap far beyond every value would
