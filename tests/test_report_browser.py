@@ -3,7 +3,7 @@ card/index.html from disk. Nothing may be logged as an error, no request may fai
 file://, every image must decode, and a screenshot is taken (and checked to be a real one).
 
 Skipped when /usr/bin/chromium is absent (install it with
-`apt-get install -y --no-install-recommends chromium`); playwright's own browsers are not used.
+`apt-get install -y chromium`); playwright's own browsers are not used.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ BROKEN_IMAGES = "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).m
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: apt-get install -y --no-install-recommends chromium")
+        pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium")
     with sync_api.sync_playwright() as playwright:
         # playwright starts it with a fresh temporary profile (user data dir) of its own.
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
