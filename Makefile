@@ -50,7 +50,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 # The README's main command: a synthetic mirror (no network, no credentials), built with
-# Beam's DirectRunner; prints the build summary. (Validation and test splits are larger
+# Beam's DirectRunner; prints the build summary, then writes the data card and its path. (Validation and test splits are larger
 # than a real build's 1% each, so the sample's val/test have something to evaluate.)
 $(SAMPLE_MIRROR)/.mirror-truth.json: $(STAMP)
 	$(PY) -m pmc_pipeline.cli mirror $(SAMPLE_MIRROR) --layout cloud --articles $(SAMPLE_ARTICLES) --seed $(SAMPLE_SEED)
@@ -58,6 +58,7 @@ $(SAMPLE_MIRROR)/.mirror-truth.json: $(STAMP)
 sample: $(SAMPLE_MIRROR)/.mirror-truth.json
 	$(PY) -m pmc_pipeline.cli build --layout cloud --root $(SAMPLE_MIRROR) --output $(SAMPLE_OUTPUT) \
 		--chunk-size 25 --shard-size 500 --split train=0.9,val=0.05,test=0.05
+	$(PY) -m pmc_pipeline.cli report $(SAMPLE_OUTPUT)
 
 # The bundled trainer: `tiny` on the sample build, a few minutes on the CPU; prints the
 # train and val retrieval (recall@k) as JSON lines.
