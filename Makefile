@@ -50,8 +50,9 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 # The README's main command: a synthetic mirror (no network, no credentials), built with
-# Beam's DirectRunner; prints the build summary, then writes the data card and its path. (Validation and test splits are larger
-# than a real build's 1% each, so the sample's val/test have something to evaluate.)
+# Beam's DirectRunner; prints the build summary, then writes the data card and its path.
+# (Validation and test splits are larger than a real build's 1% each, so that the sample's
+# val/test have something to evaluate.)
 $(SAMPLE_MIRROR)/.mirror-truth.json: $(STAMP)
 	$(PY) -m pmc_pipeline.cli mirror $(SAMPLE_MIRROR) --layout cloud --articles $(SAMPLE_ARTICLES) --seed $(SAMPLE_SEED)
 
