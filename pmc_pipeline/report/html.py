@@ -61,9 +61,10 @@ def render(page: Page) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        # Nothing may load from the network, whatever a caption contains.
+        # Nothing may load from the network, whatever a caption contains. 'file:' as well as
+        # 'self': browsers differ on whether a file: page's 'self' covers its folder.
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "img-src 'self'; style-src 'unsafe-inline'\">",
+        "img-src 'self' file:; style-src 'unsafe-inline'\">",
         f"<title>Data card: {_e(page.source)}</title>",
         f"<style>{CSS}</style></head><body>",
         _header(page),
