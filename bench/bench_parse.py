@@ -148,6 +148,24 @@ def quality(docs: list[Doc]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def target_verdict(times: dict[str, float]) -> str:
+    """Issue 2's target, read off this run: at least 0.7 of the bare rate, and faster
+    than pubmed_parser."""
+    ours = times["pmc_pipeline.jats.parse_article(bytes)"]
+    rate = times[BARE] / ours
+    faster_than = [n for n, t in times.items() if n.startswith("pubmed_parser") and t > ours]
+    slower_than = [n for n, t in times.items() if n.startswith("pubmed_parser") and t <= ours]
+    parts = [
+        f"Target: at least 0.7 of the bare rate — this run {rate:.2f} "
+        f"({'met' if rate >= 0.7 else 'not met'})."
+    ]
+    if faster_than:
+        parts.append("Faster than " + ", ".join(f"`{n}`" for n in faster_than) + ".")
+    if slower_than:
+        parts.append("Slower than " + ", ".join(f"`{n}`" for n in slower_than) + ".")
+    return " ".join(parts)
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench parse")
     parser.add_argument("--rounds", type=int, default=15)
@@ -178,6 +196,7 @@ def report(docs: list[Doc], rounds: int, command: str) -> str:
         for name, seconds in times.items()
     ]
     speed = table(["parser", "ms (sum of best)", "articles/s", "figures/s", "rate vs bare"], rows)
+    verdict = target_verdict(times)
 
     counts = quality(docs)
     quality_rows = [
@@ -212,6 +231,8 @@ Figures/s divides the same figure count by each parser's time. One process, one 
 Machine: {machine()}.
 
 {speed}
+
+{verdict}
 
 `parse_article` parses safely (no DTD, no network, entity declarations refused) and
 extracts everything `pmc-pipeline parse` prints: metadata, licence, every figure and
