@@ -57,7 +57,10 @@ setup(
     packages=find_packages(include=["pmc_pipeline", "pmc_pipeline.*", "beam_jobs", "beam_jobs.*"])
     + ["pmc_pipeline.schemas"],
     package_dir={"pmc_pipeline.schemas": "schemas"},
-    package_data={"pmc_pipeline": ["train/model_configs/*.json"], "pmc_pipeline.schemas": ["*.json"]},
+    package_data={
+        "pmc_pipeline": ["train/model_configs/*.json"],
+        "pmc_pipeline.schemas": ["*.json"],
+    },
     install_requires=CORE,
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["pmc-pipeline=pmc_pipeline.cli:main"]},
