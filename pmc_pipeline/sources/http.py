@@ -11,7 +11,6 @@ the server's HTML directory index (Apache, nginx and Python's http.server all wr
 from __future__ import annotations
 
 import http.client
-import threading
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from typing import BinaryIO
@@ -30,6 +29,7 @@ from .ratelimit import RateLimiter, default_rate
 from .store import (
     CappedReader,
     ObjectInfo,
+    ProcessLocalClient,
     RetryPolicy,
     Store,
     buffered,
@@ -61,7 +61,7 @@ class _PoliteRetry(Retry):
             self.limiter.acquire()
 
 
-class HttpStore(Store):
+class HttpStore(ProcessLocalClient, Store):
     """Objects under `base_url`.
 
     requests_per_second: the rate limit of this process; None picks the polite default
@@ -97,27 +97,9 @@ class HttpStore(Store):
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self.max_listing_bytes = max_listing_bytes
         self.min_rate = min_rate
-        self._session: requests.Session | None = None
-        self._lock = threading.Lock()
-
-    # --- pickling: the session is per process -------------------------------------------
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_session"] = None
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def session(self) -> requests.Session:
-        if self._session is None:
-            with self._lock:
-                if self._session is None:
-                    self._session = self._make_session()
-        return self._session
+        return self._lazy_client(self._make_session)  # one per process: see ProcessLocalClient
 
     def _make_session(self) -> requests.Session:
         tries = max(0, self.retry.attempts - 1)

@@ -10,7 +10,6 @@ S3 throttles); a body that breaks off mid-read is retried by the store's RetryPo
 from __future__ import annotations
 
 import http.client
-import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -22,6 +21,7 @@ from .ratelimit import RateLimiter
 from .store import (
     CappedReader,
     ObjectInfo,
+    ProcessLocalClient,
     RetryPolicy,
     Store,
     buffered,
@@ -42,7 +42,7 @@ def _transient() -> tuple[type[BaseException], ...]:
     return (BotoCoreError, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
 
 
-class S3Store(Store):
+class S3Store(ProcessLocalClient, Store):
     """Objects under s3://bucket/prefix.
 
     anonymous: unsigned requests; None means "yes for the public PMC bucket, no elsewhere".
@@ -86,28 +86,10 @@ class S3Store(Store):
         self.addressing_style = addressing_style
         self.limiter = RateLimiter(requests_per_second) if requests_per_second else None
         self.min_rate = min_rate
-        self._client = None
-        self._lock = threading.Lock()
-
-    # --- pickling: the client is per process --------------------------------------------
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_client"] = None
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def client(self):
-        # boto3 sessions are not thread-safe but clients are: build one per process.
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = self._make_client()
-        return self._client
+        # boto3 sessions are not thread-safe but clients are: one per process.
+        return self._lazy_client(self._make_client)
 
     def _make_client(self):
         import boto3

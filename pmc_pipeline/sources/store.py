@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -113,6 +114,30 @@ class Store(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"
+
+
+class ProcessLocalClient:
+    """A network client (requests Session, boto3 client) made on first use, once per process.
+    Beam pickles stores to ship them to workers: the client and its lock stay behind, and
+    each worker process makes its own."""
+
+    _client = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_client", None)
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def _lazy_client(self, make: Callable[[], object]):
+        if self._client is None:
+            with self.__dict__.setdefault("_lock", threading.Lock()):
+                if self._client is None:
+                    self._client = make()
+        return self._client
 
 
 def check_declared_size(key: str, size: int | None, max_bytes: int) -> None:
