@@ -14,11 +14,10 @@ pmc_pipeline/sources/selection.py; docs/filters.md lists every reason of both to
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pmc_pipeline.images import ProcessedImage
-from pmc_pipeline.licenses import CODES, normalize_license
+from pmc_pipeline.licenses import license_allowlist, normalize_license
 from pmc_pipeline.model import Article, Figure, FigureKind, FigureStatus
 
 # --- reasons ----------------------------------------------------------------------------------
@@ -102,22 +101,10 @@ class FilterOptions:
             )
         # Frozen: normalised values are set through object.__setattr__, once, here.
         if self.licenses is not None:
-            object.__setattr__(self, "licenses", _license_codes(self.licenses))
+            object.__setattr__(self, "licenses", license_allowlist(self.licenses))
         if self.article_types is not None:
             types = frozenset(t.strip().lower() for t in self.article_types if t.strip())
             object.__setattr__(self, "article_types", types)
-
-
-def _license_codes(values: Iterable[str]) -> frozenset[str]:
-    if isinstance(values, str):
-        raise TypeError("licenses must be a collection of codes, not one string")
-    codes = set()
-    for value in values:
-        code = normalize_license(value)
-        if code is None:
-            raise ValueError(f"unknown licence {value!r}; known codes: {', '.join(CODES)}")
-        codes.add(code)
-    return frozenset(codes)
 
 
 # --- rules --------------------------------------------------------------------------------------

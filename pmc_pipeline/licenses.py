@@ -84,3 +84,17 @@ def normalize_license(value: str | None) -> str | None:
     if m:
         return _from_parts(m.group(1).split("-"))
     return None
+
+
+def license_allowlist(values) -> frozenset[str]:
+    """Normalised codes of an allowlist ('cc-by', 'CC BY 4.0' -> 'CC BY'). Raises ValueError
+    on an entry that names no licence we know, so that a typo cannot empty a build."""
+    if isinstance(values, str):
+        raise TypeError("licenses must be a collection of codes, not one string")
+    codes = set()
+    for value in values:
+        code = normalize_license(value)
+        if code is None:
+            raise ValueError(f"unknown licence {value!r}; known codes: {', '.join(CODES)}")
+        codes.add(code)
+    return frozenset(codes)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
-from pmc_pipeline.licenses import normalize_license
+from pmc_pipeline.licenses import license_allowlist, normalize_license
 from pmc_pipeline.model import ArticleRef
 
 _TRUE = frozenset({"true", "yes", "y", "1"})
@@ -27,19 +27,6 @@ def parse_flag(value) -> bool | None:
         if text in _FALSE:
             return False
     return None
-
-
-def license_allowlist(licenses: Collection[str]) -> frozenset[str]:
-    """Normalised codes of an allowlist ('cc-by', 'CC BY 4.0' -> 'CC BY'). Raises
-    ValueError on an entry that names no licence we know, so that a typo cannot empty
-    a build."""
-    codes = set()
-    for entry in licenses:
-        code = normalize_license(entry)
-        if code is None:
-            raise ValueError(f"not a licence code: {entry!r}")
-        codes.add(code)
-    return frozenset(codes)
 
 
 def article_license(ref: ArticleRef, metadata: dict | None) -> str | None:
