@@ -178,7 +178,7 @@ class Dedupe(beam.PTransform):
         candidates = (
             pairs
             | "Candidates" >> beam.Filter(lambda p: assemble.is_candidate(p[0]))
-            | "Items" >> beam.Map(lambda p: dedupe_item(p[0]))
+            | "Items" >> beam.Map(lambda p: dedupe.item_of(p[0]))
         )
         contaminated = candidates | "Decontaminate" >> beam.FlatMap(_contamination, opts)
         clean = candidates | "Clean" >> beam.Filter(
@@ -234,15 +234,6 @@ class Dedupe(beam.PTransform):
 
 def pipeline_empty(pipeline, label):
     return pipeline | label >> beam.Create([])
-
-
-def dedupe_item(figure: dict) -> dedupe.Item:
-    return dedupe.Item(
-        figure["key"],
-        figure["pixel_sha256"],
-        figure["phash"],
-        dedupe.priority(figure["orig_width"], figure["orig_height"]),
-    )
 
 
 def _contamination(item, opts):

@@ -58,15 +58,7 @@ def plain_build(root: str, output: str) -> dict:
     by_key = {a["article_key"]: a for a in articles}
     figures = [{**f, "generation": 1} for r in results for f in r.figures]
     candidates = [f for f in figures if assemble.is_candidate(f)]
-    items = [
-        dedupe.Item(
-            f["key"],
-            f["pixel_sha256"],
-            f["phash"],
-            dedupe.priority(f["orig_width"], f["orig_height"]),
-        )
-        for f in candidates
-    ]
+    items = [dedupe.item_of(f) for f in candidates]
     decided = dedupe.dedupe(items, opts.near_threshold)
     final = []
     for f in figures:

@@ -77,6 +77,16 @@ def priority(orig_width: int, orig_height: int) -> tuple:
     return (-(orig_width * orig_height),)
 
 
+def item_of(figure: Mapping) -> Item:
+    """The dedupe item of a figure row (staging or published): the usual priority."""
+    return Item(
+        figure["key"],
+        figure["pixel_sha256"],
+        figure["phash"],
+        priority(figure["orig_width"], figure["orig_height"]),
+    )
+
+
 def rank(item: Item) -> tuple:
     """The total order that picks canonical items: priority, then key."""
     return (item.priority, item.key)

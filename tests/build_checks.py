@@ -84,15 +84,7 @@ def check_build(out: Path, near_threshold: int | None = 4) -> dict:
     # The distributed dedupe decides exactly as the one-process dedupe.dedupe does.
     if near_threshold is not None:
         candidates = [f for f in figures if f["status"] in ("kept", "duplicate", "near_duplicate")]
-        items = [
-            dedupe.Item(
-                f["key"],
-                f["pixel_sha256"],
-                f["phash"],
-                dedupe.priority(f["orig_width"], f["orig_height"]),
-            )
-            for f in candidates
-        ]
+        items = [dedupe.item_of(f) for f in candidates]
         expected = dedupe.dedupe(items, near_threshold)
         assert {f["key"]: (f["status"], f["duplicate_of"]) for f in candidates} == expected
 
