@@ -14,6 +14,7 @@ from pmc_pipeline import assemble, dedupe, manifest, records, shards, staging
 from pmc_pipeline.extract import extract_article
 from pmc_pipeline.model import FigureStatus
 from pmc_pipeline.outputs import Output
+from pmc_pipeline.sources import read_pmcid_file
 
 log = logging.getLogger("pmc_pipeline.build")
 
@@ -34,10 +35,7 @@ class ListArticles(beam.DoFn):
 
     def process(self, _):
         source = self.source_spec.open()
-        pmcids = None
-        if self.listing.pmcids_file:
-            with open(self.listing.pmcids_file, encoding="utf-8") as f:
-                pmcids = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        pmcids = read_pmcid_file(self.listing.pmcids_file) if self.listing.pmcids_file else None
         refs = source.list_articles(
             since=self.listing.since, pmcids=pmcids, all_versions=self.listing.all_versions
         )
