@@ -23,7 +23,7 @@ import sys
 import time
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from beam_jobs import transforms as T
 from beam_jobs.config import BuildConfig, config_from_options
@@ -167,12 +167,30 @@ def parse_options(argv: list[str]) -> tuple[BuildOptions, PipelineOptions]:
     return BuildOptions(argv), PipelineOptions(beam_argv)
 
 
+def _warn_about_local_multi_worker(options: PipelineOptions) -> None:
+    """Beam's DirectRunner drops elements in its multi-worker modes once enough data moves
+    (reproduced with Beam's own transforms on apache-beam 2.60 and 2.77; see
+    docs/benchmarks.md, "Build job"). The accounting identity catches it, but say so first."""
+    runner = options.view_as(StandardOptions).runner
+    direct = options.view_as(DirectOptions)
+    local = runner in (None, "DirectRunner", "SwitchingDirectRunner")
+    if local and (direct.direct_running_mode != "in_memory" or direct.direct_num_workers != 1):
+        log.warning(
+            "DirectRunner with %s workers in %s mode can drop elements on large builds (a Beam "
+            "bug); the accounting identity will fail such a build. For local builds prefer the "
+            "default in-process mode; run parallel builds on Dataflow, Spark or Flink.",
+            direct.direct_num_workers,
+            direct.direct_running_mode,
+        )
+
+
 def run(argv: list[str] | None = None) -> int:
     """Parse options, run the phases, print the summary; exit code 1 when the accounting
     identity does not hold."""
     argv = sys.argv[1:] if argv is None else argv
     build_options, options = parse_options(argv)
     cfg = config_from_options(build_options)
+    _warn_about_local_multi_worker(options)
     output = Output(cfg.output)
     started = time.perf_counter()
 

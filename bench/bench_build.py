@@ -26,14 +26,12 @@ from pathlib import Path
 
 from bench.common import PROJECT_ROOT, machine, table, write_section
 
-BEAM_ARGS = [
-    "--chunk-size",
-    "100",
-    "--direct_num_workers",
-    "2",
-    "--direct_running_mode",
-    "multi_processing",
-]
+BEAM_ARGS = ["--chunk-size", "100"]
+VARIANTS = {  # name -> Beam's own options (None: the plain loop)
+    "beam, 2 processes": ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"],
+    "beam, in-process": [],
+    "plain loop": None,
+}
 
 
 # --- the plain loop: the same library functions, one process, no Beam ----------------------
@@ -124,18 +122,27 @@ def _write_table(out, kind, schema, rows, fields, key, opts):
 def measure(variant: str, root: Path, output: Path) -> dict:
     """Run one variant in a child process; wall time and peak RSS of its largest process."""
     shutil.rmtree(output, ignore_errors=True)
-    cmd = [sys.executable, "-m", "bench.bench_build", "--run", variant, str(root), str(output)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.bench_build",
+        "--run",
+        json.dumps(VARIANTS[variant]),
+        str(root),
+        str(output),
+    ]
     start = time.perf_counter()
     child = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    if child.returncode != 0:
+    if child.returncode not in (0, 1):  # 1: the build ran, but its accounting identity broke
         raise RuntimeError(f"{variant} failed:\n{child.stderr[-3000:]}")
     report = json.loads(child.stdout.strip().splitlines()[-1])
     return {"seconds": seconds, **report}
 
 
-def _child(variant: str, root: str, output: str) -> None:
-    if variant == "plain":
+def _child(beam_options: str, root: str, output: str) -> None:
+    beam_options = json.loads(beam_options)
+    if beam_options is None:
         stats = plain_build(root, output)
     else:
         from beam_jobs.build_dataset import run
@@ -143,7 +150,18 @@ def _child(variant: str, root: str, output: str) -> None:
         with open(os.devnull, "w") as quiet:
             saved, sys.stdout = sys.stdout, quiet
             try:
-                run(["--layout", "cloud", "--root", root, "--output", output, *BEAM_ARGS])
+                run(
+                    [
+                        "--layout",
+                        "cloud",
+                        "--root",
+                        root,
+                        "--output",
+                        output,
+                        *BEAM_ARGS,
+                        *beam_options,
+                    ]
+                )
             finally:
                 sys.stdout = saved
         stats = json.loads(Path(output, "stats.json").read_text())
@@ -194,10 +212,10 @@ def main(argv: list[str]) -> None:
         if not (mirror / ".mirror-truth.json").exists():
             # PDFs are never read in the cloud layout: small stand-ins save disk, not work.
             write_mirror(mirror, "cloud", n, args.seed, pdf_scale=0.02, supplement_scale=0.1)
-        results = {v: measure(v, mirror, work / f"out-{v}-{n}") for v in ("beam", "plain")}
-        identical = same_published(work / f"out-beam-{n}", work / f"out-plain-{n}")
+        outputs = {v: work / f"out-{v.replace(',', '').replace(' ', '-')}-{n}" for v in VARIANTS}
+        results = {v: measure(v, mirror, outputs[v]) for v in VARIANTS}
+        reference = outputs["plain loop"]
         for variant, r in results.items():
-            assert r["identity"], f"{variant} broke the accounting identity"
             rows.append(
                 [
                     f"{n:,}",
@@ -207,7 +225,8 @@ def main(argv: list[str]) -> None:
                     f"{1000 * r['seconds'] / n:.1f}",
                     f"{r['peak_rss_mb']:.0f}",
                     f"{r['pairs']:,}",
-                    "yes" if identical else "NO",
+                    "holds" if r["identity"] else "**broken**",
+                    "yes" if same_published(outputs[variant], reference) else "**no**",
                 ]
             )
             print(rows[-1], flush=True)
@@ -219,18 +238,29 @@ def main(argv: list[str]) -> None:
         "ms / article",
         "peak RSS MB",
         "pairs",
-        "same files as the other",
+        "accounting identity",
+        "same files as the plain loop",
     ]
-    markdown = f"""## Build job: Beam (DirectRunner, 2 processes) against a plain loop
+    markdown = f"""## Build job: Beam (DirectRunner) against a plain loop
 
 `python -m bench build --sizes {args.sizes}` — the whole build (extract and assemble) of a
-synthetic cloud mirror from a local directory. *beam*: `beam_jobs.build_dataset` with
-`{" ".join(BEAM_ARGS)}`; *plain*: one process calling the same library functions
-(`extract_article`, `dedupe.dedupe`, `shards.write_shard`, ...) in a loop. Peak RSS is that
-of the variant's largest process (for Beam, its largest worker or the launcher). Both write
-the same published files, byte for byte. Machine: {machine()}.
+synthetic cloud mirror from a local directory, `{" ".join(BEAM_ARGS)}`. *beam, 2 processes*:
+DirectRunner with `--direct_num_workers 2 --direct_running_mode multi_processing`; *beam,
+in-process*: DirectRunner's default (one process); *plain loop*: one process calling the
+same library functions (`extract_article`, `dedupe.dedupe`, `shards.write_shard`, ...) in a
+loop. Peak RSS is that of the variant's largest process (for Beam with 2 processes, its
+largest worker or the launcher). Machine: {machine()}.
 
 {table(headers, rows)}
+
+Beam's local multi-worker modes (`multi_processing`, `multi_threading`) drop elements once a
+pipeline moves enough data: a 15-line pipeline of Beam's own transforms (Create, Reshuffle,
+FlatMap, CoGroupByKey) joins 86–97% of 10,000 keys of 150 kB values in those modes and
+100% in-process, on apache-beam 2.77.0 and 2.60.0 alike. When that happens in a build, the
+accounting identity reports it and the build exits non-zero (*broken* above); the
+in-process runner and the plain loop write the same files byte for byte. Local builds
+therefore run in-process (`make build`, `make sample`); parallel builds belong on a real
+runner (Dataflow, Spark, Flink).
 """
     print(markdown)
     write_section("build", markdown)
