@@ -23,6 +23,7 @@ import sys
 import time
 
 import apache_beam as beam
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from beam_jobs import transforms as T
@@ -158,6 +159,22 @@ def assemble_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[st
     )
 
 
+def _extract_accounting(result) -> str | None:
+    """Articles listed = skipped (already staged) + staged by this run, from the job's own
+    counters; the problem when it does not hold."""
+    counters = {
+        (c.key.metric.namespace, c.key.metric.name): c.committed
+        for c in result.metrics().query(MetricsFilter())["counters"]
+    }
+    listed, skipped, staged = (counters.get(name, 0) for name in (T.LISTED, T.SKIPPED, T.STAGED))
+    log.info(
+        "extract: %d articles listed, %d already staged, %d staged now", listed, skipped, staged
+    )
+    if listed != skipped + staged:
+        return f"{listed} listed != {skipped} already staged + {staged} staged now"
+    return None
+
+
 def parse_options(argv: list[str]) -> tuple[BuildOptions, PipelineOptions]:
     """Our options, and the pipeline options without them: workers then see only Beam's
     own flags (and do not warn about ours)."""
@@ -201,8 +218,14 @@ def run(argv: list[str] | None = None) -> int:
         done_chunks = staging.complete_chunks(output)
         generation = staging.next_generation(output)
         log.info("extract: generation %d, %d chunks already staged", generation, len(done_chunks))
-        with beam.Pipeline(options=options) as p:
-            extract_pipeline(p, cfg, generation, done_chunks)
+        pipeline = beam.Pipeline(options=options)
+        extract_pipeline(pipeline, cfg, generation, done_chunks)
+        result = pipeline.run()
+        result.wait_until_finish()
+        problem = _extract_accounting(result)
+        if problem:
+            log.error("extract lost articles: %s; rerun to extract them", problem)
+            return 1
 
     if build_options.phase in ("all", "assemble"):
         chunks = staging.complete_chunks(output)

@@ -39,7 +39,7 @@ class ListArticles(beam.DoFn):
         refs = source.list_articles(
             since=self.listing.since, pmcids=pmcids, all_versions=self.listing.all_versions
         )
-        listed = Metrics.counter("list", "articles")
+        listed = Metrics.counter(*LISTED)
         for i, ref in enumerate(refs):
             if self.listing.limit is not None and i >= self.listing.limit:
                 break
@@ -62,6 +62,11 @@ class ReadStaging(beam.DoFn):
         )
 
 
+# Extract's own accounting: every article listed is either skipped (already staged) or
+# staged by this run; build_dataset checks listed == skipped + staged after the pipeline.
+LISTED, SKIPPED, STAGED = ("list", "articles"), ("extract", "skipped"), ("extract", "articles")
+
+
 def refs_to_extract(element, retry_failed: bool):
     """The listed refs of one article key that this run must extract (the resume rule)."""
     _, grouped = element
@@ -69,6 +74,8 @@ def refs_to_extract(element, retry_failed: bool):
     for ref in grouped["ref"]:
         if staging.needs_extract(ref, done, retry_failed):
             yield ref
+        else:
+            Metrics.counter(*SKIPPED).inc()
 
 
 def assign_chunk(ref, generation: int, chunk_size: int, n_todo: int):
@@ -83,7 +90,7 @@ class ExtractChunk(beam.DoFn):
     def __init__(self, source_spec, extract_options, output_uri: str, threads: int):
         self.source_spec, self.opts = source_spec, extract_options
         self.output_uri, self.threads = output_uri, threads
-        self.articles = Metrics.counter("extract", "articles")
+        self.articles = Metrics.counter(*STAGED)
         self.figures = Metrics.counter("extract", "figures")
         self.candidates = Metrics.counter("extract", "candidates")
 

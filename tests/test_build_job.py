@@ -376,3 +376,59 @@ def test_open_clip_train_trains_on_the_shards(reference, tmp_path):
     log = (logs / "run" / "out.log").read_text()
     assert "Train Epoch: 0" in log and "Contrastive_loss" in log
     assert (logs / "run" / "checkpoints" / "epoch_1.pt").stat().st_size > 0
+
+
+def test_listing_options_select_articles(cloud_mirror, tmp_path):
+    """--pmcids, --since and --licenses decide what is listed and what is excluded."""
+    latest = [a for a in truth(cloud_mirror)["articles"] if a["latest"]]
+    chosen = [a["pmcid"] for a in latest[:3]]
+    pmcids = tmp_path / "pmcids.txt"
+    pmcids.write_text("# three articles\n" + "\n".join(chosen) + "\n")
+    assert build(cloud_mirror, tmp_path / "picked", "--pmcids", str(pmcids)) == 0
+    assert sorted(a["pmcid"] for a in check_build(tmp_path / "picked")["articles"]) == sorted(
+        chosen
+    )
+
+    since = sorted(a["updated"][:10] for a in latest)[len(latest) // 2]
+    assert build(cloud_mirror, tmp_path / "since", "--since", since) == 0
+    listed = {a["article_key"] for a in check_build(tmp_path / "since")["articles"]}
+    assert listed == {a["key"] for a in latest if a["updated"][:10] >= since}
+
+    assert build(cloud_mirror, tmp_path / "cc", "--licenses", "CC BY,CC0") == 0
+    got = check_build(tmp_path / "cc")
+    assert {p["license"] for p in got["pairs"]} <= {"CC BY", "CC0"}
+    excluded = [
+        a
+        for a in got["articles"]
+        if a["status"] == "excluded" and a["reason"].startswith("license")
+    ]
+    assert excluded and all(a["reason"].startswith("license_not_allowed:") for a in excluded)
+
+
+def test_extract_accounting_flags_lost_articles():
+    """listed = already staged + staged now, from the job's counters; anything else fails."""
+    from types import SimpleNamespace
+
+    from beam_jobs import transforms
+
+    def result(**counts):
+        names = {
+            "listed": transforms.LISTED,
+            "skipped": transforms.SKIPPED,
+            "staged": transforms.STAGED,
+        }
+        counters = [
+            SimpleNamespace(
+                key=SimpleNamespace(
+                    metric=SimpleNamespace(namespace=names[k][0], name=names[k][1])
+                ),
+                committed=v,
+            )
+            for k, v in counts.items()
+        ]
+        return SimpleNamespace(
+            metrics=lambda: SimpleNamespace(query=lambda _: {"counters": counters})
+        )
+
+    assert build_dataset._extract_accounting(result(listed=10, skipped=4, staged=6)) is None
+    assert "9 listed" in build_dataset._extract_accounting(result(listed=9, skipped=4, staged=4))
