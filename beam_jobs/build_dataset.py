@@ -10,7 +10,8 @@ Two pipelines run one after the other (DESIGN.md, "two phases"):
             + filter -> staging chunk (Parquet + completion marker). Resumable.
   assemble  staging -> newest record per article -> takedown -> decontaminate -> exact dedupe
             -> near-duplicate dedupe -> split -> shard -> WebDataset + Parquet + stats.json.
-            No network, no image decoding.
+            No network, no image decoding; only rows are shuffled: each shard writer reads
+            its samples' JPEGs from staging.
 
 Every stage is a library function from pmc_pipeline; this file only wires them together.
 """
@@ -96,24 +97,9 @@ def assemble_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[st
         | "SplitOf" >> beam.Map(lambda pair: pair[0]["split"])
         | "CountSplits" >> beam.combiners.Count.PerElement()
     )
-    jpegs = (
-        chunk_ids
-        | "ReadJpegs"
-        >> beam.ParDo(
-            T.ReadStaging(cfg.output, staging.FIGURES_FILE, ["key", "generation", "jpeg"])
-        )
-        | "HasJpeg" >> beam.Filter(lambda row: row["jpeg"] is not None)
-        | "KeyJpegs" >> beam.Map(lambda row: (row["key"], row))
-    )
     shard_summaries = (
-        {
-            "pair": kept
-            | "ToPairs" >> beam.Map(T.to_pair, opts.shard_size, beam.pvalue.AsDict(per_split))
-            | "KeyPairs" >> beam.Map(lambda p: (p[1]["key"], p)),
-            "jpeg": jpegs,
-        }
-        | "JoinJpegs" >> beam.CoGroupByKey()
-        | "AttachJpeg" >> beam.FlatMap(T.attach_jpeg)
+        kept
+        | "ToPairs" >> beam.Map(T.to_pair, opts.shard_size, beam.pvalue.AsDict(per_split))
         | "GroupShards" >> beam.GroupByKey()
         | "WriteShards" >> beam.ParDo(T.WriteShard(cfg.output))
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import apache_beam as beam
@@ -18,9 +19,9 @@ from pmc_pipeline.sources import read_pmcid_file
 
 log = logging.getLogger("pmc_pipeline.build")
 
-# Staging figure columns that assemble needs for its decisions (everything but the JPEG,
-# which is read only for kept samples, right before the shards are written).
-FIGURE_COLUMNS = [*records.FIGURE_FIELDS, "generation"]
+# Staging figure columns that assemble reads: the published fields and where the JPEG is
+# (the JPEG itself is read only for kept samples, by the shard writer).
+FIGURE_COLUMNS = [*records.FIGURE_FIELDS, "generation", "chunk", "jpeg_offset"]
 
 
 # --- extract ------------------------------------------------------------------------------
@@ -325,25 +326,20 @@ def _apply_decision(element):
 
 
 def to_pair(pair, shard_size: int, per_split: dict):
-    """(figure, article) of a kept sample -> ((split, shard index), pair record, generation)."""
+    """(figure, article) of a kept sample -> ((split, shard index), (pair record, where its
+    JPEG is in staging: chunk, offset, length))."""
     figure, article = pair
     split = figure["split"]
     index = shards.shard_index(figure["key"], shards.shard_count(per_split[split], shard_size))
     record = records.pair_record(figure, article, shards.shard_name(split, index))
-    return (split, index), record, figure["generation"]
-
-
-def attach_jpeg(element):
-    key, grouped = element
-    for shard_key, pair, generation in grouped["pair"]:
-        jpegs = [row["jpeg"] for row in grouped["jpeg"] if row["generation"] == generation]
-        if not jpegs:  # would break the accounting identity, which the stats then report
-            log.error("no staged JPEG for kept sample %s (generation %d)", key, generation)
-            continue
-        yield shard_key, (pair, jpegs[0])
+    where = (figure["chunk"], figure["jpeg_offset"], figure["image_bytes"])
+    return (split, index), (record, where)
 
 
 class WriteShard(beam.DoFn):
+    """One shard from its pair records: reads each sample's JPEG from staging (one ranged
+    read per sample, grouped by chunk), then writes the tar and its Parquet rows."""
+
     def __init__(self, output_uri: str):
         self.output_uri = output_uri
 
@@ -351,8 +347,24 @@ class WriteShard(beam.DoFn):
         self.output = Output(self.output_uri)
 
     def process(self, element):
-        (split, index), samples = element
-        yield shards.write_shard(self.output, split, index, samples)
+        (split, index), located = element
+        yield shards.write_shard(self.output, split, index, staged_samples(self.output, located))
+
+
+def staged_samples(output: Output, located) -> list[tuple[dict, bytes]]:
+    """(pair, JPEG) for each (pair, (chunk, offset, length)); a sample whose JPEG is missing
+    is logged and left out, which the accounting identity in stats.json then reports."""
+    by_chunk = defaultdict(list)
+    for pair, (chunk, offset, length) in located:
+        if chunk is None or offset is None or length is None:
+            log.error("no staged JPEG for kept sample %s", pair["key"])
+            continue
+        by_chunk[chunk].append((pair, offset, length))
+    samples = []
+    for chunk, wanted in sorted(by_chunk.items()):
+        jpegs = staging.read_jpegs(output, chunk, [(o, n) for _, o, n in wanted])
+        samples.extend((pair, jpeg) for (pair, _, _), jpeg in zip(wanted, jpegs, strict=True))
+    return samples
 
 
 class WriteTable(beam.PTransform):

@@ -72,7 +72,7 @@ def article_figures(article: Mapping, figures: Iterable[Mapping]) -> list[dict]:
     if article["status"] == ArticleStatus.REMOVED:
         for row in rows:
             row["status"], row["reason"] = FigureStatus.REMOVED, "article_removed"
-            row["jpeg"] = None
+            row["jpeg_offset"] = None  # its image is never read again
     return rows
 
 

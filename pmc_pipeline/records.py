@@ -15,7 +15,9 @@ from pmc_pipeline.schemas_io import arrow_schema, load_schema
 
 # Working columns of staging rows; assemble drops them before publishing.
 STAGING_ARTICLE_EXTRA = {"generation": pa.int64(), "chunk": pa.string()}
-STAGING_FIGURE_EXTRA = {"generation": pa.int64(), "jpeg": pa.binary()}
+# A candidate's JPEG is not a column: staging.write_chunk puts it in the chunk's images.bin
+# and the row keeps where (chunk, jpeg_offset; its length is image_bytes).
+STAGING_FIGURE_EXTRA = {"generation": pa.int64(), "chunk": pa.string(), "jpeg_offset": pa.int64()}
 
 
 def article_row(
@@ -75,7 +77,8 @@ def figure_row(
     jpeg: bytes | None = None,
     image_name: str | None = None,
 ) -> dict:
-    """A staging figure row: the published figure fields plus the JPEG of a candidate."""
+    """An extracted figure row: the published figure fields plus the JPEG of a candidate
+    (which staging.write_chunk moves out of the row into the chunk's images.bin)."""
     meta = image.to_metadata() if image is not None else {}
     return {
         "key": figure_key(ref.pmcid, ref.version, figure.index),

@@ -1,9 +1,14 @@
 """Staging: the extract phase's resumable output under OUTPUT/staging/.
 
-Each chunk is a folder `staging/<chunk_id>/` with `articles.parquet` (one row per article),
-`figures.parquet` (one row per figure seen, candidates with their processed JPEG) and, written
-last, `_SUCCESS.json` (the completion marker with the chunk's counts). A chunk without its
-marker is garbage from a crashed run and is ignored and removed.
+Each chunk is a folder `staging/<chunk_id>/` with `images.bin` (the processed JPEGs of the
+chunk's candidates, one after another in key order), `articles.parquet` (one row per
+article), `figures.parquet` (one row per figure seen; a candidate's row says where its JPEG
+is: `chunk`, `jpeg_offset`, and `image_bytes` for the length) and, written last,
+`_SUCCESS.json` (the completion marker with the chunk's counts). A chunk without its marker is
+garbage from a crashed run and is ignored and removed.
+
+The JPEGs sit beside the rows rather than in them so that assemble moves only rows through
+its shuffles: each shard writer reads the JPEGs of its own samples by range, once.
 
 Chunk ids are `g<generation>-<bucket>`: every extract run is one generation; an article
 extracted again (--retry-failed, a changed inventory entry) appears in a later generation and
@@ -30,6 +35,7 @@ STAGING = "staging"
 MARKER = "_SUCCESS.json"
 ARTICLES_FILE = "articles.parquet"
 FIGURES_FILE = "figures.parquet"
+IMAGES_FILE = "images.bin"
 # What the resume logic reads of finished articles (cheap: no figure rows, no image bytes).
 DONE_COLUMNS = ["article_key", "status", "etag", "last_updated", "generation"]
 
@@ -110,15 +116,23 @@ def chunk_path(chunk: str, filename: str) -> str:
 
 
 def write_chunk(output: Output, chunk: str, results: Iterable) -> dict:
-    """Write one chunk's rows (sorted by key, so the files do not depend on arrival order),
-    then its marker. Returns the marker's content."""
+    """Write one chunk's JPEGs and rows (sorted by key, so the files do not depend on arrival
+    order), then its marker. Returns the marker's content."""
     generation = generation_of(chunk)
     results = sorted(results, key=lambda r: r.article["article_key"])
     articles = [{**r.article, "generation": generation, "chunk": chunk} for r in results]
     figures = sorted(
-        ({**f, "generation": generation} for r in results for f in r.figures),
+        ({**f, "generation": generation, "chunk": chunk} for r in results for f in r.figures),
         key=lambda f: f["key"],
     )
+    offset = 0
+    with output.open_write(chunk_path(chunk, IMAGES_FILE)) as images:
+        for figure in figures:
+            jpeg = figure.pop("jpeg", None)
+            figure["jpeg_offset"] = None if jpeg is None else offset
+            if jpeg is not None:
+                images.write(jpeg)
+                offset += len(jpeg)
     schemas = arrow_schemas()
     write_parquet(output, chunk_path(chunk, ARTICLES_FILE), articles, schemas["staging_article"])
     write_parquet(output, chunk_path(chunk, FIGURES_FILE), figures, schemas["staging_figure"])
@@ -140,6 +154,23 @@ def write_parquet(output: Output, relpath: str, rows: list[dict], schema: pa.Sch
     table = pa.Table.from_pylist(rows, schema=schema)
     with output.open_write(relpath) as out:
         pq.write_table(table, out, compression="zstd", row_group_size=10_000, write_statistics=True)
+
+
+def read_jpegs(output: Output, chunk: str, spans: Iterable[tuple[int, int]]) -> list[bytes]:
+    """The JPEGs at (offset, length) spans of a chunk's images.bin, in the order given: one
+    open and one ranged read per JPEG, so a reader fetches only the bytes it needs."""
+    spans = list(spans)
+    if not spans:
+        return []
+    path = output.path(chunk_path(chunk, IMAGES_FILE))
+    jpegs = []
+    with output.fs.open_input_file(path) as f:
+        size = f.size()
+        for offset, length in spans:
+            if offset < 0 or length < 0 or offset + length > size:
+                raise ValueError(f"{path}: span {offset}+{length} outside its {size} bytes")
+            jpegs.append(f.read_at(length, offset))
+    return jpegs
 
 
 def read_rows(output: Output, relpath: str, columns: list[str] | None = None) -> list[dict]:

@@ -89,6 +89,44 @@ def test_incomplete_chunks_are_ignored_and_removed(tmp_path):
     assert out.exists("staging/g00001-000001/_SUCCESS.json")
 
 
+def test_chunk_jpegs_sit_beside_the_rows_and_read_back_by_range(tmp_path):
+    from types import SimpleNamespace
+
+    out = Output(str(tmp_path))
+    jpegs = {"PMC2v1_f001": b"\xff\xd8two", "PMC1v1_f002": b"\xff\xd8one-b", "PMC1v1_f001": b""}
+    results = [  # arrival order is not key order; one figure has no image
+        SimpleNamespace(
+            article={"article_key": pmcid + ".1", "status": "ok", "bytes_read": 10},
+            figures=[
+                {"key": key, "article_key": pmcid + ".1", "status": "kept", "jpeg": jpegs[key]}
+                for key in sorted(jpegs)
+                if key.startswith(pmcid)
+            ]
+            + [{"key": pmcid + "v1_f009", "article_key": pmcid + ".1", "status": "no_image"}],
+        )
+        for pmcid in ("PMC2", "PMC1")
+    ]
+    marker = staging.write_chunk(out, "g00001-000000", results)
+    assert marker["figures"] == 5 and marker["articles"] == 2
+    rows = staging.read_rows(out, "staging/g00001-000000/figures.parquet")
+    assert [r["key"] for r in rows] == sorted(r["key"] for r in rows)
+    assert "jpeg" not in rows[0] and {r["chunk"] for r in rows} == {"g00001-000000"}
+    by_key = {r["key"]: r for r in rows}
+    assert by_key["PMC1v1_f009"]["jpeg_offset"] is None
+    # In key order, one after another: b"" (PMC1 f001), then PMC1 f002, then PMC2 f001.
+    blob = (tmp_path / "staging/g00001-000000/images.bin").read_bytes()
+    assert blob == jpegs["PMC1v1_f001"] + jpegs["PMC1v1_f002"] + jpegs["PMC2v1_f001"]
+    spans = [(by_key[k]["jpeg_offset"], len(jpegs[k])) for k in ("PMC2v1_f001", "PMC1v1_f002")]
+    assert staging.read_jpegs(out, "g00001-000000", spans) == [
+        jpegs["PMC2v1_f001"],
+        jpegs["PMC1v1_f002"],
+    ]
+    with pytest.raises(ValueError, match="outside"):
+        staging.read_jpegs(out, "g00001-000000", [(len(blob) - 2, 5)])
+    # The results given are not changed: a retried write gives the same files.
+    assert results[1].figures[0]["jpeg"] == jpegs["PMC1v1_f001"]
+
+
 # --- assemble -----------------------------------------------------------------------------
 
 
@@ -124,12 +162,12 @@ def test_takedown_removes_article_and_its_figures():
     assert assemble.finalize_article(article("PMC8v1", "PMC8", 1, 1), opts)["status"] == "ok"
     assert assemble.finalize_article(article("PMC8v2", "PMC8", 2, 1), opts)["status"] == "removed"
     figs = [
-        {"key": "PMC7v1_f001", "generation": 1, "status": "kept", "reason": None, "jpeg": b"x"},
-        {"key": "PMC7v1_f001", "generation": 0, "status": "kept", "reason": None, "jpeg": b"x"},
+        {"key": "PMC7v1_f001", "generation": 1, "status": "kept", "reason": None, "jpeg_offset": 0},
+        {"key": "PMC7v1_f001", "generation": 0, "status": "kept", "reason": None, "jpeg_offset": 0},
     ]
     rows = assemble.article_figures(a, figs)
     assert len(rows) == 1  # only the published generation's rows
-    assert rows[0]["status"] == FigureStatus.REMOVED and rows[0]["jpeg"] is None
+    assert rows[0]["status"] == FigureStatus.REMOVED and rows[0]["jpeg_offset"] is None
 
 
 # --- shards -------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Kept figures are in the published WebDataset shards (`<key>.jpg` members). Figures dropped
 at assemble time (duplicates, near duplicates) are in no shard; their processed JPEG is
-still in the extract phase's staging chunks (`jpeg` column of staging/<chunk>/figures.parquet),
-newest generation first, as long as the staging folder has not been deleted.
+still in the extract phase's staging chunks (staging/<chunk>/images.bin, at the offset its row
+in figures.parquet gives), newest generation first, as long as the staging folder has not been deleted.
 
 Nothing here writes to the file system or trusts sizes: tar members are read into memory
 only when they are wanted and under MAX_JPEG_BYTES, and never extracted by name.
@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pmc_pipeline.outputs import Output
-from pmc_pipeline.staging import FIGURES_FILE, chunk_path, complete_chunks
+from pmc_pipeline.staging import FIGURES_FILE, chunk_path, complete_chunks, read_jpegs
 
 # Far above a published JPEG (1024 px at quality 95 is well under 1 MiB), far below memory.
 MAX_JPEG_BYTES = 16 * 1024 * 1024
@@ -88,10 +88,15 @@ def staged_jpegs(output: Output, keys: Iterable[str]) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for chunk in sorted({chunk for _, chunk in newest.values()}):
         mine = [key for key, (_, c) in newest.items() if c == chunk]
-        table = _read(output, chunk, ["key", "jpeg"], pc.field("key").isin(mine))
-        for row in table.to_pylist():
-            if row["jpeg"] is not None and len(row["jpeg"]) <= MAX_JPEG_BYTES:
-                found[row["key"]] = row["jpeg"]
+        columns = ["key", "jpeg_offset", "image_bytes"]
+        rows = [
+            row
+            for row in _read(output, chunk, columns, pc.field("key").isin(mine)).to_pylist()
+            if row["jpeg_offset"] is not None and 0 < row["image_bytes"] <= MAX_JPEG_BYTES
+        ]
+        spans = [(row["jpeg_offset"], row["image_bytes"]) for row in rows]
+        for row, jpeg in zip(rows, read_jpegs(output, chunk, spans), strict=True):
+            found[row["key"]] = jpeg
     return found
 
 
