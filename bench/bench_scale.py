@@ -42,7 +42,8 @@ ASSUMPTIONS = {
     "worker_gb": (16, "memory of one worker, GB"),
     "beam_overhead": (
         1.3,
-        "Beam's cost over the plain loop (bench build at 1,000 articles; see there)",
+        "Beam's CPU over the plain loop (assumption, kept from builds that shuffled JPEGs; bench"
+        " build now measures wall time at 0.99x the loop's at 1,000 articles, 0.74x at 10,000)",
     ),
     "get_seconds": (
         0.06,
@@ -53,6 +54,10 @@ ASSUMPTIONS = {
         "--fetch-threads: concurrent article fetches per SDK process (one process per vCPU)",
     ),
     "sidecar_kb": (2.5, "pair sidecar JSON + caption in a shard, kB (the sample build)"),
+    "read_ops_usd": (
+        0.004,
+        "Cloud Storage class B operations (the shard writers' ranged reads), per 10,000 (2025)",
+    ),
 }
 
 
@@ -218,10 +223,14 @@ def project(m: dict) -> tuple[list[list], list[list], dict]:
     gets_per_worker_s = _a("worker_vcpus") * _a("fetch_threads") / _a("get_seconds")
     request_workers = math.ceil(gets / gets_per_worker_s / 86400)
     workers = max(cpu_workers, request_workers)
-    shuffle_gb = 2 * out_gb + figures * 2e-6 + pairs * 25 * 0.1e-6  # JPEG joins + rows + bands
+    # Only rows move through the shuffles (JPEGs stay in staging until a shard writer reads
+    # them by range): every figure's row, the LSH band keys, and each kept pair's record.
+    shuffle_gb = figures * 2e-6 + pairs * 25 * 0.1e-6 + pairs * _a("sidecar_kb") / 1e6
     cost_cpu = workers * 24 * _a("worker_vcpus") * _a("vcpu_hour_usd")  # billed for wall time
     cost_mem = workers * 24 * _a("worker_gb") * _a("gb_hour_usd")
     cost_shuffle = shuffle_gb * _a("shuffle_gb_usd")
+    cost_reads = pairs / 1e4 * _a("read_ops_usd")  # one ranged read of staging per sample
+    cost = cost_cpu + cost_mem + cost_shuffle + cost_reads
     bytes_rows = [
         [
             "read, cloud layout",
@@ -241,8 +250,13 @@ def project(m: dict) -> tuple[list[list], list[list], dict]:
         ["staging", "candidates' JPEGs and every figure's row", f"~{staging_gb:,.0f} GB"],
         [
             "shuffled (assemble)",
-            "JPEGs twice (join, shard groups) + rows + LSH bands",
+            "figure rows + LSH bands + pair records (no JPEGs)",
             f"~{shuffle_gb:,.0f} GB",
+        ],
+        [
+            "JPEGs read back from staging",
+            f"{pairs / 1e6:,.0f} M ranged reads by the shard writers",
+            f"{out_gb:,.0f} GB",
         ],
         [
             "workers to finish the CPU in 24 h",
@@ -257,8 +271,9 @@ def project(m: dict) -> tuple[list[list], list[list], dict]:
         ["Dataflow workers, 24 h", "the larger of the two", f"**{workers}**"],
         [
             "cost",
-            f"{workers} workers x 24 h: vCPU ${cost_cpu:,.0f} + memory ${cost_mem:,.0f} + shuffle ${cost_shuffle:,.0f}",
-            f"**${cost_cpu + cost_mem + cost_shuffle:,.0f}**",
+            f"{workers} workers x 24 h: vCPU ${cost_cpu:,.0f} + memory ${cost_mem:,.0f}"
+            f" + shuffle ${cost_shuffle:,.0f} + reads ${cost_reads:,.0f}",
+            f"**${cost:,.0f}**",
         ],
         [
             "network per worker",
@@ -269,7 +284,7 @@ def project(m: dict) -> tuple[list[list], list[list], dict]:
     return (
         rows,
         bytes_rows,
-        {"total_h": total_h, "workers": workers, "cost": cost_cpu + cost_mem + cost_shuffle},
+        {"total_h": total_h, "workers": workers, "cost": cost},
     )
 
 
