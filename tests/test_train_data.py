@@ -13,6 +13,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 
 torch = pytest.importorskip("torch")
+from torch_threads import one_torch_thread  # noqa: E402, F401
+
 wds = pytest.importorskip("webdataset")
 
 import numpy as np  # noqa: E402
@@ -42,16 +44,6 @@ from pmc_pipeline.train.synthetic import (  # noqa: E402
 from pmc_pipeline.train.tokenizer import build_text_tower, load_tokenizer  # noqa: E402
 
 TEXT_CFG = {"vocab_size": 300, "context_length": 32, "width": 16, "heads": 2, "layers": 1}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One intra-op thread: on a shared CPU, spinning OpenMP threads cost far more than they
-    give to models this small."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _transform(image):

@@ -14,6 +14,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 
 torch = pytest.importorskip("torch")
+from torch_threads import one_torch_thread  # noqa: E402, F401
+
 pytest.importorskip("open_clip")
 
 from pmc_pipeline.train import checkpoint as ckpt  # noqa: E402
@@ -27,16 +29,6 @@ from pmc_pipeline.train.tokenizer import build_text_tower  # noqa: E402
 ARGS = dict(model="tiny", image_size=32, context_length=32, steps=4, batch_size=16, warmup=2)
 ARGS |= dict(lr=1e-3, shuffle_buffer=20, patch_dropout=0.0, log_every=1, progress=False)
 TINY_TEXT = {"width": 64, "heads": 2, "layers": 2, "mlp_ratio": 2.0}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One intra-op thread: on a shared CPU, spinning OpenMP threads cost far more than they
-    give to models this small."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _free_port() -> int:

@@ -18,6 +18,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 
 torch = pytest.importorskip("torch")
+from torch_threads import one_torch_thread  # noqa: E402, F401
+
 pytest.importorskip("open_clip")
 
 from pmc_pipeline import cli  # noqa: E402
@@ -32,16 +34,6 @@ from pmc_pipeline.train.synthetic import COLOURS, draw_figure, write_synthetic_b
 
 BATCH = 32
 FAST = ["--model", "tiny", "--image-size", "32", "--context-length", "32", "--no-progress"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One intra-op thread: on a shared CPU, spinning OpenMP threads cost far more than they
-    give to models this small."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
