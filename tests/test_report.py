@@ -448,3 +448,30 @@ def test_charts_of_an_empty_build_still_render():
         assert render_png(chart).startswith(b"\x89PNG")
         header, rows = chart.table()
         assert all(row[1] in (0, None) for row in rows)
+
+
+def test_staged_jpegs_take_each_key_from_its_newest_generation(tmp_path):
+    from types import SimpleNamespace
+
+    from pmc_pipeline import staging
+    from pmc_pipeline.outputs import Output
+    from pmc_pipeline.report.jpegs import staged_jpegs
+
+    out = Output(str(tmp_path))
+
+    def chunk(name, figures):
+        article = {"article_key": "PMC1.1", "status": "ok", "bytes_read": 0}
+        rows = [
+            {"key": key, "article_key": "PMC1.1", "status": "kept", "jpeg": jpeg}
+            for key, jpeg in figures.items()
+        ]
+        for row in rows:
+            row["image_bytes"] = None if row["jpeg"] is None else len(row["jpeg"])
+        staging.write_chunk(out, name, [SimpleNamespace(article=article, figures=rows)])
+
+    chunk("g00001-000000", {"PMC1v1_f001": b"\xff\xd8old-1", "PMC1v1_f002": b"\xff\xd8old-2"})
+    chunk("g00002-000000", {"PMC1v1_f001": b"\xff\xd8new-1", "PMC1v1_f002": None})
+    found = staged_jpegs(out, ["PMC1v1_f001", "PMC1v1_f002", "PMC9v1_f001"])
+    # f002's newest record has no image: the older one is not shown in its place.
+    assert found == {"PMC1v1_f001": b"\xff\xd8new-1"}
+    assert staged_jpegs(out, []) == {}

@@ -3,7 +3,8 @@
 Kept figures are in the published WebDataset shards (`<key>.jpg` members). Figures dropped
 at assemble time (duplicates, near duplicates) are in no shard; their processed JPEG is
 still in the extract phase's staging chunks (staging/<chunk>/images.bin, at the offset its row
-in figures.parquet gives), newest generation first, as long as the staging folder has not been deleted.
+in figures.parquet gives), newest generation first, as long as the staging folder has not
+been deleted.
 
 Nothing here writes to the file system or trusts sizes: tar members are read into memory
 only when they are wanted and under MAX_JPEG_BYTES, and never extracted by name.
@@ -76,24 +77,19 @@ def staged_jpegs(output: Output, keys: Iterable[str]) -> dict[str, bytes]:
     if not keys:
         return {}
     wanted = pc.field("key").isin(keys)
-    newest: dict[str, tuple[int, str]] = {}  # key -> (generation, chunk)
-    chunks = complete_chunks(output)
-    for chunk in chunks:  # first the small columns, to pick each key's chunk
-        table = _read(output, chunk, ["key", "generation"], wanted)
-        for key, generation in zip(
-            table.column("key").to_pylist(), table.column("generation").to_pylist(), strict=True
-        ):
-            if key not in newest or generation > newest[key][0]:
-                newest[key] = (generation, chunk)
+    columns = ["key", "generation", "jpeg_offset", "image_bytes"]
+    newest: dict[str, tuple[str, dict]] = {}  # key -> (chunk, its newest row)
+    for chunk in complete_chunks(output):  # rows only: the JPEGs are read below, once
+        for row in _read(output, chunk, columns, wanted).to_pylist():
+            current = newest.get(row["key"])
+            if current is None or row["generation"] > current[1]["generation"]:
+                newest[row["key"]] = (chunk, row)
+    by_chunk: dict[str, list[dict]] = {}
+    for chunk, row in newest.values():
+        if row["jpeg_offset"] is not None and 0 < row["image_bytes"] <= MAX_JPEG_BYTES:
+            by_chunk.setdefault(chunk, []).append(row)
     found: dict[str, bytes] = {}
-    for chunk in sorted({chunk for _, chunk in newest.values()}):
-        mine = [key for key, (_, c) in newest.items() if c == chunk]
-        columns = ["key", "jpeg_offset", "image_bytes"]
-        rows = [
-            row
-            for row in _read(output, chunk, columns, pc.field("key").isin(mine)).to_pylist()
-            if row["jpeg_offset"] is not None and 0 < row["image_bytes"] <= MAX_JPEG_BYTES
-        ]
+    for chunk, rows in sorted(by_chunk.items()):
         spans = [(row["jpeg_offset"], row["image_bytes"]) for row in rows]
         for row, jpeg in zip(rows, read_jpegs(output, chunk, spans), strict=True):
             found[row["key"]] = jpeg
