@@ -48,18 +48,28 @@ def scan_article(article_el: etree._Element, names: Names) -> Scan:
     """Figures and tables-as-images in document order, and the fig/table <xref>s of the
     running text (not in a caption, table, figure or the front matter)."""
     scan = Scan()
-    fig, table_wrap, boxed_text, paragraph = (
+    fig, table_wrap, boxed_text, paragraph, xref = (
         names("fig"),
         names("table-wrap"),
         names("boxed-text"),
         names("p"),
+        names("xref"),
     )
+    wanted = (*names.many(FLOATS), xref)
     floats: list[etree._Element] = []  # whose <xref>s are not running text
-    text_sections = []
+    xrefs: list[etree._Element] = []  # fig/table <xref>s outside the front matter
     for part, section in _sections(article_el, names):
         after_boxed_text = False
-        for el in section.iter(*names.many(FLOATS)):
+        in_front = part == "front"  # an abstract's citations are not the article's text
+        # One walk for floats and <xref>s alike: the walk over every node is the cost.
+        for el in section.iter(*wanted):
             tag = el.tag
+            if tag == xref:
+                # Thousands of <xref>s per article, mostly to references: a bytes key
+                # spares lxml encoding it on each call.
+                if not in_front and el.get(b"ref-type") in _CITING_TYPES:
+                    xrefs.append(el)
+                continue
             parent = el.getparent()
             if parent is not None and parent.tag == paragraph:
                 scan.float_holders.add(parent)
@@ -69,25 +79,11 @@ def scan_article(article_el: etree._Element, names: Names) -> Scan:
             if tag == fig or (tag == table_wrap and _is_table_image(el, names)):
                 scan.figures.append(FigureElement(el, part, after_boxed_text))
             floats.append(el)
-        if part != "front":  # an abstract's citations are not the article's text
-            text_sections.append(section)
-    if scan.figures:  # no figure, nothing to cite: spare the pass over the <xref>s
-        scan.citing_xrefs = _citing_xrefs(text_sections, floats, names)
+    if scan.figures and xrefs:  # no figure, nothing to cite
+        # captions, table cells: an <xref> there is not a citation from running text
+        inside_floats = {x for el in floats for x in el.iter(xref)}
+        scan.citing_xrefs = [x for x in xrefs if x not in inside_floats]
     return scan
-
-
-def _citing_xrefs(sections: list, floats: list[etree._Element], names: Names) -> list:
-    xref = names("xref")
-    # captions, table cells: an <xref> there is not a citation from running text
-    inside_floats = {x for el in floats for x in el.iter(xref)}
-    # Thousands of <xref>s per article, mostly to references: a bytes key spares lxml
-    # encoding it on each call.
-    return [
-        x
-        for section in sections
-        for x in section.iter(xref)
-        if x.get(b"ref-type") in _CITING_TYPES and x not in inside_floats
-    ]
 
 
 def _sections(article_el: etree._Element, names: Names):
