@@ -18,9 +18,12 @@ from .jats_text import collapse
 from .jats_xml import Names, text_content
 from .model import Figure
 
-# The marker: a Unicode noncharacter, reserved for exactly this kind of internal use, so
-# real text does not hold it (and if it does, the paragraph is skipped, not misread).
-MARK = "\ufdd0"
+# The markers put in front of each citing <xref>. First DEL: legal in XML 1.0 but never
+# in running text, and ASCII, so a paragraph of ASCII text stays ASCII, which every string
+# operation after it handles fastest. Should a paragraph hold one itself, the Unicode
+# noncharacter reserved for exactly this kind of internal use is tried instead (and if the
+# paragraph holds that too, it is skipped, not misread).
+MARKS = ("\x7f", "\ufdd0")
 # Words that end in a full stop without ending the sentence, as biomedical prose uses them
 # ('Fig. 2', 'Smith et al. (2001)', 'e.g. A549 cells'); a single capital is an initial.
 _ABBREVIATIONS = (
@@ -46,13 +49,14 @@ def _boundary(punctuation: str) -> re.Pattern:
     closing, opening = r"[\"'\u201d\u2019)\]]*", r"[\"'\u201c\u2018]?"
     return re.compile(
         re.escape(punctuation)
-        + rf"(?={closing}\s+{MARK}*{opening}[A-Z])"
+        + rf"(?={closing}\s+{_MARKS}*{opening}[A-Z])"
         + _not_after_abbreviation()
         + r"(?<!\b[A-Z]\.)"
         + rf"{closing}\s+"
     )
 
 
+_MARKS = "[" + "".join(MARKS) + "]"
 _BOUNDARIES = {punctuation: _boundary(punctuation) for punctuation in ".?!"}
 
 
@@ -94,25 +98,38 @@ def _paragraph_of(xref: etree._Element, paragraph_tag: str) -> etree._Element | 
 def citing_sentences(paragraph: etree._Element, xrefs: list[etree._Element]) -> list[str] | None:
     """The sentence of `paragraph` around each of `xrefs` (given in document order),
     whitespace collapsed, or None when they cannot all be found in its text."""
+    for mark in MARKS:
+        found = _marked_text(paragraph, xrefs, mark)
+        if found is not None:
+            text, marks = found
+            break
+    else:
+        return None  # the text held both markers of its own
+    present = [p for p in _BOUNDARIES if p in text]
+    spans = [sentence_around(text, position, present) for position in marks]
+    sentences = {span: collapse(text[slice(*span)].replace(mark, "")) for span in set(spans)}
+    return [sentences[span] for span in spans]
+
+
+def _marked_text(
+    paragraph: etree._Element, xrefs: list[etree._Element], mark: str
+) -> tuple[str, list[int]] | None:
+    """The text of `paragraph` with `mark` in front of each of `xrefs`, and the offsets of
+    the marks; None when the text holds a mark of its own."""
     saved = [x.text for x in xrefs]
     for xref, text in zip(xrefs, saved, strict=True):
-        xref.text = MARK + text if text else MARK
+        xref.text = mark + text if text else mark
     try:
         text = text_content(paragraph)
     finally:  # an outer paragraph holding this one must not see these markers
         for xref, original in zip(xrefs, saved, strict=True):
             xref.text = original
     marks = []
-    position = text.find(MARK)
+    position = text.find(mark)
     while position >= 0:
         marks.append(position)
-        position = text.find(MARK, position + 1)
-    if len(marks) != len(xrefs):
-        return None  # the text held a marker of its own
-    present = [p for p in _BOUNDARIES if p in text]
-    spans = [sentence_around(text, mark, present) for mark in marks]
-    sentences = {span: collapse(text[slice(*span)].replace(MARK, "")) for span in set(spans)}
-    return [sentences[span] for span in spans]
+        position = text.find(mark, position + 1)
+    return (text, marks) if len(marks) == len(xrefs) else None
 
 
 def sentence_around(text: str, position: int, present: list[str] | None = None) -> tuple[int, int]:
