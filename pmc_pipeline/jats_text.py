@@ -53,9 +53,13 @@ _NOT_A_SPACE = re.compile(r"[^\S ]")
 def collapse(text: str) -> str:
     """Runs of whitespace (any Unicode space, NBSP included) as one space, ends stripped.
     Text that is collapsed already is only stripped: split() would allocate every word."""
-    if "  " in text or _NOT_A_SPACE.search(text):
-        return " ".join(text.split())
-    return text.strip()
+    if text.isascii():  # known without reading it; XML text has no other ASCII spaces
+        collapsed = "  " not in text and "\n" not in text and "\t" not in text
+        if collapsed and "\r" not in text and "\x0b" not in text and "\x0c" not in text:
+            return text.strip()
+    elif "  " not in text and not _NOT_A_SPACE.search(text):
+        return text.strip()
+    return " ".join(text.split())
 
 
 def text_of(el: etree._Element | None) -> str | None:
