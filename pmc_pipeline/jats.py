@@ -43,13 +43,18 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _THUMB_TYPES = frozenset({"thumb", "thumbnail"})
 
 
-def parse_article(xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+def parse_article(
+    xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, read_references: bool = False
+) -> Article:
     """The Article in JATS `xml`, with all its figures and tables-as-images.
 
     Raises UnsafeInput for refused input (size cap, entity declarations) and ParseError for
-    anything else that is not a readable JATS article; the message is the reason.
+    anything else that is not a readable JATS article; the message is the reason. The
+    reference list, which nothing here reads, is not parsed unless `read_references`
+    (see jats_refs): that is faster, and a document that is well-formed except inside its
+    reference list is read rather than refused.
     """
-    root = parse_xml(xml, max_bytes)
+    root = parse_xml(xml, max_bytes, skip_references=not read_references)
     article_el = find_article(root)
     names = names_for(article_el)
     article = Article()

@@ -18,6 +18,7 @@ import threading
 
 from lxml import etree
 
+from .jats_refs import CUT_ATTRIBUTE, cut_reference_lists
 from .model import ParseError, UnsafeInput
 
 JATS_NS = "https://jats.nlm.nih.gov/ns/archiving/1.3/"
@@ -102,8 +103,12 @@ def _parse(xml: bytes, read_warnings: bool) -> tuple[etree._Element | None, bool
     return root, undeclared, error
 
 
-def parse_xml(xml: bytes, max_bytes: int) -> etree._Element:
-    """The root element of `xml`, parsed safely; UnsafeInput or ParseError with a reason."""
+def parse_xml(xml: bytes, max_bytes: int, *, skip_references: bool = False) -> etree._Element:
+    """The root element of `xml`, parsed safely; UnsafeInput or ParseError with a reason.
+
+    With `skip_references`, the reference lists at the end of the main article's <back>
+    are not parsed (see jats_refs): they come out empty, and a document that is not
+    well-formed only inside them is read."""
     if not isinstance(xml, (bytes, bytearray, memoryview)):
         raise TypeError(f"JATS must be given as bytes, not {type(xml).__name__}")
     xml = bytes(xml)
@@ -114,16 +119,47 @@ def parse_xml(xml: bytes, max_bytes: int) -> etree._Element:
     has_doctype, may_declare = _read_prolog(xml)
     if may_declare:
         _refuse_entity_declarations(xml)
+    if skip_references:
+        cut, count = cut_reference_lists(xml)
+        if count:
+            root, _ = _parse_document(cut, has_doctype, may_declare)
+            if root is not None and _cut_from_back(root, count):
+                return root
+            # The cut went wrong (or the document is not well-formed): read it whole.
+    root, error = _parse_document(xml, has_doctype, may_declare)
+    if root is None:
+        raise ParseError(f"not well-formed XML: {error}")
+    return root
+
+
+def _parse_document(
+    xml: bytes, has_doctype: bool, may_declare: bool
+) -> tuple[etree._Element | None, str | None]:
+    """(root, None) or (None, the parser's error)."""
     root, undeclared, error = _parse(xml, read_warnings=has_doctype)
     if undeclared:  # rare: rewrite the named references and parse once more
         root, _, error = _parse(_NAMED_REF.sub(_char_ref, xml), read_warnings=False)
-    if root is None:
-        raise ParseError(f"not well-formed XML: {error}")
-    if may_declare:  # an encoding the prolog check could not read: ask libxml2
+    if root is not None and may_declare:  # an encoding the prolog check could not read
         dtd = root.getroottree().docinfo.internalDTD
         if dtd is not None and any(True for _ in dtd.iterentities()):
             raise UnsafeInput(_ENTITIES_REFUSED)
-    return root
+    return root, error
+
+
+def _cut_from_back(root: etree._Element, count: int) -> bool:
+    """Whether all `count` cut reference lists are direct children of the main article's
+    <back>, the one place the figure scan skips."""
+    try:
+        article = find_article(root)
+    except ParseError:
+        return False
+    names = names_for(article)
+    back = child(article, names("back"))
+    if back is None:
+        return False
+    ref_list = names("ref-list")
+    cut = sum(1 for el in back if el.tag == ref_list and el.get(CUT_ATTRIBUTE) is not None)
+    return cut == count
 
 
 def _refuse_entity_declarations(xml: bytes) -> None:
