@@ -148,7 +148,9 @@ def _parse_document(
 
 def _cut_from_back(root: etree._Element, count: int) -> bool:
     """Whether all `count` cut reference lists are direct children of the main article's
-    <back>, the one place the figure scan skips."""
+    <back>, the one place the figure scan skips, each followed by markup, not text: text
+    there is what is left of a comment or PI whose '</ref-list>' the search took for the
+    list's end, and the cut may then have taken more than the list."""
     try:
         article = find_article(root)
     except ParseError:
@@ -158,8 +160,8 @@ def _cut_from_back(root: etree._Element, count: int) -> bool:
     if back is None:
         return False
     ref_list = names("ref-list")
-    cut = sum(1 for el in back if el.tag == ref_list and el.get(CUT_ATTRIBUTE) is not None)
-    return cut == count
+    cut = [el for el in back if el.tag == ref_list and el.get(CUT_ATTRIBUTE) is not None]
+    return len(cut) == count and not any(el.tail and not el.tail.isspace() for el in cut)
 
 
 def _refuse_entity_declarations(xml: bytes) -> None:

@@ -121,9 +121,15 @@ def test_nested_reference_lists_fall_back_to_a_full_parse():
     same_as_fully_parsed(xml)
 
 
-def test_a_comment_holding_the_closing_tag_does_not_cost_a_figure():
-    xml = nxml(BODY, back=REFS + "<!-- </ref-list> -->")
-    assert len(same_as_fully_parsed(xml)["figures"]) == 1
+@pytest.mark.parametrize("hiding", ["<!-- </ref-list> -->", "<?note </ref-list> ?>"])
+def test_a_closing_tag_in_a_comment_or_pi_does_not_cost_a_figure(hiding):
+    # The search takes the last '</ref-list>' for the list's end, so the cut would take
+    # the appendix with it; what is left of the comment gives it away on the tree.
+    appendix = '<app-group><app id="A">' + fig("A1") + "</app></app-group>"
+    xml = nxml(BODY, back=REFS + appendix + hiding)
+    cut, count = cut_reference_lists(xml)
+    assert count == 1 and b"A1" not in cut
+    assert [f["id"] for f in same_as_fully_parsed(xml)["figures"]] == ["F1", "A1"]
 
 
 def test_an_error_outside_the_reference_list_is_the_documents_own():
