@@ -111,3 +111,16 @@ def test_the_installed_command_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["figures"][0]["id"] == "F1"
+
+
+def test_read_references_refuses_a_file_broken_only_inside_its_reference_list(
+    tmp_path, capsys, validator
+):
+    refs = '<ref-list><ref id="B1"><mixed-citation><italic>Cell</mixed-citation></ref></ref-list>'
+    path = write(tmp_path / "a.nxml", nxml(fig("F1"), back=refs))
+    code, (record,) = run_parse(capsys, str(path))
+    assert code == 0 and [f["id"] for f in record["figures"]] == ["F1"]
+    validator.validate(record)
+    code, (record,) = run_parse(capsys, "--read-references", str(path))
+    assert code == 1 and record["status"] == "parse_failed"
+    assert "not well-formed" in record["error"]
