@@ -281,3 +281,31 @@ def test_command_line_errors_are_messages(trained, build, capsys):
     argv = ["train", "--data", str(build), "--output", str(run_dir), "--model", "tiny"]
     assert cli.main(argv) == 2
     assert "already holds a run" in capsys.readouterr().err
+
+
+def _write_spec_many_times(path: str, start, value: int) -> None:
+    from pmc_pipeline.train.run import write_json_atomic
+
+    start.wait()  # both processes imported: write at the same time
+    for _ in range(2000):
+        write_json_atomic(Path(path), {"model_cfg": value})
+
+
+def test_ranks_writing_the_same_json_at_once_do_not_collide(tmp_path):
+    # Every rank writes RUN_DIR/model/open_clip_config.json as it builds the model; with
+    # one shared temporary name, one rank's rename could take the other's file away.
+    import multiprocessing
+
+    target = tmp_path / "open_clip_config.json"
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(2)
+    writers = [
+        context.Process(target=_write_spec_many_times, args=(str(target), start, 1)) for _ in "ab"
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+    assert [writer.exitcode for writer in writers] == [0, 0]
+    assert json.loads(target.read_text()) == {"model_cfg": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["open_clip_config.json"]

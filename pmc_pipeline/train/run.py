@@ -31,7 +31,8 @@ OWN_TOWER = "text_tower"  # run.json's name for RUN_DIR/text_tower
 
 
 def write_json_atomic(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    # Every rank writes the same model spec at once: each needs a temporary file of its own.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
