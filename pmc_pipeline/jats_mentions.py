@@ -24,6 +24,7 @@ from .model import Figure
 # noncharacter reserved for exactly this kind of internal use is tried instead (and if the
 # paragraph holds that too, it is skipped, not misread).
 MARKS = ("\x7f", "\ufdd0")
+_MARKS = "[" + "".join(MARKS) + "]"  # either, in a pattern
 # Words that end in a full stop without ending the sentence, as biomedical prose uses them
 # ('Fig. 2', 'Smith et al. (2001)', 'e.g. A549 cells'); a single capital is an initial.
 _ABBREVIATIONS = (
@@ -56,7 +57,6 @@ def _boundary(punctuation: str) -> re.Pattern:
     )
 
 
-_MARKS = "[" + "".join(MARKS) + "]"
 _BOUNDARIES = {punctuation: _boundary(punctuation) for punctuation in ".?!"}
 
 

@@ -1,8 +1,8 @@
 """Cutting the reference lists out of JATS bytes, so that lxml does not build them.
 
 The reference list is the largest part of most research articles (about 40% of the
-bytes of the fixture corpus, and about 60% of its elements) and nothing the pipeline outputs
-reads it: no figure, caption, mention or metadata field comes from a <ref>. Parsing
+bytes of the fixture corpus, and about 60% of its elements) and nothing the pipeline
+outputs reads it: no figure, caption, mention or metadata field comes from a <ref>. Parsing
 is most of the cost of reading an article, so parse_article cuts the reference lists
 at the end of the main article's <back> out of the bytes before lxml sees them: each
 `<ref-list ...>...</ref-list>` becomes an empty `<ref-list ... pmc-pipeline-cut="1"/>`.
@@ -17,8 +17,9 @@ except inside its reference list is read instead of refused
 
 The search runs backwards from the end of the document, where <back> sits, so it reads
 the reference list's bytes once and little else: an article with none costs one search
-for `</ref-list>`. It cuts the last list and those written just before it. Only the unprefixed names are looked for (classic nxml, cloud XML and the
-OAI-PMH records, whose JATS is in the default namespace); anything else is left as it is.
+for `</ref-list>`. It cuts the last list and those written just before it. Only the
+unprefixed names are looked for (classic nxml, cloud XML and the OAI-PMH records, whose
+JATS is in the default namespace); anything else is left as it is.
 """
 
 from __future__ import annotations
