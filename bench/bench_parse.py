@@ -7,8 +7,8 @@ Each round times every contender on every document in turn (the order turning fr
 to round, so that none always goes first), and each (contender, document) keeps its best
 time over the rounds: on two cores shared with other work, the per-document
 best is steadier than the best of whole passes. Figures/s is the corpus's figure count
-(every <fig> and table-as-image we find) over the summed best times, the same count for all
-three, so the rates compare work on the same input.
+(every <fig> and table-as-image we find) over the summed best times, the same count for every
+contender, so the rates compare work on the same input.
 
     python -m bench parse [--rounds=N]
 """
@@ -130,9 +130,7 @@ def quality(docs: list[Doc]) -> dict[str, dict[str, int]]:
     """Per parser: expected figures found, captions with the expected text (ignoring
     whitespace), captions with no glued words, articles that raised."""
     parsers = {
-        "pmc_pipeline.jats.parse_article(bytes)": lambda doc: {
-            f.id: f.caption for f in parse_article(doc.xml).figures
-        },
+        OURS: lambda doc: {f.id: f.caption for f in parse_article(doc.xml).figures},
         "pubmed_parser.parse_pubmed_caption(path.nxml)": lambda doc: {
             c["fig_id"]: c.get("fig_caption") for c in pubmed_parser_path(doc)
         },

@@ -147,7 +147,7 @@ def test_markup_broken_only_inside_the_reference_list_is_not_read():
 
 
 def test_the_size_cap_counts_the_bytes_given_not_the_bytes_parsed():
-    xml = nxml(BODY, back=REFS * 1)
+    xml = nxml(BODY, back=REFS)
     with pytest.raises(UnsafeInput, match="over the"):
         parse_article(xml, max_bytes=len(xml) - 1)
     assert len(cut_reference_lists(xml)[0]) < len(xml) - 1
