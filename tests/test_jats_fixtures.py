@@ -112,9 +112,12 @@ def test_captions_match_expected_without_glued_words(name):
     for want in expected["figs"]:
         ours = by_id[want["id"]].caption
         theirs = want["caption"] or ""
-        for tex in tex_with_mathml(xml, want["id"]):  # the documented difference
-            assert tex in theirs
-            theirs = collapse(theirs.replace(tex, " ", 1))
+        # The documented difference: TeX beside MathML is not caption text. Some copies of
+        # expected.json include that TeX (XPath string() of the caption), newer ones leave it
+        # out as we do; either way the rest must match.
+        for tex in tex_with_mathml(xml, want["id"]):
+            if tex in theirs:
+                theirs = collapse(theirs.replace(tex, " ", 1))
         assert "".join(ours.split()) == "".join(theirs.split()), want["id"]
         missing = spaced_positions(theirs) - spaced_positions(ours)
         assert not missing, f"{want['id']}: words glued at {sorted(missing)[:5]}"
