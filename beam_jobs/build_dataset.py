@@ -133,7 +133,7 @@ def assemble_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[st
             T.WriteStats(cfg.output, cfg.options_for_stats()),
             articles=beam.pvalue.AsList(article_rows | "ArticleCounts" >> T.CountStatuses()),
             figures=beam.pvalue.AsList(figure_rows | "FigureCounts" >> T.CountStatuses()),
-            shards=beam.pvalue.AsList(shard_summaries),
+            shard_summaries=beam.pvalue.AsList(shard_summaries),
             article_parts=beam.pvalue.AsList(article_parts),
             figure_parts=beam.pvalue.AsList(figure_parts),
             bytes_read=beam.pvalue.AsList(

@@ -421,15 +421,20 @@ class WriteStats(beam.DoFn):
     def __init__(self, output_uri: str, options: dict):
         self.output_uri, self.options = output_uri, options
 
-    def process(self, _, articles, figures, shards, article_parts, figure_parts, bytes_read):
+    def process(
+        self, _, articles, figures, shard_summaries, article_parts, figure_parts, bytes_read
+    ):
         stats = manifest.build_stats(
             manifest.status_block(articles),
             manifest.status_block(figures),
-            shards,
+            shard_summaries,
             articles_listed=sum(p["rows"] for p in article_parts),
             figures_seen=sum(p["rows"] for p in figure_parts),
             bytes_read=sum(bytes_read),
             options=self.options,
         )
-        Output(self.output_uri).write_json(manifest.STATS_FILE, stats)
+        output = Output(self.output_uri)
+        for split, sizes in shards.split_sizes(shard_summaries).items():
+            output.write_json(shards.sizes_path(split), sizes)
+        output.write_json(manifest.STATS_FILE, stats)
         yield stats

@@ -50,6 +50,20 @@ def pairs_path(split: str, index: int) -> str:
     return f"parquet/pairs/{split}/{shard_name(split, index)}.parquet"
 
 
+def sizes_path(split: str) -> str:
+    """webdataset/<split>/sizes.json: shard file name -> samples, the file open_clip_train
+    reads to know a split's size (so --train-num-samples need not be typed)."""
+    return f"webdataset/{split}/sizes.json"
+
+
+def split_sizes(shard_summaries: Iterable[dict]) -> dict[str, dict[str, int]]:
+    """{split: {shard file name: samples}} from the shard summaries of write_shard."""
+    sizes: dict[str, dict[str, int]] = {}
+    for s in sorted(shard_summaries, key=lambda s: s["shard"]):
+        sizes.setdefault(s["split"], {})[s["shard"].rsplit("/", 1)[-1]] = s["samples"]
+    return sizes
+
+
 def sidecar_json(pair: dict) -> bytes:
     return json.dumps(pair, ensure_ascii=False, sort_keys=True).encode("utf-8")
 

@@ -52,6 +52,16 @@ def check_build(out: Path, near_threshold: int | None = 4) -> dict:
     kept = sorted(f["key"] for f in figures if f["status"] == "kept")
     assert kept == sorted(p["key"] for p in pairs) == sorted(s["__key__"] for s in samples)
     assert len(kept) == stats["pairs"]
+    # sizes.json beside each split's shards (what open_clip_train reads): every shard, counted.
+    for split_dir in sorted((out / "webdataset").iterdir()):
+        sizes = json.loads((split_dir / "sizes.json").read_text())
+        tars = sorted(p.name for p in split_dir.glob("*.tar"))
+        assert sorted(sizes) == tars, split_dir
+        per_shard = defaultdict(int)
+        for sample in samples:
+            if Path(sample["__url__"]).parent == split_dir:
+                per_shard[Path(sample["__url__"]).name] += 1
+        assert sizes == {t: per_shard[t] for t in tars}, split_dir
     assert sum(a["n_kept"] for a in articles) == len(kept)
 
     # Keys: no dots (WebDataset splits the extension at the first dot), unique.
