@@ -27,10 +27,11 @@ import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
+from beam_jobs import options as options_module
 from beam_jobs import transforms as T
 from beam_jobs.config import BuildConfig, config_from_options
 from beam_jobs.logs import configure_logging
-from beam_jobs.options import BuildOptions
+from beam_jobs.options import OptionError
 from pmc_pipeline import manifest, staging
 from pmc_pipeline.outputs import Output
 
@@ -161,13 +162,16 @@ def _extract_accounting(result) -> str | None:
     return None
 
 
-def parse_options(argv: list[str]) -> tuple[BuildOptions, PipelineOptions]:
-    """Our options, and the pipeline options without them: workers then see only Beam's
-    own flags (and do not warn about ours)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    BuildOptions._add_argparse_args(parser)
-    _, beam_argv = parser.parse_known_args(argv)
-    return BuildOptions(argv), PipelineOptions(beam_argv)
+def parse_options(argv: list[str]) -> tuple[argparse.Namespace, PipelineOptions]:
+    """Our options (checked: OptionError on a bad one), and the pipeline options without
+    them: workers then see only Beam's own flags (and do not warn about ours)."""
+    ours, beam_argv = options_module.parse_args(argv)
+    return ours, PipelineOptions(beam_argv)
+
+
+def _option_error(message: str) -> int:
+    print(f"pmc-pipeline build: error: {message}", file=sys.stderr)
+    return 2
 
 
 def _warn_about_local_multi_worker(options: PipelineOptions) -> None:
@@ -191,8 +195,11 @@ def run(argv: list[str] | None = None) -> int:
     """Parse options, run the phases, print the summary; exit code 1 when the accounting
     identity does not hold."""
     argv = sys.argv[1:] if argv is None else argv
-    build_options, options = parse_options(argv)
-    cfg = config_from_options(build_options)
+    try:
+        build_options, options = parse_options(argv)
+        cfg = config_from_options(build_options)
+    except OptionError as exc:
+        return _option_error(str(exc))
     _warn_about_local_multi_worker(options)
     output = Output(cfg.output)
     started = time.perf_counter()

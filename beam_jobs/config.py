@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
+from beam_jobs.options import OptionError
 from pmc_pipeline.assemble import AssembleOptions, load_takedown
 from pmc_pipeline.dedupe import load_hash_list
 from pmc_pipeline.extract import ExtractOptions
@@ -85,13 +86,22 @@ def _read_lines(path: str | None) -> list[str]:
 
 
 def config_from_options(o) -> BuildConfig:
-    """BuildOptions (see beam_jobs/options.py) -> BuildConfig; raises SystemExit with a clear
-    message for a missing or malformed option."""
+    """Parsed BuildOptions (see beam_jobs/options.py) -> BuildConfig; raises OptionError with a
+    one-line message for a missing or malformed option."""
     if not o.output:
-        raise SystemExit("--output is required (a local path, s3:// or gs://)")
+        raise OptionError("--output is required (a local path, s3:// or gs://)")
     root = o.root or DEFAULT_ROOTS.get(o.layout)
     if not root:
-        raise SystemExit(f"--root is required for the {o.layout} layout")
+        raise OptionError(f"--root is required for the {o.layout} layout")
+    if (
+        o.min_caption_tokens is not None
+        and o.max_caption_tokens is not None
+        and o.min_caption_tokens > o.max_caption_tokens
+    ):
+        raise OptionError(
+            f"--min-caption-tokens {o.min_caption_tokens} is above "
+            f"--max-caption-tokens {o.max_caption_tokens}"
+        )
     source_options = {}
     if o.requests_per_second is not None:
         source_options["requests_per_second"] = o.requests_per_second
@@ -105,23 +115,37 @@ def config_from_options(o) -> BuildConfig:
         }.items()
         if value is not None
     }
-    filters = FilterOptions(
-        licenses=_csv(o.licenses),
-        article_types=_csv(o.article_types),
-        include_tables=o.include_tables,
-        **filter_overrides,
-    )
-    since = dt.date.fromisoformat(o.since) if o.since else None
+    try:
+        filters = FilterOptions(
+            licenses=_csv(o.licenses),
+            article_types=_csv(o.article_types),
+            include_tables=o.include_tables,
+            **filter_overrides,
+        )
+    except ValueError as exc:  # an unknown licence code
+        raise OptionError(f"--licenses: {exc}") from None
+    try:
+        fractions = parse_fractions(o.split)
+    except ValueError as exc:
+        raise OptionError(f"--split: {exc}") from None
+    try:
+        takedown = load_takedown(_read_lines(o.takedown))
+    except ValueError as exc:
+        raise OptionError(f"--takedown {o.takedown}: {exc}") from None
+    try:
+        decontaminate = load_hash_list(o.decontaminate) if o.decontaminate else frozenset()
+    except ValueError as exc:
+        raise OptionError(f"--decontaminate {o.decontaminate}: {exc}") from None
     return BuildConfig(
         source=SourceSpec(o.layout, root, source_options),
-        listing=ListingSpec(since, o.pmcids, o.all_versions, o.limit),
+        listing=ListingSpec(o.since, o.pmcids, o.all_versions, o.limit),
         extract=ExtractOptions(filters=filters, max_side=o.max_side, jpeg_quality=o.jpeg_quality),
         assemble=AssembleOptions(
             all_versions=o.all_versions,
-            takedown=load_takedown(_read_lines(o.takedown)),
-            decontaminate=load_hash_list(o.decontaminate) if o.decontaminate else frozenset(),
+            takedown=takedown,
+            decontaminate=decontaminate,
             near_threshold=None if o.no_near_dedupe else o.near_dup_threshold,
-            fractions=parse_fractions(o.split),
+            fractions=fractions,
             split_salt=o.split_salt,
             shard_size=o.shard_size,
         ),

@@ -1,10 +1,104 @@
-"""BuildOptions: every option of the build job, with its default. Beam's own options
-(--runner, --direct_num_workers, --direct_running_mode, Dataflow's --project --region
---temp_location --setup_file, ...) are parsed by Beam beside these."""
+"""BuildOptions: every option of the build job, with its default and its check.
+
+Our options are parsed strictly, before any work: a bad value is a one-line error (exit 2),
+and an option that is neither ours nor Beam's is an error with a "did you mean" — never
+passed to Beam, which would only warn and run the build without it (`--licences CC0`).
+Beam's own options (--runner, --direct_num_workers, Dataflow's --project --region
+--temp_location --setup_file, DaskRunner's --dask_client_address, ...) are passed through.
+"""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import difflib
+import os
+
 from apache_beam.options.pipeline_options import PipelineOptions
+
+
+class OptionError(Exception):
+    """A bad option or value; the message is the one line the user sees."""
+
+
+class _StrictParser(argparse.ArgumentParser):
+    """argparse that raises OptionError instead of printing usage and exiting."""
+
+    def error(self, message: str):
+        raise OptionError(message)
+
+
+# --- value checks (argparse `type=` callables; their ValueError becomes the message) ---------
+
+
+def _int_at_least(minimum: int):
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    check.__name__ = f"integer >= {minimum}"
+    return check
+
+
+def _int_in(low: int, high: int):
+    at_least = _int_at_least(low)
+
+    def check(text: str) -> int:
+        value = at_least(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
+        return value
+
+    check.__name__ = f"integer in {low}..{high}"
+    return check
+
+
+def _float_in(low: float, high: float | None = None, *, low_open: bool = False):
+    def check(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value != value or (low_open and value <= low) or value < low:
+            bound = f"above {low}" if low_open else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {text}")
+        return value
+
+    check.__name__ = "number"
+    return check
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _readable_file(text: str) -> str:
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+    if not os.access(text, os.R_OK):
+        raise argparse.ArgumentTypeError(f"cannot read {text!r}")
+    return text
+
+
+def _non_empty_list(text: str) -> str:
+    """A comma-separated list with at least one entry (or 'all')."""
+    if not [v for v in text.split(",") if v.strip()]:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return text
+
+
+POSITIVE = _int_at_least(1)
+NON_NEGATIVE = _int_at_least(0)
 
 
 class BuildOptions(PipelineOptions):
@@ -38,10 +132,14 @@ class BuildOptions(PipelineOptions):
 
         # Listing and selection.
         parser.add_argument(
-            "--since", default=None, help="only articles updated on or after this date (YYYY-MM-DD)"
+            "--since",
+            type=_date,
+            default=None,
+            help="only articles updated on or after this date (YYYY-MM-DD)",
         )
         parser.add_argument(
             "--pmcids",
+            type=_readable_file,
             default=None,
             help="a file of PMCIDs (one per line) to build instead of the listing",
         )
@@ -52,24 +150,26 @@ class BuildOptions(PipelineOptions):
         )
         parser.add_argument(
             "--limit",
-            type=int,
+            type=POSITIVE,
             default=None,
-            help="only the first N articles of the listing (for trials)",
+            help="only the first N articles of the listing (for trials; start with e.g. 1000)",
         )
         parser.add_argument(
             "--licenses",
+            type=_non_empty_list,
             default="all",
             help="licence allowlist of normalised codes, comma separated, e.g. "
             "'CC0,CC BY' ('all' keeps every licence; default all)",
         )
         parser.add_argument(
             "--article-types",
+            type=_non_empty_list,
             default="all",
             help="article-type allowlist, comma separated ('all': no rule)",
         )
         parser.add_argument(
             "--requests-per-second",
-            type=float,
+            type=_float_in(0.0, low_open=True),
             default=None,
             help="rate limit per worker process for HTTP roots (default: 3 for "
             "NCBI hosts, unlimited elsewhere)",
@@ -78,13 +178,13 @@ class BuildOptions(PipelineOptions):
         # Extract.
         parser.add_argument(
             "--chunk-size",
-            type=int,
+            type=POSITIVE,
             default=100,
             help="articles per staging chunk (the unit of resume; default 100)",
         )
         parser.add_argument(
             "--fetch-threads",
-            type=int,
+            type=_int_in(1, 256),
             default=8,
             help="concurrent article fetches inside a chunk (default 8)",
         )
@@ -95,25 +195,27 @@ class BuildOptions(PipelineOptions):
         )
         parser.add_argument(
             "--max-side",
-            type=int,
+            type=_int_at_least(16),
             default=1024,
             help="longer side of the published JPEG; never upscaled (default 1024)",
         )
-        parser.add_argument("--jpeg-quality", type=int, default=95)
+        parser.add_argument(
+            "--jpeg-quality", type=_int_in(1, 100), default=95, help="JPEG quality (default 95)"
+        )
         parser.add_argument(
             "--min-side",
-            type=int,
+            type=NON_NEGATIVE,
             default=None,
             help="drop images whose shorter side is below this (filters default)",
         )
         parser.add_argument(
             "--max-aspect-ratio",
-            type=float,
+            type=_float_in(1.0),
             default=None,
             help="drop images more elongated than this (filters default)",
         )
-        parser.add_argument("--min-caption-tokens", type=int, default=None)
-        parser.add_argument("--max-caption-tokens", type=int, default=None)
+        parser.add_argument("--min-caption-tokens", type=NON_NEGATIVE, default=None)
+        parser.add_argument("--max-caption-tokens", type=POSITIVE, default=None)
         parser.add_argument(
             "--include-tables",
             action="store_true",
@@ -123,7 +225,7 @@ class BuildOptions(PipelineOptions):
         # Assemble.
         parser.add_argument(
             "--near-dup-threshold",
-            type=int,
+            type=_int_in(0, 63),
             default=4,
             help="Hamming distance on the 64-bit perceptual hash up to which two "
             "images are near duplicates (default 4)",
@@ -135,11 +237,13 @@ class BuildOptions(PipelineOptions):
         )
         parser.add_argument(
             "--decontaminate",
+            type=_readable_file,
             default=None,
             help="file of image hashes (e.g. of evaluation sets) to drop",
         )
         parser.add_argument(
             "--takedown",
+            type=_readable_file,
             default=None,
             help="file of PMCIDs (retractions, takedowns) to remove from the output",
         )
@@ -153,7 +257,66 @@ class BuildOptions(PipelineOptions):
         )
         parser.add_argument(
             "--shard-size",
-            type=int,
+            type=POSITIVE,
             default=2000,
             help="samples per WebDataset shard (default 2000)",
         )
+
+
+def _beam_option_strings() -> set[str]:
+    """Every option string Beam's registered PipelineOptions accept (ours excluded)."""
+    # DaskRunner's options register only when its module is imported.
+    import apache_beam.runners.dask.dask_runner  # noqa: F401
+
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    seen = set()
+    stack = list(PipelineOptions.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls in seen or cls is BuildOptions:
+            continue
+        seen.add(cls)
+        stack.extend(cls.__subclasses__())
+        try:
+            cls._add_argparse_args(parser)
+        except argparse.ArgumentError:
+            pass  # an option two classes both declare: already known
+    return {s for action in parser._actions for s in action.option_strings}
+
+
+def _own_parser() -> _StrictParser:
+    parser = _StrictParser(prog="pmc-pipeline build", add_help=False, allow_abbrev=False)
+    BuildOptions._add_argparse_args(parser)
+    return parser
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Our options (checked) and Beam's arguments (every other known option, unchanged).
+    Raises OptionError for a bad value, a missing value, or an option nobody knows."""
+    parser = _own_parser()
+    ours, rest = parser.parse_known_args(argv)
+    beam_known = _beam_option_strings()
+    for arg in rest:
+        if not arg.startswith("--"):
+            if arg.startswith("-") and len(arg) > 1 and not _is_number(arg):
+                raise OptionError(f"unknown option {arg}")
+            continue  # the value of a Beam option
+        name = arg.split("=", 1)[0]
+        if name not in beam_known:
+            raise OptionError(_unknown(name, parser, beam_known))
+    return ours, rest
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _unknown(name: str, parser: argparse.ArgumentParser, beam_known: set[str]) -> str:
+    own = {s for action in parser._actions for s in action.option_strings}
+    close = difflib.get_close_matches(name, sorted(own | beam_known), n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"unknown option {name}{hint}"

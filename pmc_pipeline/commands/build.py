@@ -16,7 +16,12 @@ def add_arguments(parser) -> None:
     configure_logging()  # before Beam is imported
     from beam_jobs.options import BuildOptions
 
-    BuildOptions._add_argparse_args(parser)  # so --help lists them and typos fail early
+    BuildOptions._add_argparse_args(parser)  # so --help lists them and bad values fail early
+
+    def one_line_error(message: str):
+        parser.exit(2, f"pmc-pipeline build: error: {message}\n")
+
+    parser.error = one_line_error  # a bad value is one line, not the usage block
 
 
 def run(args) -> int:
