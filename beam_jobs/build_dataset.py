@@ -33,6 +33,7 @@ from beam_jobs.config import BuildConfig, config_from_options
 from beam_jobs.logs import configure_logging
 from beam_jobs.options import OptionError
 from pmc_pipeline import manifest, staging
+from pmc_pipeline.lock import OutputLock, OutputLocked
 from pmc_pipeline.outputs import Output
 
 log = logging.getLogger("pmc_pipeline.build")
@@ -192,8 +193,8 @@ def _warn_about_local_multi_worker(options: PipelineOptions) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Parse options, run the phases, print the summary; exit code 1 when the accounting
-    identity does not hold."""
+    """Parse options, take the output's lock, run the phases, print the summary; exit code 2
+    for a bad option, 1 when the output is locked or the accounting identity does not hold."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         build_options, options = parse_options(argv)
@@ -202,9 +203,21 @@ def run(argv: list[str] | None = None) -> int:
         return _option_error(str(exc))
     _warn_about_local_multi_worker(options)
     output = Output(cfg.output)
-    started = time.perf_counter()
+    lock = OutputLock(output)
+    try:
+        lock.acquire()
+    except OutputLocked as exc:
+        print(f"pmc-pipeline build: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _run_phases(build_options.phase, cfg, options, output)
+    finally:
+        lock.release()
 
-    if build_options.phase in ("all", "extract"):
+
+def _run_phases(phase: str, cfg: BuildConfig, options: PipelineOptions, output: Output) -> int:
+    started = time.perf_counter()
+    if phase in ("all", "extract"):
         removed = staging.remove_incomplete_chunks(output)
         if removed:
             log.info("removed %d incomplete chunks of an interrupted run", len(removed))
@@ -220,7 +233,7 @@ def run(argv: list[str] | None = None) -> int:
             log.error("extract lost articles: %s; rerun to extract them", problem)
             return 1
 
-    if build_options.phase in ("all", "assemble"):
+    if phase in ("all", "assemble"):
         chunks = staging.complete_chunks(output)
         log.info("assemble: %d staging chunks", len(chunks))
         with beam.Pipeline(options=options) as p:
