@@ -124,3 +124,18 @@ def test_read_references_refuses_a_file_broken_only_inside_its_reference_list(
     code, (record,) = run_parse(capsys, "--read-references", str(path))
     assert code == 1 and record["status"] == "parse_failed"
     assert "not well-formed" in record["error"]
+
+
+def test_only_regular_files_are_read(tmp_path, capsys):
+    """/dev/zero would be read until memory runs out and a FIFO would hang: neither is read."""
+    import os
+
+    fifo = tmp_path / "pipe.xml"
+    os.mkfifo(fifo)
+    code, records = run_parse(capsys, "/dev/zero", str(fifo))
+    assert code == 1
+    assert [(r["path"], r["status"]) for r in records] == [
+        ("/dev/zero", "unsafe"),
+        (str(fifo), "unsafe"),
+    ]
+    assert all("not a regular file" in r["error"] for r in records)

@@ -373,6 +373,22 @@ def test_command_fails_clearly_on_what_is_not_a_build(tmp_path, capsys):
         write_card("s3://some-bucket/build")  # refused from the URI, no request made
 
 
+@pytest.mark.parametrize(
+    "content", [b"{not json", b"\xff\xfe", b"[1, 2]", b'{"articles": {}}'], ids=str
+)
+def test_a_malformed_stats_json_is_one_line(tmp_path, capsys, content):
+    (tmp_path / "stats.json").write_bytes(content)
+    assert cli.main(["report", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("pmc-pipeline report: ") and "stats.json" in err, err
+    assert len(err.splitlines()) == 1
+
+
+def test_the_card_folder_can_be_served(card):
+    """Readable by others (mkdtemp made it 0700: a web server's copy answered 403)."""
+    assert card.parent.stat().st_mode & 0o777 == 0o755
+
+
 def test_a_folder_that_is_not_a_card_is_never_replaced(build, tmp_path):
     precious = tmp_path / "notes.txt"
     precious.write_text("mine")

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,10 +52,15 @@ def parse_file(
 ) -> dict:
     """The JSON record of one file: the parsed article, or its path and error."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:  # refused before a byte is read
-            raise UnsafeInput(f"document is {size} bytes, over the {max_bytes} byte cap")
-        xml = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # /dev/zero would never end, a FIFO would hang
+            raise UnsafeInput("not a regular file")
+        if info.st_size > max_bytes:  # refused before a byte is read
+            raise UnsafeInput(f"document is {info.st_size} bytes, over the {max_bytes} byte cap")
+        with path.open("rb") as f:
+            xml = f.read(max_bytes + 1)  # the cap holds even if the file grew since stat()
+        if len(xml) > max_bytes:
+            raise UnsafeInput(f"document is over the {max_bytes} byte cap")
         article = parse_article(xml, max_bytes=max_bytes, read_references=read_references)
         return article_to_json(article, path)
     except (OSError, ParseError, UnsafeInput) as exc:

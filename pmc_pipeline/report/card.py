@@ -103,6 +103,7 @@ def _fresh_folder(target: Path) -> Iterator[Path]:
         raise ReportError(f"{target} exists and is not a data card: not replacing it")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    work.chmod(0o755)  # mkdtemp makes it 0700: a web server copying the card would get 403
     try:
         yield work
         if target.exists():

@@ -80,10 +80,22 @@ class ReportError(Exception):
     """The output cannot be reported on (not a finished build); the message says why."""
 
 
+# What the card reads of stats.json; a file without them is not a build's stats.
+STATS_KEYS = ("articles", "figures", "pairs", "pairs_per_split", "shards", "identity")
+
+
 def load_stats(output: Output) -> dict:
+    path = output.path(STATS_FILE)
     if not output.exists(STATS_FILE):
-        raise ReportError(f"{output.path(STATS_FILE)} not found: is this a finished build?")
-    return output.read_json(STATS_FILE)
+        raise ReportError(f"{path} not found: is this a finished build?")
+    try:
+        stats = output.read_json(STATS_FILE)
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
+        raise ReportError(f"{path} cannot be read as JSON ({exc}): is the build damaged?") from None
+    missing = [k for k in STATS_KEYS if not isinstance(stats, dict) or k not in stats]
+    if missing:
+        raise ReportError(f"{path} is not a build's stats (no {', '.join(missing)})")
+    return stats
 
 
 def _dataset(output: Output, relpath: str, schema_name: str) -> ds.Dataset:
