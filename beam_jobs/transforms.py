@@ -261,11 +261,7 @@ def _decide(element, same_phash_of, near_of):
     key, canonical = element
     representative = same_phash_of.get(canonical.key, canonical.key)
     final = near_of.get(representative, representative)
-    if final == key:
-        return key, None
-    if final == canonical.key:
-        return key, (FigureStatus.DUPLICATE, "exact_duplicate", final)
-    return key, (FigureStatus.NEAR_DUPLICATE, "near_duplicate", final)
+    return key, dedupe.final_decision(key, canonical.key, final)
 
 
 class NearDuplicates(beam.PTransform):

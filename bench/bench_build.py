@@ -61,9 +61,7 @@ def plain_build(root: str, output: str) -> dict:
     final = []
     for f in figures:
         status, duplicate_of = decided.get(f["key"], (f["status"], None))
-        reason = {"duplicate": "exact_duplicate", "near_duplicate": "near_duplicate"}.get(
-            status, f["reason"]
-        )
+        reason = dedupe.reason_of(status) or f["reason"]
         row = assemble.apply_decision(f, (status, reason, duplicate_of))
         final.append(assemble.finalize_figure(row, by_key[f["article_key"]]))
 

@@ -54,6 +54,8 @@ HASH_BITS = 64
 
 CONTAMINATED_EXACT = "contaminated_exact"  # same decoded pixels as a listed image
 CONTAMINATED_NEAR = "contaminated_near"  # phash within the threshold of a listed phash
+EXACT_DUPLICATE = "exact_duplicate"  # reason of a DUPLICATE: same pixels as duplicate_of
+NEAR_DUPLICATE = "near_duplicate"  # reason of a NEAR_DUPLICATE: phash within the threshold
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PHASH = re.compile(r"^[0-9a-f]{16}$")
@@ -331,6 +333,26 @@ def decisions(
         else:
             out[key] = (FigureStatus.NEAR_DUPLICATE, final)
     return out
+
+
+def final_decision(key: str, canonical_key: str, final_key: str) -> tuple[str, str, str] | None:
+    """A candidate's (status, reason, duplicate_of) once its chain of stages is followed:
+    `canonical_key` is the kept item of its exact group, `final_key` where the chain ends
+    (a kept item). None: the candidate itself is kept. Same pixels as the kept one (it is
+    the exact group's canonical item): DUPLICATE; otherwise NEAR_DUPLICATE."""
+    if final_key == key:
+        return None
+    if final_key == canonical_key:
+        return FigureStatus.DUPLICATE, EXACT_DUPLICATE, final_key
+    return FigureStatus.NEAR_DUPLICATE, NEAR_DUPLICATE, final_key
+
+
+def reason_of(status: str) -> str | None:
+    """The reason recorded with a dedupe status (None for any other status)."""
+    return {
+        FigureStatus.DUPLICATE: EXACT_DUPLICATE,
+        FigureStatus.NEAR_DUPLICATE: NEAR_DUPLICATE,
+    }.get(status)
 
 
 @dataclass(frozen=True)
