@@ -4,16 +4,23 @@
         --output gs://bucket/pmc15m --runner DataflowRunner --project P --region R \\
         --temp_location gs://bucket/tmp --setup_file ./setup.py
 
-Two pipelines run one after the other (DESIGN.md, "two phases"):
+The launcher (this file) drives three Beam pipelines and does the sequential work between
+them, under the output's lock (DESIGN.md, "two phases"; docs/running.md):
 
-  extract   list -> skip what staging already holds -> chunk -> fetch + parse + pair + image
-            + filter -> staging chunk (Parquet + completion marker). Resumable.
-  assemble  staging -> newest record per article -> takedown -> decontaminate -> exact dedupe
-            -> near-duplicate dedupe -> split -> shard -> WebDataset + Parquet + stats.json.
-            No network, no image decoding; only rows are shuffled: each shard writer reads
-            its samples' JPEGs from staging.
+  extract   launcher: staging ledger checks -> listing -> resume rule -> plan (plan.py)
+            pipeline: planned chunks -> fetch + parse + pair + image + filter -> staging
+            launcher: every planned chunk staged? (accounting) -> ledger
+  assemble  launcher: ledger checks (finished extract, same options, every chunk present)
+            pipeline "decide": staging (checksummed) -> newest record per article ->
+              takedown -> decontaminate -> exact dedupe -> near dedupe -> split ->
+              intermediate rows + counts
+            launcher: failed-fetch threshold; begin publishing (old publication removed)
+            pipeline "publish": shards (JPEGs read from staging by range) + Parquet tables
+            launcher: count what is on disk -> identity -> sizes.json -> stats.json last
 
-Every stage is a library function from pmc_pipeline; this file only wires them together.
+Every stage is a library function from pmc_pipeline; the pipelines only wire them together,
+with Beam primitives only (no side inputs), so they run on DirectRunner, DaskRunner and
+Dataflow alike.
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ import sys
 import time
 
 import apache_beam as beam
-from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from beam_jobs import options as options_module
@@ -32,53 +38,47 @@ from beam_jobs import transforms as T
 from beam_jobs.config import BuildConfig, config_from_options
 from beam_jobs.logs import configure_logging
 from beam_jobs.options import OptionError
-from pmc_pipeline import manifest, staging
+from pmc_pipeline import extract, ledger, manifest, plan, publish, staging
 from pmc_pipeline.lock import OutputLock, OutputLocked
 from pmc_pipeline.outputs import Output
+from pmc_pipeline.sources import read_pmcid_file
 
 log = logging.getLogger("pmc_pipeline.build")
 
+DECIDED_FILE = f"{publish.WORK_DIR}/decided.json"
+WRITTEN_FILE = f"{publish.WORK_DIR}/written.json"
 
-def extract_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, generation: int, done_chunks):
-    """list -> resume filter -> chunk -> extract -> staging."""
-    refs = (
-        pipeline
-        | "Seed" >> beam.Create([None])
-        | "List" >> beam.ParDo(T.ListArticles(cfg.source, cfg.listing))
-        | "KeyRefs" >> beam.Map(lambda ref: (ref.key, ref))
-    )
-    done = (
-        pipeline
-        | "DoneChunks" >> beam.Create(done_chunks)
-        | "ReadDone"
-        >> beam.ParDo(T.ReadStaging(cfg.output, staging.ARTICLES_FILE, staging.DONE_COLUMNS))
-        | "KeyDone" >> beam.Map(lambda row: (row["article_key"], row))
-    )
-    todo = (
-        {"ref": refs, "done": done}
-        | "JoinDone" >> beam.CoGroupByKey()
-        | "Todo" >> beam.FlatMap(T.refs_to_extract, retry_failed=cfg.retry_failed)
-    )
-    n_todo = todo | "CountTodo" >> beam.combiners.Count.Globally()
+
+class BuildFailed(Exception):
+    """The build cannot go on; the message is the one line the user sees (exit 1)."""
+
+
+# --- the pipelines ------------------------------------------------------------------------
+
+
+def extract_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, planned):
+    """planned chunks -> extract -> staging (each chunk's marker is its output)."""
     return (
-        todo
-        | "Chunk"
-        >> beam.Map(T.assign_chunk, generation, cfg.chunk_size, beam.pvalue.AsSingleton(n_todo))
-        | "GroupChunks" >> beam.GroupByKey()
+        pipeline
+        | "Chunks" >> beam.Create(list(planned))
+        | "Spread" >> beam.Reshuffle()
         | "Extract"
         >> beam.ParDo(T.ExtractChunk(cfg.source, cfg.extract, cfg.output, cfg.fetch_threads))
     )
 
 
-def assemble_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[str]):
-    """staging -> decisions -> published shards, tables and stats.json."""
+def decide_pipeline(
+    pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[str], stale: frozenset[int]
+):
+    """staging -> every published decision, as assemble's intermediate rows + summaries."""
     opts = cfg.assemble
+    work_parts = max(1, len(chunks) // 8)
     chunk_ids = pipeline | "Chunks" >> beam.Create(chunks) | "SpreadChunks" >> beam.Reshuffle()
 
     articles = (
         chunk_ids
         | "ReadArticles" >> beam.ParDo(T.ReadStaging(cfg.output, staging.ARTICLES_FILE))
-        | "ChooseArticles" >> T.ChooseArticles(opts)
+        | "ChooseArticles" >> T.ChooseArticles(opts, stale)
     )
     figures = (
         {
@@ -92,25 +92,12 @@ def assemble_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[st
         | "ArticleFigures" >> beam.FlatMap(T.figures_of_article)
     )
     final = figures | "Dedupe" >> T.Dedupe(opts)
-
     kept = final | "Kept" >> beam.Filter(lambda pair: pair[0]["status"] == "kept")
-    per_split = (
-        kept
-        | "SplitOf" >> beam.Map(lambda pair: pair[0]["split"])
-        | "CountSplits" >> beam.combiners.Count.PerElement()
-    )
-    shard_summaries = (
-        kept
-        | "ToPairs" >> beam.Map(T.to_pair, opts.shard_size, beam.pvalue.AsDict(per_split))
-        | "GroupShards" >> beam.GroupByKey()
-        | "WriteShards" >> beam.ParDo(T.WriteShard(cfg.output))
-    )
 
-    figure_rows = final | "FigureRows" >> beam.Map(lambda pair: pair[0])
     kept_per_article = (
         kept
-        | "ArticleOfKept" >> beam.Map(lambda pair: pair[0]["article_key"])
-        | "CountKept" >> beam.combiners.Count.PerElement()
+        | "ArticleOfKept" >> beam.Map(lambda pair: (pair[0]["article_key"], 1))
+        | "CountKept" >> beam.CombinePerKey(sum)
     )
     article_rows = (
         {
@@ -119,48 +106,51 @@ def assemble_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[st
         }
         | "JoinKept" >> beam.CoGroupByKey()
         | "WithKept" >> beam.FlatMap(T.with_n_kept)
+        | "PublishedArticle" >> beam.Map(T.published_row, "articles")
     )
-    figure_parts = figure_rows | "WriteFigures" >> T.WriteTable(
-        cfg.output, "figures", "figure", opts
-    )
-    article_parts = article_rows | "WriteArticles" >> T.WriteTable(
-        cfg.output, "articles", "article_row", opts
-    )
+    figure_rows = final | "FigureRows" >> beam.Map(lambda pair: T.published_row(pair[0], "figures"))
+    samples = kept | "KeptSamples" >> beam.Map(T.kept_sample)
 
-    return (
-        pipeline
-        | "StatsSeed" >> beam.Create([None])
-        | "WriteStats"
-        >> beam.ParDo(
-            T.WriteStats(cfg.output, cfg.options_for_stats()),
-            articles=beam.pvalue.AsList(article_rows | "ArticleCounts" >> T.CountStatuses()),
-            figures=beam.pvalue.AsList(figure_rows | "FigureCounts" >> T.CountStatuses()),
-            shard_summaries=beam.pvalue.AsList(shard_summaries),
-            article_parts=beam.pvalue.AsList(article_parts),
-            figure_parts=beam.pvalue.AsList(figure_parts),
-            bytes_read=beam.pvalue.AsList(
-                article_rows
-                | "BytesRead" >> beam.Map(lambda a: a["bytes_read"])
-                | beam.CombineGlobally(sum)
-            ),
+    written = [
+        rows
+        | f"Write{kind.title()}" >> T.WriteWork(cfg.output, kind, T.WORK_KEYS[kind], work_parts)
+        for kind, rows in (("figures", figure_rows), ("articles", article_rows), ("kept", samples))
+    ]
+    return T.summarise(tuple(written), cfg.output, DECIDED_FILE)
+
+
+def publish_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict):
+    """assemble's intermediate rows -> the published shards and tables (+ what was written)."""
+    opts = cfg.assemble
+    work = decided["paths"]
+    per_split = decided["kept_per_split"]
+
+    def read(kind: str):
+        return (
+            pipeline
+            | f"{kind.title()}Parts" >> beam.Create(work[kind])
+            | f"Spread{kind.title()}" >> beam.Reshuffle()
+            | f"Read{kind.title()}" >> beam.ParDo(T.ReadWork(cfg.output))
         )
+
+    shard_summaries = (
+        read("kept")
+        | "ToShards" >> beam.Map(T.to_shard, opts.shard_size, per_split)
+        | "GroupShards" >> beam.GroupByKey()
+        | "WriteShards" >> beam.ParDo(T.WriteShard(cfg.output))
     )
+    tables = [
+        read(kind)
+        | f"Table{kind.title()}"
+        >> T.WriteTable(
+            cfg.output, kind, T.table_parts(decided["rows"][kind], opts.table_rows_per_file)
+        )
+        for kind in ("figures", "articles")
+    ]
+    return T.summarise((shard_summaries, *tables), cfg.output, WRITTEN_FILE)
 
 
-def _extract_accounting(result) -> str | None:
-    """Articles listed = skipped (already staged) + staged by this run, from the job's own
-    counters; the problem when it does not hold."""
-    counters = {
-        (c.key.metric.namespace, c.key.metric.name): c.committed
-        for c in result.metrics().query(MetricsFilter())["counters"]
-    }
-    listed, skipped, staged = (counters.get(name, 0) for name in (T.LISTED, T.SKIPPED, T.STAGED))
-    log.info(
-        "extract: %d articles listed, %d already staged, %d staged now", listed, skipped, staged
-    )
-    if listed != skipped + staged:
-        return f"{listed} listed != {skipped} already staged + {staged} staged now"
-    return None
+# --- the launcher -------------------------------------------------------------------------
 
 
 def parse_options(argv: list[str]) -> tuple[argparse.Namespace, PipelineOptions]:
@@ -170,37 +160,34 @@ def parse_options(argv: list[str]) -> tuple[argparse.Namespace, PipelineOptions]
     return ours, PipelineOptions(beam_argv)
 
 
-def _option_error(message: str) -> int:
-    print(f"pmc-pipeline build: error: {message}", file=sys.stderr)
-    return 2
-
-
 def _warn_about_local_multi_worker(options: PipelineOptions) -> None:
     """Beam's DirectRunner drops elements in its multi-worker modes once enough data moves
     (reproduced with Beam's own transforms on apache-beam 2.60 and 2.77; see
-    docs/benchmarks.md, "Build job"). The accounting identity catches it, but say so first."""
+    docs/benchmarks.md, "Build job"). The checks on disk catch it, but say so first."""
     runner = options.view_as(StandardOptions).runner
     direct = options.view_as(DirectOptions)
     local = runner in (None, "DirectRunner", "SwitchingDirectRunner")
     if local and (direct.direct_running_mode != "in_memory" or direct.direct_num_workers != 1):
         log.warning(
             "DirectRunner with %s workers in %s mode can drop elements on large builds (a Beam "
-            "bug); the accounting identity will fail such a build. For local builds prefer the "
-            "default in-process mode; run parallel builds on Dataflow, Spark or Flink.",
+            "bug); the build's checks on disk will fail such a build. For local builds prefer "
+            "the default in-process mode, or DaskRunner for several processes.",
             direct.direct_num_workers,
             direct.direct_running_mode,
         )
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Parse options, take the output's lock, run the phases, print the summary; exit code 2
-    for a bad option, 1 when the output is locked or the accounting identity does not hold."""
+    """Parse options, take the output's lock, run the phases, print the summary. Exit code
+    2 for a bad option; 1 when the output is locked, staging cannot be used, too many
+    fetches failed, or the accounting identity does not hold."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         build_options, options = parse_options(argv)
         cfg = config_from_options(build_options)
     except OptionError as exc:
-        return _option_error(str(exc))
+        print(f"pmc-pipeline build: error: {exc}", file=sys.stderr)
+        return 2
     _warn_about_local_multi_worker(options)
     output = Output(cfg.output)
     lock = OutputLock(output)
@@ -211,6 +198,9 @@ def run(argv: list[str] | None = None) -> int:
         return 1
     try:
         return _run_phases(build_options.phase, cfg, options, output)
+    except (BuildFailed, staging.StagingError) as exc:
+        print(f"pmc-pipeline build: {exc}", file=sys.stderr)
+        return 1
     finally:
         lock.release()
 
@@ -218,31 +208,194 @@ def run(argv: list[str] | None = None) -> int:
 def _run_phases(phase: str, cfg: BuildConfig, options: PipelineOptions, output: Output) -> int:
     started = time.perf_counter()
     if phase in ("all", "extract"):
-        removed = staging.remove_incomplete_chunks(output)
-        if removed:
-            log.info("removed %d incomplete chunks of an interrupted run", len(removed))
-        done_chunks = staging.complete_chunks(output)
-        generation = staging.next_generation(output)
-        log.info("extract: generation %d, %d chunks already staged", generation, len(done_chunks))
-        pipeline = beam.Pipeline(options=options)
-        extract_pipeline(pipeline, cfg, generation, done_chunks)
-        result = pipeline.run()
-        result.wait_until_finish()
-        problem = _extract_accounting(result)
-        if problem:
-            log.error("extract lost articles: %s; rerun to extract them", problem)
-            return 1
-
+        run_extract(cfg, options, output)
     if phase in ("all", "assemble"):
-        chunks = staging.complete_chunks(output)
-        log.info("assemble: %d staging chunks", len(chunks))
-        with beam.Pipeline(options=options) as p:
-            assemble_pipeline(p, cfg, chunks)
-        stats = output.read_json(manifest.STATS_FILE)
+        stats = run_assemble(cfg, options, output)
         print(manifest.summary(stats, time.perf_counter() - started))
         print(f"output: {cfg.output}")
         return 0 if stats["identity"]["holds"] else 1
     return 0
+
+
+def _run(pipeline: beam.Pipeline) -> None:
+    """Run a pipeline to its end; a failure inside it becomes BuildFailed with the error's
+    own message (a StagingError from a worker names the chunk)."""
+    try:
+        result = pipeline.run()
+        result.wait_until_finish()
+    except Exception as exc:  # noqa: BLE001 - whatever a worker raised, reported in one line
+        raise BuildFailed(f"the pipeline failed: {_root_message(exc)}") from exc
+
+
+def _root_message(exc: BaseException) -> str:
+    """The innermost error's message: runners wrap a worker's exception in their own."""
+    text = str(exc)
+    for name in ("StagingError: ", "ImageError: "):
+        if name in text:
+            return text.rsplit(name, 1)[1].strip().splitlines()[0]
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def run_extract(cfg: BuildConfig, options: PipelineOptions, output: Output) -> None:
+    shaped_by = extract.shaped_by(cfg.extract)
+    generations = ledger.read(output)
+    redo = ledger.check_options(generations, shaped_by, cfg.force_reextract)
+    removed = staging.remove_incomplete_chunks(output)
+    if removed:
+        log.info("removed %d incomplete chunks of an interrupted run", len(removed))
+    done_chunks = staging.complete_chunks(output)
+    number = staging.next_generation(output)
+    if generations:
+        number = max(number, max(generations) + 1)
+    the_plan = plan.make_plan(
+        output,
+        _listing(cfg),
+        done_chunks=done_chunks,
+        generation=number,
+        chunk_size=cfg.chunk_size,
+        retry_failed=cfg.retry_failed,
+        redo_generations=redo,
+    )
+    ledger.start(output, generations, number, shaped_by, the_plan.listed, the_plan.todo)
+    log.info(
+        "extract: generation %d, %d chunks already staged, %d articles to extract",
+        number,
+        len(done_chunks),
+        the_plan.todo,
+    )
+    if the_plan.chunks:
+        pipeline = beam.Pipeline(options=options)
+        extract_pipeline(pipeline, cfg, the_plan.chunks)
+        _run(pipeline)
+    problem = _extract_accounting(output, the_plan)
+    if problem:
+        raise BuildFailed(f"extract lost articles: {problem}; rerun to extract them")
+    plan.remove_plan(output)
+    lost = ledger.complete(output, generations)
+    if lost:
+        log.warning(
+            "%d staging chunks listed in the ledger were gone (%s...); their articles were "
+            "extracted again where this run's listing names them",
+            len(lost),
+            lost[0],
+        )
+
+
+def _listing(cfg: BuildConfig):
+    listing = cfg.listing
+    source = cfg.source.open()
+    pmcids = read_pmcid_file(listing.pmcids_file) if listing.pmcids_file else None
+    refs = source.list_articles(
+        since=listing.since, pmcids=pmcids, all_versions=listing.all_versions
+    )
+    for i, ref in enumerate(refs):
+        if listing.limit is not None and i >= listing.limit:
+            break
+        yield ref
+
+
+def _extract_accounting(output: Output, the_plan: plan.Plan) -> str | None:
+    """Articles listed = already staged + staged now + listed twice, from the plan and the
+    markers of the chunks this run staged; the problem when it does not hold."""
+    planned = {c.chunk: c.articles for c in the_plan.chunks}
+    staged = {c for c in staging.complete_chunks(output) if c in planned}
+    missing = sorted(set(planned) - staged)
+    counts = {c: staging.read_marker(output, c)["articles"] for c in staged}
+    wrong = sorted(c for c, n in counts.items() if n != planned[c])
+    n_staged = sum(counts.values())
+    log.info(
+        "extract: %d articles listed, %d already staged, %d staged now",
+        the_plan.listed,
+        the_plan.skipped,
+        n_staged,
+    )
+    if missing or wrong:
+        detail = f"chunk {(missing or wrong)[0]} " + ("not staged" if missing else "miscounted")
+        return (
+            f"{the_plan.listed} listed != {the_plan.skipped} already staged + {n_staged} "
+            f"staged now ({detail})"
+        )
+    return None
+
+
+def run_assemble(cfg: BuildConfig, options: PipelineOptions, output: Output) -> dict:
+    shaped_by = extract.shaped_by(cfg.extract)
+    generations = ledger.read(output)
+    chunks = ledger.check_for_assemble(output, generations, shaped_by)
+    stale = frozenset(g.number for g in ledger.stale(generations, ledger.fingerprint(shaped_by)))
+    log.info("assemble: %d staging chunks", len(chunks))
+    output.delete_dir(publish.WORK_DIR)
+
+    pipeline = beam.Pipeline(options=options)
+    decide_pipeline(pipeline, cfg, chunks, stale)
+    _run(pipeline)
+    decided = _decided(output)
+    _check_failures(decided, cfg.max_failed_fraction)
+
+    publish.begin(output)
+    pipeline = beam.Pipeline(options=options)
+    publish_pipeline(pipeline, cfg, decided)
+    _run(pipeline)
+    written = output.read_json(WRITTEN_FILE)
+    on_disk = publish.verify(
+        output,
+        [w for w in written if "shard" in w],
+        [w for w in written if "part" in w],
+    )
+    stats = manifest.build_stats(
+        manifest.status_block(decided["statuses"]["articles"]),
+        manifest.status_block(decided["statuses"]["figures"]),
+        on_disk.shards,
+        articles_listed=on_disk.tables.get("articles", 0),
+        figures_seen=on_disk.tables.get("figures", 0),
+        bytes_read=decided["bytes_read"],
+        options=cfg.options_for_stats(),
+        problems=on_disk.problems,
+    )
+    publish.finish(output, stats, on_disk.sizes())
+    return stats
+
+
+def _decided(output: Output) -> dict:
+    """The decide pipeline's summaries, added up."""
+    summaries = output.read_json(DECIDED_FILE)
+    decided = {
+        "paths": {"figures": [], "articles": [], "kept": []},
+        "rows": {"figures": 0, "articles": 0, "kept": 0},
+        "statuses": {"figures": [], "articles": []},
+        "kept_per_split": {},
+        "bytes_read": 0,
+    }
+    for s in summaries:
+        kind = s["kind"]
+        decided["paths"][kind].append(s["path"])
+        decided["rows"][kind] += s["rows"]
+        for status, reason, n in s.get("statuses", []):
+            decided["statuses"][kind].append(((status, reason), n))
+        for split, n in s.get("per_split", {}).items():
+            decided["kept_per_split"][split] = decided["kept_per_split"].get(split, 0) + n
+        decided["bytes_read"] += s.get("bytes_read", 0)
+    for paths in decided["paths"].values():
+        paths.sort()
+    return decided
+
+
+def _check_failures(decided: dict, max_fraction: float) -> None:
+    """Refuse to publish when too many articles failed in a way a rerun may mend."""
+    total = failed = 0
+    for (status, reason), n in decided["statuses"]["articles"]:
+        total += n
+        if staging.is_retryable(status, reason):
+            failed += n
+    if total and failed / total > max_fraction:
+        raise BuildFailed(
+            f"{failed} of {total} articles ({failed / total:.1%}) failed to fetch or hit an "
+            f"internal error, above --max-failed-fraction {max_fraction:g}: nothing was "
+            "published; rerun with --retry-failed"
+        )
 
 
 if __name__ == "__main__":

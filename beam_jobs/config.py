@@ -48,6 +48,8 @@ class BuildConfig:
     chunk_size: int = 100
     fetch_threads: int = 8
     retry_failed: bool = False
+    force_reextract: bool = False
+    max_failed_fraction: float = 0.05
 
     def options_for_stats(self) -> dict:
         """The options that shape the output, recorded in stats.json."""
@@ -153,4 +155,6 @@ def config_from_options(o) -> BuildConfig:
         chunk_size=o.chunk_size,
         fetch_threads=o.fetch_threads,
         retry_failed=o.retry_failed,
+        force_reextract=o.force_reextract,
+        max_failed_fraction=o.max_failed_fraction,
     )

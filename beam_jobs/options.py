@@ -194,6 +194,12 @@ class BuildOptions(PipelineOptions):
             help="extract again the articles whose fetch failed in earlier runs",
         )
         parser.add_argument(
+            "--force-reextract",
+            action="store_true",
+            help="extract again every listed article that staging holds from a run with "
+            "other extract options or parser/image versions (otherwise such a run is refused)",
+        )
+        parser.add_argument(
             "--max-side",
             type=_int_at_least(16),
             default=1024,
@@ -260,6 +266,14 @@ class BuildOptions(PipelineOptions):
             type=POSITIVE,
             default=2000,
             help="samples per WebDataset shard (default 2000)",
+        )
+        parser.add_argument(
+            "--max-failed-fraction",
+            type=_float_in(0.0, 1.0),
+            default=0.05,
+            help="refuse to publish (exit 1; the previous publication stays) when more than "
+            "this fraction of the articles failed to fetch or hit an internal error, both of "
+            "which --retry-failed redoes (default 0.05)",
         )
 
 

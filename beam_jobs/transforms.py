@@ -1,55 +1,75 @@
 """The build's DoFns and PTransforms. Each is a thin wrapper: the decision it applies is a
-library function from pmc_pipeline, called on one element or one group."""
+library function from pmc_pipeline, called on one element or one group.
+
+Only Beam's primitives are used (ParDo, GroupByKey, Flatten, Create): no side inputs, no
+metrics that the result is read from, so the same transforms run on DirectRunner, on
+DaskRunner (which has neither) and on Dataflow. What a step needs to know of the whole
+build (how many samples a split has, which generations are stale) is computed by the
+launcher between pipelines and given to the transforms as plain values.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pmc_pipeline import assemble, dedupe, manifest, records, shards, staging
 from pmc_pipeline.extract import extract_article
 from pmc_pipeline.model import FigureStatus
 from pmc_pipeline.outputs import Output
-from pmc_pipeline.sources import read_pmcid_file
+from pmc_pipeline.plan import read_planned_refs
 
 log = logging.getLogger("pmc_pipeline.build")
 
 # Staging figure columns that assemble reads: the published fields and where the JPEG is
 # (the JPEG itself is read only for kept samples, by the shard writer).
-FIGURE_COLUMNS = [*records.FIGURE_FIELDS, "generation", "chunk", "jpeg_offset"]
+FIGURE_COLUMNS = [*records.FIGURE_FIELDS, "generation", "chunk", "jpeg_offset", "jpeg_crc32"]
 
 
 # --- extract ------------------------------------------------------------------------------
 
 
-class ListArticles(beam.DoFn):
-    """The listing (inventory, metadata/ listing, file lists, or a PMCID file), in its own
-    deterministic order; one worker, since a listing is a sequential read."""
+class ExtractChunk(beam.DoFn):
+    """Extract every article of a planned chunk (fetches overlap in a thread pool: the work
+    is mostly waiting on the network) and write the chunk to staging, marker last. Writing
+    the same chunk twice (a retried task) gives the same files."""
 
-    def __init__(self, source_spec, listing):
-        self.source_spec, self.listing = source_spec, listing
+    def __init__(self, source_spec, extract_options, output_uri: str, threads: int):
+        self.source_spec, self.opts = source_spec, extract_options
+        self.output_uri, self.threads = output_uri, threads
 
-    def process(self, _):
-        source = self.source_spec.open()
-        pmcids = read_pmcid_file(self.listing.pmcids_file) if self.listing.pmcids_file else None
-        refs = source.list_articles(
-            since=self.listing.since, pmcids=pmcids, all_versions=self.listing.all_versions
+    def setup(self):
+        self.source = self.source_spec.open()
+        self.output = Output(self.output_uri)
+
+    def process(self, planned):
+        refs = sorted(read_planned_refs(self.output, planned), key=lambda r: r.key)
+        with ThreadPoolExecutor(max_workers=self.threads) as pool:
+            results = list(pool.map(lambda ref: extract_article(ref, self.source, self.opts), refs))
+        marker = staging.write_chunk(self.output, planned.chunk, results)
+        log.debug(
+            "chunk %s staged: %d articles %s, %d figures %s",
+            planned.chunk,
+            marker["articles"],
+            marker["article_status"],
+            marker["figures"],
+            marker["figure_status"],
         )
-        listed = Metrics.counter(*LISTED)
-        for i, ref in enumerate(refs):
-            if self.listing.limit is not None and i >= self.listing.limit:
-                break
-            listed.inc()
-            yield ref
+        yield marker
+
+
+# --- assemble: reading --------------------------------------------------------------------
 
 
 class ReadStaging(beam.DoFn):
-    """The rows of one staging file of a chunk."""
+    """The rows of one staging file of a chunk, checked against the chunk's marker."""
 
     def __init__(self, output_uri: str, filename: str, columns: list[str] | None = None):
         self.output_uri, self.filename, self.columns = output_uri, filename, columns
@@ -58,65 +78,21 @@ class ReadStaging(beam.DoFn):
         self.output = Output(self.output_uri)
 
     def process(self, chunk: str):
-        yield from staging.read_rows(
-            self.output, staging.chunk_path(chunk, self.filename), self.columns
-        )
+        yield from staging.read_chunk_rows(self.output, chunk, self.filename, self.columns)
 
 
-# Extract's own accounting: every article listed is either skipped (already staged) or
-# staged by this run; build_dataset checks listed == skipped + staged after the pipeline.
-LISTED, SKIPPED, STAGED = ("list", "articles"), ("extract", "skipped"), ("extract", "articles")
+class ReadWork(beam.DoFn):
+    """The rows of one of assemble's intermediate Parquet files."""
 
-
-def refs_to_extract(element, retry_failed: bool):
-    """The listed refs of one article key that this run must extract (the resume rule)."""
-    _, grouped = element
-    done = staging.latest_done(grouped["done"]).popitem()[1] if grouped["done"] else None
-    for ref in grouped["ref"]:
-        if staging.needs_extract(ref, done, retry_failed):
-            yield ref
-        else:
-            Metrics.counter(*SKIPPED).inc()
-
-
-def assign_chunk(ref, generation: int, chunk_size: int, n_todo: int):
-    n_chunks = staging.chunk_count(n_todo, chunk_size)
-    return staging.chunk_id(generation, ref.key, n_chunks), ref
-
-
-class ExtractChunk(beam.DoFn):
-    """Extract every article of a chunk (fetches overlap in a thread pool: the work is mostly
-    waiting on the network) and write the chunk to staging, marker last."""
-
-    def __init__(self, source_spec, extract_options, output_uri: str, threads: int):
-        self.source_spec, self.opts = source_spec, extract_options
-        self.output_uri, self.threads = output_uri, threads
-        self.articles = Metrics.counter(*STAGED)
-        self.figures = Metrics.counter("extract", "figures")
-        self.candidates = Metrics.counter("extract", "candidates")
+    def __init__(self, output_uri: str):
+        self.output_uri = output_uri
 
     def setup(self):
-        self.source = self.source_spec.open()
         self.output = Output(self.output_uri)
 
-    def process(self, element):
-        chunk, refs = element
-        refs = sorted(refs, key=lambda r: r.key)
-        with ThreadPoolExecutor(max_workers=self.threads) as pool:
-            results = list(pool.map(lambda ref: extract_article(ref, self.source, self.opts), refs))
-        marker = staging.write_chunk(self.output, chunk, results)
-        self.articles.inc(marker["articles"])
-        self.figures.inc(marker["figures"])
-        self.candidates.inc(marker["figure_status"].get(FigureStatus.KEPT, 0))
-        log.info(
-            "chunk %s staged: %d articles %s, %d figures %s",
-            chunk,
-            marker["articles"],
-            marker["article_status"],
-            marker["figures"],
-            marker["figure_status"],
-        )
-        yield marker
+    def process(self, relpath: str):
+        with self.output.fs.open_input_file(self.output.path(relpath)) as f:
+            yield from pq.read_table(f).to_pylist()
 
 
 # --- assemble: articles -------------------------------------------------------------------
@@ -126,24 +102,36 @@ class ChooseArticles(beam.PTransform):
     """Staged article rows -> the published record of each article (newest generation, newest
     version unless all versions are asked for, split set, takedowns removed)."""
 
-    def __init__(self, opts: assemble.AssembleOptions):
+    def __init__(self, opts: assemble.AssembleOptions, stale_generations: frozenset[int]):
         super().__init__()
-        self.opts = opts
+        self.opts, self.stale = opts, stale_generations
 
     def expand(self, rows):
+        opts, stale = self.opts, self.stale
         return (
             rows
             | "ByKey" >> beam.Map(lambda r: (r["article_key"], r))
             | "GroupKey" >> beam.GroupByKey()
             | "Newest" >> beam.MapTuple(lambda _, rs: assemble.newest_record(rs))
+            | "Fresh" >> beam.Map(_refuse_stale, stale)
             | "ByPmcid" >> beam.Map(lambda r: (r["pmcid"], r))
             | "GroupPmcid" >> beam.GroupByKey()
             | "Versions"
-            >> beam.FlatMapTuple(
-                lambda _, rs: assemble.published_versions(rs, self.opts.all_versions)
-            )
-            | "Finalize" >> beam.Map(assemble.finalize_article, self.opts)
+            >> beam.FlatMapTuple(lambda _, rs: assemble.published_versions(rs, opts.all_versions))
+            | "Finalize" >> beam.Map(assemble.finalize_article, opts)
         )
+
+
+def _refuse_stale(article: dict, stale: frozenset[int]) -> dict:
+    """An article whose newest record was staged with other extract settings (ledger.py)
+    must not be published under this run's options."""
+    if article["generation"] in stale:
+        raise staging.StagingError(
+            f"article {article['article_key']} was last extracted in generation "
+            f"{article['generation']}, with other extract settings, and this run's listing did "
+            "not extract it again: extract it with a listing that names it, or remove staging"
+        )
+    return article
 
 
 def figures_of_article(element):
@@ -172,8 +160,9 @@ class Dedupe(beam.PTransform):
     The stages of pmc_pipeline.dedupe, spread out: decontamination (per item, against a small
     hash list), exact dedupe (group by pixel hash), same-phash collapse (group by phash), near
     duplicates (LSH bands -> per-bucket edges -> one global resolution over the comparatively
-    few edges), then each candidate's decision from the chained maps, as dedupe.decisions
-    computes it in one process."""
+    few edges). Each candidate's decision follows its chain — canonical item of its exact
+    group -> representative of its phash group -> kept item of its near group — through two
+    joins (CoGroupByKey), and dedupe.final_decision turns the chain's end into the status."""
 
     def __init__(self, opts: assemble.AssembleOptions):
         super().__init__()
@@ -192,27 +181,30 @@ class Dedupe(beam.PTransform):
                 dedupe.contamination_reason(item, opts.decontaminate, opts.near_threshold) is None
             )
         )
-        # (key, canonical item of its exact group) for every clean candidate.
+        # (member key, canonical item of its exact group) for every clean candidate.
         exact = (
             clean
             | "ByPixels" >> beam.Map(lambda item: (item.pixel_sha256, item))
             | "GroupPixels" >> beam.GroupByKey()
             | "Collapse" >> beam.FlatMapTuple(_collapse_group)
         )
-        survivors = (
-            exact | "Survivors" >> beam.Filter(lambda kv: kv[0] == kv[1].key) | beam.Values()
-        )
         if opts.near_threshold is None:
-            same_phash_of = near_of = pipeline_empty(pairs.pipeline, "NoNear")
+            decided = exact | "DecideExact" >> beam.MapTuple(
+                lambda key, canonical: (
+                    key,
+                    dedupe.final_decision(key, canonical.key, canonical.key),
+                )
+            )
         else:
+            survivors = (
+                exact | "Survivors" >> beam.Filter(lambda kv: kv[0] == kv[1].key) | beam.Values()
+            )
+            # (survivor key, representative item of its phash group), every survivor.
             same_phash = (
                 survivors
                 | "ByPhash" >> beam.Map(lambda item: (item.phash, item))
                 | "GroupPhash" >> beam.GroupByKey()
                 | "CollapsePhash" >> beam.FlatMapTuple(_collapse_group)
-            )
-            same_phash_of = same_phash | "PhashDropped" >> beam.Filter(
-                lambda kv: kv[0] != kv[1].key
             )
             representatives = (
                 same_phash
@@ -220,13 +212,24 @@ class Dedupe(beam.PTransform):
                 | "Reps" >> beam.Values()
             )
             near_of = representatives | "Near" >> NearDuplicates(opts.near_threshold)
-        decided = exact | "Decide" >> beam.Map(
-            _decide,
-            same_phash_of=beam.pvalue.AsDict(
-                same_phash_of | "PhashKeys" >> beam.MapTuple(lambda k, item: (k, item.key))
-            ),
-            near_of=beam.pvalue.AsDict(near_of),
-        )
+            # (survivor key, where its chain ends): its representative's near kept item.
+            final_of_survivor = (
+                {
+                    "members": same_phash | "ByRep" >> beam.MapTuple(lambda k, rep: (rep.key, k)),
+                    "near": near_of,
+                }
+                | "JoinNear" >> beam.CoGroupByKey()
+                | "SurvivorFinal" >> beam.FlatMap(_chain_end)
+            )
+            decided = (
+                {
+                    "members": exact
+                    | "ByCanonical" >> beam.MapTuple(lambda k, canonical: (canonical.key, k)),
+                    "final": final_of_survivor,
+                }
+                | "JoinFinal" >> beam.CoGroupByKey()
+                | "Decide" >> beam.FlatMap(_decide)
+            )
         decisions = (contaminated, decided) | "AllDecisions" >> beam.Flatten()
         return (
             {
@@ -238,10 +241,6 @@ class Dedupe(beam.PTransform):
         )
 
 
-def pipeline_empty(pipeline, label):
-    return pipeline | label >> beam.Create([])
-
-
 def _contamination(item, opts):
     reason = dedupe.contamination_reason(item, opts.decontaminate, opts.near_threshold)
     if reason:
@@ -250,18 +249,26 @@ def _contamination(item, opts):
 
 def _collapse_group(_, group):
     """(member key, canonical item) for each member of a group of duplicates."""
+    group = list(group)
     keep, _others = dedupe.collapse(group)
     for item in group:
         yield item.key, keep
 
 
-def _decide(element, same_phash_of, near_of):
-    """A clean candidate's decision from the chained maps (None: kept), as dedupe.decisions:
-    a DUPLICATE has the same pixels as the kept one it names, a NEAR_DUPLICATE does not."""
-    key, canonical = element
-    representative = same_phash_of.get(canonical.key, canonical.key)
-    final = near_of.get(representative, representative)
-    return key, dedupe.final_decision(key, canonical.key, final)
+def _chain_end(element):
+    """(representative key, {members, near}) -> (member, the kept item its chain ends at)."""
+    representative, grouped = element
+    final = grouped["near"][0] if grouped["near"] else representative
+    for member in grouped["members"]:
+        yield member, final
+
+
+def _decide(element):
+    """(canonical key, {members, final}) -> (member key, its decision; None: kept)."""
+    canonical, grouped = element
+    (final,) = grouped["final"]
+    for key in grouped["members"]:
+        yield key, dedupe.final_decision(key, canonical, final)
 
 
 class NearDuplicates(beam.PTransform):
@@ -281,8 +288,13 @@ class NearDuplicates(beam.PTransform):
             | "Edges"
             >> beam.FlatMapTuple(lambda band, bucket: _bucket_edges(list(bucket), t, band))
         )
+        # One group holding every edge (a GroupByKey, not a global combine: those inject
+        # their default through a side input).
         return (
-            edges | "AllEdges" >> beam.combiners.ToList() | "Resolve" >> beam.FlatMap(_resolve_near)
+            edges
+            | "OneKey" >> beam.Map(lambda edge: (None, edge))
+            | "AllEdges" >> beam.GroupByKey()
+            | "Resolve" >> beam.FlatMapTuple(lambda _, edges: _resolve_near(list(edges)))
         )
 
 
@@ -318,23 +330,123 @@ def _apply_decision(element):
         yield assemble.finalize_figure(row, article), article
 
 
-# --- assemble: writing --------------------------------------------------------------------
+# --- assemble: the intermediate rows between the two pipelines -----------------------------
+
+# Kept samples as the publish pipeline needs them: the pair record (sidecar JSON, the shard
+# name still empty) and where the JPEG is in staging.
+KEPT_FIELDS = ("key", "split", "pair", "chunk", "jpeg_offset", "image_bytes", "jpeg_crc32")
 
 
-def to_pair(pair, shard_size: int, per_split: dict):
-    """(figure, article) of a kept sample -> ((split, shard index), (pair record, where its
-    JPEG is in staging: chunk, offset, length))."""
+def published_row(row: dict, kind: str) -> dict:
+    """A figure or article row restricted to its published table's fields."""
+    return records.published(
+        row, records.FIGURE_FIELDS if kind == "figures" else records.ARTICLE_FIELDS
+    )
+
+
+def kept_sample(pair) -> dict:
     figure, article = pair
-    split = figure["split"]
-    index = shards.shard_index(figure["key"], shards.shard_count(per_split[split], shard_size))
-    record = records.pair_record(figure, article, shards.shard_name(split, index))
-    where = (figure["chunk"], figure["jpeg_offset"], figure["image_bytes"])
-    return (split, index), (record, where)
+    record = records.pair_record(figure, article, "")
+    return {
+        "key": figure["key"],
+        "split": figure["split"],
+        "pair": json.dumps(record, ensure_ascii=False),
+        **{name: figure[name] for name in KEPT_FIELDS[3:]},
+    }
+
+
+class WriteWork(beam.PTransform):
+    """Rows -> assemble's intermediate Parquet parts (`_assemble/<kind>/part-NNNNN.parquet`,
+    rows spread by key hash), each part yielding its summary: rows, status counts, kept
+    samples per split, bytes read (the launcher adds them up)."""
+
+    def __init__(self, output_uri: str, kind: str, key_field: str, parts: int):
+        super().__init__()
+        self.output_uri, self.kind, self.key_field, self.parts = output_uri, kind, key_field, parts
+
+    def expand(self, rows):
+        output_uri, kind, key_field, parts = self.output_uri, self.kind, self.key_field, self.parts
+        return (
+            rows
+            | "Part" >> beam.Map(lambda r: (staging.stable_hash(r[key_field]) % parts, r))
+            | "GroupPart" >> beam.GroupByKey()
+            | "WritePart"
+            >> beam.MapTuple(lambda part, rs: write_work_part(output_uri, kind, part, list(rs)))
+        )
+
+
+def write_work_part(output_uri: str, kind: str, part: int, rows: list[dict]) -> dict:
+    from pmc_pipeline.publish import WORK_DIR
+
+    rows.sort(key=lambda r: r[WORK_KEYS[kind]])
+    path = f"{WORK_DIR}/{kind}/part-{part:05d}.parquet"
+    staging.write_parquet(Output(output_uri), path, rows, work_schema(kind))
+    summary = {"kind": kind, "path": path, "rows": len(rows)}
+    if kind in ("figures", "articles"):
+        counts = Counter((r["status"], manifest.reason_name(r["reason"])) for r in rows)
+        summary["statuses"] = [[s, r, n] for (s, r), n in sorted(counts.items(), key=str)]
+    if kind == "kept":
+        summary["per_split"] = dict(Counter(r["split"] for r in rows))
+    if kind == "articles":
+        summary["bytes_read"] = sum(r["bytes_read"] for r in rows)
+    return summary
+
+
+# Assemble's intermediate kinds: their key field, and the published schema of their rows.
+WORK_KEYS = {"figures": "key", "articles": "article_key", "kept": "key"}
+TABLE_SCHEMAS = {"figures": "figure", "articles": "article_row"}
+
+
+def work_schema(kind: str) -> pa.Schema:
+    if kind == "kept":
+        types = {"jpeg_offset": pa.int64(), "image_bytes": pa.int64(), "jpeg_crc32": pa.int64()}
+        return pa.schema([(name, types.get(name, pa.string())) for name in KEPT_FIELDS])
+    return records.arrow_schemas()[TABLE_SCHEMAS[kind]]
+
+
+class WriteSummary(beam.DoFn):
+    """The pipeline's one terminal step: every writer's summary in one JSON file, which the
+    launcher reads (a single sink, so that DaskRunner, which computes only a pipeline's last
+    step, runs everything)."""
+
+    def __init__(self, output_uri: str, relpath: str):
+        self.output_uri, self.relpath = output_uri, relpath
+
+    def process(self, element):
+        _, summaries = element
+        summaries = sorted(summaries, key=lambda s: json.dumps(s, sort_keys=True))
+        Output(self.output_uri).write_json(self.relpath, summaries)
+        yield len(summaries)
+
+
+def summarise(pcolls, output_uri: str, relpath: str, label: str = "Summary"):
+    """Flatten the writers' summaries into one file (see WriteSummary)."""
+    return (
+        pcolls
+        | f"{label}All" >> beam.Flatten()
+        | f"{label}OneKey" >> beam.Map(lambda s: (None, s))
+        | f"{label}Group" >> beam.GroupByKey()
+        | f"{label}Write" >> beam.ParDo(WriteSummary(output_uri, relpath))
+    )
+
+
+# --- assemble: publishing -----------------------------------------------------------------
+
+
+def to_shard(sample: dict, shard_size: int, per_split: dict):
+    """A kept sample -> ((split, shard index), (pair record, where its JPEG is in staging))."""
+    split = sample["split"]
+    index = shards.shard_index(sample["key"], shards.shard_count(per_split[split], shard_size))
+    pair = json.loads(sample["pair"])
+    pair["shard"] = shards.shard_name(split, index)
+    where = (sample["chunk"], sample["jpeg_offset"], sample["image_bytes"], sample["jpeg_crc32"])
+    return (split, index), (pair, where)
 
 
 class WriteShard(beam.DoFn):
     """One shard from its pair records: reads each sample's JPEG from staging (one ranged
-    read per sample, grouped by chunk), then writes the tar and its Parquet rows."""
+    read per sample, grouped by chunk, each checked against its CRC), then writes the tar
+    and its Parquet rows."""
 
     def __init__(self, output_uri: str):
         self.output_uri = output_uri
@@ -348,89 +460,45 @@ class WriteShard(beam.DoFn):
 
 
 def staged_samples(output: Output, located) -> list[tuple[dict, bytes]]:
-    """(pair, JPEG) for each (pair, (chunk, offset, length)); a sample whose JPEG is missing
-    is logged and left out, which the accounting identity in stats.json then reports."""
+    """(pair, JPEG) for each (pair, (chunk, offset, length, crc)); a sample whose JPEG is not
+    in staging (no offset) is logged and left out, which the accounting identity reports."""
     by_chunk = defaultdict(list)
-    for pair, (chunk, offset, length) in located:
+    for pair, (chunk, offset, length, crc) in located:
         if chunk is None or offset is None or length is None:
             log.error("no staged JPEG for kept sample %s", pair["key"])
             continue
-        by_chunk[chunk].append((pair, offset, length))
+        by_chunk[chunk].append((pair, (offset, length, crc)))
     samples = []
     for chunk, wanted in sorted(by_chunk.items()):
-        jpegs = staging.read_jpegs(output, chunk, [(o, n) for _, o, n in wanted])
-        samples.extend((pair, jpeg) for (pair, _, _), jpeg in zip(wanted, jpegs, strict=True))
+        jpegs = staging.read_jpegs(output, chunk, [span for _, span in wanted])
+        samples.extend((pair, jpeg) for (pair, _), jpeg in zip(wanted, jpegs, strict=True))
     return samples
 
 
 class WriteTable(beam.PTransform):
-    """Rows -> Parquet parts of a table, each part the rows whose key hashes to it, sorted."""
+    """Rows -> the `parts` Parquet parts of a published table, each part the rows whose key
+    hashes to it, sorted."""
 
-    def __init__(self, output_uri: str, kind: str, schema_name: str, opts):
+    def __init__(self, output_uri: str, kind: str, parts: int):
         super().__init__()
-        self.output_uri, self.kind, self.schema_name = output_uri, kind, schema_name
-        self.rows_per_file = opts.table_rows_per_file
+        self.output_uri, self.kind, self.parts = output_uri, kind, parts
 
     def expand(self, rows):
-        key_field = "key" if self.kind == "figures" else "article_key"
-        fields = records.FIGURE_FIELDS if self.kind == "figures" else records.ARTICLE_FIELDS
-        count = rows | "Count" >> beam.combiners.Count.Globally()
-        rows_per_file, output_uri, kind, schema_name = (
-            self.rows_per_file,
-            self.output_uri,
-            self.kind,
-            self.schema_name,
-        )
-
-        def part_of(row, n):
-            parts = max(1, math.ceil(n / rows_per_file))
-            return staging.stable_hash(row[key_field]) % parts, records.published(row, fields)
-
-        def write(part, part_rows):
-            n = shards.write_table_part(
-                Output(output_uri), kind, part, list(part_rows), schema_name
-            )
-            return {"kind": kind, "part": part, "rows": n}
-
+        output_uri, kind, parts = self.output_uri, self.kind, self.parts
+        key_field = "key" if kind == "figures" else "article_key"
+        schema_name = TABLE_SCHEMAS[kind]
         return (
             rows
-            | "Part" >> beam.Map(part_of, beam.pvalue.AsSingleton(count))
+            | "Part" >> beam.Map(lambda r: (staging.stable_hash(r[key_field]) % parts, r))
             | "GroupParts" >> beam.GroupByKey()
-            | "WritePart" >> beam.MapTuple(write)
+            | "WritePart"
+            >> beam.MapTuple(
+                lambda part, rs: shards.write_table_part(
+                    Output(output_uri), kind, part, list(rs), schema_name
+                )
+            )
         )
 
 
-class CountStatuses(beam.PTransform):
-    """Rows -> ((status, reason name), n) for stats.json."""
-
-    def expand(self, rows):
-        return (
-            rows
-            | "StatusReason" >> beam.Map(lambda r: (r["status"], manifest.reason_name(r["reason"])))
-            | "Count" >> beam.combiners.Count.PerElement()
-        )
-
-
-class WriteStats(beam.DoFn):
-    """Runs once, after everything it reads as side inputs has been written."""
-
-    def __init__(self, output_uri: str, options: dict):
-        self.output_uri, self.options = output_uri, options
-
-    def process(
-        self, _, articles, figures, shard_summaries, article_parts, figure_parts, bytes_read
-    ):
-        stats = manifest.build_stats(
-            manifest.status_block(articles),
-            manifest.status_block(figures),
-            shard_summaries,
-            articles_listed=sum(p["rows"] for p in article_parts),
-            figures_seen=sum(p["rows"] for p in figure_parts),
-            bytes_read=sum(bytes_read),
-            options=self.options,
-        )
-        output = Output(self.output_uri)
-        for split, sizes in shards.split_sizes(shard_summaries).items():
-            output.write_json(shards.sizes_path(split), sizes)
-        output.write_json(manifest.STATS_FILE, stats)
-        yield stats
+def table_parts(rows: int, rows_per_file: int) -> int:
+    return max(1, math.ceil(rows / rows_per_file))

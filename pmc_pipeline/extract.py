@@ -10,12 +10,12 @@ in bench/ and the tests all call it the same way.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from pmc_pipeline import filters, records
+from pmc_pipeline import filters, records, staging
 from pmc_pipeline.filters import FilterOptions, article_drop_reason, figure_drop_reason
-from pmc_pipeline.images import DEFAULT_MAX_PIXELS, ImageError, process_image
-from pmc_pipeline.jats import parse_article
+from pmc_pipeline.images import DEFAULT_MAX_PIXELS, IMAGE_VERSION, ImageError, process_image
+from pmc_pipeline.jats import PARSER_VERSION, parse_article
 from pmc_pipeline.model import (
     Article,
     ArticleRef,
@@ -39,6 +39,22 @@ class ExtractOptions:
     max_side: int = 1024  # longer side of the published JPEG; never upscaled
     jpeg_quality: int = 95
     max_pixels: int = DEFAULT_MAX_PIXELS  # decompression-bomb cap
+
+
+def shaped_by(opts: ExtractOptions) -> dict:
+    """What makes a staged article what it is: the extract options (filters flattened in,
+    sets sorted) and the versions of the parser, the image stage and the staging format.
+    Staging records it per generation (ledger.py)."""
+    options = asdict(opts)
+    filters = options.pop("filters")
+    for name, value in filters.items():
+        options[name] = sorted(value) if isinstance(value, (set, frozenset)) else value
+    options["versions"] = {
+        "parser": PARSER_VERSION,
+        "images": IMAGE_VERSION,
+        "staging": staging.FORMAT,
+    }
+    return options
 
 
 @dataclass

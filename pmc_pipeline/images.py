@@ -48,6 +48,9 @@ REASONS = (EMPTY, UNDECODABLE, TRUNCATED, DECOMPRESSION_BOMB, UNSUPPORTED_MODE)
 DEFAULT_MAX_PIXELS = 89_478_485
 DEFAULT_MAX_SIDE = 1024
 DEFAULT_QUALITY = 95
+# Bumped whenever a change here can change the JPEG, sizes or hashes of some image: staging
+# records it, and a build refuses staging processed by another version (ledger.py).
+IMAGE_VERSION = 1
 
 # Raster formats a PMC figure comes in. Anything else is refused as undecodable; notably
 # EPS/PS, which Pillow renders by running Ghostscript on the input.

@@ -36,6 +36,10 @@ from .model import (
 
 logger = logging.getLogger(__name__)
 
+# Bumped whenever a change to the parser can change what it returns for some article:
+# staging records it, and a build refuses staging parsed by another version (ledger.py).
+PARSER_VERSION = 1
+
 # The largest PMC article XML is a few tens of MB (supplement-heavy, MathML-heavy ones);
 # anything much larger is not an article we want to hold in memory.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024

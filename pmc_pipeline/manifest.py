@@ -53,8 +53,11 @@ def build_stats(
     figures_seen: int,
     bytes_read: int,
     options: Mapping,
+    problems: Iterable[str] = (),
 ) -> dict:
-    """The content of stats.json (deterministic: no clocks, sorted keys)."""
+    """The content of stats.json (deterministic: no clocks, sorted keys). `problems`: what
+    the check of the published files on disk found (publish.verify); any breaks the
+    identity."""
     shard_summaries = sorted(shard_summaries, key=lambda s: s["shard"])
     splits = sorted({s["split"] for s in shard_summaries})
     pairs_per_split = {
@@ -74,7 +77,7 @@ def build_stats(
         "bytes_read": bytes_read,
         "options": dict(sorted(options.items())),
     }
-    problems = check_identity(stats)
+    problems = [*problems, *check_identity(stats)]
     stats["identity"] = {"holds": not problems, "problems": problems}
     return stats
 

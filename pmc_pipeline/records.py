@@ -17,7 +17,12 @@ from pmc_pipeline.schemas_io import arrow_schema, load_schema
 STAGING_ARTICLE_EXTRA = {"generation": pa.int64(), "chunk": pa.string()}
 # A candidate's JPEG is not a column: staging.write_chunk puts it in the chunk's images.bin
 # and the row keeps where (chunk, jpeg_offset; its length is image_bytes).
-STAGING_FIGURE_EXTRA = {"generation": pa.int64(), "chunk": pa.string(), "jpeg_offset": pa.int64()}
+STAGING_FIGURE_EXTRA = {
+    "generation": pa.int64(),
+    "chunk": pa.string(),
+    "jpeg_offset": pa.int64(),
+    "jpeg_crc32": pa.int64(),  # checked when the JPEG is read back (staging.read_jpegs)
+}
 
 
 def article_row(

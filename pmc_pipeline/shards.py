@@ -50,6 +50,13 @@ def pairs_path(split: str, index: int) -> str:
     return f"parquet/pairs/{split}/{shard_name(split, index)}.parquet"
 
 
+def pairs_path_of(shard: str) -> str:
+    """The Parquet pair rows beside a shard: webdataset/<split>/<name>.tar ->
+    parquet/pairs/<split>/<name>.parquet."""
+    _, split, name = shard.split("/")
+    return f"parquet/pairs/{split}/{name.removesuffix('.tar')}.parquet"
+
+
 def sizes_path(split: str) -> str:
     """webdataset/<split>/sizes.json: shard file name -> samples, the file open_clip_train
     reads to know a split's size (so --train-num-samples need not be typed)."""
@@ -88,6 +95,7 @@ def write_shard(
                 for ext in MEMBERS:
                     _add_member(tar, f"{pair['key']}.{ext}", content[ext])
                     n_bytes += len(content[ext])
+        tar_bytes = stream.tell()
     rows = [{name: pair.get(name) for name in PAIR_FIELDS} for pair, _ in samples]
     write_parquet(output, pairs_path(split, index), rows, arrow_schemas()["pair"])
     return {
@@ -96,6 +104,7 @@ def write_shard(
         "samples": len(samples),
         "pair_rows": len(rows),
         "bytes": n_bytes,
+        "tar_bytes": tar_bytes,
     }
 
 
@@ -113,9 +122,11 @@ def table_file(kind: str, index: int) -> str:
 
 def write_table_part(
     output: Output, kind: str, index: int, rows: list[dict], schema_name: str
-) -> int:
-    """One Parquet part of the figures or articles table, rows sorted by their key."""
+) -> dict:
+    """One Parquet part of the figures or articles table, rows sorted by their key; returns
+    what was written (kind, part, path, rows)."""
     sort_key = "key" if kind == "figures" else "article_key"
     rows = sorted(rows, key=lambda r: r[sort_key])
-    write_parquet(output, table_file(kind, index), rows, arrow_schemas()[schema_name])
-    return len(rows)
+    path = table_file(kind, index)
+    write_parquet(output, path, rows, arrow_schemas()[schema_name])
+    return {"kind": kind, "part": index, "path": path, "rows": len(rows)}

@@ -3,9 +3,14 @@
 Each chunk is a folder `staging/<chunk_id>/` with `images.bin` (the processed JPEGs of the
 chunk's candidates, one after another in key order), `articles.parquet` (one row per
 article), `figures.parquet` (one row per figure seen; a candidate's row says where its JPEG
-is: `chunk`, `jpeg_offset`, and `image_bytes` for the length) and, written last,
-`_SUCCESS.json` (the completion marker with the chunk's counts). A chunk without its marker is
-garbage from a crashed run and is ignored and removed.
+is: `chunk`, `jpeg_offset`, `image_bytes` for the length, and `jpeg_crc32`) and, written
+last, `_SUCCESS.json` (the completion marker with the chunk's counts and the size and sha256
+of each of its files). A chunk without its marker is garbage from a crashed run and is
+ignored and removed.
+
+Nothing is read from staging unchecked: a Parquet file must match the sha256 its marker
+records, and each JPEG read by range must match its CRC-32, or the read raises StagingError
+naming the chunk (a damaged chunk is never published, nor silently dropped).
 
 The JPEGs sit beside the rows rather than in them so that assemble moves only rows through
 its shuffles: each shard writer reads the JPEGs of its own samples by range, once.
@@ -19,7 +24,9 @@ on how many articles the run extracts, never on the order they arrive in.
 from __future__ import annotations
 
 import hashlib
+import io
 import math
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,12 +39,23 @@ from pmc_pipeline.outputs import Output
 from pmc_pipeline.records import arrow_schemas
 
 STAGING = "staging"
+# The layout of a chunk's files and rows; bumped when it changes (ledger.py refuses staging
+# of another format). 2: checksums in the marker, jpeg_crc32 in the figure rows.
+FORMAT = 2
 MARKER = "_SUCCESS.json"
 ARTICLES_FILE = "articles.parquet"
 FIGURES_FILE = "figures.parquet"
 IMAGES_FILE = "images.bin"
 # What the resume logic reads of finished articles (cheap: no figure rows, no image bytes).
-DONE_COLUMNS = ["article_key", "status", "etag", "last_updated", "generation"]
+DONE_COLUMNS = ["article_key", "status", "etag", "last_updated", "generation", "reason"]
+# The reason of an article whose extract hit a bug: redone by --retry-failed, like a fetch
+# that failed, since a fixed version may succeed.
+INTERNAL_ERROR = "internal_error"
+
+
+class StagingError(Exception):
+    """Staging that cannot be used as it is (a damaged or missing chunk, a run that did not
+    finish, options that differ); the message names it and says what to do."""
 
 
 def stable_hash(text: str) -> int:
@@ -65,13 +83,19 @@ class DoneRecord:
     etag: str | None
     last_updated: str | None
     generation: int
+    reason: str | None = None
+
+
+def is_retryable(status: str, reason: str | None) -> bool:
+    """Whether --retry-failed redoes an article with this status and reason."""
+    return status in ArticleStatus.RETRYABLE or (reason or "").startswith(INTERNAL_ERROR)
 
 
 def needs_extract(ref: ArticleRef, done: DoneRecord | None, retry_failed: bool) -> bool:
     """Whether a listed article must be extracted in this run (the resume rule)."""
     if done is None:
         return True
-    if retry_failed and done.status in ArticleStatus.RETRYABLE:
+    if retry_failed and is_retryable(done.status, done.reason):
         return True
     # The listing says the object changed since it was staged (a daily update).
     return (ref.etag, ref.last_updated) != (done.etag, done.last_updated)
@@ -81,7 +105,9 @@ def latest_done(rows: Iterable[Mapping]) -> dict[str, DoneRecord]:
     """article_key -> its newest staged record, from rows with DONE_COLUMNS."""
     done: dict[str, DoneRecord] = {}
     for row in rows:
-        record = DoneRecord(row["status"], row["etag"], row["last_updated"], row["generation"])
+        record = DoneRecord(
+            row["status"], row["etag"], row["last_updated"], row["generation"], row.get("reason")
+        )
         current = done.get(row["article_key"])
         if current is None or record.generation > current.generation:
             done[row["article_key"]] = record
@@ -125,17 +151,26 @@ def write_chunk(output: Output, chunk: str, results: Iterable) -> dict:
         ({**f, "generation": generation, "chunk": chunk} for r in results for f in r.figures),
         key=lambda f: f["key"],
     )
+    images = hashlib.sha256()
     offset = 0
-    with output.open_write(chunk_path(chunk, IMAGES_FILE)) as images:
+    with output.open_write(chunk_path(chunk, IMAGES_FILE)) as out:
         for figure in figures:
             jpeg = figure.pop("jpeg", None)
             figure["jpeg_offset"] = None if jpeg is None else offset
+            figure["jpeg_crc32"] = None if jpeg is None else zlib.crc32(jpeg)
             if jpeg is not None:
-                images.write(jpeg)
+                out.write(jpeg)
+                images.update(jpeg)
                 offset += len(jpeg)
     schemas = arrow_schemas()
-    write_parquet(output, chunk_path(chunk, ARTICLES_FILE), articles, schemas["staging_article"])
-    write_parquet(output, chunk_path(chunk, FIGURES_FILE), figures, schemas["staging_figure"])
+    files = {IMAGES_FILE: {"bytes": offset, "sha256": images.hexdigest()}}
+    for name, rows, schema in (
+        (ARTICLES_FILE, articles, schemas["staging_article"]),
+        (FIGURES_FILE, figures, schemas["staging_figure"]),
+    ):
+        data = parquet_bytes(rows, schema)
+        output.write_bytes(chunk_path(chunk, name), data)
+        files[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     marker = {
         "chunk": chunk,
         "generation": generation,
@@ -144,35 +179,101 @@ def write_chunk(output: Output, chunk: str, results: Iterable) -> dict:
         "article_status": dict(sorted(Counter(a["status"] for a in articles).items())),
         "figure_status": dict(sorted(Counter(f["status"] for f in figures).items())),
         "bytes_read": sum(a["bytes_read"] for a in articles),
+        "files": files,
     }
     output.write_json(chunk_path(chunk, MARKER), marker)
     return marker
 
 
+def parquet_bytes(rows: list[dict], schema: pa.Schema) -> bytes:
+    """Rows as one Parquet file, with fixed writer settings: equal rows give equal bytes."""
+    table = pa.Table.from_pylist(rows, schema=schema)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd", row_group_size=10_000, write_statistics=True)
+    return buffer.getvalue()
+
+
 def write_parquet(output: Output, relpath: str, rows: list[dict], schema: pa.Schema) -> None:
     """Rows to one Parquet file with fixed writer settings, so equal rows give equal bytes."""
-    table = pa.Table.from_pylist(rows, schema=schema)
-    with output.open_write(relpath) as out:
-        pq.write_table(table, out, compression="zstd", row_group_size=10_000, write_statistics=True)
+    output.write_bytes(relpath, parquet_bytes(rows, schema))
 
 
-def read_jpegs(output: Output, chunk: str, spans: Iterable[tuple[int, int]]) -> list[bytes]:
-    """The JPEGs at (offset, length) spans of a chunk's images.bin, in the order given: one
-    open and one ranged read per JPEG, so a reader fetches only the bytes it needs."""
+def read_marker(output: Output, chunk: str) -> dict:
+    try:
+        marker = output.read_json(chunk_path(chunk, MARKER))
+    except FileNotFoundError:
+        raise StagingError(f"staging chunk {chunk} has no marker ({MARKER}); {_REDO}") from None
+    except (OSError, ValueError) as exc:
+        raise StagingError(
+            f"staging chunk {chunk}: its marker is unreadable ({exc}); {_REDO}"
+        ) from None
+    if not isinstance(marker, dict) or not isinstance(marker.get("files"), dict):
+        raise StagingError(
+            f"staging chunk {chunk}: its marker lists no file checksums; {_REDO}"
+        ) from None
+    return marker
+
+
+_REDO = "remove that chunk folder and run extract again: it redoes the chunk's articles"
+
+
+def read_chunk_rows(
+    output: Output, chunk: str, filename: str, columns: list[str] | None = None
+) -> list[dict]:
+    """The rows of one Parquet file of a chunk, after checking it against the sha256 its
+    marker records. Raises StagingError naming the chunk when it does not match or cannot
+    be read."""
+    expected = read_marker(output, chunk)["files"].get(filename)
+    relpath = chunk_path(chunk, filename)
+    try:
+        data = output.read_bytes(relpath)
+    except OSError as exc:
+        raise StagingError(
+            f"staging chunk {chunk}: cannot read {filename} ({exc}); {_REDO}"
+        ) from None
+    if expected is None or hashlib.sha256(data).hexdigest() != expected["sha256"]:
+        raise StagingError(
+            f"staging chunk {chunk}: {filename} does not match the checksum in its marker "
+            f"(damaged or replaced); {_REDO}"
+        )
+    try:
+        return pq.read_table(io.BytesIO(data), columns=columns).to_pylist()
+    except (pa.ArrowException, ValueError) as exc:
+        raise StagingError(
+            f"staging chunk {chunk}: {filename} is not valid Parquet ({exc})"
+        ) from None
+
+
+def read_jpegs(
+    output: Output, chunk: str, spans: Iterable[tuple[int, int, int | None]]
+) -> list[bytes]:
+    """The JPEGs at (offset, length, crc32) spans of a chunk's images.bin, in the order
+    given: one open and one ranged read per JPEG, so a reader fetches only the bytes it
+    needs. A span outside the file or bytes that do not match their CRC-32 raise
+    StagingError naming the chunk."""
     spans = list(spans)
     if not spans:
         return []
     path = output.path(chunk_path(chunk, IMAGES_FILE))
     jpegs = []
-    with output.fs.open_input_file(path) as f:
-        size = f.size()
-        for offset, length in spans:
-            if offset < 0 or length < 0 or offset + length > size:
-                raise ValueError(f"{path}: span {offset}+{length} outside its {size} bytes")
-            jpegs.append(f.read_at(length, offset))
+    try:
+        with output.fs.open_input_file(path) as f:
+            size = f.size()
+            for offset, length, crc in spans:
+                if offset < 0 or length < 0 or offset + length > size:
+                    raise StagingError(
+                        f"staging chunk {chunk}: JPEG span {offset}+{length} outside the "
+                        f"{size} bytes of {IMAGES_FILE}; {_REDO}"
+                    )
+                jpeg = f.read_at(length, offset)
+                if crc is None or zlib.crc32(jpeg) != crc:
+                    raise StagingError(
+                        f"staging chunk {chunk}: the JPEG at {offset}+{length} of {IMAGES_FILE} "
+                        f"does not match its CRC-32 (damaged); {_REDO}"
+                    )
+                jpegs.append(jpeg)
+    except OSError as exc:
+        raise StagingError(
+            f"staging chunk {chunk}: cannot read {IMAGES_FILE} ({exc}); {_REDO}"
+        ) from None
     return jpegs
-
-
-def read_rows(output: Output, relpath: str, columns: list[str] | None = None) -> list[dict]:
-    with output.fs.open_input_file(output.path(relpath)) as f:
-        return pq.read_table(f, columns=columns).to_pylist()

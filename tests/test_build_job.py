@@ -122,7 +122,10 @@ def test_retry_failed_redoes_only_failed_articles(reference, cloud_mirror, tmp_p
         rate=0.25, seed=2, kinds=("503",), attempts=10**6, retry_after=0, only=r"\.xml$"
     )
     with serve_http(cloud_mirror, failing) as url:
-        assert build(url, out, "--requests-per-second", "1000") == 0
+        # A quarter of the articles fail: above --max-failed-fraction, nothing is published.
+        assert build(url, out, "--requests-per-second", "1000") == 1
+        assert not (out / "stats.json").exists() and not (out / "webdataset").exists()
+        assert build(url, out, "--max-failed-fraction", "0.5", "--phase", "assemble") == 0
     failed = {
         a["article_key"] for a in read_table(out, "articles") if a["status"] == "fetch_failed"
     }
@@ -407,30 +410,26 @@ def test_listing_options_select_articles(cloud_mirror, tmp_path):
     assert excluded and all(a["reason"].startswith("license_not_allowed:") for a in excluded)
 
 
-def test_extract_accounting_flags_lost_articles():
-    """listed = already staged + staged now, from the job's counters; anything else fails."""
+def test_extract_accounting_flags_lost_articles(tmp_path):
+    """listed = already staged + staged now, from the plan and the staged chunks' markers:
+    a planned chunk that is not staged, or staged with other counts, fails the extract."""
+    import dataclasses
     from types import SimpleNamespace
 
-    from beam_jobs import transforms
+    from pmc_pipeline import plan, staging
+    from pmc_pipeline.outputs import Output
 
-    def result(**counts):
-        names = {
-            "listed": transforms.LISTED,
-            "skipped": transforms.SKIPPED,
-            "staged": transforms.STAGED,
-        }
-        counters = [
-            SimpleNamespace(
-                key=SimpleNamespace(
-                    metric=SimpleNamespace(namespace=names[k][0], name=names[k][1])
-                ),
-                committed=v,
-            )
-            for k, v in counts.items()
-        ]
-        return SimpleNamespace(
-            metrics=lambda: SimpleNamespace(query=lambda _: {"counters": counters})
-        )
-
-    assert build_dataset._extract_accounting(result(listed=10, skipped=4, staged=6)) is None
-    assert "9 listed" in build_dataset._extract_accounting(result(listed=9, skipped=4, staged=4))
+    out = Output(str(tmp_path))
+    article = {"article_key": "PMC1v1", "status": "ok", "bytes_read": 1}
+    staging.write_chunk(out, "g00002-000000", [SimpleNamespace(article=article, figures=[])])
+    chunks = (
+        plan.PlannedChunk("g00002-000000", "p", 0, 1),
+        plan.PlannedChunk("g00002-000001", "p", 1, 2),
+    )
+    whole = plan.Plan(2, listed=10, skipped=9, repeated=0, chunks=chunks[:1])
+    assert build_dataset._extract_accounting(out, whole) is None
+    lost = plan.Plan(2, listed=12, skipped=9, repeated=0, chunks=chunks)
+    assert "chunk g00002-000001 not staged" in build_dataset._extract_accounting(out, lost)
+    recounted = dataclasses.replace(chunks[0], articles=2)
+    miscounted = plan.Plan(2, listed=11, skipped=9, repeated=0, chunks=(recounted,))
+    assert "chunk g00002-000000 miscounted" in build_dataset._extract_accounting(out, miscounted)

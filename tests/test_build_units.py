@@ -40,6 +40,34 @@ def test_resume_rule():
     assert staging.needs_extract(ref(), failed, retry_failed=True)
     # A changed inventory entry (daily update) is extracted again.
     assert staging.needs_extract(ref(etag="e2"), done, retry_failed=False)
+    # A bug's record ('internal_error: ...') is redone by --retry-failed, like a failed fetch.
+    bug = staging.DoneRecord(ArticleStatus.PARSE_FAILED, "e1", "2026-01-01", 1, "internal_error: X")
+    assert not staging.needs_extract(ref(), bug, retry_failed=False)
+    assert staging.needs_extract(ref(), bug, retry_failed=True)
+    parse = staging.DoneRecord(ArticleStatus.PARSE_FAILED, "e1", "2026-01-01", 1, "parse: bad")
+    assert not staging.needs_extract(ref(), parse, retry_failed=True)  # the input's fault
+
+
+def test_ledger_names_the_options_that_differ():
+    from pmc_pipeline import extract, ledger
+    from pmc_pipeline.filters import FilterOptions
+
+    old = extract.shaped_by(extract.ExtractOptions())
+    new = extract.shaped_by(
+        extract.ExtractOptions(filters=FilterOptions(licenses={"cc-by"}), max_side=512)
+    )
+    assert ledger.differences(old, new) == [
+        "licenses: None -> ['CC BY']",
+        "max_side: 1024 -> 512",
+    ]
+    bumped = {**old, "versions": {**old["versions"], "images": 99}}
+    assert ledger.differences(old, bumped) == ["versions.images: 1 -> 99"]
+    assert ledger.fingerprint(old) == ledger.fingerprint(dict(reversed(list(old.items()))))
+    generations = {1: ledger.Generation(1, ledger.fingerprint(old), old, ledger.COMPLETE)}
+    assert ledger.check_options(generations, old, force=False) == frozenset()
+    with pytest.raises(staging.StagingError, match="max_side: 1024 -> 512"):
+        ledger.check_options(generations, new, force=False)
+    assert ledger.check_options(generations, new, force=True) == {1}
 
 
 def test_latest_done_takes_newest_generation():
@@ -108,7 +136,7 @@ def test_chunk_jpegs_sit_beside_the_rows_and_read_back_by_range(tmp_path):
     ]
     marker = staging.write_chunk(out, "g00001-000000", results)
     assert marker["figures"] == 5 and marker["articles"] == 2
-    rows = staging.read_rows(out, "staging/g00001-000000/figures.parquet")
+    rows = staging.read_chunk_rows(out, "g00001-000000", staging.FIGURES_FILE)
     assert [r["key"] for r in rows] == sorted(r["key"] for r in rows)
     assert "jpeg" not in rows[0] and {r["chunk"] for r in rows} == {"g00001-000000"}
     by_key = {r["key"]: r for r in rows}
@@ -116,13 +144,27 @@ def test_chunk_jpegs_sit_beside_the_rows_and_read_back_by_range(tmp_path):
     # In key order, one after another: b"" (PMC1 f001), then PMC1 f002, then PMC2 f001.
     blob = (tmp_path / "staging/g00001-000000/images.bin").read_bytes()
     assert blob == jpegs["PMC1v1_f001"] + jpegs["PMC1v1_f002"] + jpegs["PMC2v1_f001"]
-    spans = [(by_key[k]["jpeg_offset"], len(jpegs[k])) for k in ("PMC2v1_f001", "PMC1v1_f002")]
+    spans = [
+        (by_key[k]["jpeg_offset"], len(jpegs[k]), by_key[k]["jpeg_crc32"])
+        for k in ("PMC2v1_f001", "PMC1v1_f002")
+    ]
     assert staging.read_jpegs(out, "g00001-000000", spans) == [
         jpegs["PMC2v1_f001"],
         jpegs["PMC1v1_f002"],
     ]
-    with pytest.raises(ValueError, match="outside"):
-        staging.read_jpegs(out, "g00001-000000", [(len(blob) - 2, 5)])
+    with pytest.raises(staging.StagingError, match="g00001-000000: JPEG span .* outside"):
+        staging.read_jpegs(out, "g00001-000000", [(len(blob) - 2, 5, 0)])
+    # Every file is checked against its marker: a changed byte is refused, naming the chunk.
+    (tmp_path / "staging/g00001-000000/images.bin").write_bytes(blob[:-1] + b"X")
+    with pytest.raises(staging.StagingError, match="g00001-000000: the JPEG at .* CRC-32"):
+        staging.read_jpegs(out, "g00001-000000", spans[:1])
+    figures = tmp_path / "staging/g00001-000000/figures.parquet"
+    figures.write_bytes(figures.read_bytes()[:-3] + b"PAR")
+    with pytest.raises(staging.StagingError, match="figures.parquet does not match the checksum"):
+        staging.read_chunk_rows(out, "g00001-000000", staging.FIGURES_FILE)
+    (tmp_path / "staging/g00001-000000/_SUCCESS.json").unlink()
+    with pytest.raises(staging.StagingError, match="g00001-000000 has no marker"):
+        staging.read_chunk_rows(out, "g00001-000000", staging.ARTICLES_FILE)
     # The results given are not changed: a retried write gives the same files.
     assert results[1].figures[0]["jpeg"] == jpegs["PMC1v1_f001"]
 
@@ -218,6 +260,7 @@ def test_write_shard_is_deterministic_and_readable(tmp_path):
         "samples": 5,
         "pair_rows": 5,
         "bytes": summary["bytes"],
+        "tar_bytes": len(tar_a),
     }
     with tarfile.open(fileobj=io.BytesIO(tar_a)) as tf:
         members = tf.getmembers()

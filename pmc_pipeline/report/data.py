@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from pmc_pipeline.manifest import STATS_FILE
+from pmc_pipeline.publish import NotPublished, check_complete
 from pmc_pipeline.model import FigureStatus
 from pmc_pipeline.outputs import Output
 from pmc_pipeline.records import arrow_schemas
@@ -86,8 +87,10 @@ STATS_KEYS = ("articles", "figures", "pairs", "pairs_per_split", "shards", "iden
 
 def load_stats(output: Output) -> dict:
     path = output.path(STATS_FILE)
-    if not output.exists(STATS_FILE):
-        raise ReportError(f"{path} not found: is this a finished build?")
+    try:
+        check_complete(output)
+    except NotPublished as exc:
+        raise ReportError(str(exc)) from None
     try:
         stats = output.read_json(STATS_FILE)
     except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8

@@ -12,6 +12,7 @@ only when they are wanted and under MAX_JPEG_BYTES, and never extracted by name.
 
 from __future__ import annotations
 
+import logging
 import re
 import tarfile
 from collections import defaultdict
@@ -21,7 +22,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pmc_pipeline.outputs import Output
-from pmc_pipeline.staging import FIGURES_FILE, chunk_path, complete_chunks, read_jpegs
+from pmc_pipeline.staging import (
+    FIGURES_FILE,
+    StagingError,
+    chunk_path,
+    complete_chunks,
+    read_jpegs,
+)
+
+log = logging.getLogger(__name__)
 
 # Far above a published JPEG (1024 px at quality 95 is well under 1 MiB), far below memory.
 MAX_JPEG_BYTES = 16 * 1024 * 1024
@@ -77,7 +86,7 @@ def staged_jpegs(output: Output, keys: Iterable[str]) -> dict[str, bytes]:
     if not keys:
         return {}
     wanted = pc.field("key").isin(keys)
-    columns = ["key", "generation", "jpeg_offset", "image_bytes"]
+    columns = ["key", "generation", "jpeg_offset", "image_bytes", "jpeg_crc32"]
     newest: dict[str, tuple[str, dict]] = {}  # key -> (chunk, its newest row)
     for chunk in complete_chunks(output):  # rows only: the JPEGs are read below, once
         for row in _read(output, chunk, columns, wanted).to_pylist():
@@ -90,8 +99,13 @@ def staged_jpegs(output: Output, keys: Iterable[str]) -> dict[str, bytes]:
             by_chunk.setdefault(chunk, []).append(row)
     found: dict[str, bytes] = {}
     for chunk, rows in sorted(by_chunk.items()):
-        spans = [(row["jpeg_offset"], row["image_bytes"]) for row in rows]
-        for row, jpeg in zip(rows, read_jpegs(output, chunk, spans), strict=True):
+        spans = [(row["jpeg_offset"], row["image_bytes"], row["jpeg_crc32"]) for row in rows]
+        try:
+            jpegs = read_jpegs(output, chunk, spans)
+        except StagingError as exc:  # the card shows these figures without their image
+            log.warning("%s", exc)
+            continue
+        for row, jpeg in zip(rows, jpegs, strict=True):
             found[row["key"]] = jpeg
     return found
 
