@@ -15,9 +15,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from pmc_pipeline.manifest import STATS_FILE
-from pmc_pipeline.publish import NotPublished, check_complete
 from pmc_pipeline.model import FigureStatus
 from pmc_pipeline.outputs import Output
+from pmc_pipeline.publish import NotPublished, check_complete
 from pmc_pipeline.records import arrow_schemas
 
 PAIRS = "parquet/pairs"
