@@ -29,10 +29,13 @@ EXTRAS = {
         "pandas>=2",  # open_clip_train imports it
     ],
     "aws": ["boto3>=1.34", "apache-beam[aws]>=2.60"],
+    # Beam's DaskRunner: the build on a dask.distributed cluster (--runner DaskRunner).
+    "dask": ["apache-beam[dask]>=2.60"],
     "report": ["matplotlib>=3.8"],
     "dev": [
         "pytest>=8",
         "pytest-timeout>=2.3",
+        "apache-beam[dask]>=2.60",  # the build on a 2-process Dask cluster in the tests
         "webdataset>=0.2.90",  # reads the shards back in the tests
         "hypothesis>=6.100",
         "moto[server]>=5",

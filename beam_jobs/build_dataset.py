@@ -33,6 +33,7 @@ import time
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
+from beam_jobs import engines
 from beam_jobs import options as options_module
 from beam_jobs import transforms as T
 from beam_jobs.config import BuildConfig, config_from_options
@@ -153,11 +154,10 @@ def publish_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict):
 # --- the launcher -------------------------------------------------------------------------
 
 
-def parse_options(argv: list[str]) -> tuple[argparse.Namespace, PipelineOptions]:
-    """Our options (checked: OptionError on a bad one), and the pipeline options without
-    them: workers then see only Beam's own flags (and do not warn about ours)."""
-    ours, beam_argv = options_module.parse_args(argv)
-    return ours, PipelineOptions(beam_argv)
+def parse_options(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Our options (checked: OptionError on a bad one), and Beam's arguments without them:
+    workers then see only Beam's own flags (and do not warn about ours)."""
+    return options_module.parse_args(argv)
 
 
 def _warn_about_local_multi_worker(options: PipelineOptions) -> None:
@@ -183,12 +183,12 @@ def run(argv: list[str] | None = None) -> int:
     fetches failed, or the accounting identity does not hold."""
     argv = sys.argv[1:] if argv is None else argv
     try:
-        build_options, options = parse_options(argv)
+        build_options, beam_argv = parse_options(argv)
         cfg = config_from_options(build_options)
     except OptionError as exc:
         print(f"pmc-pipeline build: error: {exc}", file=sys.stderr)
         return 2
-    _warn_about_local_multi_worker(options)
+    _warn_about_local_multi_worker(PipelineOptions(beam_argv))
     output = Output(cfg.output)
     lock = OutputLock(output)
     try:
@@ -197,7 +197,8 @@ def run(argv: list[str] | None = None) -> int:
         print(f"pmc-pipeline build: {exc}", file=sys.stderr)
         return 1
     try:
-        return _run_phases(build_options.phase, cfg, options, output)
+        with engines.engine(beam_argv, build_options.dask_workers) as engine:
+            return _run_phases(build_options.phase, cfg, engine, output)
     except (BuildFailed, staging.StagingError) as exc:
         print(f"pmc-pipeline build: {exc}", file=sys.stderr)
         return 1
@@ -205,26 +206,30 @@ def run(argv: list[str] | None = None) -> int:
         lock.release()
 
 
-def _run_phases(phase: str, cfg: BuildConfig, options: PipelineOptions, output: Output) -> int:
+def _run_phases(phase: str, cfg: BuildConfig, engine: engines.Engine, output: Output) -> int:
     started = time.perf_counter()
     if phase in ("all", "extract"):
-        run_extract(cfg, options, output)
+        run_extract(cfg, engine, output)
     if phase in ("all", "assemble"):
-        stats = run_assemble(cfg, options, output)
+        stats = run_assemble(cfg, engine, output)
         print(manifest.summary(stats, time.perf_counter() - started))
         print(f"output: {cfg.output}")
         return 0 if stats["identity"]["holds"] else 1
     return 0
 
 
-def _run(pipeline: beam.Pipeline) -> None:
+def _run(pipeline: beam.Pipeline, engine: engines.Engine) -> None:
     """Run a pipeline to its end; a failure inside it becomes BuildFailed with the error's
     own message (a StagingError from a worker names the chunk)."""
+    result = None
     try:
         result = pipeline.run()
         result.wait_until_finish()
     except Exception as exc:  # noqa: BLE001 - whatever a worker raised, reported in one line
         raise BuildFailed(f"the pipeline failed: {_root_message(exc)}") from exc
+    finally:
+        if result is not None:
+            engine.finished(result)
 
 
 def _root_message(exc: BaseException) -> str:
@@ -239,7 +244,7 @@ def _root_message(exc: BaseException) -> str:
     return lines[-1] if lines else type(exc).__name__
 
 
-def run_extract(cfg: BuildConfig, options: PipelineOptions, output: Output) -> None:
+def run_extract(cfg: BuildConfig, engine: engines.Engine, output: Output) -> None:
     shaped_by = extract.shaped_by(cfg.extract)
     generations = ledger.read(output)
     redo = ledger.check_options(generations, shaped_by, cfg.force_reextract)
@@ -267,9 +272,9 @@ def run_extract(cfg: BuildConfig, options: PipelineOptions, output: Output) -> N
         the_plan.todo,
     )
     if the_plan.chunks:
-        pipeline = beam.Pipeline(options=options)
+        pipeline = beam.Pipeline(options=engine.options(len(the_plan.chunks)))
         extract_pipeline(pipeline, cfg, the_plan.chunks)
-        _run(pipeline)
+        _run(pipeline, engine)
     problem = _extract_accounting(output, the_plan)
     if problem:
         raise BuildFailed(f"extract lost articles: {problem}; rerun to extract them")
@@ -321,7 +326,7 @@ def _extract_accounting(output: Output, the_plan: plan.Plan) -> str | None:
     return None
 
 
-def run_assemble(cfg: BuildConfig, options: PipelineOptions, output: Output) -> dict:
+def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> dict:
     shaped_by = extract.shaped_by(cfg.extract)
     generations = ledger.read(output)
     chunks = ledger.check_for_assemble(output, generations, shaped_by)
@@ -329,17 +334,24 @@ def run_assemble(cfg: BuildConfig, options: PipelineOptions, output: Output) -> 
     log.info("assemble: %d staging chunks", len(chunks))
     output.delete_dir(publish.WORK_DIR)
 
-    pipeline = beam.Pipeline(options=options)
+    pipeline = beam.Pipeline(options=engine.options(engine.parallelism))
     decide_pipeline(pipeline, cfg, chunks, stale)
-    _run(pipeline)
+    _run(pipeline, engine)
     decided = _decided(output)
+    log.info(
+        "assemble: decided %d articles, %d figures, %d pairs",
+        decided["rows"]["articles"],
+        decided["rows"]["figures"],
+        decided["rows"]["kept"],
+    )
     _check_failures(decided, cfg.max_failed_fraction)
 
     publish.begin(output)
-    pipeline = beam.Pipeline(options=options)
+    pipeline = beam.Pipeline(options=engine.options(engine.parallelism))
     publish_pipeline(pipeline, cfg, decided)
-    _run(pipeline)
+    _run(pipeline, engine)
     written = output.read_json(WRITTEN_FILE)
+    log.info("assemble: wrote %d files; checking them on disk", len(written))
     on_disk = publish.verify(
         output,
         [w for w in written if "shard" in w],

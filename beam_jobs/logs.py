@@ -28,3 +28,6 @@ def configure_logging() -> None:
         ours.setLevel(logging.INFO)
         ours.propagate = False
     logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+    # A local Dask cluster's scheduler runs in this process: its INFO lines are noise here.
+    for name in ("distributed", "dask"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -130,6 +130,14 @@ class BuildOptions(PipelineOptions):
             help="run extract (resumable staging), assemble (publish), or both",
         )
 
+        parser.add_argument(
+            "--dask-workers",
+            type=POSITIVE,
+            default=None,
+            help="with --runner DaskRunner and no --dask_client_address: worker processes "
+            "of the local Dask cluster the build starts (default: one per core)",
+        )
+
         # Listing and selection.
         parser.add_argument(
             "--since",
