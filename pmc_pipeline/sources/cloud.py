@@ -145,16 +145,25 @@ class CloudArticleFiles(ArticleFiles):
         """Read the metadata JSON (before anything else: it decides exclusion). The copy
         under metadata/ is the listed one; the one in the article folder is the fallback."""
         try:
-            data = self._get(f"metadata/{self.stem}.json", self.limits.metadata)
+            self.metadata = self._load_json(f"metadata/{self.stem}.json")
         except MissingFile:
-            data = self._get(f"{self.ref.location}{self.stem}.json", self.limits.metadata)
-        try:
-            metadata = json.loads(data)
-        except ValueError as exc:
-            raise ParseError(f"metadata_json: {self.stem}: {exc}") from exc
-        if not isinstance(metadata, dict):
-            raise ParseError(f"metadata_json: {self.stem}: not a JSON object")
-        self.metadata = metadata
+            self.metadata = self._load_json(f"{self.ref.location}{self.stem}.json")
+
+    def _load_json(self, key: str) -> dict:
+        """A JSON object; one that does not parse is fetched again (it carries no md5, so
+        the damage may be in transit), see Store.load."""
+
+        def parse(data: bytes) -> dict:
+            self.bytes_read += len(data)
+            try:
+                metadata = json.loads(data)
+            except ValueError as exc:
+                raise ParseError(f"metadata_json: {key}: {exc}") from exc
+            if not isinstance(metadata, dict):
+                raise ParseError(f"metadata_json: {key}: not a JSON object")
+            return metadata
+
+        return self.store.load(key, parse, max_bytes=self.limits.metadata)
 
     def _url_key(self, url: str) -> tuple[str, str | None]:
         """(key under the root, md5) of a metadata URL such as

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import io
 from collections.abc import Callable, Iterable, Iterator
 
@@ -16,10 +17,10 @@ from pmc_pipeline.model import ArticleRef, Layout, MissingFile, UnsafeInput
 from .base import ArticleFiles, Source, parse_pmcids, pmcid_number
 from .filelists import is_package, parse_csv_list, parse_txt_list
 from .limits import Limits
-from .package import DamagedArchive, Package, read_package
-from .pairing import match_href
+from .package import TRUNCATED, DamagedArchive, Package, read_package
+from .pairing import THUMBNAIL, image_extension, match_href
 from .selection import updated_since
-from .store import Retryable, Store
+from .store import Damaged, HashingReader, Store
 
 MAIN_LISTS = ("oa_file_list.csv", "oa_file_list.txt")
 BULK_LIST_SUFFIX = ".filelist.csv"
@@ -142,38 +143,50 @@ class LegacyArticleFiles(ArticleFiles):
     def image(self, href: str) -> tuple[str, bytes]:
         package = self.package()
         name = match_href(href, [*package.images, *package.refused])
+        if package.damage and (name is None or image_extension(name) == THUMBNAIL):
+            # The package was cut short at the source: the full image may have been in the
+            # part that is lost, so neither "no image" nor the thumbnail would be true.
+            found = f"; only {name} was read" if name else ""
+            detail = package.damage.split(": ", 2)[-1]
+            raise UnsafeInput(
+                f"{TRUNCATED}: {package.name} ends before the image for href {href!r}"
+                f" ({detail}{found})"
+            )
         if name is None:
-            damage = f" (the archive is damaged: {package.damage})" if package.damage else ""
-            raise MissingFile(f"missing: no member of {package.name} for href {href!r}{damage}")
+            raise MissingFile(f"missing: no member of {package.name} for href {href!r}")
         if name in package.refused:
             raise UnsafeInput(package.refused[name])
         return name, package.images[name]
 
 
 def load_package(store: Store, key: str, limits: Limits) -> Package:
-    """Stream one package, retrying a transfer fault or a damaged archive (the damage may
-    have happened in transit). A package still damaged after the last attempt is kept as
-    far as it goes when its XML was read, else refused as UnsafeInput."""
-    last_damage: list[DamagedArchive] = []
+    """Stream one package, retrying a transfer fault or a damaged archive.
+
+    A damaged archive (one that ends early, or fails inflate or its gzip CRC) is fetched
+    again: damage in transit is random, so when two attempts get the same bytes the damage
+    is at the source. Damaged at the source, a package cut short after its XML is kept as
+    far as it goes (figures whose image came later are refused by `image`); any other is
+    refused as UnsafeInput. When no two attempts agree, it ends as FetchError
+    'damaged_in_transit', which the build records as fetch_failed (retryable)."""
 
     def attempt() -> Package:
-        last_damage.clear()
         with store.open(key, max_bytes=limits.package) as stream:
+            hashed = HashingReader(stream)
             try:
-                return read_package(stream, name=key, limits=limits)
+                return read_package(hashed, name=key, limits=limits)
             except DamagedArchive as exc:
-                last_damage.append(exc)
-                raise Retryable(str(exc)) from exc
+                hashed.drain()  # the fingerprint covers the whole body, not just its start
+                at_source = functools.partial(_damaged_at_source, exc)
+                raise Damaged(str(exc), hashed.fingerprint(), at_source) from exc
 
-    try:
-        return store.retry.call(attempt)
-    except Exception:
-        if not last_damage:
-            raise
-    damaged = last_damage[0]
-    if damaged.package.xml is None:
-        raise UnsafeInput(str(damaged)) from damaged
-    return damaged.package
+    return store.retry.call(attempt)
+
+
+def _damaged_at_source(damaged: DamagedArchive) -> Package:
+    package = damaged.package
+    if package.damage.startswith(TRUNCATED) and package.xml is not None:
+        return package
+    raise UnsafeInput(str(damaged)) from damaged
 
 
 def _newer(current: ArticleRef | None, ref: ArticleRef) -> ArticleRef:
