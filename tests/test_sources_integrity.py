@@ -1,10 +1,14 @@
 """A build never reads a wrong dataset from its sources (issue 11), over real servers on
 127.0.0.1:
 
+- a listing is whole or raises ListingError: a garbled, cut-short or swapped directory
+  index page, or a file list that stays unreadable, never gives a shorter listing (nor
+  loses the Retracted flags of a bulk list);
 - a package, image or metadata JSON damaged in transit is fetched again, and when every
   attempt is damaged (differently: damage in transit is random) the article ends
   fetch_failed, which --retry-failed redoes; damage at the source (the same bytes on every
-  attempt) is refused, or for a package cut short, used only up to the cut.
+  attempt) is refused, or for a package cut short, used only up to the cut;
+- a root of the other layout, or of neither, is a LayoutError before anything is listed.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import shutil
 import threading
 
 import pytest
-from servers import Faults, _FileHandler, _running, _Server, serve_http
+from servers import Faults, _FileHandler, _running, _Server, serve_http, serve_s3
 from sources_trees import (
     CloudArticle,
     LegacyArticle,
@@ -24,13 +28,14 @@ from sources_trees import (
     tar_gz,
     write_cloud_article,
     write_file_lists,
+    write_inventory,
     write_legacy_article,
 )
 
 from pmc_pipeline import staging
 from pmc_pipeline.extract import ExtractOptions, extract_article
 from pmc_pipeline.mirror import TRUTH_NAME, write_mirror
-from pmc_pipeline.model import ArticleStatus, Layout
+from pmc_pipeline.model import ArticleStatus, Layout, LayoutError, ListingError
 from pmc_pipeline.sources import open_source
 
 # Quick to give up: a slow reply times out in half a second, backoff stays short.
@@ -80,11 +85,195 @@ def serve_altered(root, target: str, alter):
     return _running(server)
 
 
+# --- listings: whole or an error -----------------------------------------------------------
+
+
+def test_the_listing_over_http_has_the_retraction_flags(tree):
+    with serve_http(tree) as url:
+        refs = list(open_source(Layout.LEGACY, url, **FAST).list_articles())
+    assert [r.pmcid for r in refs] == ["PMC5", "PMC13900", "PMC176545"]
+    assert retracted(refs) == {"PMC5"}
+
+
+@pytest.mark.parametrize("attempts", [1, 1000])
+def test_a_garbled_index_page_is_read_again_or_fails_the_listing(tree, attempts):
+    faults = Faults(
+        rate=1.0, kinds=("corrupt",), attempts=attempts, corruptible=r"/$", only=f"^{BULK_PAGE}$"
+    )
+    with serve_http(tree, faults) as url:
+        source = open_source(Layout.LEGACY, url, **FAST)
+        if attempts == 1:
+            assert retracted(source.list_articles()) == {"PMC5"}
+        else:
+            with pytest.raises(ListingError, match=f"index_page: {url}{BULK_PAGE} is not UTF-8"):
+                list(source.list_articles())
+    assert faults.count("corrupt") >= 1
+
+
+def _without_bulk_list(page: bytes) -> bytes:
+    """The index page as a stale or error page would have it: whole, valid, one name short."""
+    changed = re.sub(rb'<a href="[^"]*\.filelist\.csv">[^<]*</a>', b"", page)
+    assert changed != page
+    return changed
+
+
+@pytest.mark.parametrize(
+    "bad_reads, error",
+    [
+        ({1}, None),  # swapped once: the second read disagrees, the next attempt is whole
+        ({1, 3, 5, 7, 9, 11}, "changed between two reads"),  # every attempt disagrees
+    ],
+)
+def test_an_index_page_swapped_for_a_shorter_one_is_caught(tree, bad_reads, error):
+    def alter(n, body):
+        return _without_bulk_list(body) if n in bad_reads else body
+
+    with serve_altered(tree, BULK_PAGE, alter) as url:
+        source = open_source(Layout.LEGACY, url, **FAST)
+        if error is None:
+            assert retracted(source.list_articles()) == {"PMC5"}
+        else:
+            with pytest.raises(ListingError, match=f"index_page: {url}{BULK_PAGE} {error}"):
+                list(source.list_articles())
+
+
+def test_an_index_page_cut_short_at_the_server_fails_the_listing(tree):
+    with serve_altered(tree, BULK_PAGE, lambda n, body: body[: len(body) // 2]) as url:
+        with pytest.raises(ListingError, match=r"is not a whole HTML page \(no closing </html>\)"):
+            list(open_source(Layout.LEGACY, url, **FAST).list_articles())
+
+
+def test_a_root_page_that_does_not_show_the_file_list_fails_the_listing(tree):
+    def alter(n, body):
+        return body.replace(b'<a href="oa_file_list.csv">oa_file_list.csv</a>', b"")
+
+    with serve_altered(tree, "/", alter) as url:
+        with pytest.raises(ListingError, match="incomplete_listing: .* does not show oa_file_list"):
+            list(open_source(Layout.LEGACY, url, **FAST).list_articles())
+
+
+def test_a_folder_linked_but_missing_fails_the_listing(tree):
+    def alter(n, body):
+        return body.replace(b"</body>", b'<a href="ghost/">ghost/</a></body>')
+
+    with serve_altered(tree, "/oa_bulk/", alter) as url:
+        with pytest.raises(ListingError, match="oa_bulk/ghost/ is linked from its parent"):
+            list(open_source(Layout.LEGACY, url, **FAST).list_articles())
+
+
+@pytest.mark.parametrize(
+    "kind, attempts, error",
+    [
+        ("truncate", 1, None),
+        ("reset", 1, None),
+        ("503", 1000, "http_503"),
+        ("truncate", 1000, "truncated|connection"),
+    ],
+)
+def test_an_unreadable_bulk_list_fails_the_listing(tree, kind, attempts, error):
+    faults = Faults(
+        rate=1.0, kinds=(kind,), attempts=attempts, retry_after=0, only=r"\.filelist\.csv$"
+    )
+    with serve_http(tree, faults) as url:
+        source = open_source(Layout.LEGACY, url, **{**FAST, "attempts": 3})
+        if error is None:
+            assert retracted(source.list_articles()) == {"PMC5"}
+        else:
+            with pytest.raises(ListingError, match=f"({error}): oa_bulk/.*filelist.csv"):
+                list(source.list_articles())
+    assert faults.count(kind) >= 1
+
+
+@pytest.mark.parametrize(
+    "damage, error",
+    [
+        (lambda text: text.replace(",PMC5,", ",PMC5x,"), "line 3: not a PMCID: 'PMC5x'"),
+        (lambda text: text[: text.rindex(",")], "line 4: 6 fields, the header has 7"),
+        (lambda text: text.rstrip("\r\n"), "the last line has no line break"),
+    ],
+)
+def test_a_bulk_list_damaged_at_the_source_fails_the_listing(tree, tmp_path, damage, error):
+    root = tmp_path / "mirror"
+    shutil.copytree(tree, root)
+    (path,) = root.glob("oa_bulk/**/*.filelist.csv")
+    path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with serve_http(root) as url:
+        with pytest.raises(ListingError, match=f"corrupt_list: oa_bulk/.*{re.escape(error)}"):
+            list(open_source(Layout.LEGACY, url, **FAST).list_articles())
+
+
 @pytest.fixture(scope="module")
 def cloud_mirror(tmp_path_factory):
     root = tmp_path_factory.mktemp("cloud") / "mirror"
     write_mirror(root, Layout.CLOUD, 8, 3, **SMALL)
     return root
+
+
+@pytest.mark.parametrize("attempts", [1, 1000])
+def test_an_inventory_part_corrupted_in_transit_over_s3(cloud_mirror, monkeypatch, attempts):
+    expected = list(open_source(Layout.CLOUD, str(cloud_mirror)).list_articles())
+    faults = Faults(rate=1.0, kinds=("corrupt",), attempts=attempts, only=r"\.csv\.gz$")
+    with serve_s3(cloud_mirror, faults) as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
+        source = open_source(Layout.CLOUD, "s3://pmc-oa-opendata", **FAST_S3, attempts=3)
+        if attempts == 1:
+            assert list(source.list_articles()) == expected
+        else:
+            with pytest.raises(
+                ListingError, match="(corrupt_inventory|md5_mismatch|checksum_mismatch): "
+            ):
+                list(source.list_articles())
+    assert faults.count("corrupt") >= 1
+
+
+def test_a_manifest_that_fails_its_checksum_fails_the_listing(cloud_mirror, tmp_path):
+    root = tmp_path / "mirror"
+    shutil.copytree(cloud_mirror, root)
+    newest = max(root.glob("inventory-reports/**/manifest.checksum"))
+    newest.write_text("0" * 32 + "\n")
+    with pytest.raises(ListingError, match="md5_mismatch: .*manifest.json"):
+        list(open_source(Layout.CLOUD, str(root)).list_articles())
+
+
+# --- the layout check ----------------------------------------------------------------------
+
+
+def test_a_legacy_root_read_as_cloud_is_an_error_over_s3(tree, monkeypatch):
+    with serve_s3(tree) as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
+        source = open_source(Layout.CLOUD, "s3://pmc-oa-opendata")
+        message = r"looks like a legacy PMC root \(it has oa_file_list.csv, .*use --layout legacy"
+        with pytest.raises(LayoutError, match=message):
+            source.check_root()
+        with pytest.raises(LayoutError, match=message):
+            list(source.list_articles())
+        with pytest.raises(LayoutError, match=message):  # a PMCID list gets no further
+            list(source.list_articles(pmcids=["PMC5"]))
+        assert [r.pmcid for r in open_source(Layout.LEGACY, "s3://pmc-oa-opendata").list_articles()]
+
+
+def test_a_cloud_root_read_as_legacy_is_an_error_over_http(cloud_mirror):
+    with serve_http(cloud_mirror) as url:
+        source = open_source(Layout.LEGACY, url, **FAST)
+        with pytest.raises(LayoutError, match=r"looks like a cloud PMC root .*use --layout cloud"):
+            source.check_root()
+        open_source(Layout.CLOUD, url, **FAST).check_root()
+
+
+@pytest.mark.parametrize("layout", [Layout.CLOUD, Layout.LEGACY])
+def test_a_root_of_neither_layout_is_an_error(tmp_path, layout):
+    (tmp_path / "README.txt").write_text("not PMC")
+    with pytest.raises(LayoutError, match=f"is not a {layout} PMC root: it has no "):
+        open_source(layout, str(tmp_path)).check_root()
+
+
+def test_valid_roots_with_nothing_listed_stay_valid(tmp_path):
+    legacy, cloud = tmp_path / "legacy", tmp_path / "cloud"
+    legacy.mkdir()
+    write_file_lists(legacy, [], bulk=False)
+    assert list(open_source(Layout.LEGACY, str(legacy)).list_articles()) == []
+    write_inventory(cloud, "2026-11-03T01-00Z", [], parts=1)
+    assert list(open_source(Layout.CLOUD, str(cloud)).list_articles()) == []
 
 
 # --- articles: damage in transit stays retryable ----------------------------------------------
