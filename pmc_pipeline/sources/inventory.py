@@ -114,7 +114,7 @@ def _read_data_file(
     col = {name: i for i, name in enumerate(manifest.columns)}
     entries: Entries = {}
     with store.open(key, max_bytes=limits.listing) as raw:
-        hashing = HashingReader(raw)
+        hashing = HashingReader(raw, md5=True)
         try:
             text = io.TextIOWrapper(gzip.GzipFile(fileobj=hashing), encoding="utf-8", newline="")
             for line, row in enumerate(_bounded_rows(text, limits.listing), start=1):
