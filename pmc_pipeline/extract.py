@@ -85,10 +85,12 @@ def extract_article(ref: ArticleRef, source, opts: ExtractOptions) -> ArticleRes
         figures = [_extract_figure(ref, article, figure, files, opts) for figure in article.figures]
     except MissingFile as exc:
         return _article_only(ref, ArticleStatus.FETCH_FAILED, _reason("missing", exc), files)
-    except FetchError as exc:
+    except FetchError as exc:  # after bounded retries, or damaged differently on each one
         return _article_only(ref, ArticleStatus.FETCH_FAILED, _reason("fetch", exc), files)
     except UnsafeInput as exc:
         return _article_only(ref, ArticleStatus.UNSAFE, _reason("unsafe", exc), files)
+    except ParseError as exc:  # a metadata JSON or package bad at the source
+        return _article_only(ref, ArticleStatus.PARSE_FAILED, _reason("parse", exc), files)
     except Exception as exc:  # a bug must not end an 8-million-article run; it is recorded
         log.exception("unexpected error extracting %s", ref.key)
         return _article_only(

@@ -184,3 +184,15 @@ class FetchError(Exception):
 
 class MissingFile(FetchError):
     """The object does not exist (404, no such key, no such package member)."""
+
+
+class ListingError(Exception):
+    """The listing of a root cannot be read completely and checked (a directory index page,
+    file list, inventory or manifest that stays unreadable, damaged or incomplete after the
+    retries). The build must stop: a partial listing would silently leave articles, or the
+    retraction flags of a bulk list, out of the dataset. The message names where and what."""
+
+
+class LayoutError(ListingError):
+    """The root does not hold the layout asked for (a legacy root read as cloud, or the
+    reverse, or neither layout at all); raised by Source.check_root before any listing."""

@@ -10,7 +10,9 @@ Both bind 127.0.0.1 only. These helpers do not depend on pytest, so any test mod
 benchmark) can use them. With `faults`, a seeded share of request paths fail on their
 first attempt(s) with one of: a 503 with Retry-After, a connection reset, a body cut
 short of its Content-Length, a reply slower than the client's read timeout, or a body
-whose bytes are changed (same length). S3 faults are injected by a proxy in front of moto.
+whose bytes are changed (same length; at other places on each attempt, as damage in
+transit is). S3 faults are injected by a proxy in front of moto. Damage at the source is
+made by changing the served files themselves.
 """
 
 from __future__ import annotations
@@ -76,14 +78,19 @@ class Faults:
 
     def plan(self, method: str, path: str, has_body: bool) -> str | None:
         """The fault for this request, or None to answer it properly."""
+        return self.plan_attempt(method, path, has_body)[0]
+
+    def plan_attempt(self, method: str, path: str, has_body: bool) -> tuple[str | None, int]:
+        """(the fault for this request or None, which request for this path it is: 1, 2...)."""
         if not self.kinds or self._draw("chosen", method, path) >= self.rate:
-            return None
+            return None, 0
         if self.only is not None and not re.search(self.only, path):
-            return None
+            return None, 0
         with self._lock:
             self._seen[(method, path)] += 1
-            if self._seen[(method, path)] > self.attempts:
-                return None
+            attempt = self._seen[(method, path)]
+            if attempt > self.attempts:
+                return None, attempt
         start = int(self._draw("kind", method, path) * len(self.kinds))
         for kind in self.kinds[start:] + self.kinds[:start]:
             if kind in ("truncate", "corrupt", "trickle") and not has_body:
@@ -92,8 +99,8 @@ class Faults:
                 continue
             with self._lock:
                 self.injected.append((kind, method, path))
-            return kind
-        return None
+            return kind, attempt
+        return None, attempt
 
     def count(self, kind: str | None = None) -> int:
         with self._lock:
@@ -117,10 +124,10 @@ class _FaultyHandler(BaseHTTPRequestHandler):
 
     def respond(self, status: int, headers: dict[str, str], body: bytes) -> None:
         head_only = self.command == "HEAD"
-        fault = (
-            self.faults.plan(self.command, self.path, bool(body) and not head_only)
+        fault, attempt = (
+            self.faults.plan_attempt(self.command, self.path, bool(body) and not head_only)
             if self.faults
-            else None
+            else (None, 0)
         )
         if fault == "reset":
             self._reset()
@@ -134,7 +141,7 @@ class _FaultyHandler(BaseHTTPRequestHandler):
         if fault == "slow":
             time.sleep(self.faults.slow_seconds)
         if fault == "corrupt":
-            body = _corrupt(body)
+            body = _corrupt(body, attempt)
         try:
             self.send_response(status)
             for name, value in headers.items():
@@ -166,13 +173,16 @@ class _FaultyHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-def _corrupt(body: bytes) -> bytes:
-    """The same length with bytes changed at a few places."""
+def _corrupt(body: bytes, attempt: int = 1) -> bytes:
+    """The same length with bytes changed at a few places, other places on each attempt:
+    damage in transit is random, so two attempts never get the same damaged bytes (a
+    client may tell it from damage at the source that way)."""
     if not body:
         return body
     data = bytearray(body)
+    shift = attempt - 1 if attempt > 1 else 0
     for at in {len(data) // 3, len(data) // 2, (2 * len(data)) // 3}:
-        data[at] ^= 0xFF
+        data[(at + shift) % len(data)] ^= 0xFF
     return bytes(data)
 
 

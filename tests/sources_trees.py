@@ -27,9 +27,23 @@ def md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 
 
-def jats(pmcid: str, hrefs: list[str], *, alternatives: bool = False) -> bytes:
+def picture(seed: int, size: tuple[int, int] = (320, 240), fmt: str = "JPEG") -> bytes:
+    """A real, decodable image file (random pixels), for tests that run extract; a .gif
+    thumbnail when fmt is 'GIF'."""
+    from PIL import Image
+
+    width, height = size
+    pixels = random.Random(seed).randbytes(width * height * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, pixels).save(out, fmt)
+    return out.getvalue()
+
+
+def jats(
+    pmcid: str, hrefs: list[str], *, alternatives: bool = False, caption: str = "c{i}"
+) -> bytes:
     """A minimal JATS article with one <fig> per href (cloud style: <alternatives> with
-    the full image and a .gif thumbnail)."""
+    the full image and a .gif thumbnail); `caption` is formatted with the figure's i."""
     figs = []
     for i, href in enumerate(hrefs, 1):
         if alternatives:
@@ -41,7 +55,8 @@ def jats(pmcid: str, hrefs: list[str], *, alternatives: bool = False) -> bytes:
         else:
             graphic = f'<graphic xlink:href="{href}"/>'
         figs.append(
-            f'<fig id="F{i}"><label>Figure {i}</label><caption><p>c{i}</p></caption>{graphic}</fig>'
+            f'<fig id="F{i}"><label>Figure {i}</label><caption><p>{caption.format(i=i)}</p>'
+            f"</caption>{graphic}</fig>"
         )
     return (
         '<?xml version="1.0"?>\n<article xmlns:xlink="http://www.w3.org/1999/xlink"><front>'

@@ -1,6 +1,7 @@
 """The real PMC package in ../shared/fixtures/packages/PMC10802347 (read in place), packed
 here into a legacy mirror in a temporary folder: every graphic of its XML pairs with its
-image, from a directory and over HTTP, whole and cut short like the real tarball was."""
+image, from a directory and over HTTP; cut short like the real tarball was, the images
+before the cut still pair."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from servers import serve_http
 from sources_trees import tar_gz
 
 from pmc_pipeline.jats import parse_article
-from pmc_pipeline.model import Layout
+from pmc_pipeline.model import Layout, UnsafeInput
 from pmc_pipeline.sources import open_source
 
 PMCID = "PMC10802347"
@@ -93,12 +94,22 @@ def test_every_graphic_pairs_over_http(fixture_dir, tmp_path):
         check_every_graphic_pairs(open_source(Layout.LEGACY, url), fixture_dir)
 
 
-def test_a_tarball_cut_inside_its_pdf_still_pairs(fixture_dir, tmp_path):
-    # The real tarball was truncated inside its PDF member; rebuild that shape.
+def test_a_tarball_cut_inside_its_pdf_keeps_the_images_before_the_cut(fixture_dir, tmp_path):
+    # The real tarball was truncated inside its PDF member; rebuild that shape. The cut is
+    # at the source (every read gets the same bytes): the full images read before it pair;
+    # F1, whose .jpg PMC's tarball lacks, gets no thumbnail stand-in, since its .jpg could
+    # have been in the part that is lost.
     pdf = random.Random(0).randbytes(300_000)
     package = tar_gz([*package_members(fixture_dir), (f"{PMCID}/{STEM}.pdf", pdf)])
     write_mirror(tmp_path, package[: len(package) - 100_000])
     source = open_source(Layout.LEGACY, str(tmp_path))
-    check_every_graphic_pairs(source, fixture_dir)
     files = source.open_article(next(iter(source.list_articles())))
     assert files.package().damage.startswith("truncated_archive")
+    for href, name in EXPECTED.items():
+        if name.endswith(".jpg"):
+            assert files.image(href) == (f"{PMCID}/{name}", (fixture_dir / name).read_bytes())
+        else:
+            with pytest.raises(
+                UnsafeInput, match=f"^truncated_archive: .*{href}.*; only .*-f0001.gif was read"
+            ):
+                files.image(href)

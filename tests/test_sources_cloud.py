@@ -11,7 +11,7 @@ import pytest
 from servers import Faults, serve_s3
 from sources_trees import CloudArticle, md5, write_cloud_article, write_inventory
 
-from pmc_pipeline.model import FetchError, Layout, MissingFile
+from pmc_pipeline.model import FetchError, Layout, ListingError, MissingFile
 from pmc_pipeline.sources import open_source
 from pmc_pipeline.sources.cloud import CloudSource
 from pmc_pipeline.sources.local import LocalStore
@@ -85,7 +85,7 @@ def test_metadata_listing_gives_the_same_articles(tree):
 
 def test_inventory_listing_requires_an_inventory(tmp_path):
     write_cloud_article(tmp_path, CloudArticle(7))
-    with pytest.raises(MissingFile, match="no inventory manifest"):
+    with pytest.raises(ListingError, match="no inventory manifest"):
         list(open_source(Layout.CLOUD, str(tmp_path), listing="inventory").list_articles())
     # 'auto' falls back to listing metadata/.
     assert keys(open_source(Layout.CLOUD, str(tmp_path)).list_articles()) == [("PMC7", 1)]
@@ -162,6 +162,7 @@ def test_a_file_that_fails_its_md5_is_reported(tmp_path):
 
 def test_missing_metadata_is_a_missing_file(tmp_path):
     write_cloud_article(tmp_path, CloudArticle(9))
+    write_cloud_article(tmp_path, CloudArticle(10))
     shutil.rmtree(tmp_path / "PMC9.1")
     (tmp_path / "metadata" / "PMC9.1.json").unlink()
     source = open_source(Layout.CLOUD, str(tmp_path))
@@ -174,7 +175,7 @@ def test_a_corrupt_inventory_part_is_retried_then_reported(tmp_path):
     write_inventory(tmp_path, "2026-11-03T01-00Z", [("metadata/PMC10.1.json", "x", "e")], parts=1)
     part = next((tmp_path / "inventory-reports").rglob("*.csv.gz"))
     part.write_bytes(part.read_bytes()[:-3] + b"xyz")
-    with pytest.raises(FetchError, match="corrupt_inventory|md5_mismatch"):
+    with pytest.raises(ListingError, match="corrupt_inventory|md5_mismatch"):
         list(open_source(Layout.CLOUD, str(tmp_path)).list_articles())
 
 

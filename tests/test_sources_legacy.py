@@ -19,7 +19,14 @@ from sources_trees import (
     write_legacy_article,
 )
 
-from pmc_pipeline.model import ArticleRef, Layout, MissingFile, UnsafeInput
+from pmc_pipeline.model import (
+    ArticleRef,
+    Layout,
+    LayoutError,
+    MissingFile,
+    ParseError,
+    UnsafeInput,
+)
 from pmc_pipeline.sources import open_source
 from pmc_pipeline.sources.filelists import parse_csv_list, parse_txt_list
 
@@ -45,7 +52,6 @@ def test_csv_file_list():
         'oa_package/08/e0/PMC13900.tar.gz,"Breast Cancer Res. 2001 Nov 2; 3(1):55-60",'
         "PMC13900,2019-11-05 11:56:12,11250746,NO-CC CODE\n"
         "oa_package/00/01/PMC1.tar.gz,Cit,PMC1,2020-01-01 00:00:00,,CC BY\n"
-        "oa_package/00/02/bad.tar.gz,Cit,not-a-pmcid,2020-01-01 00:00:00,,CC BY\n"
     )
     refs = list(parse_csv_list(io.StringIO(text)))
     assert refs[0] == ArticleRef(
@@ -59,7 +65,47 @@ def test_csv_file_list():
         license="NO-CC CODE",
         retracted=None,
     )
-    assert refs[1].pmid is None and len(refs) == 2  # the bad row is skipped (and logged)
+    assert refs[1].pmid is None and len(refs) == 2
+
+
+HEADER = "File,Article Citation,Accession ID,Last Updated (YYYY-MM-DD HH:MM:SS),PMID,License\n"
+ROW = "oa_package/00/01/PMC1.tar.gz,Cit,PMC1,2020-01-01 00:00:00,,CC BY\n"
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("", "empty"),
+        ("a,b\n" + ROW, "no Accession ID column"),
+        (
+            HEADER + ROW + "oa_package/00/02/x.tar.gz,Cit,not-a-pmcid,,,CC BY\n",
+            "line 3: not a PMCID",
+        ),
+        (
+            HEADER + ROW + "oa_package/00/02/PMC2.tar.gz,Cit,PMC2\n",
+            "line 3: 3 fields, the header has 6",
+        ),
+        (HEADER + ROW + "oa_package/00/02/PMC2.tar.gz,Cit,PMC2,,,CC B", "no line break"),
+    ],
+)
+def test_a_damaged_csv_list_is_an_error_not_fewer_rows(text, error):
+    """A row skipped would be an article, or its Retracted flag, silently lost."""
+    with pytest.raises(ParseError, match=f"^oa_file_list.csv.*{error}"):
+        list(parse_csv_list(io.StringIO(text), name="oa_file_list.csv"))
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("", "empty"),
+        ("2024-06-18 11:05:44\nnot a row\n", "line 2: 1 tab-separated fields"),
+        ("2024-06-18 11:05:44\na.tar.gz\tCit\tPMCx\tPMID:1\tCC BY\n", "line 2: not a PMCID"),
+        ("2024-06-18 11:05:44\na.tar.gz\tCit\tPMC1\tPMID:1\tCC", "no line break"),
+    ],
+)
+def test_a_damaged_txt_list_is_an_error_not_fewer_rows(text, error):
+    with pytest.raises(ParseError, match=f"^oa_file_list.txt.*{error}"):
+        list(parse_txt_list(io.StringIO(text), name="oa_file_list.txt"))
 
 
 def test_txt_file_list():
@@ -133,8 +179,11 @@ def test_an_article_in_a_bulk_list_only_has_no_package(tmp_path):
 
 
 def test_no_file_list_is_a_clear_error(tmp_path):
-    with pytest.raises(MissingFile, match="no oa_file_list.csv or oa_file_list.txt"):
+    with pytest.raises(LayoutError, match="not a legacy PMC root: .*no oa_file_list.csv or"):
         list(open_source(Layout.LEGACY, str(tmp_path)).list_articles())
+    source = open_source(Layout.LEGACY, str(tmp_path), file_list="lists/mine.csv")
+    with pytest.raises(LayoutError, match="it has no lists/mine.csv"):
+        source.check_root()
 
 
 def test_an_article_reads_its_package_once(tree):

@@ -7,6 +7,10 @@
         files = source.open_article(ref)    # cloud: reads the metadata JSON
         xml = files.xml()
         name, data = files.image(href)     # the full image for a graphic href
+
+A listing is whole or raises: `source.check_root()` raises LayoutError when the root does
+not hold the layout, `list_articles` raises ListingError (LayoutError is one) when a page or
+file it needs stays unreadable after the retries.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import inspect
 from urllib.parse import unquote, urlsplit
 
-from pmc_pipeline.model import Layout
+from pmc_pipeline.model import Layout, LayoutError, ListingError
 
 from .base import ArticleFiles, Source, parse_pmcids, read_pmcid_file
 from .limits import Limits
@@ -22,7 +26,9 @@ from .store import ObjectInfo, RetryPolicy, Store
 
 __all__ = [
     "ArticleFiles",
+    "LayoutError",
     "Limits",
+    "ListingError",
     "ObjectInfo",
     "RetryPolicy",
     "Source",

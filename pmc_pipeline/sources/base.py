@@ -3,11 +3,19 @@ ArticleFiles (its metadata, its XML, and the full image behind each graphic href
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 
-from pmc_pipeline.model import ArticleRef, normalize_pmcid
+from pmc_pipeline.model import (
+    ArticleRef,
+    FetchError,
+    ListingError,
+    ParseError,
+    UnsafeInput,
+    normalize_pmcid,
+)
 
 from .limits import Limits
 from .store import Store
@@ -42,6 +50,11 @@ class Source(ABC):
     limits: Limits
 
     @abstractmethod
+    def check_root(self) -> None:
+        """Raise LayoutError unless the root holds this layout (a few small requests).
+        list_articles calls it first; a build calls it before any work."""
+
+    @abstractmethod
     def list_articles(
         self,
         *,
@@ -55,6 +68,10 @@ class Source(ABC):
         pmcids: only these articles ('PMC123', '123' or 'PMC123.2'); one asked for but not
         found is still listed, so that it ends with a recorded reason (missing).
         all_versions: every version instead of the newest of each article.
+
+        The listing is all or nothing: LayoutError when the root does not hold the layout,
+        ListingError when any file or page it needs stays unreadable after the retries,
+        both before the first article is yielded.
         """
 
     @abstractmethod
@@ -64,6 +81,32 @@ class Source(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.store!r})"
+
+
+# What each layout has at its root (a folder prefix ends with '/'), for check_root.
+CLOUD_MARKERS = ("inventory-reports/", "metadata/")
+LEGACY_MARKERS = ("oa_file_list.csv", "oa_file_list.txt", "oa_package/")
+
+
+@contextlib.contextmanager
+def listing_errors(store: Store) -> Iterator[None]:
+    """Turn a failure while listing (a store error after its retries, a file that does not
+    parse, a listing over its cap) into ListingError naming the root."""
+    try:
+        yield
+    except (FetchError, ParseError, UnsafeInput, OSError) as exc:
+        raise ListingError(f"cannot list {store.uri}: {exc}") from exc
+
+
+def has_objects(store: Store, prefix: str) -> bool:
+    """Whether any object's key starts with `prefix` (reads one page of the listing)."""
+    with contextlib.closing(store.list(prefix)) as found:
+        return next(found, None) is not None
+
+
+def markers_found(store: Store, markers: Iterable[str]) -> list[str]:
+    """Which of `markers` (keys, or folder prefixes ending with '/') exist under the root."""
+    return [m for m in markers if (has_objects(store, m) if m.endswith("/") else store.head(m))]
 
 
 def pmcid_number(pmcid: str) -> int:

@@ -12,9 +12,18 @@ import json
 from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pmc_pipeline.model import ArticleRef, Layout, MissingFile, ParseError
+from pmc_pipeline.model import ArticleRef, Layout, LayoutError, MissingFile, ParseError
 
-from .base import ArticleFiles, Source, parse_pmcids, pmcid_number
+from .base import (
+    LEGACY_MARKERS,
+    ArticleFiles,
+    Source,
+    has_objects,
+    listing_errors,
+    markers_found,
+    parse_pmcids,
+    pmcid_number,
+)
 from .inventory import (
     INVENTORY_PREFIX,
     Entries,
@@ -29,6 +38,7 @@ from .selection import updated_since
 from .store import Store
 
 LISTINGS = ("auto", "inventory", "metadata")
+METADATA = "metadata/"  # a copy of each version's metadata JSON: metadata/PMCnnn.V.json
 
 
 class CloudSource(Source):
@@ -54,6 +64,23 @@ class CloudSource(Source):
 
     # --- listing ------------------------------------------------------------------------
 
+    def check_root(self) -> None:
+        """The root must hold the inventory (under `inventory_prefix`) or `metadata/`."""
+        with listing_errors(self.store):
+            if has_objects(self.store, self.inventory_prefix) or has_objects(self.store, METADATA):
+                return
+            legacy = markers_found(self.store, LEGACY_MARKERS)
+        looked_for = f"no inventory under {self.inventory_prefix} and no {METADATA}"
+        if legacy:
+            raise LayoutError(
+                f"{self.store.uri} looks like a legacy PMC root (it has {', '.join(legacy)}) "
+                f"and has {looked_for}: use --layout legacy"
+            )
+        raise LayoutError(
+            f"{self.store.uri} is not a cloud PMC root: it has {looked_for} (nor the legacy "
+            f"layout's {', '.join(LEGACY_MARKERS)})"
+        )
+
     def list_articles(
         self,
         *,
@@ -61,10 +88,14 @@ class CloudSource(Source):
         pmcids: Iterable[str] | None = None,
         all_versions: bool = False,
     ) -> Iterator[ArticleRef]:
+        self.check_root()
         if pmcids is not None:
-            yield from self._list_pmcids(pmcids, since, all_versions)
+            with listing_errors(self.store):
+                refs = self._list_pmcids(pmcids, since, all_versions)
+            yield from refs
             return
-        entries = self._entries()
+        with listing_errors(self.store):
+            entries = self._entries()
         if not all_versions:
             entries = _newest(entries)
         for (number, version), (modified, etag) in sorted(entries.items()):
@@ -81,7 +112,7 @@ class CloudSource(Source):
             return read_inventory(
                 self.store, read_manifest(self.store, manifest, self.limits), self.limits
             )
-        return self._list_metadata("metadata/")
+        return self._list_metadata(METADATA)
 
     def _list_metadata(self, prefix: str) -> Entries:
         entries: Entries = {}
@@ -93,7 +124,7 @@ class CloudSource(Source):
 
     def _list_pmcids(
         self, pmcids: Iterable[str], since: dt.date | None, all_versions: bool
-    ) -> Iterator[ArticleRef]:
+    ) -> list[ArticleRef]:
         """A versioned ID is taken as given (no request); an unversioned one is looked up
         under `metadata/`. An ID with no version found is still listed (version None) so
         that it ends with a recorded reason."""
@@ -104,13 +135,13 @@ class CloudSource(Source):
             if version is not None:
                 found[(number, version)] = (None, None)
                 continue
-            versions = self._list_metadata(f"metadata/{pmcid}.")
+            versions = self._list_metadata(f"{METADATA}{pmcid}.")
             if not versions:
                 unknown.append(number)
             found.update(versions if all_versions else _newest(versions))
         refs = [_ref(n, v, m, e) for (n, v), (m, e) in found.items() if updated_since(m, since)]
         refs += [ArticleRef(f"PMC{n}", None, Layout.CLOUD, f"PMC{n}/") for n in unknown]
-        yield from sorted(refs, key=lambda r: (pmcid_number(r.pmcid), r.version or 0))
+        return sorted(refs, key=lambda r: (pmcid_number(r.pmcid), r.version or 0))
 
     # --- one article --------------------------------------------------------------------
 
@@ -145,16 +176,25 @@ class CloudArticleFiles(ArticleFiles):
         """Read the metadata JSON (before anything else: it decides exclusion). The copy
         under metadata/ is the listed one; the one in the article folder is the fallback."""
         try:
-            data = self._get(f"metadata/{self.stem}.json", self.limits.metadata)
+            self.metadata = self._load_json(f"{METADATA}{self.stem}.json")
         except MissingFile:
-            data = self._get(f"{self.ref.location}{self.stem}.json", self.limits.metadata)
-        try:
-            metadata = json.loads(data)
-        except ValueError as exc:
-            raise ParseError(f"metadata_json: {self.stem}: {exc}") from exc
-        if not isinstance(metadata, dict):
-            raise ParseError(f"metadata_json: {self.stem}: not a JSON object")
-        self.metadata = metadata
+            self.metadata = self._load_json(f"{self.ref.location}{self.stem}.json")
+
+    def _load_json(self, key: str) -> dict:
+        """A JSON object; one that does not parse is fetched again (it carries no md5, so
+        the damage may be in transit), see Store.load."""
+
+        def parse(data: bytes) -> dict:
+            self.bytes_read += len(data)
+            try:
+                metadata = json.loads(data)
+            except ValueError as exc:
+                raise ParseError(f"metadata_json: {key}: {exc}") from exc
+            if not isinstance(metadata, dict):
+                raise ParseError(f"metadata_json: {key}: not a JSON object")
+            return metadata
+
+        return self.store.load(key, parse, max_bytes=self.limits.metadata)
 
     def _url_key(self, url: str) -> tuple[str, str | None]:
         """(key under the root, md5) of a metadata URL such as

@@ -9,21 +9,20 @@
   bulk tarball, not a package, so these lists add dates and Retracted to the others.
 
 Columns are found by their header names (case, spaces and the '(YYYY...)' hint ignored),
-so a mirror that adds or reorders columns still reads.
+so a mirror that adds or reorders columns still reads. A list is read whole or not at all:
+the parsers raise ParseError on anything that means it was damaged or cut short (the
+caller, legacy.py, reads it again and fails the listing when every attempt fails).
 """
 
 from __future__ import annotations
 
 import csv
-import logging
 import re
 from collections.abc import Iterable, Iterator
 
 from pmc_pipeline.model import ArticleRef, Layout, ParseError, normalize_pmcid
 
 from .selection import parse_flag
-
-log = logging.getLogger(__name__)
 
 _FIELDS = {
     "file": "location",
@@ -49,40 +48,72 @@ def _header_field(name: str) -> str | None:
     return _FIELDS.get(key)
 
 
-def parse_csv_list(lines: Iterable[str]) -> Iterator[ArticleRef]:
-    """ArticleRefs from oa_file_list.csv or a bulk *.filelist.csv."""
-    reader = csv.reader(lines)
+def parse_csv_list(lines: Iterable[str], *, name: str = "file list") -> Iterator[ArticleRef]:
+    """ArticleRefs from oa_file_list.csv or a bulk *.filelist.csv. Raises ParseError (naming
+    `name` and the line) for a list without a header or an Accession ID column, a row whose
+    field count differs from the header's, a row without a PMCID, or a last line without
+    its line break: each means the list was damaged or cut short, and skipping the row
+    would silently drop an article, or its Retracted flag."""
+    ends = _LineEnds(lines)
+    reader = csv.reader(ends)
     header = next(reader, None)
     if header is None:
-        return
-    columns = {field: i for i, name in enumerate(header) if (field := _header_field(name))}
+        raise ParseError(f"{name}: empty (no header line)")
+    columns = {field: i for i, cell in enumerate(header) if (field := _header_field(cell))}
     if "pmcid" not in columns:
-        raise ParseError(f"file_list: no Accession ID column in header {header!r}")
-    for number, row in enumerate(reader, start=2):
-        if any(cell.strip() for cell in row):
-            values = {f: row[i] for f, i in columns.items() if i < len(row)}
-            ref = _ref(values, number)
-            if ref is not None:
-                yield ref
-
-
-def parse_txt_list(lines: Iterable[str]) -> Iterator[ArticleRef]:
-    """ArticleRefs from oa_file_list.txt (its first line, a timestamp, has no tab)."""
-    for number, line in enumerate(lines, start=1):
-        line = line.rstrip("\r\n")
-        if "\t" not in line:
+        raise ParseError(f"{name}: no Accession ID column in header {header!r}")
+    for row in reader:
+        if not any(cell.strip() for cell in row):
             continue
-        ref = _ref(dict(zip(_TXT_COLUMNS, line.split("\t"), strict=False)), number)
-        if ref is not None:
-            yield ref
+        if len(row) != len(header):
+            raise ParseError(
+                f"{name} line {reader.line_num}: {len(row)} fields, the header has {len(header)}"
+            )
+        yield _ref({f: row[i] for f, i in columns.items()}, name, reader.line_num)
+    ends.check(name)
 
 
-def _ref(values: dict[str, str], line: int) -> ArticleRef | None:
+def parse_txt_list(lines: Iterable[str], *, name: str = "file list") -> Iterator[ArticleRef]:
+    """ArticleRefs from oa_file_list.txt: a first line without a tab (a timestamp), then
+    tab-separated rows. Raises ParseError as parse_csv_list does: for a later line without
+    the fields up to the Accession ID, a row without a PMCID, or a cut-off last line."""
+    ends = _LineEnds(lines)
+    for number, line in enumerate(ends, start=1):
+        line = line.rstrip("\r\n")
+        if not line.strip() or (number == 1 and "\t" not in line):
+            continue
+        cells = line.split("\t")
+        if len(cells) < _TXT_COLUMNS.index("pmcid") + 1:
+            raise ParseError(f"{name} line {number}: {len(cells)} tab-separated fields")
+        yield _ref(dict(zip(_TXT_COLUMNS, cells, strict=False)), name, number)
+    if ends.last is None:
+        raise ParseError(f"{name}: empty (no timestamp line)")
+    ends.check(name)
+
+
+class _LineEnds:
+    """The lines of a text stream, remembering the last one: a list whose last line lacks
+    its line break was cut short (every list PMC writes ends with one)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = lines
+        self.last: str | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._lines:
+            self.last = line
+            yield line
+
+    def check(self, name: str) -> None:
+        if self.last and not self.last.endswith(("\n", "\r")):
+            raise ParseError(f"{name}: the last line has no line break (cut short?)")
+
+
+def _ref(values: dict[str, str], name: str, line: int) -> ArticleRef:
     try:
         pmcid, version = normalize_pmcid(values.get("pmcid", ""))
     except ValueError:
-        log.warning("file list line %d: not a PMCID: %r (row skipped)", line, values.get("pmcid"))
-        return None
+        raise ParseError(f"{name} line {line}: not a PMCID: {values.get('pmcid')!r}") from None
     return ArticleRef(
         pmcid=pmcid,
         version=version,

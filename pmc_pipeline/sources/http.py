@@ -5,7 +5,8 @@ One requests Session per process with pooled connections and a urllib3 Retry tha
 off with jitter, honours Retry-After (capped) and retries GET/HEAD on connection errors,
 read timeouts and 429/5xx replies. A body cut short or failing its md5 is retried by the
 store's own RetryPolicy, since urllib3 has handed the response over by then. Listing reads
-the server's HTML directory index (Apache, nginx and Python's http.server all write one).
+the server's HTML directory index (Apache, nginx and Python's http.server all write one),
+checked page by page (see HttpStore.index_page).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .store import (
     CappedReader,
     ObjectInfo,
     ProcessLocalClient,
+    Retryable,
     RetryPolicy,
     Store,
     buffered,
@@ -208,28 +210,61 @@ class HttpStore(ProcessLocalClient, Store):
 
     def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
         folder, _, name_prefix = prefix.rpartition("/")
-        yield from self._walk(f"{folder}/" if folder else "", name_prefix, recursive)
+        yield from self._walk(f"{folder}/" if folder else "", name_prefix, recursive, False)
 
-    def _walk(self, folder: str, name_prefix: str, recursive: bool) -> Iterator[ObjectInfo]:
+    def _walk(
+        self, folder: str, name_prefix: str, recursive: bool, linked: bool
+    ) -> Iterator[ObjectInfo]:
         try:
-            page = self.get(folder, max_bytes=self.max_listing_bytes)
+            page = self.index_page(folder)
         except MissingFile:
-            return
+            if linked:  # its parent's page links it: the two pages disagree
+                raise FetchError(
+                    f"index_page: {self.url(folder)} is linked from its parent's index page "
+                    "but missing"
+                ) from None
+            return  # no such folder: nothing under the prefix
         for name in sorted(
             n for n in _index_children(page, self.url(folder)) if n.startswith(name_prefix)
         ):
             if name.endswith("/"):
                 if recursive:
-                    yield from self._walk(folder + name, "", True)
+                    yield from self._walk(folder + name, "", True, True)
             else:
                 yield ObjectInfo(folder + name)
+
+    def index_page(self, folder: str) -> bytes:
+        """The directory index page of `folder`, read whole. A page carries no checksum, so
+        it is checked: UTF-8 text ending with '</html>', and the same bytes on two reads in
+        a row (a page garbled in transit, cut short or swapped for an error page would
+        otherwise list fewer names without a word). One that fails is read again, within
+        the bounded attempts; then FetchError 'index_page: ...' ends the listing."""
+        url = self.url(folder)
+
+        def attempt() -> bytes:
+            page = self._get_once(folder, self.max_listing_bytes)
+            _check_index_page(page, url)
+            if self._get_once(folder, self.max_listing_bytes) != page:
+                raise Retryable(f"index_page: {url} changed between two reads")
+            return page
+
+        return self.retry.call(attempt)
+
+
+def _check_index_page(page: bytes, url: str) -> None:
+    try:
+        text = page.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Retryable(
+            f"index_page: {url} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
+    if not text.rstrip().lower().endswith("</html>"):
+        raise Retryable(f"index_page: {url} is not a whole HTML page (no closing </html>)")
 
 
 def _index_children(page: bytes, folder_url: str) -> set[str]:
     """Names of the direct children linked from a directory index page ('sub/' for
     folders), ignoring sort links, parent links and anything outside the folder."""
-    if not page.strip():
-        return set()
     names = set()
     for link in lxml.html.document_fromstring(page).xpath("//a/@href"):
         target = urljoin(folder_url, link.strip())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import json
 import re
@@ -19,10 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from pmc_pipeline.model import ParseError, UnsafeInput
+from pmc_pipeline.model import MissingFile, ParseError, UnsafeInput
 
 from .limits import Limits
-from .store import Retryable, Store
+from .store import HashingReader, Retryable, Store
 
 INVENTORY_PREFIX = "inventory-reports/pmc-oa-opendata/metadata/"
 DEFAULT_SCHEMA = ("bucket", "key", "lastmodifieddate", "etag")
@@ -56,22 +55,46 @@ def latest_manifest(store: Store, prefix: str = INVENTORY_PREFIX) -> str | None:
 
 
 def read_manifest(store: Store, key: str, limits: Limits) -> Manifest:
+    """The manifest at `key`, checked against the md5 in the `manifest.checksum` beside it
+    when there is one (S3 Inventory writes it); a body that fails the md5 or does not parse
+    is fetched again (see Store.load)."""
+    checksum = _manifest_checksum(store, key)
+
+    def parse(data: bytes) -> Manifest:
+        try:
+            doc = json.loads(data)
+            schema = doc.get("fileSchema")
+            columns = (
+                tuple(re.sub(r"[^a-z]", "", c.lower()) for c in schema.split(","))
+                if schema
+                else DEFAULT_SCHEMA
+            )
+            files = tuple(
+                (f["key"], (f.get("MD5checksum") or "").lower() or None) for f in doc["files"]
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ParseError(f"inventory_manifest: {key}: {exc}") from exc
+        if "key" not in columns:
+            raise ParseError(f"inventory_manifest: {key}: fileSchema has no Key column")
+        return Manifest(key, columns, files)
+
+    return store.load(key, parse, max_bytes=limits.manifest, md5=checksum)
+
+
+def _manifest_checksum(store: Store, key: str) -> str | None:
+    """The md5 hex in the manifest.checksum beside a manifest, or None when it has none."""
+    checksum_key = key.rsplit("/", 1)[0] + "/manifest.checksum"
+
+    def parse(data: bytes) -> str:
+        text = data.decode("ascii", errors="replace").strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{32}", text):
+            raise ParseError(f"inventory_manifest: {checksum_key} holds no md5: {text[:80]!r}")
+        return text
+
     try:
-        doc = json.loads(store.get(key, max_bytes=limits.manifest))
-        schema = doc.get("fileSchema")
-        columns = (
-            tuple(re.sub(r"[^a-z]", "", c.lower()) for c in schema.split(","))
-            if schema
-            else DEFAULT_SCHEMA
-        )
-        files = tuple(
-            (f["key"], (f.get("MD5checksum") or "").lower() or None) for f in doc["files"]
-        )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ParseError(f"inventory_manifest: {key}: {exc}") from exc
-    if "key" not in columns:
-        raise ParseError(f"inventory_manifest: {key}: fileSchema has no Key column")
-    return Manifest(key, columns, files)
+        return store.load(checksum_key, parse, max_bytes=1024)
+    except MissingFile:
+        return None
 
 
 def read_inventory(store: Store, manifest: Manifest, limits: Limits) -> Entries:
@@ -91,14 +114,21 @@ def _read_data_file(
     col = {name: i for i, name in enumerate(manifest.columns)}
     entries: Entries = {}
     with store.open(key, max_bytes=limits.listing) as raw:
-        hashing = _HashingReader(raw)
+        hashing = HashingReader(raw, md5=True)
         try:
             text = io.TextIOWrapper(gzip.GzipFile(fileobj=hashing), encoding="utf-8", newline="")
-            for row in _bounded_rows(text, limits.listing):
-                entry = metadata_entry(unquote(row[col["key"]])) if len(row) > col["key"] else None
+            for line, row in enumerate(_bounded_rows(text, limits.listing), start=1):
+                if not row:
+                    continue
+                if len(row) != len(manifest.columns):
+                    raise ParseError(
+                        f"line {line} has {len(row)} fields, the manifest's fileSchema "
+                        f"{len(manifest.columns)}"
+                    )
+                entry = metadata_entry(unquote(row[col["key"]]))
                 if entry is not None:
                     entries[entry] = (_cell(row, col, "lastmodifieddate"), _cell(row, col, "etag"))
-        except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+        except (OSError, EOFError, UnicodeDecodeError, csv.Error, ParseError) as exc:
             # OSError covers gzip.BadGzipFile (a bad CRC): corrupt in transit, or at rest.
             raise Retryable(f"corrupt_inventory: {key}: {exc}") from exc
     if md5 and hashing.md5.hexdigest() != md5:
@@ -119,21 +149,3 @@ def _bounded_rows(text: io.TextIOWrapper, max_chars: int) -> Iterator[list[str]]
         if seen > max_chars:
             raise UnsafeInput(f"decompression_bomb: inventory file expands past {max_chars}")
         yield row
-
-
-class _HashingReader(io.RawIOBase):
-    """md5 of everything read through it."""
-
-    def __init__(self, source) -> None:
-        super().__init__()
-        self._source = source
-        self.md5 = hashlib.md5()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        chunk = self._source.read(len(buffer))
-        self.md5.update(chunk)
-        buffer[: len(chunk)] = chunk
-        return len(chunk)

@@ -10,9 +10,9 @@ concerns are read or kept:
   its cap or by an implausible ratio: the whole package is refused;
 - an image member over its cap: that image alone is refused (its figure records why).
 
-A package that ends early or fails its gzip CRC is "damaged": the caller retries it (the
-damage may be in transit) and, when it stays damaged, keeps what was read before the
-damage if the article XML is among it (figures whose image came later are then missing).
+A package that ends early or fails its gzip CRC is "damaged": the caller (legacy.py's
+load_package) fetches it again, since the damage may be in transit, and decides from the
+bytes of the attempts whether it is damaged at the source.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from .limits import Limits
 from .pairing import is_image
 
 _XML_EXTENSIONS = (".nxml", ".xml")
+TRUNCATED = "truncated_archive"  # the stream ends early (inside a member or its headers)
+CORRUPT = "corrupt_archive"  # inflate fails, the gzip CRC or length is wrong, a bad header
 _CHUNK = 1024 * 1024
 
 
@@ -187,5 +189,5 @@ def _read_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 def _damage_code(exc: BaseException) -> str:
     text = str(exc).lower()
     if isinstance(exc, EOFError) or "unexpected end" in text or "ends at" in text:
-        return "truncated_archive"
-    return "corrupt_archive"
+        return TRUNCATED
+    return CORRUPT

@@ -24,6 +24,7 @@ IMAGE_EXTENSIONS = {
     ".bmp": 3,
     ".gif": 4,
 }
+THUMBNAIL = ".gif"  # PMC's thumbnails; a full image is almost never a GIF
 # Extensions an href may name for a figure that PMC ships converted under another one.
 _SOURCE_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | {".eps", ".ps", ".svg", ".pict", ".jp2"}
 

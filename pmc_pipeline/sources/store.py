@@ -14,13 +14,14 @@ import io
 import random
 import threading
 import time
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import BinaryIO, TypeVar
 
-from pmc_pipeline.model import FetchError, UnsafeInput
+from pmc_pipeline.model import FetchError, ParseError, UnsafeInput
 
 T = TypeVar("T")
 
@@ -43,6 +44,23 @@ class Retryable(FetchError):
     corrupted body). RetryPolicy turns the last one into a plain FetchError."""
 
 
+class Damaged(Retryable):
+    """One attempt got bytes that fail a check which cannot tell damage in transit from
+    damage at the source (a package that fails its gzip CRC, a JSON that does not parse).
+
+    `fingerprint` identifies the bytes received (a digest of the whole body). When two
+    attempts get the same damaged bytes, the damage is at the source (transit damage is
+    random): RetryPolicy then stops and returns `at_source()`, which raises the permanent
+    error (or returns what can still be used). When no two attempts agree, the last one
+    ends as FetchError 'damaged_in_transit: ...', which the build records as retryable.
+    """
+
+    def __init__(self, reason: str, fingerprint: bytes, at_source: Callable[[], object]) -> None:
+        super().__init__(reason)
+        self.fingerprint = fingerprint
+        self.at_source = at_source
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Bounded attempts with exponential backoff and full jitter (sleep a random time
@@ -58,16 +76,25 @@ class RetryPolicy:
 
     def call(self, attempt: Callable[[], T]) -> T:
         """Run `attempt` until it succeeds, raises something other than Retryable, or the
-        attempts are spent; then raise FetchError with the last reason."""
+        attempts are spent; then raise FetchError with the last reason. An attempt that
+        raises Damaged with the bytes of an earlier Damaged attempt ends the retries with
+        its `at_source()` (see Damaged)."""
         last: Retryable | None = None
+        damaged: set[bytes] = set()
         for n in range(1, max(1, self.attempts) + 1):
             try:
                 return attempt()
+            except Damaged as exc:
+                if exc.fingerprint in damaged:
+                    return exc.at_source()
+                damaged.add(exc.fingerprint)
+                last = exc
             except Retryable as exc:
                 last = exc
-                if n < self.attempts:
-                    time.sleep(self.delay(n))
-        raise FetchError(f"{last} (after {self.attempts} attempts)") from last
+            if n < self.attempts:
+                time.sleep(self.delay(n))
+        prefix = "damaged_in_transit: " if isinstance(last, Damaged) else ""
+        raise FetchError(f"{prefix}{last} (after {self.attempts} attempts)") from last
 
 
 class Store(ABC):
@@ -84,12 +111,26 @@ class Store(ABC):
     def get(self, key: str, *, max_bytes: int, md5: str | None = None) -> bytes:
         """The whole body of `key`. A body longer than max_bytes is refused (UnsafeInput);
         a short body, a network fault or an md5 mismatch is retried, then reported."""
+        return self.load(key, _same, max_bytes=max_bytes, md5=md5)
 
-        def attempt() -> bytes:
+    def load(
+        self, key: str, parse: Callable[[bytes], T], *, max_bytes: int, md5: str | None = None
+    ) -> T:
+        """`parse` of the whole body of `key`, fetched as by `get`. A body that parse
+        refuses with ParseError is fetched again unless it passed its md5 (then the bytes
+        are the source's): the same bytes twice mean the source is bad and the ParseError
+        is raised; different bytes each time end as FetchError 'damaged_in_transit'."""
+
+        def attempt() -> T:
             data = self._get_once(key, max_bytes)
             if md5 and hashlib.md5(data).hexdigest() != md5.lower():
                 raise Retryable(f"md5_mismatch: {key} (expected {md5.lower()})")
-            return data
+            try:
+                return parse(data)
+            except ParseError as exc:
+                if md5:
+                    raise
+                raise Damaged(str(exc), hashlib.md5(data).digest(), _raiser(exc)) from exc
 
         return self.retry.call(attempt)
 
@@ -138,6 +179,53 @@ class ProcessLocalClient:
                 if self._client is None:
                     self._client = make()
         return self._client
+
+
+def _same(data: bytes) -> bytes:
+    return data
+
+
+def _raiser(exc: BaseException) -> Callable[[], T]:
+    def at_source() -> T:
+        raise exc
+
+    return at_source
+
+
+class HashingReader(io.RawIOBase):
+    """A raw stream over `source` that counts the bytes read through it and keeps their
+    CRC-32 (cheap: a fingerprint that tells two bodies apart) and, with md5=True, their
+    md5; `drain()` reads the rest, so that these cover the whole body."""
+
+    def __init__(self, source: BinaryIO, *, md5: bool = False) -> None:
+        super().__init__()
+        self._source = source
+        self.md5 = hashlib.md5() if md5 else None
+        self.crc32 = 0
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self._source.read(len(buffer))
+        n = len(chunk)
+        if self.md5 is not None:
+            self.md5.update(chunk)
+        self.crc32 = zlib.crc32(chunk, self.crc32)
+        self.count += n
+        buffer[:n] = chunk
+        return n
+
+    def drain(self) -> None:
+        buffer = bytearray(_CHUNK)
+        while self.readinto(buffer):
+            pass
+
+    def fingerprint(self) -> bytes:
+        """The CRC-32 and length of what was read: the same bytes, or (bar a 2**-32
+        chance) not. Damage in transit is not adversarial, so no stronger hash is needed."""
+        return self.crc32.to_bytes(4, "big") + self.count.to_bytes(8, "big")
 
 
 def check_declared_size(key: str, size: int | None, max_bytes: int) -> None:
