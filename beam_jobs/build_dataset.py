@@ -41,6 +41,7 @@ from beam_jobs.logs import configure_logging
 from beam_jobs.options import OptionError
 from pmc_pipeline import extract, ledger, manifest, plan, publish, staging
 from pmc_pipeline.lock import OutputLock, OutputLocked
+from pmc_pipeline.model import FetchError, LayoutError, ListingError
 from pmc_pipeline.outputs import Output
 from pmc_pipeline.sources import read_pmcid_file
 
@@ -189,6 +190,11 @@ def run(argv: list[str] | None = None) -> int:
         print(f"pmc-pipeline build: error: {exc}", file=sys.stderr)
         return 2
     _warn_about_local_multi_worker(PipelineOptions(beam_argv))
+    if build_options.phase in ("all", "extract"):
+        problem = _root_problem(cfg)
+        if problem:
+            print(f"pmc-pipeline build: error: {problem}", file=sys.stderr)
+            return 2
     output = Output(cfg.output)
     lock = OutputLock(output)
     try:
@@ -199,11 +205,21 @@ def run(argv: list[str] | None = None) -> int:
     try:
         with engines.engine(beam_argv, build_options.dask_workers) as engine:
             return _run_phases(build_options.phase, cfg, engine, output)
-    except (BuildFailed, staging.StagingError) as exc:
+    except (BuildFailed, staging.StagingError, ListingError) as exc:
         print(f"pmc-pipeline build: {exc}", file=sys.stderr)
         return 1
     finally:
         lock.release()
+
+
+def _root_problem(cfg: BuildConfig) -> str | None:
+    """Why the root cannot be read as --layout says (a missing directory, a legacy root read
+    as cloud or the reverse), checked before any work; None when it can."""
+    try:
+        cfg.source.open().check_root()
+    except (LayoutError, FetchError) as exc:
+        return str(exc)
+    return None
 
 
 def _run_phases(phase: str, cfg: BuildConfig, engine: engines.Engine, output: Output) -> int:

@@ -231,3 +231,18 @@ def test_an_unfinished_extract_is_not_assembled(mirror, tmp_path, capsys):
     assert "extract generation 1 did not finish" in capsys.readouterr().err
     assert build(mirror, out, "--chunk-size", "2") == 0
     check_build(out)
+
+
+def test_a_listing_that_cannot_be_read_whole_fails_the_build(tmp_path, capsys):
+    """A damaged file list would drop articles (and their retraction flags) silently: the
+    build stops instead, naming the file, and publishes nothing."""
+    mirror, out = tmp_path / "mirror", tmp_path / "out"
+    write_mirror(mirror, "legacy", 8, 5, **SMALL)
+    file_list = mirror / "oa_file_list.csv"
+    lines = file_list.read_text().splitlines(keepends=True)
+    file_list.write_text("".join(lines[:3]) + lines[3].split(",")[0] + "\n" + "".join(lines[4:]))
+    assert build(mirror, out, "--layout", "legacy") == 1
+    err = capsys.readouterr().err.strip()
+    assert "cannot list" in err and "oa_file_list.csv" in err, err
+    assert len(err.splitlines()) == 1
+    assert not (out / "stats.json").exists()

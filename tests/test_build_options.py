@@ -84,3 +84,16 @@ def test_the_command_line_says_the_same_in_one_line(tmp_path):
             "pmc-pipeline build: error: argument --chunk-size: must be at least 1, got 0"
         ]
         assert "Traceback" not in done.stderr
+
+
+def test_a_root_of_the_other_layout_is_an_error_before_any_work(tmp_path, capsys):
+    legacy = tmp_path / "legacy"
+    (legacy / "oa_package").mkdir(parents=True)
+    (legacy / "oa_file_list.csv").write_text("File,Article Citation,Accession ID\n")
+    out = tmp_path / "out"
+    assert build_dataset.run(["--root", str(legacy), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "looks like a legacy PMC root" in err and "use --layout legacy" in err
+    assert len(err.splitlines()) == 1 and not out.exists()
+    assert build_dataset.run(["--root", str(tmp_path / "nowhere"), "--output", str(out)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
