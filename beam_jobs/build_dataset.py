@@ -32,6 +32,7 @@ from beam_jobs.config import BuildConfig, config_from_options
 from beam_jobs.logs import configure_logging
 from beam_jobs.options import BuildOptions
 from pmc_pipeline import manifest, staging
+from pmc_pipeline.hub import write_hub_files
 from pmc_pipeline.outputs import Output
 
 log = logging.getLogger("pmc_pipeline.build")
@@ -219,7 +220,9 @@ def run(argv: list[str] | None = None) -> int:
         with beam.Pipeline(options=options) as p:
             assemble_pipeline(p, cfg, chunks)
         stats = output.read_json(manifest.STATS_FILE)
+        hub_files = write_hub_files(output, stats)  # README.md, croissant.json: docs/hub.md
         print(manifest.summary(stats, time.perf_counter() - started))
+        print(f"hub files: {', '.join(hub_files)}")
         print(f"output: {cfg.output}")
         return 0 if stats["identity"]["holds"] else 1
     return 0
