@@ -11,6 +11,7 @@ CORE = [
     "numpy>=1.26",
     "pillow>=10.3",
     "pyarrow>=15",
+    "pyyaml>=6",  # the dataset card's YAML header (pmc_pipeline.hub)
     "requests>=2.31",
     "tqdm>=4.66",
     "urllib3>=2",
@@ -32,6 +33,10 @@ EXTRAS = {
     # Beam's DaskRunner: the build on a dask.distributed cluster (--runner DaskRunner).
     "dask": ["apache-beam[dask]>=2.60"],
     "report": ["matplotlib>=3.8"],
+    # Reading a build the Hugging Face way (docs/hub.md): `datasets` for
+    # pmc_pipeline.hub.webdataset_features(), mlcroissant to read croissant.json. Writing the
+    # Hub files needs neither.
+    "hub": ["datasets>=4", "mlcroissant>=1.0"],
     "dev": [
         "pytest>=8",
         "pytest-timeout>=2.3",
@@ -44,6 +49,8 @@ EXTRAS = {
         "pubmed_parser>=0.5",  # the peer in bench/ (what PMC-15M used)
         "playwright>=1.45",  # drives the system Chromium in the data card test
         "matplotlib>=3.8",
+        "datasets>=4",  # loads the build through its dataset cards in tests/test_hub.py
+        "mlcroissant>=1.0",  # validates and reads croissant.json in tests/test_hub.py
     ],
 }
 EXTRAS["all"] = sorted({dep for deps in EXTRAS.values() for dep in deps})

@@ -229,7 +229,7 @@ def _run_phases(phase: str, cfg: BuildConfig, engine: engines.Engine, output: Ou
     if phase in ("all", "assemble"):
         stats = run_assemble(cfg, engine, output)
         print(manifest.summary(stats, time.perf_counter() - started))
-        print(f"output: {cfg.output}")
+        print(f"output: {cfg.output} (dataset card: README.md, croissant.json)")
         return 0 if stats["identity"]["holds"] else 1
     return 0
 

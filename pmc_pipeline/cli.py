@@ -19,6 +19,7 @@ COMMANDS = {
     "train": ("train", "train a contrastive model on a build's WebDataset shards"),
     "evaluate": ("evaluate", "retrieval recall@k / zero-shot of a trained run"),
     "report": ("report", "write the data card (OUTPUT/card/index.html) of a build"),
+    "hub": ("hub", "write a build's Hub files: README.md dataset card, croissant.json"),
 }
 
 

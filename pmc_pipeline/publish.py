@@ -11,11 +11,11 @@ Assemble publishes in this order (build_dataset.py drives it, under the output l
    store), the rows in every Parquet file (from their footers), the splits present — and
    compare with what the run wrote. A stale, missing or miscounted file is a problem, and
    the accounting identity in stats.json is computed from these on-disk counts.
-4. `finish`: write sizes.json per split, then stats.json last, then remove
-   `_PUBLISHING.json`.
+4. `finish`: write sizes.json per split, stats.json, the Hub files (dataset cards and
+   croissant.json, docs/hub.md), then remove `_PUBLISHING.json`.
 
-A kill anywhere leaves either the old publication whole (before step 1) or an output without
-stats.json that says it is being published (after): `check_complete` tells readers (the
+A kill anywhere leaves either the old publication whole (before step 1) or an output that
+says it is being published (after; without stats.json until step 4): `check_complete` tells readers (the
 data card, the trainer), and a rerun of assemble publishes it whole.
 """
 
@@ -31,15 +31,16 @@ from dataclasses import dataclass, field
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from pmc_pipeline import shards
+from pmc_pipeline import hub, shards
+from pmc_pipeline.hub import write_hub_files
 from pmc_pipeline.manifest import STATS_FILE
 from pmc_pipeline.outputs import Output
 
 PUBLISHING_FILE = "_PUBLISHING.json"
 WORK_DIR = "_assemble"  # assemble's intermediate rows between its two pipelines
 PUBLISHED_DIRS = ("webdataset", "parquet")
-# Files a publication writes at the top of the output besides stats.json.
-PUBLISHED_FILES = (STATS_FILE,)
+# Files a publication writes at the top of the output (the shards' card is in webdataset/).
+PUBLISHED_FILES = (STATS_FILE, hub.README, hub.CROISSANT)
 
 
 class NotPublished(Exception):
@@ -120,10 +121,12 @@ def verify(output: Output, written_shards: Iterable[Mapping], written_tables: It
 
 
 def finish(output: Output, stats: Mapping, sizes: Mapping[str, Mapping[str, int]]) -> None:
-    """Step 4: sizes.json per split, stats.json last, then the output is published."""
+    """Step 4: sizes.json per split, stats.json, the Hub files (the Croissant file records
+    stats.json's checksum), and last the removal of _PUBLISHING.json."""
     for split, per_shard in sorted(sizes.items()):
         output.write_json(shards.sizes_path(split), dict(per_shard))
     output.write_json(STATS_FILE, stats)
+    write_hub_files(output, output.read_json(STATS_FILE))  # as readers will see it
     output.fs.delete_file(output.path(PUBLISHING_FILE))
     output.delete_dir(WORK_DIR)
 

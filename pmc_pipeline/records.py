@@ -13,15 +13,18 @@ from pmc_pipeline.filters import caption_tokens
 from pmc_pipeline.model import Article, ArticleRef, Figure, figure_key
 from pmc_pipeline.schemas_io import arrow_schema, load_schema
 
-# Working columns of staging rows; assemble drops them before publishing.
-STAGING_ARTICLE_EXTRA = {"generation": pa.int64(), "chunk": pa.string()}
+# Working columns of staging rows, (Arrow type, description); assemble drops them before
+# publishing.
+_GENERATION = (pa.int64(), "the extract run that staged the row (newer generations win)")
+_CHUNK = (pa.string(), "the staging chunk holding the row, g<generation>-<bucket>")
+STAGING_ARTICLE_EXTRA = {"generation": _GENERATION, "chunk": _CHUNK}
 # A candidate's JPEG is not a column: staging.write_chunk puts it in the chunk's images.bin
 # and the row keeps where (chunk, jpeg_offset; its length is image_bytes).
 STAGING_FIGURE_EXTRA = {
-    "generation": pa.int64(),
-    "chunk": pa.string(),
-    "jpeg_offset": pa.int64(),
-    "jpeg_crc32": pa.int64(),  # checked when the JPEG is read back (staging.read_jpegs)
+    "generation": _GENERATION,
+    "chunk": _CHUNK,
+    "jpeg_offset": (pa.int64(), "offset of the JPEG in the chunk's images.bin; null: no JPEG"),
+    "jpeg_crc32": (pa.int64(), "CRC-32 of the JPEG, checked when it is read back"),
 }
 
 

@@ -53,7 +53,7 @@ def check_build(out: Path, near_threshold: int | None = 4) -> dict:
     assert kept == sorted(p["key"] for p in pairs) == sorted(s["__key__"] for s in samples)
     assert len(kept) == stats["pairs"]
     # sizes.json beside each split's shards (what open_clip_train reads): every shard, counted.
-    for split_dir in sorted((out / "webdataset").iterdir()):
+    for split_dir in sorted(p for p in (out / "webdataset").iterdir() if p.is_dir()):
         sizes = json.loads((split_dir / "sizes.json").read_text())
         tars = sorted(p.name for p in split_dir.glob("*.tar"))
         assert sorted(sizes) == tars, split_dir
