@@ -271,16 +271,25 @@ def run_extract(cfg: BuildConfig, engine: engines.Engine, output: Output) -> Non
     number = staging.next_generation(output)
     if generations:
         number = max(number, max(generations) + 1)
+    source = cfg.source.open()
     the_plan = plan.make_plan(
         output,
-        _listing(cfg),
+        _listing(cfg, source),
         done_chunks=done_chunks,
         generation=number,
         chunk_size=cfg.chunk_size,
         retry_failed=cfg.retry_failed,
         redo_generations=redo,
     )
-    ledger.start(output, generations, number, shaped_by, the_plan.listed, the_plan.todo)
+    ledger.start(
+        output,
+        generations,
+        number,
+        shaped_by,
+        the_plan.listed,
+        the_plan.todo,
+        source.listed_from,
+    )
     log.info(
         "extract: generation %d, %d chunks already staged, %d articles to extract",
         number,
@@ -305,9 +314,8 @@ def run_extract(cfg: BuildConfig, engine: engines.Engine, output: Output) -> Non
         )
 
 
-def _listing(cfg: BuildConfig):
+def _listing(cfg: BuildConfig, source):
     listing = cfg.listing
-    source = cfg.source.open()
     pmcids = read_pmcid_file(listing.pmcids_file) if listing.pmcids_file else None
     refs = source.list_articles(
         since=listing.since, pmcids=pmcids, all_versions=listing.all_versions
@@ -382,6 +390,7 @@ def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> di
         bytes_read=decided["bytes_read"],
         options=cfg.options_for_stats(),
         problems=on_disk.problems,
+        build=manifest.build_info(generations[max(generations)].listing if generations else None),
     )
     publish.finish(output, stats, on_disk.sizes())
     return stats

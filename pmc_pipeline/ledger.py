@@ -39,6 +39,7 @@ class Generation:
     chunks: list[str] = field(default_factory=list)  # when complete: its chunks in staging
     listed: int = 0
     planned: int = 0  # articles the run set out to extract
+    listing: dict | None = None  # what the listing was read from (Source.listed_from)
 
 
 def fingerprint(shaped_by: Mapping) -> str:
@@ -165,9 +166,10 @@ def start(
     shaped_by: Mapping,
     listed: int,
     planned: int,
+    listing: dict | None = None,
 ) -> None:
     generations[number] = Generation(
-        number, fingerprint(shaped_by), dict(shaped_by), RUNNING, [], listed, planned
+        number, fingerprint(shaped_by), dict(shaped_by), RUNNING, [], listed, planned, listing
     )
     write(output, generations)
 

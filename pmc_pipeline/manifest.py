@@ -8,6 +8,8 @@ command exits non-zero when the list is not empty.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
@@ -54,8 +56,9 @@ def build_stats(
     bytes_read: int,
     options: Mapping,
     problems: Iterable[str] = (),
+    build: Mapping | None = None,
 ) -> dict:
-    """The content of stats.json (deterministic: no clocks, sorted keys). `problems`: what
+    """The content of stats.json (sorted keys; the only clock is in `build`, see build_info). `problems`: what
     the check of the published files on disk found (publish.verify); any breaks the
     identity."""
     shard_summaries = sorted(shard_summaries, key=lambda s: s["shard"])
@@ -77,9 +80,32 @@ def build_stats(
         "bytes_read": bytes_read,
         "options": dict(sorted(options.items())),
     }
+    if build is not None:
+        stats["build"] = dict(build)
     problems = [*problems, *check_identity(stats)]
     stats["identity"] = {"holds": not problems, "problems": problems}
     return stats
+
+
+def build_info(listing: Mapping | None) -> dict:
+    """stats.json's `build` block: the tool, its version, when the build was published, and
+    what the newest extract listed from (e.g. the inventory's date). The time is
+    SOURCE_DATE_EPOCH when set (the reproducible-builds convention: equal inputs then give
+    an equal stats.json), else now."""
+    from pmc_pipeline import __version__
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (
+        dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        if epoch and epoch.isdigit()
+        else dt.datetime.now(dt.timezone.utc)
+    )
+    return {
+        "tool": "pmc_pipeline",
+        "version": __version__,
+        "built_at": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "listing": dict(listing) if listing else None,
+    }
 
 
 def check_identity(stats: Mapping) -> list[str]:

@@ -48,6 +48,9 @@ class Source(ABC):
     layout: str
     store: Store
     limits: Limits
+    # What the last list_articles read its listing from (e.g. the inventory manifest and its
+    # date), for stats.json; set while listing.
+    listed_from: dict | None = None
 
     @abstractmethod
     def check_root(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -90,6 +91,7 @@ class CloudSource(Source):
     ) -> Iterator[ArticleRef]:
         self.check_root()
         if pmcids is not None:
+            self.listed_from = {"kind": "pmcids"}
             with listing_errors(self.store):
                 refs = self._list_pmcids(pmcids, since, all_versions)
             yield from refs
@@ -109,9 +111,15 @@ class CloudSource(Source):
             if manifest is None and self.listing == "inventory":
                 raise MissingFile(f"missing: no inventory manifest under {self.inventory_prefix}")
         if manifest is not None:
+            self.listed_from = {
+                "kind": "inventory",
+                "manifest": manifest,
+                "date": _date_of(manifest),
+            }
             return read_inventory(
                 self.store, read_manifest(self.store, manifest, self.limits), self.limits
             )
+        self.listed_from = {"kind": "metadata", "prefix": METADATA}
         return self._list_metadata(METADATA)
 
     def _list_metadata(self, prefix: str) -> Entries:
@@ -242,6 +250,12 @@ class CloudArticleFiles(ArticleFiles):
         if key is None:
             raise MissingFile(f"missing: no image among {self.stem}'s media for href {href!r}")
         return key, self._get(key, self.limits.image, media[key])
+
+
+def _date_of(manifest_key: str) -> str | None:
+    """The inventory's date from its folder name (`.../2026-11-30T01-00Z/manifest.json`)."""
+    match = re.search(r"/(\d{4}-\d{2}-\d{2})T[^/]*/manifest\.json$", manifest_key)
+    return match.group(1) if match else None
 
 
 def _newest(entries: Entries) -> Entries:

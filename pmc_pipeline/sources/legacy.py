@@ -106,6 +106,7 @@ class LegacySource(Source):
         with listing_errors(self.store):
             main_key = self._main_list()
             bulk_keys = self._bulk_lists(main_key)
+            self.listed_from = {"kind": "file_list", "file": main_key, "bulk_lists": bulk_keys}
             main = self._read_list(main_key, keep) if main_key else {}
             extra: dict[int, ArticleRef] = {}
             for key in bulk_keys:
