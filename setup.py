@@ -32,6 +32,9 @@ EXTRAS = {
     "aws": ["boto3>=1.34", "apache-beam[aws]>=2.60"],
     # Beam's DaskRunner: the build on a dask.distributed cluster (--runner DaskRunner).
     "dask": ["apache-beam[dask]>=2.60"],
+    # Google Cloud Dataflow (make dataflow): the runner, and `build`, with which Beam turns
+    # --setup_file into the sdist the workers install.
+    "gcp": ["apache-beam[gcp]>=2.60", "build>=1"],
     "report": ["matplotlib>=3.8"],
     # Reading a build the Hugging Face way (docs/hub.md): `datasets` for
     # pmc_pipeline.hub.webdataset_features(), mlcroissant to read croissant.json. Writing the
@@ -41,6 +44,8 @@ EXTRAS = {
         "pytest>=8",
         "pytest-timeout>=2.3",
         "apache-beam[dask]>=2.60",  # the build on a 2-process Dask cluster in the tests
+        "apache-beam[gcp]>=2.60",  # the Dataflow translation test (--dry_run)
+        "build>=1",
         "webdataset>=0.2.90",  # reads the shards back in the tests
         "hypothesis>=6.100",
         "moto[server]>=5",

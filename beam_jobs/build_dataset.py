@@ -28,10 +28,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 import time
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    StandardOptions,
+    TestOptions,
+)
 
 from beam_jobs import engines
 from beam_jobs import options as options_module
@@ -190,12 +196,18 @@ def run(argv: list[str] | None = None) -> int:
         print(f"pmc-pipeline build: error: {exc}", file=sys.stderr)
         return 2
     _warn_about_local_multi_worker(PipelineOptions(beam_argv))
+    if PipelineOptions(beam_argv).view_as(TestOptions).dry_run:
+        return translate_only(cfg, beam_argv)
     if build_options.phase in ("all", "extract"):
         problem = _root_problem(cfg)
         if problem:
             print(f"pmc-pipeline build: error: {problem}", file=sys.stderr)
             return 2
     output = Output(cfg.output)
+    problem = _output_problem(output)
+    if problem:
+        print(f"pmc-pipeline build: error: {problem}", file=sys.stderr)
+        return 2
     lock = OutputLock(output)
     try:
         lock.acquire()
@@ -212,6 +224,29 @@ def run(argv: list[str] | None = None) -> int:
         lock.release()
 
 
+OUTPUT_PROBE_SECONDS = 20.0
+
+
+def _output_problem(output: Output, seconds: float = OUTPUT_PROBE_SECONDS) -> str | None:
+    """Why the output cannot be reached (no credentials, no network, no such bucket), found
+    within `seconds`: an object store's client may otherwise retry for many minutes."""
+    found: list[str | None] = []
+
+    def probe() -> None:
+        try:
+            output.fs.get_file_info(output.path())
+            found.append(None)
+        except Exception as exc:  # noqa: BLE001 - whatever the store says, in one line
+            found.append(f"cannot reach --output {output.uri}: {' '.join(str(exc).split())}")
+
+    worker = threading.Thread(target=probe, name="output-probe", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not found:
+        return f"cannot reach --output {output.uri}: no answer within {seconds:g} s"
+    return found[0]
+
+
 def _root_problem(cfg: BuildConfig) -> str | None:
     """Why the root cannot be read as --layout says (a missing directory, a legacy root read
     as cloud or the reverse), checked before any work; None when it can."""
@@ -220,6 +255,43 @@ def _root_problem(cfg: BuildConfig) -> str | None:
     except (LayoutError, FetchError) as exc:
         return str(exc)
     return None
+
+
+def translate_only(cfg: BuildConfig, beam_argv: list[str]) -> int:
+    """`--dry_run=True` (Beam's test option): build and hand each of the build's three
+    pipelines to the runner, with a one-chunk stand-in for what the launcher would compute,
+    and stop there. DataflowRunner then translates each exactly as for a submission (graph,
+    coders, pickled DoFns; nothing staged, nothing sent); nothing is listed, read or
+    written."""
+    engine = engines.Engine(beam_argv)
+    runner = engines.runner_of(beam_argv) or "DirectRunner"
+    if "Dataflow" not in runner:
+        print(
+            f"pmc-pipeline build: error: --dry_run translates for DataflowRunner only; "
+            f"{runner} would run the job",
+            file=sys.stderr,
+        )
+        return 2
+    chunk = plan.PlannedChunk("g00001-000000", f"{plan.plan_dir(1)}/plan-00000.parquet", 0, 1)
+    decided = {
+        "paths": {kind: [f"{publish.WORK_DIR}/{kind}/part-00000.parquet"] for kind in T.WORK_KEYS},
+        "rows": {"figures": 1, "articles": 1, "kept": 1},
+        "kept_per_split": dict.fromkeys(cfg.assemble.fractions, 1),
+    }
+    for name, build in (
+        ("extract", lambda p: extract_pipeline(p, cfg, [chunk])),
+        ("decide", lambda p: decide_pipeline(p, cfg, [chunk.chunk], frozenset())),
+        ("publish", lambda p: publish_pipeline(p, cfg, decided)),
+    ):
+        pipeline = beam.Pipeline(options=engine.options(1))
+        build(pipeline)
+        result = pipeline.run()
+        job = getattr(result, "job", None)
+        proto = getattr(job, "proto_pipeline", None)
+        steps = len(proto.components.transforms) if proto is not None else "?"
+        size = proto.ByteSize() if proto is not None else "?"
+        print(f"{name}: translated for {runner}: {steps} transforms, {size} bytes of pipeline")
+    return 0
 
 
 def _run_phases(phase: str, cfg: BuildConfig, engine: engines.Engine, output: Output) -> int:

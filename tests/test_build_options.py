@@ -97,3 +97,43 @@ def test_a_root_of_the_other_layout_is_an_error_before_any_work(tmp_path, capsys
     assert len(err.splitlines()) == 1 and not out.exists()
     assert build_dataset.run(["--root", str(tmp_path / "nowhere"), "--output", str(out)]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_an_output_that_cannot_be_reached_fails_within_seconds(tmp_path, monkeypatch, capsys):
+    """An S3 endpoint that refuses connections (or a store that never answers): one line,
+    exit 2, before any work — never a silent hang in a listing of the output."""
+    import socket
+    import time
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    started = time.monotonic()
+    argv = ["--output", "s3://no-bucket/out", "--phase", "assemble"]
+    assert build_dataset.run(argv) == 2
+    assert time.monotonic() - started < build_dataset.OUTPUT_PROBE_SECONDS + 5
+    err = capsys.readouterr().err
+    assert "cannot reach --output s3://no-bucket/out" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_output_probe_gives_up_after_its_time(tmp_path):
+    """A store that never answers: the probe says so when its time is up."""
+    import threading
+
+    from pmc_pipeline.outputs import Output
+
+    class Hanging:
+        def get_file_info(self, path):
+            threading.Event().wait()
+
+    class Unreachable(Output):
+        @property
+        def fs(self):
+            return Hanging()
+
+    problem = build_dataset._output_problem(Unreachable("gs://b/o"), seconds=0.5)
+    assert problem == "cannot reach --output gs://b/o: no answer within 0.5 s"
