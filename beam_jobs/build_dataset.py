@@ -45,6 +45,7 @@ from beam_jobs import transforms as T
 from beam_jobs.config import BuildConfig, config_from_options
 from beam_jobs.logs import configure_logging
 from beam_jobs.options import OptionError
+from beam_jobs.progress import ExtractProgress
 from pmc_pipeline import extract, ledger, manifest, plan, publish, staging
 from pmc_pipeline.lock import OutputLock, OutputLocked
 from pmc_pipeline.model import FetchError, LayoutError, ListingError
@@ -371,7 +372,9 @@ def run_extract(cfg: BuildConfig, engine: engines.Engine, output: Output) -> Non
     if the_plan.chunks:
         pipeline = beam.Pipeline(options=engine.options(len(the_plan.chunks)))
         extract_pipeline(pipeline, cfg, the_plan.chunks)
-        _run(pipeline, engine)
+        with ExtractProgress(output, the_plan) as progress:
+            _run(pipeline, engine)
+        log.info("%s", progress.status())
     problem = _extract_accounting(output, the_plan)
     if problem:
         raise BuildFailed(f"extract lost articles: {problem}; rerun to extract them")

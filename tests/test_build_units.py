@@ -324,3 +324,28 @@ def test_identity_holds_and_breaks():
 )
 def test_reason_names(reason, name):
     assert manifest.reason_name(reason) == name
+
+
+def test_extract_progress_counts_the_articles_of_staged_chunks(tmp_path):
+    from types import SimpleNamespace
+
+    from beam_jobs.progress import ExtractProgress
+    from pmc_pipeline import plan
+
+    out = Output(str(tmp_path))
+    chunks = tuple(plan.PlannedChunk(f"g00003-00000{i}", "p", i, 2) for i in range(3))
+    the_plan = plan.Plan(3, listed=7, skipped=1, repeated=0, chunks=chunks)
+    progress = ExtractProgress(out, the_plan, bar=False)
+    assert progress.poll() == 0
+    assert progress.status() == "extract: 0 of 6 articles (0.0%), 0.0 articles/s"
+    two = [
+        SimpleNamespace(
+            article={"article_key": f"PMC{i}v1", "status": "ok", "bytes_read": 1}, figures=[]
+        )
+        for i in range(2)
+    ]
+    staging.write_chunk(out, "g00003-000001", two)
+    staging.write_chunk(out, "g00002-000000", two)  # an earlier run's chunk: not counted
+    assert progress.poll() == 2 and progress.poll() == 0
+    assert progress.status().startswith("extract: 2 of 6 articles (33.3%), ")
+    assert "left" in progress.status()
