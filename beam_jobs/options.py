@@ -287,8 +287,13 @@ class BuildOptions(PipelineOptions):
 
 def _beam_option_strings() -> set[str]:
     """Every option string Beam's registered PipelineOptions accept (ours excluded)."""
-    # DaskRunner's options register only when its module is imported.
-    import apache_beam.runners.dask.dask_runner  # noqa: F401
+    # DaskRunner's options register only when its module is imported, which needs dask.
+    try:
+        import apache_beam.runners.dask.dask_runner  # noqa: F401
+    except ImportError:  # no dask extra: its options are still Beam's, not typos
+        known_without_dask = set(DASK_OPTIONS)
+    else:
+        known_without_dask = set()
 
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     seen = set()
@@ -303,7 +308,19 @@ def _beam_option_strings() -> set[str]:
             cls._add_argparse_args(parser)
         except argparse.ArgumentError:
             pass  # an option two classes both declare: already known
-    return {s for action in parser._actions for s in action.option_strings}
+    return {s for action in parser._actions for s in action.option_strings} | known_without_dask
+
+
+# Beam's DaskOptions (apache_beam/runners/dask/dask_runner.py), for when dask is not installed.
+DASK_OPTIONS = (
+    "--dask_client_address",
+    "--dask_connection_timeout",
+    "--dask_scheduler_file",
+    "--dask_client_name",
+    "--dask_connection_limit",
+    "--dask_npartitions",
+    "--dask_partition_size",
+)
 
 
 def _own_parser() -> _StrictParser:

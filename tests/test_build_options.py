@@ -62,6 +62,9 @@ def test_beam_options_pass_through_and_ours_are_kept_apart():
     # DaskRunner's own options are Beam's too.
     _, beam_argv = parse_args(["--output", "o", "--dask_client_address", "127.0.0.1:8786"])
     assert beam_argv == ["--dask_client_address", "127.0.0.1:8786"]
+    from beam_jobs import options
+
+    assert set(options.DASK_OPTIONS) <= options._beam_option_strings()  # the list is Beam's
     with pytest.raises(OptionError, match="did you mean --direct_num_workers"):
         parse_args(["--output", "o", "--direct_num_worker", "2"])
 
@@ -137,3 +140,22 @@ def test_the_output_probe_gives_up_after_its_time(tmp_path):
 
     problem = build_dataset._output_problem(Unreachable("gs://b/o"), seconds=0.5)
     assert problem == "cannot reach --output gs://b/o: no answer within 0.5 s"
+
+
+def test_without_dask_its_options_are_still_known(monkeypatch):
+    """The sample needs no dask extra: importing Beam's DaskRunner then fails, and its
+    options must neither crash the parse nor be taken for typos."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "dask" or name.startswith(("dask.", "apache_beam.runners.dask")):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    _, beam_argv = parse_args(["--output", "o", "--dask_client_address", "127.0.0.1:1"])
+    assert beam_argv == ["--dask_client_address", "127.0.0.1:1"]
+    with pytest.raises(OptionError, match="unknown option --dask_nothing"):
+        parse_args(["--output", "o", "--dask_nothing", "1"])
