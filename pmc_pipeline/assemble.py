@@ -62,6 +62,7 @@ def finalize_article(article: Mapping, opts: AssembleOptions) -> dict:
     versioned = f"{article['pmcid']}.{article['version']}"
     if article["pmcid"] in opts.takedown or versioned in opts.takedown:
         article["status"], article["reason"] = ArticleStatus.REMOVED, "takedown"
+        article["reason_detail"] = None
     return article
 
 
@@ -72,6 +73,7 @@ def article_figures(article: Mapping, figures: Iterable[Mapping]) -> list[dict]:
     if article["status"] == ArticleStatus.REMOVED:
         for row in rows:
             row["status"], row["reason"] = FigureStatus.REMOVED, "article_removed"
+            row["reason_detail"] = None
             row["jpeg_offset"] = None  # its image is never read again
     return rows
 
@@ -84,6 +86,7 @@ def apply_decision(figure: Mapping, decision: tuple[str, str | None, str | None]
     row = dict(figure)
     if decision is not None:
         row["status"], row["reason"], row["duplicate_of"] = decision
+        row["reason_detail"] = None
     return row
 
 

@@ -19,8 +19,9 @@ STATS_FILE = "stats.json"
 
 
 def reason_name(reason: str | None) -> str | None:
-    """The named part of a reason ('fetch: 503 after 5 attempts' -> 'fetch'), so that stats
-    group by cause; the full text stays in the Parquet rows."""
+    """The code of a reason, so that stats group by cause. Rows hold the code in `reason`
+    (and the text in `reason_detail`); a reason given whole ('fetch: 503 after 5 attempts')
+    is cut at its first colon."""
     return reason.split(":", 1)[0].strip() if reason else None
 
 

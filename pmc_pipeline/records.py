@@ -61,12 +61,34 @@ def article_row(
         "last_updated": ref.last_updated,
         "etag": ref.etag,
         "status": status,
-        "reason": reason,
+        "reason": reason_code(reason),
+        "reason_detail": reason_detail(reason),
         "n_figures": n_figures,
         "n_kept": 0,
         "bytes_read": int(bytes_read),
         "split": None,  # decided at assemble, where the split fractions are options
     }
+
+
+def reason_code(reason: str | None) -> str | None:
+    """The code of a reason as the steps state it ('fetch: 503 after 5 attempts' -> 'fetch'):
+    what the `reason` column holds, and what stats.json counts by."""
+    return reason.split(":", 1)[0].strip() if reason else None
+
+
+def reason_detail(reason: str | None) -> str | None:
+    """The free text after the code ('503 after 5 attempts'), or None: `reason_detail`."""
+    if not reason or ":" not in reason:
+        return None
+    return reason.split(":", 1)[1].strip() or None
+
+
+def full_reason(row: dict) -> str | None:
+    """A row's reason as one line, code and detail: 'fetch: 503 after 5 attempts'."""
+    if not row.get("reason"):
+        return None
+    detail = row.get("reason_detail")
+    return f"{row['reason']}: {detail}" if detail else row["reason"]
 
 
 def _listing_license(ref: ArticleRef) -> str | None:
@@ -114,7 +136,8 @@ def figure_row(
         "pixel_sha256": meta.get("pixel_sha256"),
         "phash": meta.get("phash"),
         "status": status,
-        "reason": reason,
+        "reason": reason_code(reason),
+        "reason_detail": reason_detail(reason),
         "duplicate_of": None,
         "split": None,
         "jpeg": jpeg,

@@ -40,8 +40,9 @@ from pmc_pipeline.records import arrow_schemas
 
 STAGING = "staging"
 # The layout of a chunk's files and rows; bumped when it changes (ledger.py refuses staging
-# of another format). 2: checksums in the marker, jpeg_crc32 in the figure rows.
-FORMAT = 2
+# of another format). 2: checksums in the marker, jpeg_crc32 in the figure rows. 3: the
+# reason split into a code (`reason`) and its text (`reason_detail`).
+FORMAT = 3
 MARKER = "_SUCCESS.json"
 ARTICLES_FILE = "articles.parquet"
 FIGURES_FILE = "figures.parquet"

@@ -407,7 +407,8 @@ def test_listing_options_select_articles(cloud_mirror, tmp_path):
         for a in got["articles"]
         if a["status"] == "excluded" and a["reason"].startswith("license")
     ]
-    assert excluded and all(a["reason"].startswith("license_not_allowed:") for a in excluded)
+    assert excluded and all(a["reason"] == "license_not_allowed" for a in excluded)
+    assert all(a["reason_detail"] for a in excluded)  # which licence, in words
 
 
 def test_extract_accounting_flags_lost_articles(tmp_path):

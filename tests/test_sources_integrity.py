@@ -36,6 +36,7 @@ from pmc_pipeline import staging
 from pmc_pipeline.extract import ExtractOptions, extract_article
 from pmc_pipeline.mirror import TRUTH_NAME, write_mirror
 from pmc_pipeline.model import ArticleStatus, Layout, LayoutError, ListingError
+from pmc_pipeline.records import full_reason
 from pmc_pipeline.sources import open_source
 
 # Quick to give up: a slow reply times out in half a second, backoff stays short.
@@ -283,8 +284,8 @@ OPTS = ExtractOptions()
 
 def outcome(result) -> tuple:
     """What a build keeps of an extract result (bytes_read aside, which retries change)."""
-    figures = [(f["key"], f["status"], f["reason"], f["pixel_sha256"]) for f in result.figures]
-    return result.article["status"], result.article["reason"], figures
+    figures = [(f["key"], f["status"], full_reason(f), f["pixel_sha256"]) for f in result.figures]
+    return result.article["status"], full_reason(result.article), figures
 
 
 @pytest.fixture(scope="module")
@@ -324,7 +325,9 @@ def test_a_package_corrupted_on_every_attempt_is_fetch_failed_and_redone(legacy_
     assert faults.count("corrupt") == 4  # the bounded attempts, each damaged differently
     article = result.article
     assert article["status"] == ArticleStatus.FETCH_FAILED and result.figures == []
-    assert re.match(r"fetch: damaged_in_transit: (corrupt|truncated)_archive: ", article["reason"])
+    assert re.match(
+        r"fetch: damaged_in_transit: (corrupt|truncated)_archive: ", full_reason(article)
+    )
     # --retry-failed redoes it, and served intact it arrives whole.
     done = staging.DoneRecord(article["status"], ref.etag, ref.last_updated, 1)
     assert staging.needs_extract(ref, done, retry_failed=True)
@@ -345,7 +348,7 @@ def test_a_package_corrupted_at_the_source_is_unsafe(legacy_mirror, tmp_path):
     with serve_http(root) as url:
         result = extract_article(ref, open_source(Layout.LEGACY, url, **FAST), OPTS)
     assert result.article["status"] == ArticleStatus.UNSAFE
-    assert result.article["reason"].startswith("unsafe: corrupt_archive: ")
+    assert full_reason(result.article).startswith("unsafe: corrupt_archive: ")
     assert ArticleStatus.UNSAFE not in ArticleStatus.RETRYABLE
 
 
@@ -383,7 +386,7 @@ def test_an_image_cut_off_in_transit_fails_the_article_not_the_figure(tmp_path):
     with serve_altered(tmp_path, "/" + ref.location, lambda n, body: body[: cut + 97 * n]) as url:
         result = extract_article(ref, open_source(Layout.LEGACY, url, **FAST), OPTS)
     assert result.article["status"] == ArticleStatus.FETCH_FAILED and result.figures == []
-    assert result.article["reason"].startswith("fetch: damaged_in_transit: truncated_archive: ")
+    assert full_reason(result.article).startswith("fetch: damaged_in_transit: truncated_archive: ")
 
 
 def test_a_package_cut_at_the_source_keeps_what_precedes_the_cut(tmp_path):
@@ -399,8 +402,8 @@ def test_a_package_cut_at_the_source_keeps_what_precedes_the_cut(tmp_path):
     assert (f1["status"], f1["image_name"]) == ("kept", "PMC7/pmc7-f1.jpg")
     # F2's thumbnail was read, but it is no stand-in for an image that may have been cut.
     assert f2["status"] == "image_failed" and f2["image_name"] is None
-    assert f2["reason"].startswith("unsafe_image: truncated_archive: ")
-    assert "only PMC7/pmc7-f2.gif was read" in f2["reason"]
+    assert full_reason(f2).startswith("unsafe_image: truncated_archive: ")
+    assert "only PMC7/pmc7-f2.gif was read" in full_reason(f2)
 
 
 @pytest.mark.parametrize("kind, reason", [("truncate", "truncated|connection"), ("corrupt", "md5")])
@@ -412,7 +415,9 @@ def test_a_cloud_image_damaged_on_every_attempt_fails_the_article(cloud_mirror, 
     with serve_http(cloud_mirror, faults) as url:
         result = extract_article(ref, open_source(Layout.CLOUD, url, **FAST), OPTS)
         assert result.article["status"] == ArticleStatus.FETCH_FAILED and result.figures == []
-        assert re.match(f"fetch: ({reason})", result.article["reason"]), result.article["reason"]
+        assert re.match(f"fetch: ({reason})", full_reason(result.article)), full_reason(
+            result.article
+        )
         faults.attempts = 0  # served intact from now on: a rerun gets the whole article
         assert outcome(extract_article(ref, open_source(Layout.CLOUD, url, **FAST), OPTS)) == (
             expected
@@ -435,7 +440,7 @@ def test_a_metadata_json_garbled_in_transit(cloud_mirror, attempts):
         assert outcome(result) == expected
     else:
         assert result.article["status"] == ArticleStatus.FETCH_FAILED
-        assert result.article["reason"].startswith("fetch: damaged_in_transit: metadata_json: ")
+        assert full_reason(result.article).startswith("fetch: damaged_in_transit: metadata_json: ")
 
 
 def test_a_metadata_json_bad_at_the_source_is_a_parse_failure(tmp_path):
@@ -449,4 +454,4 @@ def test_a_metadata_json_bad_at_the_source_is_a_parse_failure(tmp_path):
         ref = next(r for r in source.list_articles() if r.pmcid == "PMC12")
         result = extract_article(ref, source, OPTS)
     assert result.article["status"] == ArticleStatus.PARSE_FAILED
-    assert result.article["reason"].startswith("parse: metadata_json: metadata/PMC12.1.json: ")
+    assert full_reason(result.article).startswith("parse: metadata_json: metadata/PMC12.1.json: ")
