@@ -1,0 +1,101 @@
+"""What each figure is, read from its caption: figure types, compound panels, sub-captions.
+
+`analyze_caption(caption, title)` -> CaptionAnalysis with
+- `figure_types`: sorted type names from the fixed taxonomy (taxonomy.FIGURE_TYPES),
+  `figure_type_evidence`: type -> the caption words that decided it;
+- `panels`: the labels the caption names, in the order first introduced, each with its
+  sub-caption; `shared_caption`: the lead text before the first panel; `compound`: whether
+  the figure has two or more panels, labelled or not.
+
+Pure functions of the text, no model: the rules are in taxonomy.py and panels.py and in
+docs/captions.md; tests/data/captions_dev.json is the labelled development set they are
+measured on (`python -m bench captions`). image_panels.py estimates the panel count from
+the pixels, as an optional check.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pmc_pipeline.captions.panels import Panel, parse_panels
+from pmc_pipeline.captions.taxonomy import FIGURE_TYPES, OTHER, tag_caption
+
+__all__ = [
+    "FIGURE_TYPES",
+    "OTHER",
+    "CaptionAnalysis",
+    "Panel",
+    "analyze_caption",
+    "caption_fields",
+    "figure_types",
+]
+
+# Unlabelled panels: "upper and lower panels", "Left: ... Right: ...", "from top to bottom".
+_LAYOUT_WORDS = re.compile(
+    r"\b(?:(?:upper|lower|top|bottom|left|right|middle|centre|center|inset)\s+(?:panels|rows?|"
+    r"columns?)|panels|each\s+panel|from\s+(?:left|top)\s+to\s+(?:right|bottom)|"
+    r"(?:first|second|third|two|three|four)\s+(?:rows?|columns?))\b",
+    re.IGNORECASE,
+)
+_POSITION_HEAD = re.compile(
+    r"(?:^|[.;:]\s+|\()(?:at\s+|on\s+the\s+|in\s+the\s+)?(left|right|top|bottom|upper|lower)"
+    r"(?:\s+(?:panels?|images?|graphs?|rows?|columns?))?\s*[:,)]",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class CaptionAnalysis:
+    figure_types: tuple[str, ...]
+    figure_type_evidence: dict[str, tuple[str, ...]]
+    compound: bool
+    panels: tuple[Panel, ...]
+    shared_caption: str
+
+
+@lru_cache(maxsize=4096)
+def analyze_caption(caption: str | None, title: str | None = None) -> CaptionAnalysis:
+    """Types, panels and sub-captions of one caption (title: the caption's own <title>,
+    which starts the caption, when the parser has it; it marks where the lead ends)."""
+    caption = caption or ""
+    tagging = tag_caption(caption)
+    parsed = parse_panels(caption, title)
+    compound = len(parsed.panels) >= 2 or _unlabelled_panels(caption)
+    return CaptionAnalysis(
+        figure_types=tagging.types,
+        figure_type_evidence=tagging.evidence,
+        compound=compound,
+        panels=parsed.panels,
+        shared_caption=parsed.shared_caption,
+    )
+
+
+def _unlabelled_panels(caption: str) -> bool:
+    """Two or more panels described without labels: 'upper and lower panels', 'Left: ...
+    Right: ...', 'top ... bottom ...', 'from left to right'."""
+    if _LAYOUT_WORDS.search(caption):
+        return True
+    heads = {m.group(1).lower() for m in _POSITION_HEAD.finditer(caption)}
+    return bool(
+        ({"left", "right"} <= heads) or (heads & {"top", "upper"} and heads & {"bottom", "lower"})
+    )
+
+
+def figure_types(caption: str | None) -> tuple[str, ...]:
+    """The sorted figure types of a caption (what the --figure-types filter reads)."""
+    return analyze_caption(caption).figure_types
+
+
+def caption_fields(caption: str | None, title: str | None = None) -> dict:
+    """The published fields of a figure's caption analysis (figure and pair schemas, the
+    sidecar JSON, `pmc-pipeline parse`)."""
+    a = analyze_caption(caption, title)
+    return {
+        "figure_types": list(a.figure_types),
+        "figure_type_evidence": {t: list(words) for t, words in a.figure_type_evidence.items()},
+        "compound": a.compound,
+        "panels": [{"label": p.label, "subcaption": p.subcaption} for p in a.panels],
+        "shared_caption": a.shared_caption,
+    }

@@ -1,0 +1,451 @@
+"""Figure types from caption words: a fixed taxonomy, each type with the words that show it.
+
+A caption gets every type whose evidence it holds (multi-label), and the matched words are
+kept as the evidence, so a user can see why. The words are specific on purpose: per-type
+precision matters more than catching every vague caption ("Representative images of ...").
+
+Three strengths of evidence:
+- *strong* words name the type outright ("western blot", "H&E", "Kaplan-Meier").
+- *weak* words only decide when no strong word of any type is present: a caption whose
+  only cue is "Mechanism of ..." or "... signalling pathways" is a diagram, but the same
+  words in a caption that says "western blot" are not.
+- *generic microscopy* ("micrograph", "microscopy", "DIC", "scale bar" ...) means
+  light microscopy unless the caption names fluorescence or electron microscopy: a DIC or
+  phase channel beside a fluorescence merge adds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+RADIOLOGY = "radiology"
+LIGHT_MICROSCOPY = "light_microscopy"
+FLUORESCENCE_MICROSCOPY = "fluorescence_microscopy"
+ELECTRON_MICROSCOPY = "electron_microscopy"
+GEL_BLOT = "gel_blot"
+CHART = "chart"
+DIAGRAM = "diagram"
+MOLECULAR_STRUCTURE = "molecular_structure"
+PHOTOGRAPH = "photograph"
+OTHER = "other"
+
+FIGURE_TYPES = (
+    RADIOLOGY,
+    LIGHT_MICROSCOPY,
+    FLUORESCENCE_MICROSCOPY,
+    ELECTRON_MICROSCOPY,
+    GEL_BLOT,
+    CHART,
+    DIAGRAM,
+    MOLECULAR_STRUCTURE,
+    PHOTOGRAPH,
+    OTHER,
+)
+
+DESCRIPTIONS = {
+    RADIOLOGY: "CT, MRI, X-ray, ultrasound, PET/SPECT, angiography (of patients or specimens)",
+    LIGHT_MICROSCOPY: "histology, H&E, IHC, brightfield, cytology; microscopy of no stated kind",
+    FLUORESCENCE_MICROSCOPY: "immunofluorescence, confocal, fluorescent dyes and reporters",
+    ELECTRON_MICROSCOPY: "TEM, SEM, cryo-EM micrographs",
+    GEL_BLOT: "western, northern and southern blots, gels",
+    CHART: "any quantitative plot: bars, curves, histograms, heat maps, spectra",
+    DIAGRAM: "schematics, flowcharts, pathways, study designs, phylogenetic trees, illustrations",
+    MOLECULAR_STRUCTURE: "chemical structures, reaction schemes, 3D macromolecular structures, "
+    "sequence alignments and logos",
+    PHOTOGRAPH: "clinical, specimen, endoscopy, organism and device photographs",
+    OTHER: "none of the above",
+}
+
+# Each pattern is matched case-insensitively unless it starts with '(?-i)' (acronyms).
+_STRONG: dict[str, tuple[str, ...]] = {
+    RADIOLOGY: (
+        r"computed\s+tomograph\w*",
+        r"(?-i:\b(?:micro-?|µ|μ)?CT\b)(?!\s*(?:value|cycle))",
+        r"(?-i:\bCBCT\b)",
+        r"cone[\s-]beam",
+        r"\btomograph(?:y|ic|s)\b",
+        r"(?-i:\bf?MRI\b)",
+        r"(?-i:\bMR\s+(?:image|imaging|angiograph)\w*)",
+        r"magnetic\s+resonance\s+(?:imag|angiograph)\w*",
+        r"\bT[12][\s-]weighted",
+        r"(?-i:\bFLAIR\b)",
+        r"diffusion[\s-]weighted",
+        r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
+        r"absorption|fluorescence|powder))",
+        r"\bradiograph\w*",
+        r"\bradiolog\w*\s+(?:image|finding|feature|appearance)s?",
+        r"\bmammogra\w+",
+        r"\bultrasonogra\w+",
+        r"\bsonogra\w+",
+        r"\bechocardiogra\w+",
+        r"\bultrasound\s+(?:image|imaging|scan|examination|view|finding)s?",
+        r"\bdoppler\b",
+        r"(?-i:\bPET\b)(?!\s*(?:film|bottle|substrate|fib))",
+        r"(?-i:\bSPECT\b)",
+        r"\bscintigra\w+",
+        r"\bangiogra\w+",
+        r"\bfluoroscop\w+",
+        r"(?-i:\bFDG\b)",
+        r"\btomosynthesis\b",
+        r"\bbone\s+scan",
+    ),
+    LIGHT_MICROSCOPY: (
+        r"(?-i:\bH\s?&\s?E\b)",
+        r"\bh(?:a)?ematoxylin",
+        r"\beosin\b",
+        r"\bhistolog\w*",
+        r"\bhistopatholog\w*",
+        r"\bhistochem\w*",
+        r"\bimmunohistochem\w*",
+        r"(?-i:\bIHC\b)",
+        r"\bbright[\s-]?field\b",
+        r"\blight\s+micro\w+",
+        r"\bgiemsa\b",
+        r"\bmasson",
+        r"\btrichrome\b",
+        r"periodic\s+acid",
+        r"(?-i:\bPAS\b)",
+        r"\bnissl\b",
+        r"\btoluidine\b",
+        r"\bgram[\s-]stain\w*",
+        r"\boil\s+red\s+o\b",
+        r"\balizarin\b",
+        r"\balcian\b",
+        r"\bsirius\s+red\b",
+        r"\bvon\s+kossa\b",
+        r"\bx-gal\b",
+        r"\bcrystal\s+violet\b",
+        r"\bcytolog\w*",
+        r"\bsmears?\b",
+        r"(?<!fluorescence )(?<!fluorescent )\bin\s+situ\s+hybridi[sz]ation",
+        r"(?-i:(?<!F)\bISH\b)",
+        r"(?-i:\bDAB\b)",
+    ),
+    FLUORESCENCE_MICROSCOPY: (
+        r"\bimmunofluorescen\w*",
+        r"\bfluorescen(?:ce|t)\s+(?:\w+\s+)?(?:microscop\w*|images?|imaging|micrographs?|"
+        r"stain\w*|photomicrographs?|confocal|labell?ing)",
+        r"\bconfocal\b",
+        r"(?-i:\bDAPI\b)",
+        r"\bhoechst\b",
+        r"\bphalloidin\b",
+        r"\balexa[\s-]?(?:fluor)?[\s-]?\d{3}",
+        r"(?-i:\bFITC\b)",
+        r"(?-i:\bTRITC\b)",
+        r"(?-i:\bTIRFM?\b)",
+        r"(?-i:\bFISH\b)",
+        r"\bepifluorescen\w*",
+        r"\btwo[\s-]photon\b",
+        r"\bmultiphoton\b",
+        r"\b(?:mito|lyso|cell)tracker\b",
+        r"\bsytox\b",
+        r"\bcalcein\b",
+        r"\bpseudo-?colou?red\b",
+        r"\bfluorescent(?:ly)?[\s-](?:labell?ed|tagged|stained)",
+    ),
+    ELECTRON_MICROSCOPY: (
+        r"\belectron\s+micro\w+",
+        r"\b(?:transmission|scanning)\s+electron",
+        r"(?-i:\b(?:FE|HR|cryo-?)?TEM\b)",
+        r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:image|micrograph|analysis|photograph|observation))",
+        r"(?-i:\bFESEM\b)",
+        r"\bcryo-?em\b(?!\s+(?:structure|map|density|reconstruction))",
+        r"\bimmuno-?gold\b",
+        r"\bultrastructur\w*",
+        r"\bnegative(?:ly)?[\s-]stain\w*",
+    ),
+    GEL_BLOT: (
+        r"\bwestern\s+blot\w*",
+        r"\bimmunoblot\w*",
+        r"\b(?:northern|southern|dot|slot)\s+blot\w*",
+        r"\bblots\b",
+        r"\bblotting\b",
+        r"\bgel\s+electrophores\w+",
+        r"\belectrophoresis\b",
+        r"\bagarose\b",
+        r"(?-i:\bSDS[\s-]?PAGE\b)",
+        r"(?-i:\bPAGE\b)",
+        r"\bcoomassie\b",
+        r"\bsilver[\s-]stain\w*",
+        r"\bzymogra\w+",
+        r"(?-i:\bEMSA\b)",
+        r"\bgel[\s-]shift\b",
+        r"\bloading\s+control\b",
+        r"\bgels?\b(?!\s*(?:filtration|permeation))",
+    ),
+    CHART: (
+        r"\bgraphs?\b",
+        r"\bplots?\b",
+        r"\bplotted\b",
+        r"\bcharts?\b",
+        r"\bhistograms?\b",
+        r"\bcurves?\b",
+        r"\bkaplan[\s–-]+meier\b",
+        r"\bheat[\s-]?maps?\b",
+        r"\bbox[\s-]?(?:and[\s-]whisker|plot)s?\b",
+        r"\bwhiskers?\b",
+        r"\bscatter\w*\b",
+        r"\berror\s+bars?\b",
+        r"(?<!scale )\bbars\b(?!\s*(?:=|:|,?\s*\d))",
+        r"\bbar\s+(?:graph|chart|diagram)s?",
+        r"\bspectr(?:um|a)\b",
+        r"\bchromatogra\w+",
+        r"\bmean\s*(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m?\.?|standard)",
+        r"(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m\.?|sem|standard\s+(?:deviation|error))",
+        r"(?-i:\bP\s*[<>=≤]\s*0?\.\d)",
+        r"(?-i:\bp\s*[<>=≤]\s*0?\.\d)",
+        r"(?-i:\bANOVA\b)",
+        r"\bt[\s-]tests?\b",
+        r"\bquantif\w+",
+        r"\bquantitat\w+",
+        r"\bregression\b",
+        r"(?-i:\bROC\b)",
+        r"\bforest\s+plot",
+        r"\bvolcano\b",
+        r"\bvenn\b",
+        r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)",
+        r"\bprincipal\s+component",
+        r"\bdose[\s-]response",
+        r"\bflow\s+cytometr\w+",
+        r"(?-i:\bFACS\b)",
+        r"\bline[\s-]?scans?\b",
+        r"\btraces?\b",
+        r"\bprofiles?\b",
+        r"\bsurvival\b",
+        r"\bpercentages?\b",
+        r"\bcorrelation\w*",
+        r"\bfold[\s-]change",
+        r"\bkinetics?\b",
+        r"\bdistribution\s+of\b",
+        r"\bx[\s-]axis\b",
+        r"\by[\s-]axis\b",
+    ),
+    DIAGRAM: (
+        r"\bschemati\w*",
+        r"\bscheme\b",
+        r"(?<!venn )(?<!bifurcation )(?<!phase )(?<!bar )\bdiagram\w*",
+        r"\bflow[\s-]?charts?\b",
+        r"\bflow\s+diagram",
+        r"\bwork[\s-]?flows?\b",
+        r"\bpipeline\b",
+        r"\billustrations?\b",
+        r"\bcartoons?\b",
+        r"\b(?:proposed|working|hypothetical|conceptual|schematic)\s+model\b",
+        r"\bmodel\s+(?:of|for|depicting|illustrating|showing)\b",
+        r"\bstudy\s+design\b",
+        r"\bdesign\s+of\s+the\s+study\b",
+        r"(?-i:\b(?:CONSORT|PRISMA)\b)",
+        r"\btimeline\b",
+        r"\bphylogen\w*",
+        r"\bdendrogram\b",
+        r"\bcladogram\b",
+        r"\bbiorender\b",
+        r"\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
+        r"\blocation\s+of\s+the\s+study",
+    ),
+    MOLECULAR_STRUCTURE: (
+        r"\bchemical\s+structures?\b",
+        r"\bstructural\s+formula\w*",
+        r"\bmolecular\s+structures?\b",
+        r"\bcrystal\s+(?:structures?|lattice)\b",
+        r"\bx[\s-]?ray\s+(?:crystal\w*|structures?)\b",
+        r"\bcryo-?em\s+(?:structure|map|density|reconstruction)s?\b",
+        r"\bnmr\s+structures?\b",
+        r"\b3d\s+structures?\b",
+        r"\bribbon\w*\b",
+        r"\b(?:cartoon|surface|stick|sphere)s?\s+representation",
+        r"\bshown\s+as\s+sticks\b",
+        r"\bsticks\b",
+        r"(?-i:\bPDB\b)",
+        r"\bsuperpos\w+",
+        r"\bdocking\b",
+        r"\bbinding\s+(?:mode|pose)s?\b",
+        r"\bactive\s+sites?\b",
+        r"\belectron\s+density\b",
+        r"\bsequence\s+alignments?\b",
+        r"\balignment\s+of\b",
+        r"\bsequence\s+logos?\b",
+        r"\bweblogo\b",
+        r"\b(?:amino\s+acid|nucleotide|protein)\s+sequences?\b",
+        r"\breaction\s+schemes?\b",
+        r"\bsynthetic\s+(?:route|scheme|pathway)s?\b",
+        r"\bchemical\s+synthesis\b",
+        r"\bchemical[\s-]enzymatic\s+synthesis\b",
+        r"\bsynthesis\s+of\s+(?:compounds?|\d|[A-Z]{2,}\w*\d)",
+        r"\bhomology\s+model\w*",
+        r"\bmolecular\s+dynamics\b",
+        r"\bchemical\s+reactions?\b",
+    ),
+    PHOTOGRAPH: (
+        r"\bphotograph\w*",
+        r"\bphotos?\b",
+        r"\bpictures?\b",
+        r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
+        r"\bmacroscopic\w*",
+        r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?)",
+        r"\bendoscop\w+",
+        r"\bcolonoscop\w+",
+        r"\blaryngoscop\w+",
+        r"\bbronchoscop\w+",
+        r"\barthroscop\w+",
+        r"\blaparoscop\w+",
+        r"\bcystoscop\w+",
+        r"\bintra-?operative\w*",
+        r"\bfundus\b",
+        r"\bdermoscop\w+",
+        r"\bslit[\s-]lamp\b",
+        r"\bcamera\b",
+        r"\binflorescences?\b",
+        r"\bspread\s+plates?\b",
+        r"\bcolonies\s+on\b",
+        r"\bpetri\s+dish\w*",
+        r"\bexcised\s+tumou?rs?\b",
+        r"\bappearance\s+of\s+(?:the\s+)?(?:mice|patient|tumou?rs?|wounds?|lesions?|skin|plants?)",
+        r"\bparticipants?\s+(?:interacting|observing|taking|filling)",
+    ),
+}
+
+_WEAK: dict[str, tuple[str, ...]] = {
+    DIAGRAM: (
+        r"\bmechanisms?\b",
+        r"\bpathways?\b",
+        r"\bmodel\b",
+        r"\bcycle\b",
+        r"\bstrateg\w+",
+        r"\bclassification\b",
+        r"\bprocess\b",
+        r"\bsteps?\b",
+        r"\bapproach\b",
+        r"\bconcept\w*",
+        r"\bsummary\b",
+        r"\broles?\s+of\b",
+        r"\bregulat\w+",
+        r"\binteraction\w*",
+        r"\bstructure\s+of\b",
+        r"\bframework\b",
+        r"\barchitecture\b",
+        r"\boverview\b",
+        r"\bdepict\w*",
+        r"\bset-?up\b",
+        r"\bnetwork\b",
+        r"\billustrat\w+",
+    ),
+    CHART: (
+        r"\bcomparison\b",
+        r"\bdistributions?\b",
+        r"\bfunction\s+of\b",
+        r"\bnumber\s+of\b",
+        r"\bby\s+(?:sex|age|year|group)\b",
+        r"\breported\b",
+        r"\brates?\b",
+        r"\bincidence\b",
+        r"\bprevalence\b",
+        r"\bcitations\b",
+        r"\baccurac\w+",
+        r"\bvariations?\b",
+        r"\bdifferences?\b",
+        r"\bproportions?\b",
+        r"\bsignificant(?:ly)?\b",
+        r"\bstatistic\w*",
+        r"\baverage\w*\b",
+        r"\bsimulat\w+",
+        r"\bassays?\b",
+        r"\blevels?\b",
+        r"\bexpression\s+of\b",
+        r"\bfrequenc\w+",
+        r"\bmeasured\b",
+        r"\bvalues?\b",
+        r"\bratio\b",
+    ),
+    MOLECULAR_STRUCTURE: (r"\bstructures?\s+of\b", r"\bsynthesis\s+of\b"),
+    GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b", r"\bimmunoprecipitat\w+"),
+}
+
+# Microscopy of no stated kind: light microscopy unless fluorescence or EM is named.
+_GENERIC_MICROSCOPY = (
+    r"\bmicroscop\w+",
+    r"\bmicrographs?\b",
+    r"\bphotomicrographs?\b",
+    r"(?-i:\bDIC\b)",
+    r"\bphase[\s-]contrast\b",
+    r"\bmagnification\b",
+    r"\bscale\s+bars?\b",
+    r"\bimmunostain\w*",
+    r"\bstain(?:ed|ing)\b",
+    r"\bwhole[\s-]mount\b",
+    r"\bstained\s+(?:tissue\s+)?sections?\b",
+    r"\btissue\s+sections?\b",
+)
+
+# Words that mean fluorescence microscopy when the caption also speaks of images.
+_FLUORESCENCE_CUE = (
+    r"(?-i:\b(?:e?GFP|YFP|RFP|CFP|mCherry|tdTomato|mVenus|mScarlet)\b)",
+    r"\bfluorescen\w+",
+    r"\bmerged?\b",
+    r"\bco-?locali[sz]\w+",
+)
+_IMAGE_CONTEXT = (
+    r"\bimages?\b",
+    r"\bimaging\b",
+    r"\bimaged\b",
+    r"\bmicrograph\w*",
+    r"\bmicroscop\w+",
+    r"\bscale\s+bars?\b",
+    r"\bvisuali[sz]ed\b",
+)
+
+
+def _compile(patterns: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+_STRONG_RE = {t: _compile(p) for t, p in _STRONG.items()}
+_WEAK_RE = {t: _compile(p) for t, p in _WEAK.items()}
+_GENERIC_RE = _compile(_GENERIC_MICROSCOPY)
+_FLUORESCENCE_CUE_RE = _compile(_FLUORESCENCE_CUE)
+_IMAGE_CONTEXT_RE = _compile(_IMAGE_CONTEXT)
+MAX_EVIDENCE = 5  # words kept per type
+
+
+@dataclass(frozen=True)
+class Tagging:
+    types: tuple[str, ...]  # sorted type names, never empty ('other' when nothing fits)
+    evidence: dict[str, tuple[str, ...]]  # type -> the caption words that decided it
+
+
+def _words(regex: re.Pattern, text: str) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for m in regex.finditer(text):
+        word = " ".join(m.group(0).split())
+        if word.lower() not in {w.lower() for w in found}:
+            found[word] = None
+            if len(found) >= MAX_EVIDENCE:
+                break
+    return tuple(found)
+
+
+def tag_caption(caption: str) -> Tagging:
+    """The figure types a caption's words show, each with its evidence."""
+    evidence: dict[str, tuple[str, ...]] = {}
+    for figure_type, regex in _STRONG_RE.items():
+        words = _words(regex, caption)
+        if words:
+            evidence[figure_type] = words
+    if FLUORESCENCE_MICROSCOPY not in evidence and _IMAGE_CONTEXT_RE.search(caption):
+        words = _words(_FLUORESCENCE_CUE_RE, caption)
+        if words:
+            evidence[FLUORESCENCE_MICROSCOPY] = words
+    microscopy = _words(_GENERIC_RE, caption)
+    if microscopy and not (
+        evidence.keys() & {FLUORESCENCE_MICROSCOPY, ELECTRON_MICROSCOPY, LIGHT_MICROSCOPY}
+    ):
+        evidence[LIGHT_MICROSCOPY] = microscopy
+    if not evidence:
+        for figure_type, regex in _WEAK_RE.items():
+            words = _words(regex, caption)
+            if words:
+                evidence[figure_type] = words
+    if not evidence:
+        return Tagging((OTHER,), {})
+    return Tagging(tuple(sorted(evidence)), evidence)
