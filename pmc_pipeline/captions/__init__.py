@@ -34,14 +34,19 @@ __all__ = [
 
 # Unlabelled panels: "upper and lower panels", "Left: ... Right: ...", "from top to bottom".
 _LAYOUT_WORDS = re.compile(
-    r"\b(?:(?:upper|lower|top|bottom|left|right|middle|centre|center|inset)\s+(?:panels|rows?|"
-    r"columns?)|panels|each\s+panel|from\s+(?:left|top)\s+to\s+(?:right|bottom)|"
-    r"(?:first|second|third|two|three|four)\s+(?:rows?|columns?))\b",
+    r"\b(?:panels|(?:each|last|first|second|other)\s+(?:panel|plot|graph|image)|"
+    r"(?:from\s+)?(?:left|top)\s+to\s+(?:right|bottom)|"
+    r"(?:first|second|third|two|three|four)\s+(?:rows|columns))\b",
     re.IGNORECASE,
 )
-_POSITION_HEAD = re.compile(
-    r"(?:^|[.;:]\s+|\()(?:at\s+|on\s+the\s+|in\s+the\s+)?(left|right|top|bottom|upper|lower)"
-    r"(?:\s+(?:panels?|images?|graphs?|rows?|columns?))?\s*[:,)]",
+# A position that names a part of the figure: "Left:", "(right)", "at left", "top panel",
+# "the graph on the right". Two different ones make the figure compound.
+_POSITION = re.compile(
+    r"(?:(?:^|[.;:]\s+|\(|,\s*)(?P<head>left|right|top|bottom|upper|lower|middle|center|centre)"
+    r"\s*[:,)]"
+    r"|\b(?:at|on\s+the|to\s+the)\s+(?P<side>left|right|top|bottom)\b(?!\s+(?:of|side|corner))"
+    r"|\b(?P<part>left|right|top|bottom|upper|lower|middle|center|centre)\s+"
+    r"(?:panel|image|graph|plot|column|row)s?\b)",
     re.IGNORECASE,
 )
 
@@ -74,13 +79,14 @@ def analyze_caption(caption: str | None, title: str | None = None) -> CaptionAna
 
 def _unlabelled_panels(caption: str) -> bool:
     """Two or more panels described without labels: 'upper and lower panels', 'Left: ...
-    Right: ...', 'top ... bottom ...', 'from left to right'."""
+    Right: ...', 'at left ... at right', 'the graph on the right', 'from left to right'."""
     if _LAYOUT_WORDS.search(caption):
         return True
-    heads = {m.group(1).lower() for m in _POSITION_HEAD.finditer(caption)}
-    return bool(
-        ({"left", "right"} <= heads) or (heads & {"top", "upper"} and heads & {"bottom", "lower"})
-    )
+    positions = set()
+    for m in _POSITION.finditer(caption):
+        word = (m.group("head") or m.group("side") or m.group("part")).lower()
+        positions.add({"centre": "center", "upper": "top", "lower": "bottom"}.get(word, word))
+    return len(positions) >= 2
 
 
 def figure_types(caption: str | None) -> tuple[str, ...]:

@@ -59,6 +59,7 @@ _CLOSE = re.compile(rf"(?<![\w(\[{_PRIMES}])(?P<body>{_LIST})\)")
 _BARE = re.compile(
     rf"(?<![\w(\[{_PRIMES}{_DASHES}/.@#+*=<>±×])(?P<body>{_LIST})(?P<delim>[.,:])?(?=\s|$)"
 )
+_BARE_ONE = re.compile(rf"(?P<body>{_RANGE})(?P<delim>[.,:])?(?=\s|$)")
 _PANEL_WORD = re.compile(r"(?:\b[Ii]n\s+)?\b[Pp]anels?\s+$")
 
 # Words after which a full stop does not end a sentence.
@@ -103,9 +104,22 @@ class _Candidate:
     panel_word: bool = False
 
 
+# Reaction schemes list their steps as "(a) NaH, THF; (b) ...": not panels.
+_REAGENTS = re.compile(r"\breagents\s+and\s+conditions\b", re.IGNORECASE)
+
+
 def parse_panels(caption: str, title: str | None = None) -> PanelParse:
     """The panels the caption names, in the order first introduced, with their sub-captions."""
     text = caption
+    reagents = _REAGENTS.search(text)
+    if reagents:  # the steps after it are not panels; the text before may still have some
+        parsed = parse_panels(text[: reagents.start()], title)
+        if not parsed.panels:
+            return PanelParse((), text.strip())
+        last = parsed.panels[-1]
+        tail = text[reagents.start() :].strip()
+        panels = parsed.panels[:-1] + (Panel(last.label, f"{last.subcaption} {tail}"),)
+        return PanelParse(panels, parsed.shared_caption)
     title_end = _title_end(text, title)
     candidates = _candidates(text)
     if not candidates:
@@ -175,11 +189,15 @@ def _candidates(text: str) -> list[_Candidate]:
             if any(s <= m.start() < e for s, e in taken):
                 continue
             labels = _expand(m.group("body"))
+            end, delim = m.end(), m.groupdict().get("delim") or ""
+            if not labels and form == "bare":  # "a, A spider plot": the first label alone
+                m = _BARE_ONE.match(text, m.start())
+                labels = _expand(m.group("body")) if m else None
+                end, delim = (m.end(), m.group("delim") or "") if m else (0, "")
             if not labels:
                 continue
-            delim = m.groupdict().get("delim") or ""
-            found.append(_Candidate(m.start(), m.end(), labels, form, delim))
-            taken.append((m.start(), m.end()))
+            found.append(_Candidate(m.start(), end, labels, form, delim))
+            taken.append((m.start(), end))
     found.sort(key=lambda c: c.start)
     for cand in found:
         prefix = _PANEL_WORD.search(text, 0, cand.start)
@@ -443,7 +461,7 @@ class _State:
                 if labels[0].islower() and self.order and labels[0] != expected:
                     if not self.bare_style:
                         return None
-            if cand.delim == "," and labels[0].isupper() and not self.order:
+            if cand.delim == "," and labels[0].isupper() and not self.order and not cand.panel_word:
                 if not self._confirmed(cand):
                     return None
             return "marker"
@@ -465,7 +483,7 @@ class _State:
     def _confirmed(self, cand: _Candidate) -> bool:
         """A first bare 'A' counts only when a bare 'B' (same delimiter) follows."""
         nxt = chr(ord(cand.labels[-1][0]) + 1)
-        pattern = rf"(?<![\w(]){nxt}{re.escape(cand.delim)}\s"
+        pattern = rf"(?<![\w(]){nxt}[.,:]?\s"
         return re.search(pattern, self.text[cand.end :]) is not None
 
     def _abbreviation(self, cand: _Candidate) -> bool:

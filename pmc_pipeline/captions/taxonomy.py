@@ -61,7 +61,7 @@ DESCRIPTIONS = {
 _STRONG: dict[str, tuple[str, ...]] = {
     RADIOLOGY: (
         r"computed\s+tomograph\w*",
-        r"(?-i:\b(?:micro-?|µ|μ)?CT\b)(?!\s*(?:value|cycle))",
+        r"(?-i:\b(?:micro-?|µ|μ)?CT\b)(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))",
         r"(?-i:\bCBCT\b)",
         r"cone[\s-]beam",
         r"\btomograph(?:y|ic|s)\b",
@@ -141,6 +141,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\b(?:mito|lyso|cell)tracker\b",
         r"\bsytox\b",
         r"\bcalcein\b",
+        r"\bthioflavin\w*",
         r"\bpseudo-?colou?red\b",
         r"\bfluorescent(?:ly)?[\s-](?:labell?ed|tagged|stained)",
     ),
@@ -187,6 +188,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bwhiskers?\b",
         r"\bscatter\w*\b",
         r"\berror\s+bars?\b",
+        r"\b(?:grey|gray|white|black|open|filled|solid|closed)\s+(?:columns|bars|circles|squares|"
+        r"triangles|diamonds|symbols)\b",
         r"(?<!scale )\bbars\b(?!\s*(?:=|:|,?\s*\d))",
         r"\bbar\s+(?:graph|chart|diagram)s?",
         r"\bspectr(?:um|a)\b",
@@ -194,7 +197,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bmean\s*(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m?\.?|standard)",
         r"(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m\.?|sem|standard\s+(?:deviation|error))",
         r"(?-i:\bP\s*[<>=≤]\s*0?\.\d)",
-        r"(?-i:\bp\s*[<>=≤]\s*0?\.\d)",
+        r"(?-i:\bp\d?\s*[<>=≤]\s*0?\.\d)",
         r"(?-i:\bANOVA\b)",
         r"\bt[\s-]tests?\b",
         r"\bquantif\w+",
@@ -211,8 +214,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bFACS\b)",
         r"\bline[\s-]?scans?\b",
         r"\btraces?\b",
-        r"\bprofiles?\b",
-        r"\bsurvival\b",
+        r"\bprofiles\b",
+        r"\bsurvival\s+(?:curves?|rates?|analys\w+|probabilit\w+|plots?|times?|of)\b",
+        r"\boverall\s+survival\b",
+        r"\b(?:odds|hazard)\s+ratios?\b",
+        r"\bconfidence\s+intervals?\b",
+        r"\bvoltammetr\w+",
+        r"\bzeta\s+potentials?\b",
         r"\bpercentages?\b",
         r"\bcorrelation\w*",
         r"\bfold[\s-]change",
@@ -223,7 +231,6 @@ _STRONG: dict[str, tuple[str, ...]] = {
     ),
     DIAGRAM: (
         r"\bschemati\w*",
-        r"\bscheme\b",
         r"(?<!venn )(?<!bifurcation )(?<!phase )(?<!bar )\bdiagram\w*",
         r"\bflow[\s-]?charts?\b",
         r"\bflow\s+diagram",
@@ -232,17 +239,17 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\billustrations?\b",
         r"\bcartoons?\b",
         r"\b(?:proposed|working|hypothetical|conceptual|schematic)\s+model\b",
-        r"\bmodel\s+(?:of|for|depicting|illustrating|showing)\b",
+        r"\bmodel\s+(?:of|depicting|illustrating)\b",
         r"\bstudy\s+design\b",
         r"\bdesign\s+of\s+the\s+study\b",
         r"(?-i:\b(?:CONSORT|PRISMA)\b)",
         r"\btimeline\b",
         r"\bphylogen\w*",
-        r"\bdendrogram\b",
         r"\bcladogram\b",
         r"\bbiorender\b",
         r"\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
         r"\blocation\s+of\s+the\s+study",
+        r"\bstudy\s+areas?\b(?=[^.]{0,40}\b(?:outlined|map|located))",
     ),
     MOLECULAR_STRUCTURE: (
         r"\bchemical\s+structures?\b",
@@ -259,7 +266,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bsticks\b",
         r"(?-i:\bPDB\b)",
         r"\bsuperpos\w+",
-        r"\bdocking\b",
+        r"\bmolecular\s+docking\b",
+        r"\bdocking\s+(?:pose|model|simulation|analysis|result)s?\b",
         r"\bbinding\s+(?:mode|pose)s?\b",
         r"\bactive\s+sites?\b",
         r"\belectron\s+density\b",
@@ -321,8 +329,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bsummary\b",
         r"\broles?\s+of\b",
         r"\bregulat\w+",
-        r"\binteraction\w*",
         r"\bstructure\s+of\b",
+        r"\bscheme\b",
+        r"\bdendrogram\b",
         r"\bframework\b",
         r"\barchitecture\b",
         r"\boverview\b",
@@ -330,11 +339,18 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bset-?up\b",
         r"\bnetwork\b",
         r"\billustrat\w+",
+        r"\bactivation\b",
+        r"\btherap(?:y|ies)\b",
+        r"\bbiogenesis\b",
+        r"\bmethods\b",
+        r"\bsignall?ing\b",
     ),
     CHART: (
         r"\bcomparison\b",
+        r"\bprofile\b",
+        r"\bsurvival\b",
         r"\bdistributions?\b",
-        r"\bfunction\s+of\b",
+        r"\bas\s+a\s+function\s+of\b",
         r"\bnumber\s+of\b",
         r"\bby\s+(?:sex|age|year|group)\b",
         r"\breported\b",
@@ -346,19 +362,17 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bvariations?\b",
         r"\bdifferences?\b",
         r"\bproportions?\b",
-        r"\bsignificant(?:ly)?\b",
         r"\bstatistic\w*",
         r"\baverage\w*\b",
         r"\bsimulat\w+",
         r"\bassays?\b",
         r"\blevels?\b",
-        r"\bexpression\s+of\b",
         r"\bfrequenc\w+",
         r"\bmeasured\b",
         r"\bvalues?\b",
         r"\bratio\b",
     ),
-    MOLECULAR_STRUCTURE: (r"\bstructures?\s+of\b", r"\bsynthesis\s+of\b"),
+    MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b",),
     GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b", r"\bimmunoprecipitat\w+"),
 }
 
@@ -369,13 +383,17 @@ _GENERIC_MICROSCOPY = (
     r"\bphotomicrographs?\b",
     r"(?-i:\bDIC\b)",
     r"\bphase[\s-]contrast\b",
-    r"\bmagnification\b",
+    r"\boriginal\s+magnification\b",
+    r"\bmagnification\s*[×x:]\s*\d",
+    r"[×x]\s*\d+\s+magnification\b",
     r"\bscale\s+bars?\b",
     r"\bimmunostain\w*",
-    r"\bstain(?:ed|ing)\b",
     r"\bwhole[\s-]mount\b",
+    r"\bstained\s+(?:for|with)\b",
     r"\bstained\s+(?:tissue\s+)?sections?\b",
     r"\btissue\s+sections?\b",
+    r"\b(?:retinal|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
+    r"transverse)\s+sections?\b",
 )
 
 # Words that mean fluorescence microscopy when the caption also speaks of images.
@@ -384,6 +402,7 @@ _FLUORESCENCE_CUE = (
     r"\bfluorescen\w+",
     r"\bmerged?\b",
     r"\bco-?locali[sz]\w+",
+    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles)\s*\((?:red|green|blue|magenta|cyan)\)",
 )
 _IMAGE_CONTEXT = (
     r"\bimages?\b",
@@ -405,6 +424,7 @@ _WEAK_RE = {t: _compile(p) for t, p in _WEAK.items()}
 _GENERIC_RE = _compile(_GENERIC_MICROSCOPY)
 _FLUORESCENCE_CUE_RE = _compile(_FLUORESCENCE_CUE)
 _IMAGE_CONTEXT_RE = _compile(_IMAGE_CONTEXT)
+_TABLE_RE = re.compile(r"\btable\b(?!\s*S?\d)", re.IGNORECASE)
 MAX_EVIDENCE = 5  # words kept per type
 
 
@@ -441,11 +461,13 @@ def tag_caption(caption: str) -> Tagging:
         evidence.keys() & {FLUORESCENCE_MICROSCOPY, ELECTRON_MICROSCOPY, LIGHT_MICROSCOPY}
     ):
         evidence[LIGHT_MICROSCOPY] = microscopy
-    if not evidence:
-        for figure_type, regex in _WEAK_RE.items():
-            words = _words(regex, caption)
-            if words:
-                evidence[figure_type] = words
+    if not evidence and _TABLE_RE.search(caption):
+        return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
+    if not evidence:  # weak words decide alone: the type(s) with the most of them
+        weak = {t: _words(regex, caption) for t, regex in _WEAK_RE.items()}
+        most = max(len(words) for words in weak.values())
+        if most:
+            evidence = {t: words for t, words in weak.items() if len(words) == most}
     if not evidence:
         return Tagging((OTHER,), {})
     return Tagging(tuple(sorted(evidence)), evidence)
