@@ -29,6 +29,10 @@ def _arrow_type(prop: dict):
     kind = base[0]
     if kind == "array":
         return pa.list_(_arrow_type(prop["items"]))
+    if kind == "object":  # a fixed set of properties: a struct, fields in schema order
+        return pa.struct(
+            [pa.field(name, _arrow_type(sub)) for name, sub in prop["properties"].items()]
+        )
     return {
         "string": pa.string(),
         "integer": pa.int64(),
