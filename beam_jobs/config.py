@@ -105,12 +105,16 @@ def config_from_options(o) -> BuildConfig:
         }.items()
         if value is not None
     }
-    filters = FilterOptions(
-        licenses=_csv(o.licenses),
-        article_types=_csv(o.article_types),
-        include_tables=o.include_tables,
-        **filter_overrides,
-    )
+    try:
+        filters = FilterOptions(
+            licenses=_csv(o.licenses),
+            article_types=_csv(o.article_types),
+            figure_types=_csv(o.figure_types),
+            include_tables=o.include_tables,
+            **filter_overrides,
+        )
+    except ValueError as exc:  # e.g. an unknown --figure-types name: the taxonomy is listed
+        raise SystemExit(f"invalid filter option: {exc}") from exc
     since = dt.date.fromisoformat(o.since) if o.since else None
     return BuildConfig(
         source=SourceSpec(o.layout, root, source_options),

@@ -434,3 +434,27 @@ def test_extract_accounting_flags_lost_articles():
 
     assert build_dataset._extract_accounting(result(listed=10, skipped=4, staged=6)) is None
     assert "9 listed" in build_dataset._extract_accounting(result(listed=9, skipped=4, staged=4))
+
+
+def test_figure_types_keep_only_those_types(tmp_path):
+    mirror, out = tmp_path / "mirror", tmp_path / "out"
+    write_mirror(mirror, "cloud", 12, SEED, **SMALL)
+    assert build(mirror, out, "--figure-types", "chart,radiology") == 0
+    got = check_build(out)
+    assert got["pairs"], "the synthetic mirror has charts and CT images"
+    for pair in got["pairs"]:
+        assert {"chart", "radiology"} & set(pair["figure_types"]), pair["caption"]
+        assert pair["figure_type_evidence"], pair["key"]
+    dropped = [f for f in got["figures"] if (f["reason"] or "").startswith("figure_type_")]
+    assert dropped, "some figures are micrographs, blots or diagrams"
+    for figure in dropped:
+        assert figure["status"] == "filtered"
+        assert figure["reason"] == f"figure_type_not_allowed:{'+'.join(figure['figure_types'])}"
+        assert not {"chart", "radiology"} & set(figure["figure_types"])
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["figures"]["by_reason"]["filtered"]["figure_type_not_allowed"] == len(dropped)
+
+
+def test_unknown_figure_types_stop_the_build_with_the_taxonomy(tmp_path):
+    with pytest.raises(SystemExit, match="unknown figure type.*xray.*the figure types are"):
+        build(tmp_path / "mirror", tmp_path / "out", "--figure-types", "xray")
