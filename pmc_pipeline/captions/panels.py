@@ -27,6 +27,7 @@ labelling guide the development set follows):
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -79,6 +80,7 @@ _FUNCTION_WORD = re.compile(
     r"\b(?:of|for|in|on|at|by|with|from|to|into|and|or|showing|shows|show|shown|between|"
     r"than|versus|vs\.|as|under|after|before|during|using|via|the|a|an)$"
 )
+TAIL = 48  # characters of text before a label that the context tests read
 _WORD_BEFORE = re.compile(r"([A-Za-z][\w.\-]*)[.!?:]['\"”’)\]]*$")
 
 
@@ -200,7 +202,7 @@ def _candidates(text: str) -> list[_Candidate]:
             taken.append((m.start(), end))
     found.sort(key=lambda c: c.start)
     for cand in found:
-        prefix = _PANEL_WORD.search(text, 0, cand.start)
+        prefix = _PANEL_WORD.search(text, max(0, cand.start - TAIL), cand.start)
         if prefix:
             cand.start, cand.panel_word = prefix.start(), True
     return _merge_adjacent(text, found)
@@ -254,14 +256,20 @@ class _State:
         self.last_label_pos = -1
         self.last_label_was_marker = False
         self.headers: list[set[str]] = []  # label sets of group markers (2+ labels)
+        # Where sentences start (after '. ' and a capital, not after 'Fig.' or 'et al.').
+        self.boundaries = [m.end() for m in _BOUNDARY.finditer(text) if self._boundary_ok(m)]
 
     # -- context ------------------------------------------------------------------------
 
+    def _before(self, pos: int) -> str:
+        """The last TAIL characters before pos, trailing space removed."""
+        return self.text[max(0, pos - TAIL) : pos].rstrip()
+
     def _sentence_start_before(self, pos: int) -> bool:
-        before = self.text[:pos].rstrip()
+        before = self._before(pos)
         if not before:
             return True
-        if self.title_end is not None and len(before) == self.title_end:
+        if self.title_end is not None and self.text[:pos].rstrip() == self.text[: self.title_end]:
             return True
         if not _SENTENCE_END.search(before):
             return False
@@ -274,16 +282,16 @@ class _State:
     def _inside_parenthesis(self, cand: _Candidate) -> bool:
         """Labels inside someone else's parenthesis ("(26–32 hpf: A, C, E–G)") do not open
         descriptions."""
-        before = self.text[: cand.start]
-        return before.count("(") > before.count(")")
+        text, pos = self.text, cand.start
+        return text.count("(", 0, pos) > text.count(")", 0, pos)
 
     def _after_closing_paren(self, pos: int) -> bool:
-        return self.text[:pos].rstrip().endswith(")")
+        return self._before(pos).endswith(")")
 
     def _list_position(self, cand: _Candidate, in_list: bool) -> bool:
         """At the head of a list item: after ';' always, after ',' while markers are being
         listed, after a bare 'and' when a capitalised word follows."""
-        before = self.text[: cand.start].rstrip()
+        before = self._before(cand.start)
         if _SEMICOLON.search(before):
             return True
         if not in_list:
@@ -301,7 +309,7 @@ class _State:
         return bool(re.match(r"\s*[“\"‘]?[A-Z][a-z]", self.text[cand.end :]))
 
     def _after_function_word(self, cand: _Candidate) -> bool:
-        return bool(_FUNCTION_WORD.search(self.text[: cand.start].rstrip()))
+        return bool(_FUNCTION_WORD.search(self._before(cand.start)))
 
     def _follows_word(self, cand: _Candidate) -> bool:
         rest = self.text[cand.end :]
@@ -319,9 +327,9 @@ class _State:
         start = 0
         if self.title_end is not None and self.title_end <= pos:
             start = self.title_end
-        for m in _BOUNDARY.finditer(self.text, 0, pos):
-            if self._boundary_ok(m) and m.end() <= pos:
-                start = max(start, m.end())
+        i = bisect.bisect_right(self.boundaries, pos) - 1
+        if i >= 0:
+            start = max(start, self.boundaries[i])
         if at_splits:
             for _, text_start, _ in self.splits:
                 if text_start <= pos:
@@ -329,7 +337,7 @@ class _State:
         return start
 
     def _boundary_ok(self, m: re.Match) -> bool:
-        word = _WORD_BEFORE.search(self.text, 0, m.start() + 1)
+        word = _WORD_BEFORE.search(self.text, max(0, m.start() - TAIL), m.start() + 1)
         if m.group(1) == "." and word:
             w = word.group(1).lower().rstrip(".")
             if w in _ABBREVIATIONS or (len(w) == 1 and word.group(1).isupper()):
@@ -495,7 +503,7 @@ class _State:
         expected = self._expected_next()
         if expected is not None and _key(lab) == _key(expected):
             return False
-        word = re.search(r"([^\W\d_])[\w\-]*\s*$", self.text[: cand.start])
+        word = re.search(r"([^\W\d_])[\w\-]*\s*$", self._before(cand.start))
         return bool(word) and word.group(1).casefold() == lab[0].casefold()
 
     def _more_specific(self, labels: list[str]) -> bool:
