@@ -415,17 +415,161 @@ _IMAGE_CONTEXT = (
 )
 
 
-def _compile(patterns: tuple[str, ...]) -> re.Pattern:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+# Anchors: a lowercase literal that occurs wherever the pattern matches, found for all
+# patterns at once by an Aho-Corasick automaton; a pattern's regex then runs only in a small
+# window around each hit, so the cost grows with the caption's length once, not once per
+# pattern. Most anchors are read off the pattern; these are given.
+_ANCHORS = {
+    r"(?-i:\b(?:micro-?|µ|μ)?CT\b)(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))": (
+        "ct",
+        "µct",
+        "μct",
+    ),
+    r"(?-i:\bf?MRI\b)": ("mri", "fmri"),
+    r"(?-i:\bMR\s+(?:image|imaging|angiograph)\w*)": ("mr ",),
+    r"\bT[12][\s-]weighted": ("weighted",),
+    r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
+    r"absorption|fluorescence|powder))": ("ray",),
+    r"(?-i:\bH\s?&\s?E\b)": ("&",),
+    r"\bh(?:a)?ematoxylin": ("ematoxylin",),
+    r"\bx-gal\b": ("x-gal",),
+    r"(?<!fluorescence )(?<!fluorescent )\bin\s+situ\s+hybridi[sz]ation": ("hybridi",),
+    r"\b(?:mito|lyso|cell)tracker\b": ("tracker",),
+    r"\b(?:transmission|scanning)\s+electron": ("electron",),
+    r"(?-i:\b(?:FE|HR|cryo-?)?TEM\b)": ("tem",),
+    r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:image|micrograph|analysis|photograph|observation))": ("sem",),
+    r"\b(?:northern|southern|dot|slot)\s+blot\w*": ("blot",),
+    r"\b(?:grey|gray|white|black|open|filled|solid|closed)\s+(?:columns|bars|circles|squares|"
+    r"triangles|diamonds|symbols)\b": (
+        "columns",
+        "bars",
+        "circles",
+        "squares",
+        "triangles",
+        "diamonds",
+        "symbols",
+    ),
+    r"(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m\.?|sem|standard\s+(?:deviation|error))": (
+        "±",
+        "+/-",
+        "+-",
+    ),
+    r"(?-i:\bP\s*[<>=≤]\s*0?\.\d)": ("<", ">", "=", "≤"),
+    r"(?-i:\bp\d?\s*[<>=≤]\s*0?\.\d)": ("<", ">", "=", "≤"),
+    r"\bt[\s-]tests?\b": ("test",),
+    r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)": ("umap", "sne", "pca"),
+    r"\b(?:odds|hazard)\s+ratios?\b": ("ratio",),
+    r"\bx[\s-]axis\b": ("axis",),
+    r"\by[\s-]axis\b": ("axis",),
+    r"\b(?:proposed|working|hypothetical|conceptual|schematic)\s+model\b": ("model",),
+    r"(?-i:\b(?:CONSORT|PRISMA)\b)": ("consort", "prisma"),
+    r"\bx[\s-]?ray\s+(?:crystal\w*|structures?)\b": ("ray",),
+    r"\b3d\s+structures?\b": ("structure",),
+    r"\b(?:cartoon|surface|stick|sphere)s?\s+representation": ("representation",),
+    r"\b(?:amino\s+acid|nucleotide|protein)\s+sequences?\b": ("sequence",),
+    r"\bas\s+a\s+function\s+of\b": ("function",),
+    r"\bby\s+(?:sex|age|year|group)\b": ("by ",),
+    r"[×x]\s*\d+\s+magnification\b": ("magnification",),
+    r"\b(?:retinal|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
+    r"transverse)\s+sections?\b": ("section",),
+    r"(?-i:\b(?:e?GFP|YFP|RFP|CFP|mCherry|tdTomato|mVenus|mScarlet)\b)": (
+        "gfp",
+        "yfp",
+        "rfp",
+        "cfp",
+        "mcherry",
+        "tdtomato",
+        "mvenus",
+        "mscarlet",
+    ),
+    r"\bco-?locali[sz]\w+": ("locali",),
+    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles)\s*\((?:red|green|blue|magenta|"
+    r"cyan)\)": ("(red)", "(green)", "(blue)", "(magenta)", "(cyan)"),
+}
+_LEAD = re.compile(r"(?:\(\?-i:|\(\?<[!=](?:[^()]|\([^()]*\))*\)|\\b)*([A-Za-z0-9&±µμ ]+)")
+WINDOW = 80  # characters around an anchor hit that the pattern's regex reads
 
 
-_STRONG_RE = {t: _compile(p) for t, p in _STRONG.items()}
-_WEAK_RE = {t: _compile(p) for t, p in _WEAK.items()}
-_GENERIC_RE = _compile(_GENERIC_MICROSCOPY)
-_FLUORESCENCE_CUE_RE = _compile(_FLUORESCENCE_CUE)
-_IMAGE_CONTEXT_RE = _compile(_IMAGE_CONTEXT)
-_TABLE_RE = re.compile(r"\btable\b(?!\s*S?\d)", re.IGNORECASE)
+def _anchors(pattern: str) -> tuple[str, ...]:
+    if pattern in _ANCHORS:
+        return _ANCHORS[pattern]
+    lead = _LEAD.match(pattern)
+    anchor = lead.group(1) if lead else ""
+    if lead and pattern[lead.end() : lead.end() + 1] in ("?", "*", "{"):
+        anchor = anchor[:-1]  # "mechanisms?": the last letter is optional
+    anchor = anchor.lower()
+    if len(anchor) < 3:
+        raise ValueError(f"no anchor for the caption pattern {pattern!r}: add it to _ANCHORS")
+    return (anchor,)
+
+
+class _Matcher:
+    """Every pattern of several groups, matched in one pass: `words(caption)` ->
+    {group: the caption words its patterns matched, in order, at most MAX_EVIDENCE}."""
+
+    def __init__(self, groups: dict[str, tuple[str, ...]]) -> None:
+        import ahocorasick
+
+        self.patterns: list[tuple[str, re.Pattern]] = []
+        index: dict[str, list[int]] = {}
+        for group, patterns in groups.items():
+            for pattern in patterns:
+                number = len(self.patterns)
+                self.patterns.append((group, re.compile(pattern, re.IGNORECASE)))
+                for anchor in _anchors(pattern):
+                    index.setdefault(anchor, []).append(number)
+        self.automaton = ahocorasick.Automaton()
+        for anchor, numbers in index.items():
+            self.automaton.add_word(anchor, (len(anchor), anchor[0].isalnum(), tuple(numbers)))
+        self.automaton.make_automaton()
+
+    def words(self, caption: str) -> dict[str, tuple[str, ...]]:
+        found: dict[str, dict[str, None]] = {}
+        lowered = caption.lower()
+        if len(lowered) != len(caption):  # a character whose lower case is longer
+            return self._everywhere(caption)
+        n = len(caption)
+        tried: set[tuple[int, int]] = set()
+        for end, (length, at_word, numbers) in self.automaton.iter(lowered):
+            start = end - length + 1
+            if at_word and start and lowered[start - 1].isalnum():
+                continue  # inside a word ("effect" holds no CT)
+            window = (max(0, start - WINDOW), min(n, end + 1 + WINDOW))
+            for number in numbers:
+                if (number, window[0]) in tried:
+                    continue
+                tried.add((number, window[0]))
+                group, regex = self.patterns[number]
+                for m in regex.finditer(caption, *window):
+                    self._add(found, group, m.group(0))
+        return {group: tuple(words) for group, words in found.items()}
+
+    def _everywhere(self, caption: str) -> dict[str, tuple[str, ...]]:
+        found: dict[str, dict[str, None]] = {}
+        for group, regex in self.patterns:
+            for m in regex.finditer(caption):
+                self._add(found, group, m.group(0))
+        return {group: tuple(words) for group, words in found.items()}
+
+    @staticmethod
+    def _add(found: dict[str, dict[str, None]], group: str, text: str) -> None:
+        words = found.setdefault(group, {})
+        word = " ".join(text.split())
+        if len(words) < MAX_EVIDENCE and word.lower() not in {w.lower() for w in words}:
+            words[word] = None
+
+
 MAX_EVIDENCE = 5  # words kept per type
+_TABLE_RE = re.compile(r"\btable\b(?!\s*S?\d)", re.IGNORECASE)
+_MATCHER = _Matcher(
+    {
+        **{f"strong:{t}": p for t, p in _STRONG.items()},
+        **{f"weak:{t}": p for t, p in _WEAK.items()},
+        "generic": _GENERIC_MICROSCOPY,
+        "fluorescence_cue": _FLUORESCENCE_CUE,
+        "image_context": _IMAGE_CONTEXT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -434,29 +578,17 @@ class Tagging:
     evidence: dict[str, tuple[str, ...]]  # type -> the caption words that decided it
 
 
-def _words(regex: re.Pattern, text: str) -> tuple[str, ...]:
-    found: dict[str, None] = {}
-    for m in regex.finditer(text):
-        word = " ".join(m.group(0).split())
-        if word.lower() not in {w.lower() for w in found}:
-            found[word] = None
-            if len(found) >= MAX_EVIDENCE:
-                break
-    return tuple(found)
-
-
 def tag_caption(caption: str) -> Tagging:
     """The figure types a caption's words show, each with its evidence."""
+    words = _MATCHER.words(caption)
     evidence: dict[str, tuple[str, ...]] = {}
-    for figure_type, regex in _STRONG_RE.items():
-        words = _words(regex, caption)
-        if words:
-            evidence[figure_type] = words
-    if FLUORESCENCE_MICROSCOPY not in evidence and _IMAGE_CONTEXT_RE.search(caption):
-        words = _words(_FLUORESCENCE_CUE_RE, caption)
-        if words:
-            evidence[FLUORESCENCE_MICROSCOPY] = words
-    microscopy = _words(_GENERIC_RE, caption)
+    for figure_type in _STRONG:
+        if f"strong:{figure_type}" in words:
+            evidence[figure_type] = words[f"strong:{figure_type}"]
+    if FLUORESCENCE_MICROSCOPY not in evidence and "image_context" in words:
+        if "fluorescence_cue" in words:
+            evidence[FLUORESCENCE_MICROSCOPY] = words["fluorescence_cue"]
+    microscopy = words.get("generic")
     if microscopy and not (
         evidence.keys() & {FLUORESCENCE_MICROSCOPY, ELECTRON_MICROSCOPY, LIGHT_MICROSCOPY}
     ):
@@ -464,10 +596,10 @@ def tag_caption(caption: str) -> Tagging:
     if not evidence and _TABLE_RE.search(caption):
         return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
     if not evidence:  # weak words decide alone: the type(s) with the most of them
-        weak = {t: _words(regex, caption) for t, regex in _WEAK_RE.items()}
-        most = max(len(words) for words in weak.values())
+        weak = {t: words.get(f"weak:{t}", ()) for t in _WEAK}
+        most = max(len(w) for w in weak.values())
         if most:
-            evidence = {t: words for t, words in weak.items() if len(words) == most}
+            evidence = {t: w for t, w in weak.items() if len(w) == most}
     if not evidence:
         return Tagging((OTHER,), {})
     return Tagging(tuple(sorted(evidence)), evidence)
