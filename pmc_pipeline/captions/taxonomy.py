@@ -136,7 +136,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bTIRFM?\b)",
         r"(?-i:\bFISH\b)",
         r"\bepifluorescen\w*",
-        r"\btwo[\s-]photon\b",
+        r"(?<=two[\s-])photon\b",
         r"\bmultiphoton\b",
         r"\b(?:mito|lyso|cell)tracker\b",
         r"\bsytox\b",
@@ -152,7 +152,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:image|micrograph|analysis|photograph|observation))",
         r"(?-i:\bFESEM\b)",
         r"\bcryo-?em\b(?!\s+(?:structure|map|density|reconstruction))",
-        r"\bimmuno-?gold\b",
+        r"\bimmunogold\b",
+        r"\bimmuno-gold\b",
         r"\bultrastructur\w*",
         r"\bnegative(?:ly)?[\s-]stain\w*",
     ),
@@ -194,10 +195,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bbar\s+(?:graph|chart|diagram)s?",
         r"\bspectr(?:um|a)\b",
         r"\bchromatogra\w+",
-        r"\bmean\s*(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m?\.?|standard)",
         r"(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m\.?|sem|standard\s+(?:deviation|error))",
-        r"(?-i:\bP\s*[<>=≤]\s*0?\.\d)",
-        r"(?-i:\bp\d?\s*[<>=≤]\s*0?\.\d)",
+        r"(?-i:\b[Pp]\d?\s*[<>=≤]\s*0?\.\d)",
         r"(?-i:\bANOVA\b)",
         r"\bt[\s-]tests?\b",
         r"\bquantif\w+",
@@ -262,7 +261,6 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\b3d\s+structures?\b",
         r"\bribbon\w*\b",
         r"\b(?:cartoon|surface|stick|sphere)s?\s+representation",
-        r"\bshown\s+as\s+sticks\b",
         r"\bsticks\b",
         r"(?-i:\bPDB\b)",
         r"\bsuperpos\w+",
@@ -275,7 +273,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\balignment\s+of\b",
         r"\bsequence\s+logos?\b",
         r"\bweblogo\b",
-        r"\b(?:amino\s+acid|nucleotide|protein)\s+sequences?\b",
+        r"\bamino\s+acid\s+sequences?\b",
+        r"\bnucleotide\s+sequences?\b",
+        r"\bprotein\s+sequences?\b",
         r"\breaction\s+schemes?\b",
         r"\bsynthetic\s+(?:route|scheme|pathway)s?\b",
         r"\bchemical\s+synthesis\b",
@@ -454,8 +454,9 @@ _ANCHORS = {
         "+/-",
         "+-",
     ),
-    r"(?-i:\bP\s*[<>=≤]\s*0?\.\d)": ("<", ">", "=", "≤"),
-    r"(?-i:\bp\d?\s*[<>=≤]\s*0?\.\d)": ("<", ">", "=", "≤"),
+    r"(?-i:\b[Pp]\d?\s*[<>=≤]\s*0?\.\d)": tuple(
+        f"{sign}{space}{digit}" for sign in "<>=≤" for space in ("", " ") for digit in "0."
+    ),
     r"\bt[\s-]tests?\b": ("test",),
     r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)": ("umap", "sne", "pca"),
     r"\b(?:odds|hazard)\s+ratios?\b": ("ratio",),
@@ -466,9 +467,8 @@ _ANCHORS = {
     r"\bx[\s-]?ray\s+(?:crystal\w*|structures?)\b": ("ray",),
     r"\b3d\s+structures?\b": ("structure",),
     r"\b(?:cartoon|surface|stick|sphere)s?\s+representation": ("representation",),
-    r"\b(?:amino\s+acid|nucleotide|protein)\s+sequences?\b": ("sequence",),
     r"\bas\s+a\s+function\s+of\b": ("function",),
-    r"\bby\s+(?:sex|age|year|group)\b": ("by ",),
+    r"\bby\s+(?:sex|age|year|group)\b": ("sex", "age", "year", "group"),
     r"[×x]\s*\d+\s+magnification\b": ("magnification",),
     r"\b(?:retinal|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
     r"transverse)\s+sections?\b": ("section",),
@@ -487,12 +487,16 @@ _ANCHORS = {
     r"cyan)\)": ("(red)", "(green)", "(blue)", "(magenta)", "(cyan)"),
 }
 _LEAD = re.compile(r"(?:\(\?-i:|\(\?<[!=](?:[^()]|\([^()]*\))*\)|\\b)*([A-Za-z0-9&±µμ ]+)")
-WINDOW = 80  # characters around an anchor hit that the pattern's regex reads
+# A pattern's regex runs from its anchor (from BACK characters before it when the anchor is
+# given: "transmission electron" is anchored on "electron") to AHEAD characters after it.
+BACK = 32
+AHEAD = 64
 
 
-def _anchors(pattern: str) -> tuple[str, ...]:
+def _anchors(pattern: str) -> tuple[tuple[str, int], ...]:
+    """(anchor, how far before it a match may start) pairs of a pattern."""
     if pattern in _ANCHORS:
-        return _ANCHORS[pattern]
+        return tuple((anchor, BACK) for anchor in _ANCHORS[pattern])
     lead = _LEAD.match(pattern)
     anchor = lead.group(1) if lead else ""
     if lead and pattern[lead.end() : lead.end() + 1] in ("?", "*", "{"):
@@ -500,7 +504,7 @@ def _anchors(pattern: str) -> tuple[str, ...]:
     anchor = anchor.lower()
     if len(anchor) < 3:
         raise ValueError(f"no anchor for the caption pattern {pattern!r}: add it to _ANCHORS")
-    return (anchor,)
+    return ((anchor, 0),)
 
 
 class _Matcher:
@@ -511,16 +515,17 @@ class _Matcher:
         import ahocorasick
 
         self.patterns: list[tuple[str, re.Pattern]] = []
-        index: dict[str, list[int]] = {}
+        index: dict[str, list[tuple[int, int]]] = {}
         for group, patterns in groups.items():
             for pattern in patterns:
                 number = len(self.patterns)
                 self.patterns.append((group, re.compile(pattern, re.IGNORECASE)))
-                for anchor in _anchors(pattern):
-                    index.setdefault(anchor, []).append(number)
+                for anchor, back in _anchors(pattern):
+                    index.setdefault(anchor, []).append((number, back))
         self.automaton = ahocorasick.Automaton()
-        for anchor, numbers in index.items():
-            self.automaton.add_word(anchor, (len(anchor), anchor[0].isalnum(), tuple(numbers)))
+        for anchor, targets in index.items():
+            # An anchor that starts with a letter counts at a word start only.
+            self.automaton.add_word(anchor, (len(anchor), anchor[0].isalnum(), tuple(targets)))
         self.automaton.make_automaton()
 
     def words(self, caption: str) -> dict[str, tuple[str, ...]]:
@@ -528,19 +533,15 @@ class _Matcher:
         lowered = caption.lower()
         if len(lowered) != len(caption):  # a character whose lower case is longer
             return self._everywhere(caption)
-        n = len(caption)
-        tried: set[tuple[int, int]] = set()
-        for end, (length, at_word, numbers) in self.automaton.iter(lowered):
+        patterns = self.patterns
+        for end, (length, at_word, targets) in self.automaton.iter(lowered):
             start = end - length + 1
             if at_word and start and lowered[start - 1].isalnum():
-                continue  # inside a word ("effect" holds no CT)
-            window = (max(0, start - WINDOW), min(n, end + 1 + WINDOW))
-            for number in numbers:
-                if (number, window[0]) in tried:
-                    continue
-                tried.add((number, window[0]))
-                group, regex = self.patterns[number]
-                for m in regex.finditer(caption, *window):
+                continue  # inside a word: "effect" holds no CT
+            for number, back in targets:
+                group, regex = patterns[number]
+                m = regex.search(caption, start - back if start > back else 0, end + AHEAD)
+                if m is not None:
                     self._add(found, group, m.group(0))
         return {group: tuple(words) for group, words in found.items()}
 
@@ -554,9 +555,10 @@ class _Matcher:
     @staticmethod
     def _add(found: dict[str, dict[str, None]], group: str, text: str) -> None:
         words = found.setdefault(group, {})
-        word = " ".join(text.split())
-        if len(words) < MAX_EVIDENCE and word.lower() not in {w.lower() for w in words}:
-            words[word] = None
+        if len(words) < MAX_EVIDENCE:
+            word = " ".join(text.split())
+            if word not in words and word.lower() not in {w.lower() for w in words}:
+                words[word] = None
 
 
 MAX_EVIDENCE = 5  # words kept per type
