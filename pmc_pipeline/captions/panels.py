@@ -111,8 +111,10 @@ _REAGENTS = re.compile(r"\breagents\s+and\s+conditions\b", re.IGNORECASE)
 
 
 def parse_panels(caption: str, title: str | None = None) -> PanelParse:
-    """The panels the caption names, in the order first introduced, with their sub-captions."""
-    text = caption
+    """The panels the caption names, in the order first introduced, with their sub-captions
+    (whitespace collapsed to single spaces, as parse_article gives captions)."""
+    text = " ".join(caption.split())
+    title = " ".join(title.split()) if title else title
     reagents = _REAGENTS.search(text)
     if reagents:  # the steps after it are not panels; the text before may still have some
         parsed = parse_panels(text[: reagents.start()], title)
@@ -177,35 +179,62 @@ def _expand(body: str) -> list[str] | None:
 
 
 def _candidates(text: str) -> list[_Candidate]:
+    """Every place a label may stand, in order. `text` has single spaces (parse_panels
+    collapses whitespace), so bare labels are looked for word by word: the regexes run only
+    where a word could be a label, not at every character."""
     found: list[_Candidate] = []
-    for m in _PAREN.finditer(text):
-        body = m.group("body")
-        if m.group("to"):
-            body = f"{body}–{m.group('to')}"
-        labels = _expand(body)
-        if labels:
-            found.append(_Candidate(m.start(), m.end(), labels, "paren"))
+    pos = text.find("(")
+    while pos >= 0:
+        m = _PAREN.match(text, pos)
+        if m:
+            body = m.group("body")
+            if m.group("to"):
+                body = f"{body}–{m.group('to')}"
+            labels = _expand(body)
+            if labels:
+                found.append(_Candidate(m.start(), m.end(), labels, "paren"))
+        pos = text.find("(", pos + 1)
     taken = [(c.start, c.end) for c in found]
-    for regex, form in ((_CLOSE, "close"), (_BARE, "bare")):
-        for m in regex.finditer(text):
-            if any(s <= m.start() < e for s, e in taken):
-                continue
-            labels = _expand(m.group("body"))
-            end, delim = m.end(), m.groupdict().get("delim") or ""
-            if not labels and form == "bare":  # "a, A spider plot": the first label alone
-                m = _BARE_ONE.match(text, m.start())
-                labels = _expand(m.group("body")) if m else None
-                end, delim = (m.end(), m.group("delim") or "") if m else (0, "")
-            if not labels:
-                continue
-            found.append(_Candidate(m.start(), end, labels, form, delim))
-            taken.append((m.start(), end))
+    offset = 0
+    for word in text.split(" "):
+        start, size = offset, len(word)
+        offset += size + 1
+        if size and word[0] in ":;," and size > 1:  # "correlation :a) positive"
+            start, word, size = start + 1, word[1:], size - 1
+        if not size or size > 9 or not word[0].isalpha() or (size > 1 and word[1].isalpha()):
+            continue
+        if size == 1 and word in "aA" and start > 1 and text[start - 2] not in ".:;!?)":
+            continue  # the article 'a' mid-sentence
+        if any(s <= start < e for s, e in taken):
+            continue
+        cand = _bare_candidate(text, start)
+        if cand is not None:
+            found.append(cand)
+            taken.append((cand.start, cand.end))
     found.sort(key=lambda c: c.start)
     for cand in found:
         prefix = _PANEL_WORD.search(text, max(0, cand.start - TAIL), cand.start)
         if prefix:
             cand.start, cand.panel_word = prefix.start(), True
     return _merge_adjacent(text, found)
+
+
+def _bare_candidate(text: str, start: int) -> _Candidate | None:
+    """'a)', 'A.', 'A,', 'a', 'c–h', 'D and E,' starting at `start`, or None."""
+    m = _CLOSE.match(text, start)
+    if m:
+        labels = _expand(m.group("body"))
+        if labels:
+            return _Candidate(start, m.end(), labels, "close")
+    m = _BARE.match(text, start)
+    if not m:
+        return None
+    labels, end, delim = _expand(m.group("body")), m.end(), m.group("delim") or ""
+    if not labels:  # "a, A spider plot": the first label alone
+        m = _BARE_ONE.match(text, start)
+        labels = _expand(m.group("body")) if m else None
+        end, delim = (m.end(), m.group("delim") or "") if m else (0, "")
+    return _Candidate(start, end, labels, "bare", delim) if labels else None
 
 
 def _merge_adjacent(text: str, found: list[_Candidate]) -> list[_Candidate]:
