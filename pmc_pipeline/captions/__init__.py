@@ -77,9 +77,15 @@ def analyze_caption(caption: str | None, title: str | None = None) -> CaptionAna
     )
 
 
+_LAYOUT_HINTS = ("panel", "left", "right", "top", "bottom", "upper", "lower", "row", "column")
+
+
 def _unlabelled_panels(caption: str) -> bool:
     """Two or more panels described without labels: 'upper and lower panels', 'Left: ...
     Right: ...', 'at left ... at right', 'the graph on the right', 'from left to right'."""
+    lowered = caption.lower()
+    if not any(hint in lowered for hint in _LAYOUT_HINTS):
+        return False  # the regexes below are slow; most captions name no position
     if _LAYOUT_WORDS.search(caption):
         return True
     positions = set()

@@ -68,20 +68,33 @@ _ABBREVIATIONS = frozenset(
     "fig figs al eg e.g ie i.e vs ref refs no nos approx ca cf eq eqs resp sp spp st dr mr "
     "mrs ms prof inc ltd co corp jr sr min max viz etc ver vol".split()
 )
-_SENTENCE_END = re.compile(r"[.!?:]['\"”’)\]]*$")
-_CLOSERS = ")]"
-# The head of a list item: after ',' or ';' (and ', and'), or after 'and' when the label is
-# followed by a capitalised word ("... system and (B) Comparison of ...").
-_COMMA = re.compile(r"[,;]\s*(?:and|or|&)?$")
-_SEMICOLON = re.compile(r";\s*(?:and|or)?$")
-_AND = re.compile(r"\s(?:and|or|&|while|whereas|then)$")
-# Words after which a label is mid-sentence even when a capital follows: "for (A) LAP-MALDI".
-_FUNCTION_WORD = re.compile(
-    r"\b(?:of|for|in|on|at|by|with|from|to|into|and|or|showing|shows|show|shown|between|"
-    r"than|versus|vs\.|as|under|after|before|during|using|via|the|a|an)$"
+# Context tests are string operations on the last words before a label (regexes anchored
+# at the end of a string would try every position of it).
+_QUOTES_AND_CLOSERS = "'\"”’)]"
+_SENTENCE_ENDS = (".", "!", "?", ":")
+_AND_WORDS = frozenset({"and", "or", "&", "while", "whereas", "then"})
+_FUNCTION_WORDS = frozenset(
+    "of for in on at by with from to into and or showing shows show shown between than "
+    "versus vs. as under after before during using via the a an".split()
 )
 TAIL = 48  # characters of text before a label that the context tests read
-_WORD_BEFORE = re.compile(r"([A-Za-z][\w.\-]*)[.!?:]['\"”’)\]]*$")
+
+
+def _last_word(before: str) -> str:
+    return before[before.rfind(" ") + 1 :]
+
+
+def _ends_sentence(before: str) -> bool:
+    """Whether `before` ends a sentence: '.', '!', '?' or ':' (closing quotes or brackets
+    allowed after it), but not an abbreviation ('Fig.', 'et al.') nor an initial."""
+    stripped = before.rstrip(_QUOTES_AND_CLOSERS)
+    if not stripped.endswith(_SENTENCE_ENDS):
+        return False
+    if stripped.endswith("."):
+        word = _last_word(stripped)[:-1].lstrip("([")
+        if word.lower() in _ABBREVIATIONS:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -115,7 +128,7 @@ def parse_panels(caption: str, title: str | None = None) -> PanelParse:
     (whitespace collapsed to single spaces, as parse_article gives captions)."""
     text = " ".join(caption.split())
     title = " ".join(title.split()) if title else title
-    reagents = _REAGENTS.search(text)
+    reagents = _REAGENTS.search(text) if "eagents and conditions" in text else None
     if reagents:  # the steps after it are not panels; the text before may still have some
         parsed = parse_panels(text[: reagents.start()], title)
         if not parsed.panels:
@@ -194,6 +207,8 @@ def _candidates(text: str) -> list[_Candidate]:
             if labels:
                 found.append(_Candidate(m.start(), m.end(), labels, "paren"))
         pos = text.find("(", pos + 1)
+    if not _may_have_bare_labels(text):
+        return _merge_adjacent(text, _with_panel_words(text, found))
     taken = [(c.start, c.end) for c in found]
     offset = 0
     for word in text.split(" "):
@@ -212,11 +227,36 @@ def _candidates(text: str) -> list[_Candidate]:
             found.append(cand)
             taken.append((cand.start, cand.end))
     found.sort(key=lambda c: c.start)
+    return _merge_adjacent(text, _with_panel_words(text, found))
+
+
+def _with_panel_words(text: str, found: list[_Candidate]) -> list[_Candidate]:
+    """A 'Panel(s)' or 'In panels' before a label belongs to its marker."""
     for cand in found:
-        prefix = _PANEL_WORD.search(text, max(0, cand.start - TAIL), cand.start)
-        if prefix:
-            cand.start, cand.panel_word = prefix.start(), True
-    return _merge_adjacent(text, found)
+        if "anel" in text[max(0, cand.start - TAIL) : cand.start]:
+            prefix = _PANEL_WORD.search(text, max(0, cand.start - TAIL), cand.start)
+            if prefix:
+                cand.start, cand.panel_word = prefix.start(), True
+    return found
+
+
+def _may_have_bare_labels(text: str) -> bool:
+    """Whether a first bare label, 'a'/'A' with a delimiter or at a sentence start, is in
+    the text ("A. ...", "a, b ...", "a) ...", ". a The ...", "of A, THL", "a–c"). String
+    searches only: most captions have none, and then only parenthesised labels are sought."""
+    if text.startswith(("a ", "A ")) or "anel" in text:
+        return True
+    for lead in (". ", ": ", "; "):
+        if lead + "a " in text or lead + "A " in text:
+            return True
+    for first in "aA":
+        for delim in ".,:)–-":
+            at = text.find(first + delim)
+            while at >= 0:
+                if at == 0 or not (text[at - 1].isalnum() or text[at - 1] in ".([-–"):
+                    return True
+                at = text.find(first + delim, at + 1)
+    return False
 
 
 def _bare_candidate(text: str, start: int) -> _Candidate | None:
@@ -300,13 +340,7 @@ class _State:
             return True
         if self.title_end is not None and self.text[:pos].rstrip() == self.text[: self.title_end]:
             return True
-        if not _SENTENCE_END.search(before):
-            return False
-        word = _WORD_BEFORE.search(before)
-        if word and before.rstrip(_CLOSERS + "'\"”’").endswith("."):
-            if word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
-                return False
-        return True
+        return _ends_sentence(before)
 
     def _inside_parenthesis(self, cand: _Candidate) -> bool:
         """Labels inside someone else's parenthesis ("(26–32 hpf: A, C, E–G)") do not open
@@ -321,13 +355,15 @@ class _State:
         """At the head of a list item: after ';' always, after ',' while markers are being
         listed, after a bare 'and' when a capitalised word follows."""
         before = self._before(cand.start)
-        if _SEMICOLON.search(before):
+        last = _last_word(before)
+        joined = before[: -len(last)].rstrip() if last in ("and", "or", "&") else before
+        if joined.endswith(";"):  # "; (b)", "; and (d)"
             return True
         if not in_list:
             return False
-        if _COMMA.search(before):
+        if joined.endswith(","):  # ", (C)", ", and c"
             return True
-        return bool(_AND.search(before)) and self._follows_capitalised_word(cand)
+        return last in _AND_WORDS and self._follows_capitalised_word(cand)
 
     def _follows_capital(self, cand: _Candidate) -> bool:
         rest = self.text[cand.end :].lstrip()
@@ -338,7 +374,7 @@ class _State:
         return bool(re.match(r"\s*[“\"‘]?[A-Z][a-z]", self.text[cand.end :]))
 
     def _after_function_word(self, cand: _Candidate) -> bool:
-        return bool(_FUNCTION_WORD.search(self._before(cand.start)))
+        return _last_word(self._before(cand.start)) in _FUNCTION_WORDS
 
     def _follows_word(self, cand: _Candidate) -> bool:
         rest = self.text[cand.end :]
@@ -366,11 +402,11 @@ class _State:
         return start
 
     def _boundary_ok(self, m: re.Match) -> bool:
-        word = _WORD_BEFORE.search(self.text, max(0, m.start() - TAIL), m.start() + 1)
-        if m.group(1) == "." and word:
-            w = word.group(1).lower().rstrip(".")
-            if w in _ABBREVIATIONS or (len(w) == 1 and word.group(1).isupper()):
-                return False
+        if m.group(1) != ".":
+            return True
+        word = _last_word(self.text[max(0, m.start() - TAIL) : m.start()]).lstrip("([")
+        if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
+            return False  # 'et al. B', 'J. Smith'
         return True
 
     # -- labels -------------------------------------------------------------------------
@@ -532,8 +568,8 @@ class _State:
         expected = self._expected_next()
         if expected is not None and _key(lab) == _key(expected):
             return False
-        word = re.search(r"([^\W\d_])[\w\-]*\s*$", self._before(cand.start))
-        return bool(word) and word.group(1).casefold() == lab[0].casefold()
+        word = _last_word(self._before(cand.start)).lstrip('(["“')
+        return bool(word) and word[0].casefold() == lab[0].casefold()
 
     def _more_specific(self, labels: list[str]) -> bool:
         keys = {_key(lab) for lab in labels}
