@@ -33,22 +33,31 @@ __all__ = [
 ]
 
 # Unlabelled panels: "upper and lower panels", "Left: ... Right: ...", "from top to bottom".
-_LAYOUT_WORDS = re.compile(
-    r"\b(?:panels|(?:each|last|first|second|other)\s+(?:panel|plot|graph|image)|"
-    r"(?:from\s+)?(?:left|top)\s+to\s+(?:right|bottom)|"
-    r"(?:first|second|third|two|three|four)\s+(?:rows|columns))\b",
-    re.IGNORECASE,
+# Searched in the lowered caption with string operations first: regexes run only on the few
+# characters around a position word.
+_LAYOUT_PHRASES = (
+    "panels",
+    "each panel",
+    "each plot",
+    "each graph",
+    "each image",
+    "last panel",
+    "first panel",
+    "second panel",
+    "other panel",
+    "left to right",
+    "top to bottom",
 )
-# A position that names a part of the figure: "Left:", "(right)", "at left", "top panel",
-# "the graph on the right". Two different ones make the figure compound.
-_POSITION = re.compile(
-    r"(?:(?:^|[.;:]\s+|\(|,\s*)(?P<head>left|right|top|bottom|upper|lower|middle|center|centre)"
-    r"\s*[:,)]"
-    r"|\b(?:at|on\s+the|to\s+the)\s+(?P<side>left|right|top|bottom)\b(?!\s+(?:of|side|corner))"
-    r"|\b(?P<part>left|right|top|bottom|upper|lower|middle|center|centre)\s+"
-    r"(?:panel|image|graph|plot|column|row)s?\b)",
-    re.IGNORECASE,
-)
+_COUNTED_PARTS = re.compile(r"\b(?:first|second|third|two|three|four)\s+(?:rows|columns)\b")
+_POSITION_WORDS = ("left", "right", "top", "bottom", "upper", "lower", "middle", "center", "centre")
+# Around a position word: "(left)", "Left:", ", right)", "at left", "on the right",
+# "left panel", "right graph" (not "left of", "right side", "top left corner").
+_HEAD = re.compile(r"(?:^|[.;:]\s+|\(|,\s*)$")
+_SIDE = re.compile(r"\b(?:at|on\s+the|to\s+the)\s+$")
+_AFTER_HEAD = re.compile(r"\s*[:,)]")
+_AFTER_PART = re.compile(r"\s+(?:panel|image|graph|plot|column|row)s?\b")
+_NOT_AFTER_SIDE = re.compile(r"\s+(?:of|side|corner)\b")
+_SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
 
 
 @dataclass(frozen=True)
@@ -77,21 +86,28 @@ def analyze_caption(caption: str | None, title: str | None = None) -> CaptionAna
     )
 
 
-_LAYOUT_HINTS = ("panel", "left", "right", "top", "bottom", "upper", "lower", "row", "column")
-
-
 def _unlabelled_panels(caption: str) -> bool:
     """Two or more panels described without labels: 'upper and lower panels', 'Left: ...
     Right: ...', 'at left ... at right', 'the graph on the right', 'from left to right'."""
     lowered = caption.lower()
-    if not any(hint in lowered for hint in _LAYOUT_HINTS):
-        return False  # the regexes below are slow; most captions name no position
-    if _LAYOUT_WORDS.search(caption):
+    if any(phrase in lowered for phrase in _LAYOUT_PHRASES):
+        return True
+    if ("rows" in lowered or "columns" in lowered) and _COUNTED_PARTS.search(lowered):
         return True
     positions = set()
-    for m in _POSITION.finditer(caption):
-        word = (m.group("head") or m.group("side") or m.group("part")).lower()
-        positions.add({"centre": "center", "upper": "top", "lower": "bottom"}.get(word, word))
+    for word in _POSITION_WORDS:
+        at = lowered.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if (at == 0 or not lowered[at - 1].isalnum()) and not lowered[end : end + 1].isalnum():
+                before = lowered[max(0, at - 12) : at]
+                if (
+                    (_HEAD.search(before) and _AFTER_HEAD.match(lowered, end))
+                    or (_SIDE.search(before) and not _NOT_AFTER_SIDE.match(lowered, end))
+                    or _AFTER_PART.match(lowered, end)
+                ):
+                    positions.add(_SAME.get(word, word))
+            at = lowered.find(word, end)
     return len(positions) >= 2
 
 

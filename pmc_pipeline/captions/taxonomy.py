@@ -566,12 +566,12 @@ _TABLE_RE = re.compile(r"\btable\b(?!\s*S?\d)", re.IGNORECASE)
 _MATCHER = _Matcher(
     {
         **{f"strong:{t}": p for t, p in _STRONG.items()},
-        **{f"weak:{t}": p for t, p in _WEAK.items()},
         "generic": _GENERIC_MICROSCOPY,
         "fluorescence_cue": _FLUORESCENCE_CUE,
         "image_context": _IMAGE_CONTEXT,
     }
 )
+_WEAK_MATCHER = _Matcher({f"weak:{t}": p for t, p in _WEAK.items()})  # only when needed
 
 
 @dataclass(frozen=True)
@@ -598,6 +598,7 @@ def tag_caption(caption: str) -> Tagging:
     if not evidence and _TABLE_RE.search(caption):
         return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
     if not evidence:  # weak words decide alone: the type(s) with the most of them
+        words = _WEAK_MATCHER.words(caption)
         weak = {t: words.get(f"weak:{t}", ()) for t in _WEAK}
         most = max(len(w) for w in weak.values())
         if most:
