@@ -112,8 +112,14 @@ def _unlabelled_panels(caption: str) -> bool:
 
 
 def figure_types(caption: str | None) -> tuple[str, ...]:
-    """The sorted figure types of a caption (what the --figure-types filter reads)."""
-    return analyze_caption(caption).figure_types
+    """The sorted figure types of a caption (what the --figure-types filter reads; the
+    panels are not parsed for it)."""
+    return _types(caption or "")
+
+
+@lru_cache(maxsize=4096)
+def _types(caption: str) -> tuple[str, ...]:
+    return tag_caption(caption).types
 
 
 def caption_fields(caption: str | None, title: str | None = None) -> dict:

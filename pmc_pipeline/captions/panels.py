@@ -244,11 +244,18 @@ def _may_have_bare_labels(text: str) -> bool:
     """Whether a first bare label, 'a'/'A' with a delimiter or at a sentence start, is in
     the text ("A. ...", "a, b ...", "a) ...", ". a The ...", "of A, THL", "a–c"). String
     searches only: most captions have none, and then only parenthesised labels are sought."""
-    if text.startswith(("a ", "A ")) or "anel" in text:
-        return True
-    for lead in (". ", ": ", "; "):
-        if lead + "a " in text or lead + "A " in text:
+    if text.startswith("a ") or ". a " in text or ": a " in text or "; a " in text:
+        return True  # Nature's 'a Title' (a sentence does not start with a lower-case 'a')
+    if (text.startswith("A ") or ". A " in text or ": A " in text) and (
+        ". B " in text or "; B " in text or ": B " in text
+    ):
+        return True  # 'A Title ... B Title' (an upper-case 'A' alone may be the article)
+    at = text.find("anel")
+    while at >= 0:  # "panels A–J", "panel a"
+        rest = text[at + 4 : at + 7].lstrip("s ")
+        if rest[:1] in ("A", "a") and not rest[1:2].isalpha():
             return True
+        at = text.find("anel", at + 4)
     for first in "aA":
         for delim in ".,:)–-":
             at = text.find(first + delim)
