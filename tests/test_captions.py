@@ -116,3 +116,30 @@ def test_messy_input_never_raises():
         "A. " * 300,
     ]:
         analyze_caption(caption)
+
+
+def test_image_cue_counts_a_drawn_grid_and_gives_boxes_in_reading_order():
+    from pmc_pipeline.captions.image_panels import compare, estimate_panels
+    from pmc_pipeline.mirror.drawing import VisualSpec, render
+
+    spec = VisualSpec("bar_chart", "blue", "circles", 800, 600, seed=7, panels=(2, 3))
+    estimate = estimate_panels(render(spec))
+    assert estimate.count == 6 and estimate.grid == (3, 3) and estimate.clean_grid
+    lefts_tops = [(box[0], box[1]) for box in estimate.boxes]
+    assert lefts_tops == sorted(lefts_tops, key=lambda lt: (lt[1], lt[0]))  # rows, then columns
+    assert all(0 <= x0 < x1 <= 800 and 0 <= y0 < y1 <= 600 for x0, y0, x1, y1 in estimate.boxes)
+    agreed = compare(6, estimate)
+    assert agreed.agrees and len(agreed.boxes) == 6
+    questioned = compare(4, estimate)
+    assert not questioned.agrees and questioned.boxes == ()
+
+
+def test_image_cue_on_a_real_figure():
+    from PIL import Image
+
+    from pmc_pipeline.captions.image_panels import estimate_panels
+
+    path = shared_fixture("packages", "PMC10802347", "nihpp-2023.12.31.573776v1-f0002.jpg")
+    estimate = estimate_panels(Image.open(path))
+    assert estimate.count >= 2  # a multi-panel figure: more than one piece is found
+    assert len(estimate.boxes) == estimate.count == sum(estimate.grid)

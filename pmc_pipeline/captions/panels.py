@@ -247,7 +247,7 @@ def _may_have_bare_labels(text: str) -> bool:
     if text.startswith("a ") or ". a " in text or ": a " in text or "; a " in text:
         return True  # Nature's 'a Title' (a sentence does not start with a lower-case 'a')
     if (text.startswith("A ") or ". A " in text or ": A " in text) and (
-        ". B " in text or "; B " in text or ": B " in text
+        ". B" in text or "; B" in text or ": B" in text
     ):
         return True  # 'A Title ... B Title' (an upper-case 'A' alone may be the article)
     at = text.find("anel")
