@@ -74,6 +74,9 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
         ("X-ray crystal structure of the complex.", ["molecular_structure"]),
         ("Ct values of the qPCR assay by sample.", ["chart"]),
         ("Mechanism of pyroptosis.", ["diagram"]),
+        ("Sections stained with haematoxylin.", ["light_microscopy"]),
+        ("Xray of the hand; MitoTracker is not used.", ["fluorescence_microscopy", "radiology"]),
+        ("The effect of the CTCF knockdown by sex.", ["chart"]),
         ("Mechanism of pyroptosis. (A) Western blot of GSDMD.", ["gel_blot"]),
     ],
 )

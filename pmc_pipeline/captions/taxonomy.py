@@ -486,6 +486,7 @@ _ANCHORS = {
     r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles)\s*\((?:red|green|blue|magenta|"
     r"cyan)\)": ("(red)", "(green)", "(blue)", "(magenta)", "(cyan)"),
 }
+_INSIDE_WORDS = frozenset({"ematoxylin", "tracker", "locali", "ray"})
 _LEAD = re.compile(r"(?:\(\?-i:|\(\?<[!=](?:[^()]|\([^()]*\))*\)|\\b)*([A-Za-z0-9&±µμ ]+)")
 # A pattern's regex runs from its anchor (from BACK characters before it when the anchor is
 # given: "transmission electron" is anchored on "electron") to AHEAD characters after it.
@@ -524,8 +525,10 @@ class _Matcher:
                     index.setdefault(anchor, []).append((number, back))
         self.automaton = ahocorasick.Automaton()
         for anchor, targets in index.items():
-            # An anchor that starts with a letter counts at a word start only.
-            self.automaton.add_word(anchor, (len(anchor), anchor[0].isalnum(), tuple(targets)))
+            # An anchor counts at a word start only ("effect" holds no CT), except those
+            # that stand for the end of a word ("haematoxylin", "MitoTracker", "xray").
+            at_word = anchor[0].isalnum() and anchor not in _INSIDE_WORDS
+            self.automaton.add_word(anchor, (len(anchor), at_word, tuple(targets)))
         self.automaton.make_automaton()
 
     def words(self, caption: str) -> dict[str, tuple[str, ...]]:
