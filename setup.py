@@ -10,6 +10,7 @@ CORE = [
     "lxml>=5.2",
     "numpy>=1.26",
     "pillow>=10.3",
+    "pyahocorasick>=2.1",  # caption figure types: every keyword found in one pass
     "pyarrow>=15",
     "pyyaml>=6",  # the dataset card's YAML header (pmc_pipeline.hub)
     "requests>=2.31",

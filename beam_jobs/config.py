@@ -3,6 +3,7 @@ the transforms carry to the workers."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
@@ -126,6 +127,10 @@ def config_from_options(o) -> BuildConfig:
         )
     except ValueError as exc:  # an unknown licence code
         raise OptionError(f"--licenses: {exc}") from None
+    try:
+        filters = dataclasses.replace(filters, figure_types=_csv(o.figure_types))
+    except ValueError as exc:  # an unknown figure type: the taxonomy is listed
+        raise OptionError(f"--figure-types: {exc}") from None
     try:
         fractions = parse_fractions(o.split)
     except ValueError as exc:

@@ -231,6 +231,14 @@ class BuildOptions(PipelineOptions):
         parser.add_argument("--min-caption-tokens", type=NON_NEGATIVE, default=None)
         parser.add_argument("--max-caption-tokens", type=POSITIVE, default=None)
         parser.add_argument(
+            "--figure-types",
+            default="all",
+            help="figure-type allowlist, comma separated, e.g. 'radiology,chart' (types read "
+            "from the caption: radiology, light_microscopy, fluorescence_microscopy, "
+            "electron_microscopy, gel_blot, chart, diagram, molecular_structure, photograph, "
+            "other; 'all': no rule)",
+        )
+        parser.add_argument(
             "--include-tables",
             action="store_true",
             help="publish tables that exist only as images (default: drop them)",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from pmc_pipeline.captions import FIGURE_TYPES, figure_types
 from pmc_pipeline.images import ProcessedImage
 from pmc_pipeline.licenses import license_allowlist, normalize_license
 from pmc_pipeline.model import Article, Figure, FigureKind, FigureStatus
@@ -31,6 +32,9 @@ LICENSE_NOT_ALLOWED = "license_not_allowed"
 TABLE_EXCLUDED = "table_excluded"  # a table that exists only as an image
 CAPTION_TOO_SHORT = "caption_too_short"
 CAPTION_TOO_LONG = "caption_too_long"
+# Written 'figure_type_not_allowed:<types>' (the caption's types joined by '+'), like the
+# article reasons, so the stats count one reason and a row still says which types it had.
+FIGURE_TYPE_NOT_ALLOWED = "figure_type_not_allowed"
 NO_IMAGE = "no_image"  # no image file was found for the figure
 MIN_SIDE = "min_side"  # shorter side of the original image below min_side
 ASPECT_RATIO = "aspect_ratio"  # longer side / shorter side above max_aspect_ratio
@@ -40,6 +44,7 @@ FIGURE_REASONS = (
     TABLE_EXCLUDED,
     CAPTION_TOO_SHORT,
     CAPTION_TOO_LONG,
+    FIGURE_TYPE_NOT_ALLOWED,
     NO_IMAGE,
     MIN_SIDE,
     ASPECT_RATIO,
@@ -74,6 +79,9 @@ class FilterOptions:
         compared case-insensitively.
     include_tables = False: PMC-15M's captions come from pubmed_parser.parse_pubmed_caption,
         which reads <fig> elements only, so tables-as-images were not in it.
+    figure_types = None (all): an allowlist of figure types (pmc_pipeline.captions, read
+        from the caption); a figure is kept when any of its types is allowed. PMC-15M kept
+        every figure.
     """
 
     min_side: int = 128
@@ -83,6 +91,7 @@ class FilterOptions:
     licenses: frozenset[str] | None = None
     article_types: frozenset[str] | None = None
     include_tables: bool = False
+    figure_types: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if self.min_side < 0:
@@ -105,9 +114,24 @@ class FilterOptions:
         if self.article_types is not None:
             types = frozenset(t.strip().lower() for t in self.article_types if t.strip())
             object.__setattr__(self, "article_types", types)
+        if self.figure_types is not None:
+            object.__setattr__(self, "figure_types", figure_type_allowlist(self.figure_types))
 
 
 # --- rules --------------------------------------------------------------------------------------
+
+
+def figure_type_allowlist(names) -> frozenset[str]:
+    """Figure type names as users write them ('Chart', ' radiology') -> the allowlist; an
+    unknown name is a ValueError that lists the taxonomy."""
+    allowed = frozenset(n.strip().lower() for n in names if n.strip())
+    unknown = sorted(allowed - set(FIGURE_TYPES))
+    if unknown or not allowed:
+        raise ValueError(
+            f"unknown figure type(s) {', '.join(unknown) or '(none given)'}; "
+            f"the figure types are: {', '.join(FIGURE_TYPES)}"
+        )
+    return allowed
 
 
 def caption_tokens(text: str | None) -> int:
@@ -149,7 +173,8 @@ def figure_drop_reason(
 ) -> str | None:
     """Why the figure is dropped, or None to keep it. Rules run cheapest first, so the
     reason is the first one that applies: table, caption length, image present, then the
-    image's size and shape (of the original image, before resize)."""
+    image's size and shape (of the original image, before resize). The figure-type rule
+    reads the caption only, so it runs before any image is fetched."""
     if figure.kind == FigureKind.TABLE and not opts.include_tables:
         return TABLE_EXCLUDED
     tokens = caption_tokens(figure.caption)
@@ -157,6 +182,10 @@ def figure_drop_reason(
         return CAPTION_TOO_SHORT
     if opts.max_caption_tokens is not None and tokens > opts.max_caption_tokens:
         return CAPTION_TOO_LONG
+    if opts.figure_types is not None:
+        types = figure_types(figure.caption)
+        if not opts.figure_types.intersection(types):
+            return f"{FIGURE_TYPE_NOT_ALLOWED}:{'+'.join(types)}"
     if image is None:
         return NO_IMAGE
     short, long = sorted((image.orig_width, image.orig_height))

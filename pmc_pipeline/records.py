@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from pmc_pipeline.captions import caption_fields
 from pmc_pipeline.filters import caption_tokens
 from pmc_pipeline.model import Article, ArticleRef, Figure, figure_key
 from pmc_pipeline.schemas_io import arrow_schema, load_schema
@@ -121,6 +122,7 @@ def figure_row(
         "label": figure.label,
         "caption": figure.caption,
         "caption_tokens": caption_tokens(figure.caption),
+        **caption_fields(figure.caption, figure.title),  # types, compound, panels
         "placement": figure.placement,
         "parent_group": figure.parent_group,
         "graphic_href": figure.image_href,
@@ -147,6 +149,7 @@ def figure_row(
 ARTICLE_FIELDS = tuple(load_schema("article_row")["properties"])
 FIGURE_FIELDS = tuple(load_schema("figure")["properties"])
 PAIR_FIELDS = tuple(load_schema("pair")["properties"])
+EVIDENCE_TYPES = tuple(load_schema("pair")["properties"]["figure_type_evidence"]["properties"])
 
 
 def published(row: dict, fields: tuple[str, ...]) -> dict:
@@ -157,6 +160,10 @@ def published(row: dict, fields: tuple[str, ...]) -> dict:
 def pair_record(figure: dict, article: dict, shard: str) -> dict:
     """The published pair of a kept figure: its sidecar JSON and Parquet row."""
     merged = {**article, **figure, "shard": shard, "split": figure["split"]}
+    # Every type of the evidence struct, null where none was found: the sidecar is then
+    # equal to the Parquet row, whichever way the row was made.
+    evidence = merged.get("figure_type_evidence") or {}
+    merged["figure_type_evidence"] = {t: evidence.get(t) or None for t in EVIDENCE_TYPES}
     return published(merged, PAIR_FIELDS)
 
 

@@ -43,15 +43,19 @@ def assign_split(
     canonical, _version = normalize_pmcid(pmcid)
     digest = hashlib.sha256(f"{salt}\n{canonical}".encode()).digest()
     point = int.from_bytes(digest[:8], "big")
-    for name, upper in _boundaries(tuple(sorted(fractions.items()))):
+    # The value's type is part of the cache key: True == 1.0 hash alike, and a valid
+    # {'train': 1.0} cached first must not let {'train': True} pass unchecked.
+    key = tuple(sorted((name, value, type(value)) for name, value in fractions.items()))
+    for name, upper in _boundaries(key):
         if point < upper:
             return name
     raise AssertionError("unreachable: the last boundary is 2**64")
 
 
 @lru_cache(maxsize=32)
-def _boundaries(items: tuple[tuple[str, float], ...]) -> tuple[tuple[str, int], ...]:
+def _boundaries(key: tuple[tuple[str, float, type], ...]) -> tuple[tuple[str, int], ...]:
     """(name, exclusive upper bound in [0, 2**64]) per split with a non-zero fraction."""
+    items = [(name, value) for name, value, _ in key]
     validate_fractions(dict(items))
     total = math.fsum(value for _, value in items)
     bounds, cumulative = [], 0.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -434,3 +435,29 @@ def test_extract_accounting_flags_lost_articles(tmp_path):
     recounted = dataclasses.replace(chunks[0], articles=2)
     miscounted = plan.Plan(2, listed=11, skipped=9, repeated=0, chunks=(recounted,))
     assert "chunk g00002-000000 miscounted" in build_dataset._extract_accounting(out, miscounted)
+
+
+def test_figure_types_keep_only_those_types(tmp_path):
+    mirror, out = tmp_path / "mirror", tmp_path / "out"
+    write_mirror(mirror, "cloud", 12, SEED, **SMALL)
+    assert build(mirror, out, "--figure-types", "chart,radiology") == 0
+    got = check_build(out)
+    assert got["pairs"], "the synthetic mirror has charts and CT images"
+    for pair in got["pairs"]:
+        assert {"chart", "radiology"} & set(pair["figure_types"]), pair["caption"]
+        assert pair["figure_type_evidence"], pair["key"]
+    dropped = [f for f in got["figures"] if (f["reason"] or "").startswith("figure_type_")]
+    assert dropped, "some figures are micrographs, blots or diagrams"
+    for figure in dropped:
+        assert figure["status"] == "filtered"
+        assert figure["reason"] == "figure_type_not_allowed"
+        assert figure["reason_detail"] == "+".join(figure["figure_types"])
+        assert not {"chart", "radiology"} & set(figure["figure_types"])
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["figures"]["by_reason"]["filtered"]["figure_type_not_allowed"] == len(dropped)
+
+
+def test_unknown_figure_types_stop_the_build_with_the_taxonomy(tmp_path, capsys):
+    assert build(tmp_path / "mirror", tmp_path / "out", "--figure-types", "xray") == 2
+    err = capsys.readouterr().err
+    assert re.search("--figure-types: unknown figure type.*xray.*the figure types are", err), err

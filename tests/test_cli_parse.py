@@ -139,3 +139,20 @@ def test_only_regular_files_are_read(tmp_path, capsys):
         (str(fifo), "unsafe"),
     ]
     assert all("not a regular file" in r["error"] for r in records)
+
+
+def test_each_figure_shows_its_types_and_panels(capsys, validator):
+    path = shared_fixture("jats", "pubmed-client", "tests", "integration", "test_data")
+    path = path / "pmc_xml" / "PMC6000000.xml"
+    code, (record,) = run_parse(capsys, str(path))
+    assert code == 0
+    validator.validate(record)
+    histology = record["figures"][1]
+    assert histology["figure_types"] == ["light_microscopy"]
+    assert "hematoxylin" in histology["figure_type_evidence"]["light_microscopy"]
+    assert histology["compound"] is True
+    assert [p["label"] for p in histology["panels"]] == list("abcdefgh")
+    assert histology["panels"][0]["subcaption"] == (
+        "Eight-week-old female BALB/c mice without infection."
+    )
+    assert histology["shared_caption"] == histology["title"]

@@ -212,3 +212,32 @@ def test_default_caption_range_on_real_captions():
     # Only the empty captions and 'Box figure' (eLife) are too short; none is too long.
     assert reasons.count("caption_too_short") == 5
     assert "caption_too_long" not in reasons
+
+
+# --- figure types -----------------------------------------------------------------------------
+
+
+def test_figure_type_allowlist_keeps_a_figure_with_any_allowed_type():
+    opts = FilterOptions(figure_types=frozenset({"Radiology", " chart"}))
+    assert opts.figure_types == {"radiology", "chart"}
+    blot = figure("(A) Western blot of p53. (B) Quantification of band intensity.")
+    assert figure_drop_reason(blot, None, opts) == filters.NO_IMAGE  # chart is allowed
+    photo = figure("Photograph of the excised tumour after surgery.")
+    reason = figure_drop_reason(photo, None, opts)
+    assert reason == "figure_type_not_allowed:photograph"
+    assert filters.figure_status(reason) == FigureStatus.FILTERED
+    untyped = figure("A figure that names nothing we know of.")
+    assert figure_drop_reason(untyped, None, opts) == "figure_type_not_allowed:other"
+    assert figure_drop_reason(untyped, None, FilterOptions()) == filters.NO_IMAGE
+
+
+def test_figure_type_rule_comes_after_caption_length():
+    opts = FilterOptions(figure_types=frozenset({"radiology"}))
+    assert figure_drop_reason(figure("Photo"), None, opts) == filters.CAPTION_TOO_SHORT
+
+
+def test_unknown_figure_types_are_an_error_that_lists_the_taxonomy():
+    with pytest.raises(ValueError, match="unknown figure type.*xray.*radiology, light_microscopy"):
+        FilterOptions(figure_types=frozenset({"xray", "chart"}))
+    with pytest.raises(ValueError, match="none given"):
+        FilterOptions(figure_types=frozenset({" "}))

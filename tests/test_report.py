@@ -453,13 +453,15 @@ def test_charts_of_an_empty_build_still_render():
             "year": pa.array([], pa.int64()),
             "journal": pa.array([], pa.string()),
             "n_mentions": pa.array([], pa.int32()),
+            "figure_types": pa.array([], pa.list_(pa.string())),
+            "compound": pa.array([], pa.bool_()),
         }
     )
     empty_figures = pa.table(
         {"placement": pa.array([], pa.string()), "status": pa.array([], pa.string())}
     )
     charts = all_charts(empty_pairs, empty_figures, {})
-    assert len(charts) == 9
+    assert len(charts) == 10
     for chart in charts:
         assert render_png(chart).startswith(b"\x89PNG")
         header, rows = chart.table()

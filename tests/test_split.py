@@ -104,3 +104,10 @@ def test_parse_fractions():
     for bad in ("train", "train=x,val=1", "train=0.5,train=0.5", "=1", "train=0.5"):
         with pytest.raises(ValueError):
             parse_fractions(bad)
+
+
+def test_a_valid_split_cached_first_does_not_let_an_equal_invalid_one_pass():
+    """{'train': True} compares and hashes equal to {'train': 1.0}."""
+    assert assign_split("PMC1", {"train": 1.0}) == "train"
+    with pytest.raises(ValueError):
+        assign_split("PMC1", {"train": True})

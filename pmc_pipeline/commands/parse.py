@@ -1,5 +1,6 @@
 """`pmc-pipeline parse PATH...`: parse JATS XML files and print one JSON line per article
-(schemas/article.schema.json). A file that cannot be read or parsed prints
+(schemas/article.schema.json), each figure with its caption analysis (pmc_pipeline.captions:
+figure types and their evidence, compound, panels, shared caption). A file that cannot be read or parsed prints
 {"path", "error", "status"} instead; the command then exits 1, after the other files."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from pmc_pipeline.captions import caption_fields
 from pmc_pipeline.jats import DEFAULT_MAX_BYTES, article_to_json, error_to_json, parse_article
 from pmc_pipeline.model import ParseError, UnsafeInput
 
@@ -62,7 +64,10 @@ def parse_file(
         if len(xml) > max_bytes:
             raise UnsafeInput(f"document is over the {max_bytes} byte cap")
         article = parse_article(xml, max_bytes=max_bytes, read_references=read_references)
-        return article_to_json(article, path)
+        record = article_to_json(article, path)
+        for figure, out in zip(article.figures, record["figures"], strict=True):
+            out.update(caption_fields(figure.caption, figure.title))  # types, panels
+        return record
     except (OSError, ParseError, UnsafeInput) as exc:
         return error_to_json(path, exc)
 

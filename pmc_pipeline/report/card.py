@@ -24,7 +24,12 @@ from pmc_pipeline.report.data import (
     read_figure_statuses,
     read_pair_overview,
 )
-from pmc_pipeline.report.gallery import DEFAULT_PER_SPLIT, read_gallery
+from pmc_pipeline.report.gallery import (
+    DEFAULT_PER_SPLIT,
+    DEFAULT_PER_TYPE,
+    read_gallery,
+    read_type_gallery,
+)
 from pmc_pipeline.report.html import Page, render
 from pmc_pipeline.report.jpegs import staging_present
 from pmc_pipeline.report.plots import render_png
@@ -42,6 +47,7 @@ def write_card(
     dest: str | os.PathLike | None = None,
     *,
     per_split: int = DEFAULT_PER_SPLIT,
+    per_type: int = DEFAULT_PER_TYPE,
     clusters: int = DEFAULT_CLUSTERS,
     seed: int = 0,
 ) -> Path:
@@ -49,7 +55,8 @@ def write_card(
 
     The card goes to OUTPUT/card/ for a local build; `dest` (a local folder) puts it
     elsewhere, and is required for a build on s3:// or gs://. `per_split` pairs of each
-    split are sampled (with `seed`) for the gallery, and `clusters` duplicate clusters shown.
+    split are sampled (with `seed`) for the gallery, `per_type` of each figure type for the
+    gallery of types, and `clusters` duplicate clusters shown.
     """
     output = Output(str(output_uri))
     card_dir = _card_dir(output, dest)
@@ -57,6 +64,7 @@ def write_card(
     pairs = read_pair_overview(output)
     charts = all_charts(pairs, read_figure_statuses(output), stats.get("options", {}))
     gallery, gallery_jpegs = read_gallery(output, pairs, per_split, seed)
+    by_type, type_jpegs = read_type_gallery(output, pairs, per_type, seed)
     cluster_summary, cluster_jpegs = read_clusters(output, clusters)
     staging = staging_present(output)
 
@@ -65,8 +73,10 @@ def write_card(
             (chart, _write(work, f"plots/{chart.name}.png", render_png(chart))) for chart in charts
         ]
         wanted = [row["key"] for rows in gallery.values() for row in rows]
+        wanted += [row["key"] for rows in by_type.values() for row in rows]
         wanted += _cluster_keys(cluster_summary)
-        images, missing = _thumbnails(work, wanted, {**cluster_jpegs, **gallery_jpegs})
+        jpegs = {**cluster_jpegs, **gallery_jpegs, **type_jpegs}
+        images, missing = _thumbnails(work, wanted, jpegs)
         removed = {r["key"] for c in cluster_summary.shown for r in c.removed}
         for key in wanted:
             if key not in images and key not in missing:
@@ -76,6 +86,7 @@ def write_card(
             stats=stats,
             charts=chart_files,
             gallery=gallery,
+            type_gallery=by_type,
             clusters=cluster_summary,
             images=images,
             missing=missing,

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pmc_pipeline.captions import FIGURE_TYPES
 from pmc_pipeline.model import FigureStatus
 from pmc_pipeline.report.data import value_counts
 
@@ -210,6 +211,33 @@ def mentions(pairs: pa.Table, cap: int = MAX_MENTIONS) -> Bars:
     )
 
 
+def figure_types(pairs: pa.Table) -> Bars:
+    """Pairs per figure type (read from the caption), single-panel and compound apart. A
+    figure has one or more types, so a pair counts under each of its types."""
+    single = dict.fromkeys(FIGURE_TYPES, 0)
+    compound = dict.fromkeys(FIGURE_TYPES, 0)
+    for batch in pairs.select(["figure_types", "compound"]).to_batches():
+        types, flags = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+        for names, is_compound in zip(types, flags, strict=True):
+            counts = compound if is_compound else single
+            for name in names or ():
+                counts[name] = counts.get(name, 0) + 1
+    labels = list(single)
+    total = pairs.num_rows
+    n_compound = pc.sum(pc.cast(pairs.column("compound"), pa.int64())).as_py() or 0
+    return Bars(
+        "figure_types",
+        "Figure types",
+        "pairs",
+        labels,
+        {"single panel": [single[t] for t in labels], "compound": [compound[t] for t in labels]},
+        horizontal=True,
+        note=f"Types are read from the caption (docs/captions.md); a figure can have several, "
+        f"so the bars add up to more than the {total:,} pairs. {n_compound:,} pairs are "
+        "compound (two or more panels).",
+    )
+
+
 def all_charts(pairs: pa.Table, figures: pa.Table, options: Mapping) -> list[Chart]:
     """Every chart of the card, in the order it shows them."""
     filters = options.get("filters", {})
@@ -223,6 +251,7 @@ def all_charts(pairs: pa.Table, figures: pa.Table, options: Mapping) -> list[Cha
         journals(pairs),
         placements(figures),
         mentions(pairs),
+        figure_types(pairs),
     ]
 
 

@@ -42,6 +42,8 @@ PAIR_OVERVIEW = {
             "year",
             "journal",
             "placement",
+            "figure_types",
+            "compound",
         )
     },
     "n_mentions": pc.list_value_length(pc.field("mentions")),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
+from pmc_pipeline.captions import FIGURE_TYPES
+from pmc_pipeline.captions.taxonomy import DESCRIPTIONS as TYPE_DESCRIPTIONS
 from pmc_pipeline.model import ArticleStatus, FigureStatus
 from pmc_pipeline.report.charts import Chart
 from pmc_pipeline.report.clusters import ClusterSummary, phash_distance
@@ -50,6 +52,7 @@ class Page:
     stats: Mapping
     charts: Sequence[tuple[Chart, str]]  # (chart, its PNG)
     gallery: Mapping[str, Sequence[Mapping]]  # split -> sampled pair rows
+    type_gallery: Mapping[str, Sequence[Mapping]]  # figure type -> sampled pair rows
     clusters: ClusterSummary
     images: Mapping[str, str]  # figure key -> thumbnail
     missing: Mapping[str, str]  # figure key -> why it has no thumbnail
@@ -74,6 +77,7 @@ def render(page: Page) -> str:
         _funnel(page.stats),
         _charts(page.charts),
         _gallery(page),
+        _type_gallery(page),
         _clusters(page),
         _options(page.stats.get("options", {})),
         "</main>",
@@ -111,6 +115,7 @@ def _nav() -> str:
         ("funnel", "Funnel"),
         ("charts", "Distributions"),
         ("gallery", "Gallery"),
+        ("figure-types", "Figure types"),
         ("duplicates", "Duplicates removed"),
         ("options", "Build options"),
     ]
@@ -270,6 +275,27 @@ def _gallery(page: Page) -> str:
         '<p class="lead">Pairs drawn at random from each split (the same ones every time: '
         "the smallest hashes of the keys), with the caption as published and a link to the "
         "article on PMC.</p>" + "".join(blocks) + "</section>"
+    )
+
+
+def _type_gallery(page: Page) -> str:
+    blocks = []
+    for name in FIGURE_TYPES:
+        rows = page.type_gallery.get(name, [])
+        if not rows:
+            continue
+        cards = "".join(_card(page, row, split=row["split"]) for row in rows)
+        blocks.append(
+            f'<div class="figure-type" id="type-{_e(name)}" data-type="{_e(name)}">'
+            f'<h3>{_e(name)}</h3><p class="note">{_e(TYPE_DESCRIPTIONS[name])}</p>'
+            f'<div class="gallery">{cards}</div></div>'
+        )
+    return (
+        '<section id="figure-types"><h2>Figure types</h2>'
+        '<p class="lead">A few pairs of each figure type, drawn the same way as the gallery. '
+        "Types are read from the caption; the chart above counts them.</p>"
+        + ("".join(blocks) or "<p>No pairs.</p>")
+        + "</section>"
     )
 
 

@@ -1,0 +1,637 @@
+"""Panels and sub-captions: which panel labels a caption names, and the text of each.
+
+The rules (docs/captions.md has them with examples; tests/data/captions_dev.md is the
+labelling guide the development set follows):
+
+- A *label* is a letter, optionally with a digit or primes (A, b, C1, B′), written
+  `(A)`, `(A, B)`, `(A–C)`, `(A and B)`, `a)`, `A.`, `A,`, `A:`, Nature's bare `a`, or after
+  `Panel(s)`. Ranges are expanded (`B–C′` -> B, B′, C, C′). The first label of a caption
+  must be A (or a); each later new label may jump ahead by at most MAX_GAP letters. So
+  abbreviations such as `curcuminoid (C)`, `(T2)` or author initials do not start panels.
+- A *marker* opens a panel's description: at the caption's start, after its title, after a
+  sentence end (or a colon), or at the head of a `,`/`;`/`and` list item while a list of
+  markers is in progress, or a parenthesised label followed by a capitalised word (a
+  title that ends with no full stop). A marker is a split point: the panel's sub-caption
+  runs from just after it up to the next split point, or the end.
+- An *inline* label is met mid-sentence or after the text it describes ("TSHβ (A) and GPHα
+  (B)"): it is not a split point; each panel so named gets the text from the start of its
+  sentence (or of the marker segment it sits in, if that starts later) up to the next
+  split point.
+- A label already introduced is a *back-reference* ("the scale bar in (I)"), not a new
+  panel. It is a split point only when it comes at a marker position and is more specific
+  than a group marker that named it (`(D, H, L) Simulations ... (D) In wild type ...`):
+  then each panel keeps its most specific segment.
+- `shared_caption` is the text before the first split point or inline sentence (the whole
+  caption when no panel is named).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+# Letters a new label may jump ahead of the highest label so far: "(A, E, I, M, Q)" names
+# every fourth panel of a 5x4 grid; a larger jump is an abbreviation ("(A) ... (T2)").
+# A group of labels ("(A, A′, F, F′)") is plainly labels, so it may jump further.
+MAX_GAP = 4
+MAX_GROUP_GAP = 8
+
+_PRIMES = "′'’″‴"
+_DASHES = "–—‐‑\\-"
+_LABEL = rf"[A-Za-z](?:[{_PRIMES}]{{1,2}}|[0-9](?![0-9]))?"
+_RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]\s*{_LABEL})?"
+_JOIN = r"(?:\s*[,&/]\s*(?:and\s+)?|\s+and\s+)"
+_LIST = rf"{_RANGE}(?:{_JOIN}{_RANGE})*"
+# Words that may follow the labels inside parentheses: "(A upper panel)", "(A, left)".
+_POSITION = (
+    r"upper|lower|left|right|top|bottom|middle|center|centre|inset|insets|panels?|rows?"
+    r"|columns?|far|and|images?"
+)
+
+# "(A)", "(A–C)", "(A, B)", "(panel A)", "(A upper panel)": the whole parenthesis is labels.
+_PAREN = re.compile(
+    rf"\(\s*(?:[Pp]anels?\s+)?(?P<body>{_LIST})(?:[\s,;]+(?:{_POSITION})\b)*\s*\)"
+    rf"(?:\s*[{_DASHES}]\s*\(\s*(?P<to>{_LABEL})\s*\))?"
+)
+# "a)", "b)" with no opening parenthesis.
+_CLOSE = re.compile(rf"(?<![\w(\[{_PRIMES}])(?P<body>{_LIST})\)")
+# Bare labels: "A.", "A,", "A:", "a", "c–h", "a, b", "D and E,".
+_BARE = re.compile(
+    rf"(?<![\w(\[{_PRIMES}{_DASHES}/.@#+*=<>±×])(?P<body>{_LIST})(?P<delim>[.,:])?(?=\s|$)"
+)
+_BARE_ONE = re.compile(rf"(?P<body>{_RANGE})(?P<delim>[.,:])?(?=\s|$)")
+_PANEL_WORD = re.compile(r"(?:\b[Ii]n\s+)?\b[Pp]anels?\s+$")
+
+# Words after which a full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "fig figs al eg e.g ie i.e vs ref refs no nos approx ca cf eq eqs resp sp spp st dr mr "
+    "mrs ms prof inc ltd co corp jr sr min max viz etc ver vol".split()
+)
+# Context tests are string operations on the last words before a label (regexes anchored
+# at the end of a string would try every position of it).
+_QUOTES_AND_CLOSERS = "'\"”’)]"
+_SENTENCE_ENDS = (".", "!", "?", ":")
+_AND_WORDS = frozenset({"and", "or", "&", "while", "whereas", "then"})
+_FUNCTION_WORDS = frozenset(
+    "of for in on at by with from to into and or showing shows show shown between than "
+    "versus vs. as under after before during using via the a an".split()
+)
+TAIL = 48  # characters of text before a label that the context tests read
+
+
+def _last_word(before: str) -> str:
+    return before[before.rfind(" ") + 1 :]
+
+
+def _ends_sentence(before: str) -> bool:
+    """Whether `before` ends a sentence: '.', '!', '?' or ':' (closing quotes or brackets
+    allowed after it), but not an abbreviation ('Fig.', 'et al.') nor an initial."""
+    stripped = before.rstrip(_QUOTES_AND_CLOSERS)
+    if not stripped.endswith(_SENTENCE_ENDS):
+        return False
+    if stripped.endswith("."):
+        word = _last_word(stripped)[:-1].lstrip("([")
+        if word.lower() in _ABBREVIATIONS:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Panel:
+    label: str
+    subcaption: str
+
+
+@dataclass(frozen=True)
+class PanelParse:
+    panels: tuple[Panel, ...]
+    shared_caption: str
+
+
+@dataclass
+class _Candidate:
+    start: int  # where the marker starts (its "Panel" / "In panels" prefix included)
+    end: int  # just after the label and its delimiter
+    labels: list[str]
+    form: str  # paren, close, bare
+    delim: str = ""
+    panel_word: bool = False
+
+
+# Reaction schemes list their steps as "(a) NaH, THF; (b) ...": not panels.
+_REAGENTS = re.compile(r"\breagents\s+and\s+conditions\b", re.IGNORECASE)
+
+
+def parse_panels(caption: str, title: str | None = None) -> PanelParse:
+    """The panels the caption names, in the order first introduced, with their sub-captions
+    (whitespace collapsed to single spaces, as parse_article gives captions)."""
+    text = " ".join(caption.split())
+    title = " ".join(title.split()) if title else title
+    reagents = _REAGENTS.search(text) if "eagents and conditions" in text else None
+    if reagents:  # the steps after it are not panels; the text before may still have some
+        parsed = parse_panels(text[: reagents.start()], title)
+        if not parsed.panels:
+            return PanelParse((), text.strip())
+        last = parsed.panels[-1]
+        tail = text[reagents.start() :].strip()
+        panels = parsed.panels[:-1] + (Panel(last.label, f"{last.subcaption} {tail}"),)
+        return PanelParse(panels, parsed.shared_caption)
+    title_end = _title_end(text, title)
+    candidates = _candidates(text)
+    if not candidates:
+        return PanelParse((), text.strip())
+    state = _State(text, title_end)
+    for cand in candidates:
+        state.classify(cand)
+    return state.result()
+
+
+def _title_end(text: str, title: str | None) -> int | None:
+    if not title:
+        return None
+    title = title.strip()
+    if title and text.startswith(title):
+        return len(title)
+    return None
+
+
+# --- candidates ---------------------------------------------------------------------------
+
+
+def _expand(body: str) -> list[str] | None:
+    """'A–C, E' -> ['A', 'B', 'C', 'E']; 'B–C′' -> ['B', 'B′', 'C', 'C′']. None when the
+    body mixes cases or runs backwards (not a label list)."""
+    labels: list[str] = []
+    for part in re.split(_JOIN, body.strip()):
+        ends = re.split(rf"\s*[{_DASHES}]\s*", part)
+        if len(ends) == 1:
+            labels.append(ends[0])
+            continue
+        first, last = ends[0], ends[-1]
+        a, b = first[0], last[0]
+        if a.isupper() != b.isupper() or ord(b) < ord(a) or ord(b) - ord(a) > 25:
+            return None
+        first_mark, last_mark = first[1:], last[1:]
+        if first_mark.isdigit() and last_mark.isdigit() and a == b:  # A1–A3
+            labels.extend(f"{a}{i}" for i in range(int(first_mark), int(last_mark) + 1))
+            continue
+        if first_mark.isdigit() or last_mark.isdigit():
+            return None
+        for code in range(ord(a), ord(b) + 1):
+            letter = chr(code)
+            if last_mark and not first_mark:  # B–C′: each letter plain and primed
+                labels.extend([letter, letter + last_mark])
+            else:
+                labels.append(letter + last_mark)
+    if not labels:
+        return None
+    if len({lab[0].isupper() for lab in labels}) > 1:
+        return None
+    return labels
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    """Every place a label may stand, in order. `text` has single spaces (parse_panels
+    collapses whitespace), so bare labels are looked for word by word: the regexes run only
+    where a word could be a label, not at every character."""
+    found: list[_Candidate] = []
+    pos = text.find("(")
+    while pos >= 0:
+        m = _PAREN.match(text, pos)
+        if m:
+            body = m.group("body")
+            if m.group("to"):
+                body = f"{body}–{m.group('to')}"
+            labels = _expand(body)
+            if labels:
+                found.append(_Candidate(m.start(), m.end(), labels, "paren"))
+        pos = text.find("(", pos + 1)
+    if not _may_have_bare_labels(text):
+        return _merge_adjacent(text, _with_panel_words(text, found))
+    taken = [(c.start, c.end) for c in found]
+    offset = 0
+    for word in text.split(" "):
+        start, size = offset, len(word)
+        offset += size + 1
+        if size and word[0] in ":;," and size > 1:  # "correlation :a) positive"
+            start, word, size = start + 1, word[1:], size - 1
+        if not size or size > 9 or not word[0].isalpha() or (size > 1 and word[1].isalpha()):
+            continue
+        if size == 1 and word in "aA" and start > 1 and text[start - 2] not in ".:;!?)":
+            continue  # the article 'a' mid-sentence
+        if any(s <= start < e for s, e in taken):
+            continue
+        cand = _bare_candidate(text, start)
+        if cand is not None:
+            found.append(cand)
+            taken.append((cand.start, cand.end))
+    found.sort(key=lambda c: c.start)
+    return _merge_adjacent(text, _with_panel_words(text, found))
+
+
+def _with_panel_words(text: str, found: list[_Candidate]) -> list[_Candidate]:
+    """A 'Panel(s)' or 'In panels' before a label belongs to its marker."""
+    for cand in found:
+        if "anel" in text[max(0, cand.start - TAIL) : cand.start]:
+            prefix = _PANEL_WORD.search(text, max(0, cand.start - TAIL), cand.start)
+            if prefix:
+                cand.start, cand.panel_word = prefix.start(), True
+    return found
+
+
+def _may_have_bare_labels(text: str) -> bool:
+    """Whether a first bare label, 'a'/'A' with a delimiter or at a sentence start, is in
+    the text ("A. ...", "a, b ...", "a) ...", ". a The ...", "of A, THL", "a–c"). String
+    searches only: most captions have none, and then only parenthesised labels are sought."""
+    if text.startswith("a ") or ". a " in text or ": a " in text or "; a " in text:
+        return True  # Nature's 'a Title' (a sentence does not start with a lower-case 'a')
+    if (text.startswith("A ") or ". A " in text or ": A " in text) and (
+        ". B" in text or "; B" in text or ": B" in text
+    ):
+        return True  # 'A Title ... B Title' (an upper-case 'A' alone may be the article)
+    at = text.find("anel")
+    while at >= 0:  # "panels A–J", "panel a"
+        rest = text[at + 4 : at + 7].lstrip("s ")
+        if rest[:1] in ("A", "a") and not rest[1:2].isalpha():
+            return True
+        at = text.find("anel", at + 4)
+    for first in "aA":
+        for delim in ".,:)–-":
+            at = text.find(first + delim)
+            while at >= 0:
+                if at == 0 or not (text[at - 1].isalnum() or text[at - 1] in ".([-–"):
+                    return True
+                at = text.find(first + delim, at + 1)
+    return False
+
+
+def _bare_candidate(text: str, start: int) -> _Candidate | None:
+    """'a)', 'A.', 'A,', 'a', 'c–h', 'D and E,' starting at `start`, or None."""
+    m = _CLOSE.match(text, start)
+    if m:
+        labels = _expand(m.group("body"))
+        if labels:
+            return _Candidate(start, m.end(), labels, "close")
+    m = _BARE.match(text, start)
+    if not m:
+        return None
+    labels, end, delim = _expand(m.group("body")), m.end(), m.group("delim") or ""
+    if not labels:  # "a, A spider plot": the first label alone
+        m = _BARE_ONE.match(text, start)
+        labels = _expand(m.group("body")) if m else None
+        end, delim = (m.end(), m.group("delim") or "") if m else (0, "")
+    return _Candidate(start, end, labels, "bare", delim) if labels else None
+
+
+def _merge_adjacent(text: str, found: list[_Candidate]) -> list[_Candidate]:
+    """'(A) and (B)', '(A), (B)' name two panels at once: one candidate."""
+    merged: list[_Candidate] = []
+    for cand in found:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and prev.form == cand.form
+            and cand.form in ("paren", "close")
+            and re.fullmatch(r"\s*(?:,|and|&|,\s*and)\s*", text[prev.end : cand.start])
+        ):
+            prev.labels = prev.labels + cand.labels
+            prev.end = cand.end
+            continue
+        merged.append(cand)
+    return merged
+
+
+# --- classification -------------------------------------------------------------------------
+
+
+def _letter(label: str) -> str:
+    return label[0]
+
+
+def _key(label: str) -> str:
+    """Labels compare without case: '(e, f)' refers back to panels E and F."""
+    return label.casefold()
+
+
+class _State:
+    def __init__(self, text: str, title_end: int | None) -> None:
+        self.text = text
+        self.title_end = title_end
+        self.order: list[str] = []  # labels in the order introduced
+        self.known: dict[str, str] = {}  # key -> label as introduced
+        self.upper: bool | None = None  # the caption's label case
+        self.bare_style = False  # a bare label ('a', 'A.') has been a marker
+        self.comma_style = False  # a bare label with a comma ('A,') has been accepted
+        # Split points: (position where the previous segment ends, where the text starts,
+        # labels it opens).
+        self.splits: list[tuple[int, int, list[str]]] = []
+        self.inline: list[tuple[int, list[str]]] = []  # (label position, labels)
+        self.group_of: dict[str, int] = {}  # label key -> size of its most specific marker
+        self.last_marker_labels: list[str] = []
+        self.last_label_pos = -1
+        self.last_label_was_marker = False
+        self.headers: list[set[str]] = []  # label sets of group markers (2+ labels)
+        # Where sentences start (after '. ' and a capital, not after 'Fig.' or 'et al.').
+        self.boundaries = [m.end() for m in _BOUNDARY.finditer(text) if self._boundary_ok(m)]
+
+    # -- context ------------------------------------------------------------------------
+
+    def _before(self, pos: int) -> str:
+        """The last TAIL characters before pos, trailing space removed."""
+        return self.text[max(0, pos - TAIL) : pos].rstrip()
+
+    def _sentence_start_before(self, pos: int) -> bool:
+        before = self._before(pos)
+        if not before:
+            return True
+        if self.title_end is not None and self.text[:pos].rstrip() == self.text[: self.title_end]:
+            return True
+        return _ends_sentence(before)
+
+    def _inside_parenthesis(self, cand: _Candidate) -> bool:
+        """Labels inside someone else's parenthesis ("(26–32 hpf: A, C, E–G)") do not open
+        descriptions."""
+        text, pos = self.text, cand.start
+        return text.count("(", 0, pos) > text.count(")", 0, pos)
+
+    def _after_closing_paren(self, pos: int) -> bool:
+        return self._before(pos).endswith(")")
+
+    def _list_position(self, cand: _Candidate, in_list: bool) -> bool:
+        """At the head of a list item: after ';' always, after ',' while markers are being
+        listed, after a bare 'and' when a capitalised word follows."""
+        before = self._before(cand.start)
+        last = _last_word(before)
+        joined = before[: -len(last)].rstrip() if last in ("and", "or", "&") else before
+        if joined.endswith(";"):  # "; (b)", "; and (d)"
+            return True
+        if not in_list:
+            return False
+        if joined.endswith(","):  # ", (C)", ", and c"
+            return True
+        return last in _AND_WORDS and self._follows_capitalised_word(cand)
+
+    def _follows_capital(self, cand: _Candidate) -> bool:
+        rest = self.text[cand.end :].lstrip()
+        return bool(rest) and (rest[0].isupper() or rest[0] in '“"‘')
+
+    def _follows_capitalised_word(self, cand: _Candidate) -> bool:
+        """'Comparison', not 'LAP‐MALDI' or 'THL' (an acronym may sit inside a sentence)."""
+        return bool(re.match(r"\s*[“\"‘]?[A-Z][a-z]", self.text[cand.end :]))
+
+    def _after_function_word(self, cand: _Candidate) -> bool:
+        return _last_word(self._before(cand.start)) in _FUNCTION_WORDS
+
+    def _follows_word(self, cand: _Candidate) -> bool:
+        rest = self.text[cand.end :]
+        return bool(re.match(r"\s+[^\W\d_]", rest))
+
+    def _same_sentence(self, pos: int) -> bool:
+        """Whether the previous label sits in the sentence that holds pos."""
+        if self.last_label_pos < 0:
+            return False
+        return self._sentence_start(pos, at_splits=False) <= self.last_label_pos
+
+    def _sentence_start(self, pos: int, at_splits: bool = True) -> int:
+        """Where the sentence holding pos starts: after the last sentence end before it, the
+        title, or (at_splits) a split point."""
+        start = 0
+        if self.title_end is not None and self.title_end <= pos:
+            start = self.title_end
+        i = bisect.bisect_right(self.boundaries, pos) - 1
+        if i >= 0:
+            start = max(start, self.boundaries[i])
+        if at_splits:
+            for _, text_start, _ in self.splits:
+                if text_start <= pos:
+                    start = max(start, text_start)
+        return start
+
+    def _boundary_ok(self, m: re.Match) -> bool:
+        if m.group(1) != ".":
+            return True
+        word = _last_word(self.text[max(0, m.start() - TAIL) : m.start()]).lstrip("([")
+        if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
+            return False  # 'et al. B', 'J. Smith'
+        return True
+
+    # -- labels -------------------------------------------------------------------------
+
+    def _is_new_valid(self, labels: list[str]) -> bool:
+        """Whether the new labels continue the caption's sequence."""
+        highest = max((ord(_letter(lab).upper()) for lab in self.order), default=None)
+        for lab in labels:
+            if _key(lab) in self.known:
+                continue
+            letter = _letter(lab)
+            if self.upper is not None and letter.isupper() != self.upper:
+                return False
+            code = ord(letter.upper())
+            if highest is None:
+                if letter.upper() != "A":
+                    return False
+            elif code > highest + (MAX_GAP if len(labels) == 1 else MAX_GROUP_GAP):
+                return False
+            highest = code if highest is None else max(highest, code)
+        return True
+
+    def _expected_next(self) -> str | None:
+        if not self.order:
+            return None
+        highest = max(ord(_letter(lab).upper()) for lab in self.order)
+        nxt = chr(highest + 1)
+        return nxt if self.upper else nxt.lower()
+
+    def _introduce(self, labels: list[str]) -> list[str]:
+        new = []
+        for lab in labels:
+            if _key(lab) not in self.known:
+                self.known[_key(lab)] = lab
+                self.order.append(lab)
+                new.append(lab)
+        if self.upper is None and labels:
+            self.upper = _letter(labels[0]).isupper()
+        return new
+
+    def classify(self, cand: _Candidate) -> None:
+        labels = cand.labels
+        new = [lab for lab in labels if _key(lab) not in self.known]
+        pos = cand.start
+        nested = self._inside_parenthesis(cand)
+        at_sentence = not nested and self._sentence_start_before(pos)
+        in_list = self._same_sentence(pos) and self.last_label_was_marker
+        at_list = not nested and self._list_position(cand, in_list)
+        capital = self._follows_capital(cand)
+
+        if cand.form == "bare":
+            kind = self._classify_bare(cand, new, at_sentence, at_list, capital)
+        else:
+            kind = self._classify_paren(cand, new, at_sentence, at_list, capital)
+        if kind is None:
+            if not new and cand.form != "bare":  # a back-reference ends a list of markers
+                self.last_label_pos = pos
+                self.last_label_was_marker = False
+            return
+        if cand.form == "bare" and cand.delim == ",":
+            self.comma_style = True
+        if kind == "marker":
+            self._marker(cand, new)
+        elif kind == "inline":
+            self._introduce(new)
+            self.inline.append((pos, new))
+            self.last_label_was_marker = False
+        self.last_label_pos = pos
+
+    def _classify_paren(self, cand, new, at_sentence, at_list, capital) -> str | None:
+        marker_pos = at_sentence or at_list
+        if cand.form == "close" and not marker_pos:
+            # 'a) positive b) negative': the next label opens the next description;
+            # 'segments labeled a–e)' names no panel.
+            expected = self._expected_next()
+            if not (new and expected and _key(cand.labels[0]) == _key(expected)):
+                return None
+            marker_pos = not self._inside_parenthesis(cand)
+        if (
+            not marker_pos
+            and capital
+            and new
+            and self._is_new_valid(cand.labels)
+            and not self._after_function_word(cand)
+        ):
+            # "Title with no full stop (A) Schematic ...", "... 2019) (C) Synthesis ..."
+            if len(new) == len(cand.labels) or self._after_closing_paren(cand.start):
+                marker_pos = True
+        if new:
+            if not self._is_new_valid(cand.labels):
+                return None
+            if marker_pos:
+                return "marker"
+            if cand.panel_word or not self._abbreviation(cand):
+                return "inline"
+            return None
+        # Every label already introduced: a back-reference, or a more specific marker.
+        if marker_pos and self._more_specific(cand.labels):
+            return "marker"
+        return None
+
+    def _classify_bare(self, cand, new, at_sentence, at_list, capital) -> str | None:
+        labels = cand.labels
+        single_upper_a = len(labels) == 1 and labels[0] in ("A", "I") and not cand.delim
+        if cand.delim == "." and not capital:
+            return None  # "A. thaliana", "E. coli", "vitamin A."
+        if not new:
+            if (at_sentence or at_list) and self._more_specific(labels):
+                return "marker" if (cand.delim or self.bare_style) else None
+            return None
+        if not self._is_new_valid(labels):
+            return None
+        follows = self._follows_word(cand) or cand.delim in (",", ":", ".")
+        if not follows:
+            return None
+        expected = self._expected_next()
+        if at_sentence or at_list or cand.panel_word:
+            if not cand.delim and not cand.panel_word:
+                # Nature's 'a Title': lower case is unambiguous at a sentence start; an
+                # upper-case 'A' may be the article, so its 'B' must follow later.
+                if single_upper_a and not self._confirmed(cand):
+                    return None
+                if labels[0].isupper() and not (capital or self.bare_style):
+                    return None
+                if labels[0].islower() and self.order and labels[0] != expected:
+                    if not self.bare_style:
+                        return None
+            if cand.delim == "," and labels[0].isupper() and not self.order and not cand.panel_word:
+                if not self._confirmed(cand):
+                    return None
+            return "marker"
+        # Mid-sentence: only the exact next label of a caption already labelled bare
+        # ('Light-induced b temperature and c current'), or "of A, THL and B, MmPPOX".
+        if labels[0] in ("a", "A") and not self.order:
+            if cand.delim == "," and labels[0] == "A" and self._confirmed(cand):
+                if self._follows_capitalised_word(cand) and not self._after_function_word(cand):
+                    return "marker"  # "... acid pathway A, Antibodies targeting ..."
+                return "inline"
+            return None
+        if expected is not None and _key(labels[0]) == _key(expected):
+            if self.bare_style and cand.delim in ("", ","):
+                return "inline"
+            if self.comma_style and cand.delim == ",":  # "of A, THL and B, MmPPOX"
+                return "inline"
+        return None
+
+    def _confirmed(self, cand: _Candidate) -> bool:
+        """A first bare 'A' counts only when a bare 'B' (same delimiter) follows."""
+        nxt = chr(ord(cand.labels[-1][0]) + 1)
+        pattern = rf"(?<![\w(]){nxt}[.,:]?\s"
+        return re.search(pattern, self.text[cand.end :]) is not None
+
+    def _abbreviation(self, cand: _Candidate) -> bool:
+        """'dorsal (D)', 'curcuminoid (C)': a lone label after a word with its initial, when
+        it is not the label expected next."""
+        if len(cand.labels) != 1:
+            return False
+        lab = cand.labels[0]
+        expected = self._expected_next()
+        if expected is not None and _key(lab) == _key(expected):
+            return False
+        word = _last_word(self._before(cand.start)).lstrip('(["“')
+        return bool(word) and word[0].casefold() == lab[0].casefold()
+
+    def _more_specific(self, labels: list[str]) -> bool:
+        keys = {_key(lab) for lab in labels}
+        for header in reversed(self.headers):
+            if keys < header:
+                return all(self.group_of.get(k, 10**6) > len(keys) for k in keys)
+        # A panel named only inline so far gets its own marker.
+        return all(k not in self.group_of for k in keys)
+
+    def _marker(self, cand: _Candidate, new: list[str]) -> None:
+        self._introduce(new)
+        labels = [self.known[_key(lab)] for lab in cand.labels]
+        self.splits.append((cand.start, cand.end, labels))
+        for lab in labels:
+            k = _key(lab)
+            self.group_of[k] = min(self.group_of.get(k, 10**6), len(labels))
+        if len(labels) > 1:
+            self.headers.append({_key(lab) for lab in labels})
+        if cand.form == "bare":
+            self.bare_style = True
+        self.last_label_was_marker = True
+        self.last_marker_labels = labels
+
+    # -- result -------------------------------------------------------------------------
+
+    def result(self) -> PanelParse:
+        text = self.text
+        if not self.order:
+            return PanelParse((), text.strip())
+        bounds = sorted({s for s, _, _ in self.splits})
+
+        def next_split(pos: int) -> int:
+            for s in bounds:
+                if s > pos:
+                    return s
+            return len(text)
+
+        best: dict[str, tuple[int, str]] = {}  # key -> (group size, text)
+        for start, text_start, labels in self.splits:
+            segment = text[text_start : next_split(start)].strip()
+            for lab in labels:
+                k = _key(lab)
+                size = len(labels)
+                if k not in best or size < best[k][0]:
+                    best[k] = (size, segment)
+        first_inline = None
+        for pos, labels in self.inline:
+            start = self._sentence_start(pos)
+            first_inline = start if first_inline is None else min(first_inline, start)
+            segment = text[start : next_split(pos)].strip()
+            for lab in labels:
+                best.setdefault(_key(lab), (10**6, segment))
+        lead_end = min([b for b in bounds] + ([first_inline] if first_inline is not None else []))
+        panels = tuple(Panel(lab, best.get(_key(lab), (0, ""))[1]) for lab in self.order)
+        return PanelParse(panels, text[:lead_end].strip())
+
+
+_BOUNDARY = re.compile(r"([.!?])['\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
