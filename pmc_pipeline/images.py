@@ -149,40 +149,83 @@ def process_image(
 
     with _opened(data, max_pixels) as im:
         with _bad_input():
-            stored = im.size
-            orig_format, orig_mode = im.format or "", im.mode
-            orig_width, orig_height = _upright_size(im)
-            stripped = _pass_through_bytes(im, data, max_side)
-            if stripped is not None:
-                _draft_for_phash(im)
-            elif im.format == "JPEG":
-                im.draft(None, target_size(*stored, max_side))  # a no-op unless 2x or more
-            estimate = decode_estimate(_facts(im, stored, data, max_side, orig_mode))
-        if estimate > budget.capacity:
+            plan = _plan(im, data, max_side)
+        if plan.estimate > budget.capacity:
+            width, height = plan.stored
             raise ImageError(
                 MEMORY_BUDGET,
-                f"{orig_width}x{orig_height} {orig_mode} {orig_format} needs about "
-                f"{estimate} bytes to decode > budget {budget.capacity}",
+                f"{width}x{height} {plan.orig_mode} {plan.orig_format} needs about "
+                f"{plan.estimate} bytes to decode > budget {budget.capacity}",
             )
-        with budget.reserve(estimate):
-            with _bad_input():
-                _load(im, max_pixels)
-                picture = im if stripped is not None else _normalised(im)
-            if stripped is None:
-                picture = _resize(picture, orig_width, orig_height, max_side)
-            jpeg = stripped if stripped is not None else _encode_jpeg(picture, quality)
-            return ProcessedImage(
-                jpeg=jpeg,
-                width=orig_width if stripped is not None else picture.width,
-                height=orig_height if stripped is not None else picture.height,
-                orig_width=orig_width,
-                orig_height=orig_height,
-                orig_format=orig_format,
-                orig_mode=orig_mode,
-                pixel_sha256=hashlib.sha256(jpeg).hexdigest(),
-                phash=_phash(picture),
-                passed_through=stripped is not None,
-            )
+        with budget.reserve(plan.estimate):
+            try:
+                return _publish(im, plan, max_side, quality, max_pixels)
+            finally:
+                im.close()  # the pixels go before the reservation does
+                if plan.estimate >= image_memory.TRIM_AFTER_BYTES:
+                    image_memory.release_freed_memory()
+
+
+def memory_estimate(
+    data: bytes, *, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> int:
+    """The bytes process_image reserves from the memory budget to process `data`."""
+    with _opened(data, max_pixels) as im, _bad_input():
+        return _plan(im, data, max_side).estimate
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the header of an image decides before any pixel is decoded."""
+
+    orig_format: str
+    orig_mode: str
+    stored: tuple[int, int]  # size as stored: before EXIF orientation and DCT scaling
+    stripped: bytes | None  # the JPEG to publish as it came, when it passes through
+    estimate: int  # bytes to reserve from the memory budget
+
+
+def _plan(im: Image.Image, data: bytes, max_side: int) -> _Plan:
+    """Decide pass-through or not, set the JPEG DCT scale (`im` is drafted in place) and
+    estimate the memory the rest will take."""
+    stored, orig_mode = im.size, im.mode
+    stripped = _pass_through_bytes(im, data, max_side)
+    if stripped is not None:
+        _draft_for_phash(im)
+    elif im.format == "JPEG":
+        im.draft(None, target_size(*stored, max_side))  # a no-op unless 2x or more
+    estimate = decode_estimate(_facts(im, stored, data, max_side, orig_mode))
+    return _Plan(im.format or "", orig_mode, stored, stripped, estimate)
+
+
+def _publish(
+    im: Image.Image, plan: _Plan, max_side: int, quality: int, max_pixels: int
+) -> ProcessedImage:
+    """Decode `im` and make what is published. Every image made here is gone when this
+    returns, while the caller still holds the memory reservation."""
+    with _bad_input():
+        orientation = _load(im, max_pixels)
+        picture = im if plan.stripped is not None else _normalised(im)
+    orig_width, orig_height = im.size  # upright, as decoded
+    if im.format == "JPEG":  # perhaps decoded at a reduced DCT scale: the header's size
+        orig_width, orig_height = plan.stored
+        if orientation in _TRANSPOSING:
+            orig_width, orig_height = orig_height, orig_width
+    if plan.stripped is None:
+        picture = _resize(picture, orig_width, orig_height, max_side)
+    jpeg = plan.stripped if plan.stripped is not None else _encode_jpeg(picture, quality)
+    return ProcessedImage(
+        jpeg=jpeg,
+        width=picture.width if plan.stripped is None else orig_width,
+        height=picture.height if plan.stripped is None else orig_height,
+        orig_width=orig_width,
+        orig_height=orig_height,
+        orig_format=plan.orig_format,
+        orig_mode=plan.orig_mode,
+        pixel_sha256=hashlib.sha256(jpeg).hexdigest(),
+        phash=_phash(picture),
+        passed_through=plan.stripped is not None,
+    )
 
 
 # --- open and decode ----------------------------------------------------------------------
@@ -225,10 +268,13 @@ def _bad_input() -> Iterator[None]:
         raise ImageError(_reason_of(exc), f"{type(exc).__name__}: {exc}") from exc
 
 
-def _load(image: Image.Image, max_pixels: int) -> None:
+def _load(image: Image.Image, max_pixels: int) -> int:
+    """Decode the pixels and turn them upright; the EXIF orientation that was applied."""
     image.load()
     _check_size(image.size, max_pixels)  # a GIF frame may have grown the canvas
+    orientation = _orientation(image)
     ImageOps.exif_transpose(image, in_place=True)
+    return orientation
 
 
 def _check_size(size: tuple[int, int], max_pixels: int) -> None:
@@ -259,14 +305,13 @@ _TRANSPOSING = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 
 
 def _orientation(im: Image.Image) -> int:
-    """The EXIF orientation exif_transpose will apply, 1 when it will do nothing."""
+    """The EXIF orientation exif_transpose will apply, 1 when it will do nothing.
+
+    Before the pixels are loaded, ask only of a JPEG, a TIFF or a WebP, which have read
+    their EXIF with the header: Pillow decodes a whole PNG to look for an eXIf chunk
+    after the pixel data."""
     value = im.getexif().get(ExifTags.Base.Orientation, 1)
     return value if value in range(2, 9) else 1
-
-
-def _upright_size(im: Image.Image) -> tuple[int, int]:
-    width, height = im.size
-    return (height, width) if _orientation(im) in _TRANSPOSING else (width, height)
 
 
 # --- pass-through -------------------------------------------------------------------------
@@ -314,11 +359,14 @@ def _normalisation(im: Image.Image) -> _Normalisation:
     if mode in _WIDE_MODES:
         return _Normalisation("wide", "L")
     if mode in _ALPHA_MODES or (mode in _DIRECT_MODES and "transparency" in im.info):
-        # P/L/RGB with a tRNS entry (palette index, grey level or colour key) too.
-        if mode in _GREY_MODES:  # an LA copy of a non-LA image, a grey copy of the source
-            return _Normalisation("flatten", "L", copies=1, extra_bytes_per_pixel=4 + 1)
-        # An RGBA copy (of RGBA too: Pillow's convert copies), the white page
-        return _Normalisation("flatten", "RGB", copies=1, extra_bytes_per_pixel=4)
+        # P/L/RGB with a tRNS entry (palette index, grey level or colour key) too. The
+        # white page, and an LA/RGBA copy unless the image is that already; pasting LA on
+        # a grey page makes a grey copy of the source as well.
+        if mode in _GREY_MODES:
+            extra = (0 if mode == "LA" else 4) + 1
+            return _Normalisation("flatten", "L", copies=1, extra_bytes_per_pixel=extra)
+        extra = 0 if mode == "RGBA" else 4
+        return _Normalisation("flatten", "RGB", copies=1, extra_bytes_per_pixel=extra)
     if mode in ("RGB", "CMYK") and _icc_transform(im) is not None:
         return _Normalisation("icc", "RGB", copies=1)
     if mode in ("RGB", "L"):
@@ -467,7 +515,9 @@ def _facts(
 ) -> DecodeFacts:
     """What image_memory needs to bound the decode of `im` (opened, possibly drafted;
     `stored` is its size before drafting)."""
-    orientation = _orientation(im)
+    # A PNG's orientation is known only once it is decoded (see _orientation): assume it
+    # turns the picture.
+    transposed = im.format == "PNG" or _orientation(im) != 1
     plan = _normalisation(im)
     return DecodeFacts(
         format=im.format or "",
@@ -475,11 +525,11 @@ def _facts(
         size=stored,
         decoded_size=im.size,
         output_size=target_size(*im.size, max_side),
-        components=len(im.layer) if im.format == "JPEG" else Image.getmodebands(orig_mode),
+        planes=_planes(im, orig_mode),
         progressive=bool(im.info.get("progressive") or im.info.get("progression")),
         strip_bytes=_tiff_strip_bytes(im),
         file_bytes=len(data),
-        transposed=orientation != 1,
+        transposed=transposed,
         normalised_mode=plan.mode,
         copies=plan.copies,
         extra_bytes_per_pixel=plan.extra_bytes_per_pixel,
@@ -487,10 +537,20 @@ def _facts(
     )
 
 
+def _planes(im: Image.Image, mode: str) -> float:
+    """Components at full resolution: a JPEG's chroma may be subsampled."""
+    if im.format != "JPEG" or not im.layer:
+        return float(Image.getmodebands(mode))
+    h_max = max(h for _, h, _, _ in im.layer)
+    v_max = max(v for _, _, v, _ in im.layer)
+    return sum(h * v for _, h, v, _ in im.layer) / (h_max * v_max)
+
+
 def _tiff_strip_bytes(im: Image.Image) -> int:
     """One strip or tile as libtiff hands it to Pillow (at the file's depth, or as RGBA
-    when Pillow asks libtiff for that): the decoder's buffer."""
-    if im.format != "TIFF":
+    when Pillow asks libtiff for that): the decoder's buffer. Pillow reads uncompressed
+    TIFFs itself, straight into the image."""
+    if im.format != "TIFF" or im.info.get("compression", "raw") == "raw":
         return 0
     tags = im.tag_v2
     width, height = im.size
