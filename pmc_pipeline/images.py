@@ -516,8 +516,11 @@ def _facts(
     """What image_memory needs to bound the decode of `im` (opened, possibly drafted;
     `stored` is its size before drafting)."""
     # A PNG's orientation is known only once it is decoded (see _orientation): assume it
-    # turns the picture.
-    transposed = im.format == "PNG" or _orientation(im) != 1
+    # turns the picture when the file holds an eXIf chunk, or those four bytes anywhere.
+    if im.format == "PNG":
+        transposed = b"eXIf" in data
+    else:
+        transposed = _orientation(im) != 1
     plan = _normalisation(im)
     return DecodeFacts(
         format=im.format or "",

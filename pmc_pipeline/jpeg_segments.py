@@ -11,13 +11,17 @@ byte. So the output decodes to exactly the pixels of the input.
 
 from __future__ import annotations
 
-_SOI, _EOI, _SOS = 0xD8, 0xD9, 0xDA
+import re
+
+_EOI, _SOS = 0xD9, 0xDA
 _SOF0 = 0xC0  # baseline DCT; every other SOF (progressive, extended, lossless,
 # arithmetic, hierarchical) is not what the published JPEGs promise
 _TABLES = {0xC4, 0xDB, 0xDD}  # DHT, DQT, DRI
 _APP0, _APP14 = 0xE0, 0xEE
 _METADATA = set(range(0xE1, 0xEE)) | {0xEF, 0xFE}  # APP1..APP13, APP15, COM
-_RESTARTS = set(range(0xD0, 0xD8))
+# In entropy-coded data a 0xFF byte is followed by 0x00 (a stuffed byte), a restart marker
+# or another 0xFF (fill); anything else is a marker.
+_MARKER_IN_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
 def strip_metadata(data: bytes) -> bytes | None:
@@ -62,12 +66,7 @@ def strip_metadata(data: bytes) -> bytes | None:
 def _end_of_scan(data: bytes, pos: int) -> int | None:
     """Where the entropy-coded data starting at `pos` ends, just after its EOI; None when
     another marker than a restart comes first (a second scan, tables between scans)."""
-    while True:
-        pos = data.find(b"\xff", pos)
-        if pos < 0 or pos + 1 >= len(data):
-            return None
-        following = data[pos + 1]
-        if following == 0 or following in _RESTARTS or following == 0xFF:
-            pos += 1  # a stuffed 0xFF byte, a restart marker, or fill
-            continue
-        return pos + 2 if following == _EOI else None
+    found = _MARKER_IN_SCAN.search(data, pos)
+    if found is None or data[found.start() + 1] != _EOI:
+        return None
+    return found.end()

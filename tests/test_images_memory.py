@@ -176,6 +176,7 @@ def worst_cases(folder: Path) -> dict[str, int]:
         "i16.png": (_encode(Image.fromarray((noise[:, :, 0] * 16).astype(np.uint16)), "PNG"), 2),
         "float.tif": (_encode(Image.fromarray(noise[:, :, 0].astype(np.float32)), "TIFF"), 4),
         "turned.tif": (_encode(rgb, "TIFF", exif=exif), 4),
+        "turned.png": (_encode(rgb, "PNG", exif=exif, compress_level=1), 4),
         "one_strip_lzw.tif": (
             _encode(rgb, "TIFF", compression="tiff_lzw", strip_size=pixels * 3),
             4,
