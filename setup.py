@@ -42,8 +42,13 @@ EXTRAS = {
         "playwright>=1.45",  # drives the system Chromium in the data card test
         "matplotlib>=3.8",
     ],
+    # The image benchmark's peer (bench/bench_image.py): what img2dataset's resizer module
+    # imports. img2dataset itself is installed with --no-deps (`make bench` does it): its
+    # package pins pandas < 3 and webdataset < 0.3 and pulls in wandb, none of which the
+    # resizer needs. Not part of `all`: no test needs it.
+    "bench": ["albumentations>=1.3,<2", "opencv-python-headless>=4.5.5.62,<5"],
 }
-EXTRAS["all"] = sorted({dep for deps in EXTRAS.values() for dep in deps})
+EXTRAS["all"] = sorted({dep for name, deps in EXTRAS.items() if name != "bench" for dep in deps})
 
 setup(
     name="pmc_pipeline",
