@@ -133,8 +133,13 @@ class DecodeBudget:
         ticket = object()
         with self._changed:
             self._queue.append(ticket)
-            while self._queue[0] is not ticket or self._in_use + nbytes > self.capacity:
-                self._changed.wait()
+            try:
+                while self._queue[0] is not ticket or self._in_use + nbytes > self.capacity:
+                    self._changed.wait()
+            except BaseException:  # interrupted while waiting: leave the line
+                self._queue.remove(ticket)
+                self._changed.notify_all()
+                raise
             self._queue.popleft()
             self._in_use += nbytes
             self._peak = max(self._peak, self._in_use)

@@ -117,6 +117,26 @@ def test_budget_is_first_come_first_served_and_never_exceeded():
             pass
 
 
+def test_a_waiter_that_is_interrupted_leaves_the_line():
+    budget = DecodeBudget(10)
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupted_wait(timeout=None):
+        raise Interrupted
+
+    with budget.reserve(10):
+        real_wait, budget._changed.wait = budget._changed.wait, interrupted_wait
+        with pytest.raises(Interrupted):
+            with budget.reserve(5):
+                pass
+        budget._changed.wait = real_wait
+        assert not budget._queue and budget.in_use == 10
+    with budget.reserve(10):  # not stuck behind a ticket nobody holds
+        assert budget.in_use == 10
+
+
 def test_one_budget_per_capacity_in_a_process():
     assert image_memory.budget(123_456) is image_memory.budget(123_456)
     assert image_memory.budget(123_456) is not image_memory.budget(123_457)
