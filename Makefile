@@ -65,7 +65,15 @@ lint: $(INSTALLED)all
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: $(INSTALLED)all
+# img2dataset, the image benchmark's peer, without its dependencies (see the bench extra in
+# setup.py): only its resizer module is used.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(INSTALLED)all
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m pip install --quiet --no-deps 'img2dataset==1.47.0'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) -m bench
 
 # The README's main command: a synthetic mirror (no network, no credentials), built with

@@ -58,8 +58,13 @@ EXTRAS = {
         "datasets>=4",  # loads the build through its dataset cards in tests/test_hub.py
         "mlcroissant>=1.0",  # validates and reads croissant.json in tests/test_hub.py
     ],
+    # The image benchmark's peer (bench/bench_image.py): what img2dataset's resizer module
+    # imports. img2dataset itself is installed with --no-deps (`make bench` does it): its
+    # package pins pandas < 3 and webdataset < 0.3 and pulls in wandb, none of which the
+    # resizer needs. Not part of `all`: no test needs it.
+    "bench": ["albumentations>=1.3,<2", "opencv-python-headless>=4.5.5.62,<5"],
 }
-EXTRAS["all"] = sorted({dep for deps in EXTRAS.values() for dep in deps})
+EXTRAS["all"] = sorted({dep for name, deps in EXTRAS.items() if name != "bench" for dep in deps})
 
 setup(
     name="pmc_pipeline",

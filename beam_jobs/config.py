@@ -146,7 +146,12 @@ def config_from_options(o) -> BuildConfig:
     return BuildConfig(
         source=SourceSpec(o.layout, root, source_options),
         listing=ListingSpec(o.since, o.pmcids, o.all_versions, o.limit),
-        extract=ExtractOptions(filters=filters, max_side=o.max_side, jpeg_quality=o.jpeg_quality),
+        extract=ExtractOptions(
+            filters=filters,
+            max_side=o.max_side,
+            jpeg_quality=o.jpeg_quality,
+            **({"memory_budget": o.image_memory_mb << 20} if o.image_memory_mb else {}),
+        ),
         assemble=AssembleOptions(
             all_versions=o.all_versions,
             takedown=takedown,

@@ -217,6 +217,13 @@ class BuildOptions(PipelineOptions):
             "--jpeg-quality", type=_int_in(1, 100), default=95, help="JPEG quality (default 95)"
         )
         parser.add_argument(
+            "--image-memory-mb",
+            type=_int_at_least(64),
+            default=None,
+            help="memory that image decoding may hold at once per worker process, in MiB; "
+            "a figure that alone needs more is image_failed (memory_budget) (default 1024)",
+        )
+        parser.add_argument(
             "--min-side",
             type=NON_NEGATIVE,
             default=None,

@@ -14,7 +14,13 @@ from dataclasses import asdict, dataclass, field
 
 from pmc_pipeline import filters, records, staging
 from pmc_pipeline.filters import FilterOptions, article_drop_reason, figure_drop_reason
-from pmc_pipeline.images import DEFAULT_MAX_PIXELS, IMAGE_VERSION, ImageError, process_image
+from pmc_pipeline.images import (
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MEMORY_BUDGET,
+    IMAGE_VERSION,
+    ImageError,
+    process_image,
+)
 from pmc_pipeline.jats import PARSER_VERSION, parse_article
 from pmc_pipeline.model import (
     Article,
@@ -39,6 +45,9 @@ class ExtractOptions:
     max_side: int = 1024  # longer side of the published JPEG; never upscaled
     jpeg_quality: int = 95
     max_pixels: int = DEFAULT_MAX_PIXELS  # decompression-bomb cap
+    # Bytes that image decoding may hold at once in one process, over all its fetch threads
+    # (images.process_image; docs/filters.md states the guarantee).
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
 
 
 def shaped_by(opts: ExtractOptions) -> dict:
@@ -124,7 +133,11 @@ def _extract_figure(ref: ArticleRef, article: Article, figure, files, opts: Extr
         return row(FigureStatus.IMAGE_FAILED, _reason("unsafe_image", exc))
     try:
         image = process_image(
-            data, max_side=opts.max_side, quality=opts.jpeg_quality, max_pixels=opts.max_pixels
+            data,
+            max_side=opts.max_side,
+            quality=opts.jpeg_quality,
+            max_pixels=opts.max_pixels,
+            memory_budget=opts.memory_budget,
         )
     except ImageError as exc:
         return row(FigureStatus.IMAGE_FAILED, f"image_{exc.reason}", name=name)

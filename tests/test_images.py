@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing
 import random
 import struct
 import warnings
 import zlib
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import shared_fixture
-from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile, ImageOps, JpegImagePlugin
 
 from pmc_pipeline import images
 from pmc_pipeline.images import ImageError, ProcessedImage, process_image, target_size
+from pmc_pipeline.jpeg_segments import strip_metadata
 
 
 def edge(name: str) -> bytes:
@@ -36,15 +39,24 @@ def png(im: Image.Image) -> bytes:
 
 
 def decoded(result: ProcessedImage) -> np.ndarray:
+    """The published pixels, as an RGB array (a grey JPEG is published with one channel)."""
     with Image.open(io.BytesIO(result.jpeg)) as im:
-        assert im.format == "JPEG" and im.mode == "RGB"
+        assert im.format == "JPEG" and im.mode in ("L", "RGB")
+        assert not im.info.get("progressive") and not im.info.get("progression")  # baseline
         assert im.size == (result.width, result.height)
-        return np.asarray(im).astype(int)
+        return np.asarray(im.convert("RGB")).astype(int)
 
 
-def sha_of(rgb: Image.Image) -> str:
-    """pixel_sha256 as documented: sha256 of 'RGB <w>x<h>\\n' + the raw RGB bytes."""
-    return hashlib.sha256(f"RGB {rgb.width}x{rgb.height}\n".encode() + rgb.tobytes()).hexdigest()
+def encoded(picture: Image.Image, quality: int = 95) -> bytes:
+    """The JPEG process_image publishes for this normalised picture (grey or RGB)."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=quality, optimize=True)
+    return buffer.getvalue()
+
+
+def key_of(picture: Image.Image) -> str:
+    """pixel_sha256 as documented: sha256 of the published JPEG."""
+    return hashlib.sha256(encoded(picture)).hexdigest()
 
 
 def hamming(a: str, b: str) -> int:
@@ -96,14 +108,15 @@ REFUSED = {
 
 @pytest.mark.filterwarnings("error")  # no Pillow warning may escape either
 @pytest.mark.parametrize("name", sorted(DECODABLE))
-def test_edge_images_decode_to_rgb_jpeg(name):
+def test_edge_images_decode_to_baseline_jpeg(name):
     result = process_image(edge(name))
     orig_format, orig_mode, orig_size = DECODABLE[name]
     assert (result.orig_format, result.orig_mode) == (orig_format, orig_mode)
     assert (result.orig_width, result.orig_height) == orig_size
     assert (result.width, result.height) == target_size(*orig_size, 1024)
     decoded(result)
-    assert len(result.pixel_sha256) == 64 and len(result.phash) == 16
+    assert result.pixel_sha256 == hashlib.sha256(result.jpeg).hexdigest()
+    assert len(result.phash) == 16
     int(result.phash, 16)
     meta = result.to_metadata()
     assert "jpeg" not in meta and meta["phash"] == result.phash and meta["orig_mode"] == orig_mode
@@ -163,13 +176,17 @@ def test_non_srgb_icc_profile_is_colour_managed():
         )
         naive = im.convert("RGB")
     result = process_image(data)
-    assert result.pixel_sha256 == sha_of(managed) != sha_of(naive)
+    assert not result.passed_through
+    assert result.jpeg == encoded(managed) != encoded(naive)
+    assert result.pixel_sha256 == key_of(managed)
 
 
 def test_srgb_profile_leaves_pixels_alone():
     data = edge("pil_sample_rgb.jpg")
+    result = process_image(data)
+    assert result.passed_through  # a baseline JPEG with an sRGB profile: nothing to fix
     with Image.open(io.BytesIO(data)) as im:
-        assert process_image(data).pixel_sha256 == sha_of(im.convert("RGB"))
+        assert np.array_equal(decoded(result), np.asarray(im.convert("RGB")))
 
 
 def test_16bit_grey_is_stretched_not_clipped():
@@ -190,8 +207,23 @@ def test_float_image_is_stretched():
 def test_16bit_values_within_8_bits_are_kept():
     values = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) % 200
     im = Image.fromarray(values)  # uint16: mode I;16
-    expected = Image.fromarray(values.astype(np.uint8)).convert("RGB")
-    assert process_image(png(im)).pixel_sha256 == sha_of(expected)
+    expected = Image.fromarray(values.astype(np.uint8))  # published as 8-bit grey
+    assert process_image(png(im)).jpeg == encoded(expected)
+
+
+def test_wide_images_are_stretched_in_bands(monkeypatch):
+    """Bands of a few rows give the very same picture as one pass over the whole image."""
+    rng = np.random.default_rng(5)
+    values = rng.integers(300, 4000, (97, 61)).astype(np.uint16)
+    whole = images._wide_to_l(Image.fromarray(values))
+    monkeypatch.setattr(images.image_memory, "WIDE_BAND_PIXELS", 61 * 3)  # 3 rows a band
+    assert images._wide_to_l(Image.fromarray(values)).tobytes() == whole.tobytes()
+    assert np.asarray(whole).min() == 0 and np.asarray(whole).max() == 255
+    floats = rng.normal(0, 1, (50, 40)).astype(np.float32)
+    floats[3, 4], floats[40, 2] = np.nan, np.inf
+    banded = images._wide_to_l(Image.fromarray(floats))
+    monkeypatch.setattr(images.image_memory, "WIDE_BAND_PIXELS", 1 << 18)
+    assert images._wide_to_l(Image.fromarray(floats)).tobytes() == banded.tobytes()
 
 
 def test_stretch_of_wide_values_is_exact():
@@ -238,7 +270,7 @@ def test_same_picture_in_other_containers_has_the_same_pixel_hash():
         encodings.append(buffer.getvalue())
     encodings.append(png(rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=4)))
     hashes = {process_image(data).pixel_sha256 for data in encodings}
-    assert hashes == {sha_of(rgb)}
+    assert hashes == {key_of(rgb)}
 
 
 def test_pixel_hash_includes_the_size():
@@ -251,7 +283,7 @@ def test_pixel_hash_includes_the_size():
 def test_unsupported_mode():
     # 'La' (premultiplied grey + alpha) exists in Pillow but converts to nothing.
     with pytest.raises(ImageError) as caught:
-        images._to_rgb(Image.new("La", (2, 2)))
+        images._normalised(Image.new("La", (2, 2)))
     assert caught.value.reason == images.UNSUPPORTED_MODE
 
 
@@ -395,4 +427,151 @@ def test_orientation_helper_matches_pillow():
     data = edge("hopper_orientation_5.jpg")
     with Image.open(io.BytesIO(data)) as im:
         expected = ImageOps.exif_transpose(im).convert("RGB")
-    assert process_image(data).pixel_sha256 == sha_of(expected)
+    assert process_image(data).jpeg == encoded(expected)
+
+
+# --- pass-through: a JPEG with nothing to fix is published as it came --------------------
+
+
+def jpeg(picture: Image.Image, **options) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", **options)
+    return buffer.getvalue()
+
+
+def markers(data: bytes) -> list[int]:
+    """The markers of a JPEG's header, up to and including SOS."""
+    found, pos = [], 2
+    while True:
+        marker = data[pos + 1]
+        found.append(marker)
+        if marker == 0xDA:
+            return found
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+
+
+def hopper() -> Image.Image:
+    with Image.open(io.BytesIO(edge("hopper.bmp"))) as im:
+        return im.convert("RGB")
+
+
+def test_baseline_jpeg_is_published_as_it_came_less_its_metadata():
+    picture = hopper()
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make], exif[ExifTags.Base.Orientation] = "a camera", 1
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    plain = jpeg(picture, quality=80)
+    with_metadata = jpeg(
+        picture, quality=80, exif=exif, icc_profile=srgb, comment=b"hi", xmp=b"<x:xmpmeta/>"
+    )
+    assert {0xE1, 0xE2, 0xFE} <= set(markers(with_metadata))
+    result = process_image(with_metadata)
+    assert result.passed_through and result.jpeg == plain  # the same file, less metadata
+    assert markers(result.jpeg) == markers(plain) and 0xE1 not in markers(result.jpeg)
+    assert result.pixel_sha256 == process_image(plain).pixel_sha256
+    with Image.open(io.BytesIO(with_metadata)) as im:
+        assert np.array_equal(decoded(result), np.asarray(im))
+    assert (result.width, result.height, result.orig_mode) == (128, 128, "RGB")
+
+
+@pytest.mark.parametrize(
+    ("case", "data"),
+    [
+        ("progressive", lambda: jpeg(hopper(), quality=90, progressive=True)),
+        ("cmyk", lambda: jpeg(hopper().convert("CMYK"), quality=90)),
+        ("over max_side", lambda: jpeg(hopper().resize((1100, 1100)), quality=90)),
+        ("turned by EXIF", lambda: edge("hopper_orientation_6.jpg")),
+        ("non-sRGB profile", lambda: edge("icc_profile_big.jpg")),
+    ],
+)
+def test_jpegs_with_something_to_fix_are_reencoded(case, data):
+    result = process_image(data())
+    assert not result.passed_through, case
+    decoded(result)  # a baseline JPEG all the same
+    assert result.pixel_sha256 == hashlib.sha256(result.jpeg).hexdigest()
+
+
+def test_real_pmc_jpegs_pass_through_with_identical_pixels():
+    paths = pmc_images("*/*.jpg")
+    passed = 0
+    for path in paths:
+        data = path.read_bytes()
+        result = process_image(data)
+        if result.passed_through:
+            passed += 1
+            assert len(result.jpeg) <= len(data)
+            with Image.open(io.BytesIO(data)) as im:
+                assert np.array_equal(decoded(result), np.asarray(im.convert("RGB"))), path.name
+    assert passed == len(paths) == 27  # PMC's web JPEGs: baseline, sRGB or grey, upright
+
+
+def test_copy_in_another_container_is_a_near_duplicate():
+    """A PNG of a passed-through JPEG's pixels is another published file: another exact key,
+    but a perceptual hash within 2 bits, well inside the near-duplicate threshold (4)."""
+    for path in pmc_images("*/*.jpg")[::4]:
+        data = path.read_bytes()
+        with Image.open(io.BytesIO(data)) as im:
+            copy = process_image(png(im))
+        original = process_image(data)
+        assert original.passed_through and not copy.passed_through
+        assert original.pixel_sha256 != copy.pixel_sha256
+        assert hamming(original.phash, copy.phash) <= 2, path.name
+
+
+def test_strip_metadata_refuses_what_it_cannot_vouch_for():
+    plain = jpeg(hopper(), quality=80)
+    assert strip_metadata(plain) == plain
+    assert strip_metadata(plain + b"trailing junk") == plain  # nothing after EOI is kept
+    assert strip_metadata(plain[:-2]) is None  # no EOI: truncated
+    assert strip_metadata(jpeg(hopper(), progressive=True)) is None  # SOF2
+    assert strip_metadata(png(hopper())) is None
+    # A marker after the scan (a second scan would bring tables like this): not one scan.
+    assert strip_metadata(plain[:-2] + b"\xff\xc4\x00\x02" + plain[-2:]) is None
+    # Fill bytes before a marker are allowed, and dropped.
+    assert strip_metadata(plain[:2] + b"\xff" + plain[2:]) == plain
+    # A segment length running past the end.
+    assert strip_metadata(plain[:2] + b"\xff\xe1\xff\xff" + plain[2:]) is None
+
+
+# --- large JPEGs: decoded at a reduced DCT scale ---------------------------------------------
+
+
+def large_figure(width: int, height: int) -> Image.Image:
+    picture = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    draw = ImageDraw.Draw(picture)
+    for i in range(0, width, width // 23):
+        draw.line((i, 0, width - i, height), fill=(200, 30, 30), width=5)
+        draw.text((i, height // 3), f"panel {i}", fill="black", font_size=40)
+    return picture
+
+
+def test_large_jpeg_is_decoded_at_a_reduced_scale(monkeypatch):
+    picture = large_figure(4200, 3000)
+    data = jpeg(picture, quality=92)
+    sizes = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def spy(self):
+        sizes.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
+    result = process_image(data)
+    assert set(sizes) == {(1050, 750)}  # 1/4 scale: the smallest that still covers 1024 x 731
+    assert (result.width, result.height) == target_size(4200, 3000, 1024) == (1024, 731)
+    assert (result.orig_width, result.orig_height) == (4200, 3000)
+    with Image.open(io.BytesIO(data)) as im:
+        exact = np.asarray(im.convert("RGB").resize((1024, 731), Image.Resampling.LANCZOS))
+    mse = ((decoded(result) - exact.astype(int)) ** 2).mean()
+    assert 10 * np.log10(255**2 / mse) > 30  # dB against an exact Lanczos resize
+    assert process_image(data) == result
+
+
+def test_results_do_not_depend_on_threads_or_processes():
+    datas = [p.read_bytes() for p in pmc_images()[::3]]
+    datas.append(jpeg(large_figure(2600, 1900), quality=90))
+    alone = [process_image(d) for d in datas]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(process_image, datas)) == alone
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert list(pool.map(process_image, datas)) == alone
