@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from pmc_pipeline.train.data import SplitSamples, make_loader
+from pmc_pipeline.train.distributed import pick_device
 from pmc_pipeline.train.export import CONFIG_NAME, relocate_export
 from pmc_pipeline.train.reader import shard_paths
 
@@ -126,8 +127,10 @@ def evaluate_retrieval(
     *,
     batch_size: int = 256,
     workers: int = 2,
-    device="cpu",
+    device: str | None = None,
 ) -> dict:
+    """Recall@k of the export on a split; `device` cpu or cuda (default: cuda if available)."""
+    device = pick_device(device)
     model, preprocess, tokenizer = load_export(export_dir, device)
     image_emb, text_emb, skipped = embed_split(
         model,
@@ -168,11 +171,12 @@ def zero_shot(
     class_names: dict[str, str] | None = None,
     templates=DEFAULT_TEMPLATES,
     batch_size: int = 64,
-    device="cpu",
+    device: str | None = None,
 ) -> dict:
     """Top-1 / top-5 accuracy of zero-shot classification on an image folder. A class's
     text embedding is the mean of its prompts' embeddings (prompt ensembling); class names
-    default to the folder names with underscores as spaces."""
+    default to the folder names with underscores as spaces. `device` as evaluate_retrieval."""
+    device = pick_device(device)
     model, preprocess, tokenizer = load_export(export_dir, device)
     items = image_folder(image_dir)
     folders = sorted({name for _, _, name in items})
