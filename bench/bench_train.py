@@ -37,16 +37,6 @@ from pathlib import Path
 from bench.common import PROJECT_ROOT, SHARED_FIXTURES, machine, table, write_section
 
 SAMPLE_OUTPUT = PROJECT_ROOT / "sample" / "output"
-OPEN_CLIP_TRAIN = """
-import sys
-import open_clip_train.data as data
-# open_clip_train 3.3 predates webdataset's end-of-shard marker (an empty dict between
-# shards, webdataset >= 0.2.90); skip it, or its group_by_keys_nothrow raises KeyError.
-_group = data.group_by_keys_nothrow
-data.group_by_keys_nothrow = lambda files, *a, **k: _group((f for f in files if f), *a, **k)
-from open_clip_train.main import main
-main(sys.argv[1:])
-"""
 
 
 def _env(**extra: str) -> dict:
@@ -151,7 +141,7 @@ def run_open_clip_train(data: str, model: str, logs: Path, args, threads: int | 
     from pmc_pipeline.train.reader import shard_paths
 
     shards = "::".join(str(Path(data) / p) for p in shard_paths(data, "train"))
-    cmd = [sys.executable, "-c", OPEN_CLIP_TRAIN, "--train-data", shards]
+    cmd = [sys.executable, "-m", "open_clip_train.main", "--train-data", shards]
     cmd += ["--train-num-samples", str(args.steps * args.batch_size), "--dataset-type"]
     cmd += ["webdataset", "--dataset-resampled", "--epochs", "1", "--model", model]
     cmd += ["--batch-size", str(args.batch_size), "--workers", str(args.workers)]
