@@ -1,5 +1,5 @@
 """The `train` and `evaluate` command faces: thin (torch is imported only under
-pmc_pipeline/train/), options with their sources in --help."""
+pmc_pipeline/train/), and --help shows each option's default and the presets' values."""
 
 from __future__ import annotations
 
@@ -35,4 +35,15 @@ def test_the_command_faces_import_no_torch(tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "--batch-size" in done.stdout and "--zero-shot" in done.stdout
+    assert "--zero-shot" in done.stdout
+    # every option the tiny preset carries shows both values in its help
+    text = " ".join(done.stdout.split())
+    for option, values in [
+        ("--batch-size", "(default: 4096; preset tiny: 64)"),
+        ("--lr", "(default: 0.0005; preset tiny: 0.001)"),
+        ("--warmup", "(default: 2000; preset tiny: 30)"),
+        ("--no-grad-checkpointing", "(default: True; preset tiny: False)"),
+    ]:
+        helps = [part.split(" --", 1)[0] for part in text.split(f" {option}")[1:]]
+        assert any(values in help_text for help_text in helps), helps
+    assert "records where each value came from" in done.stdout
