@@ -23,13 +23,12 @@ from PIL import Image  # noqa: E402
 from pmc_pipeline.outputs import Output  # noqa: E402
 from pmc_pipeline.train.data import (  # noqa: E402
     REPEATED_IN_BATCH,
-    SkipSample,
     SplitSamples,
     StreamPosition,
     TrainStreams,
-    decode_sample,
     make_loader,
 )
+from pmc_pipeline.train.decode import SkipSample, decode_sample  # noqa: E402
 from pmc_pipeline.train.plan import EpochPlan, step_multiple  # noqa: E402
 from pmc_pipeline.train.reader import (  # noqa: E402
     count_pairs,

@@ -16,10 +16,8 @@ samples skipped since the previous batch of its stream.
 
 from __future__ import annotations
 
-import io
 import itertools
 import logging
-import math
 import os
 import random
 from collections import Counter
@@ -32,60 +30,18 @@ from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from pmc_pipeline.outputs import Output
+from pmc_pipeline.train.decode import SkipSample, decode_sample
 from pmc_pipeline.train.plan import EpochPlan, Unit, stable_seed
 from pmc_pipeline.train.reader import read_shard
 from pmc_pipeline.train.tokenizer import load_tokenizer
 
 log = logging.getLogger(__name__)
 
-# The build publishes JPEGs with the longer side <= 1024; a far larger header is refused
-# before its pixels are decoded (decompression bombs).
-MAX_IMAGE_PIXELS = 4096 * 4096
 # An evaluation pass that meets this many corrupt samples in a row has nothing left to read.
 MAX_CONSECUTIVE_SKIPS = 100_000
 # Counted when a stream short of usable samples re-reads its share and meets a pair that
 # already sits in the batch it is filling (see TrainStreams).
 REPEATED_IN_BATCH = "repeated_in_batch"
-
-
-class SkipSample(Exception):
-    """A sample that cannot be used; `reason` names why (it is counted, not raised)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def decode_sample(
-    sample: dict, max_pixels: int = MAX_IMAGE_PIXELS, min_side: int | None = None
-) -> tuple[Image.Image, str]:
-    """The RGB image and caption of a raw shard sample, or SkipSample with the reason.
-
-    With `min_side`, the JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) whose
-    sides are still at least `min_side`: several times faster for small crops of large
-    figures, and no detail lost that the crop would keep."""
-    if "__skip__" in sample:
-        raise SkipSample(sample["__skip__"])
-    if sample.get("jpg") is None:
-        raise SkipSample("missing_image")
-    if sample.get("txt") is None:
-        raise SkipSample("missing_caption")
-    try:
-        caption = sample["txt"].decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise SkipSample("bad_caption") from None
-    if not caption:
-        raise SkipSample("empty_caption")
-    try:
-        image = Image.open(io.BytesIO(sample["jpg"]), formats=("JPEG",))
-        if image.width * image.height > max_pixels:
-            raise SkipSample("image_too_large")
-        if min_side is not None:
-            image.draft("RGB", (min_side, min_side))
-        image = image.convert("RGB")  # decodes every pixel: truncated files fail here
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise SkipSample("bad_image") from None
-    return image, caption
 
 
 @dataclass(frozen=True)
@@ -163,15 +119,6 @@ def _make_batch(
     )
     skipped.clear()
     return batch
-
-
-def decode_side(image_size: int, min_crop_scale: float | None = None) -> int:
-    """The smallest image side to decode for crops of `image_size` pixels without
-    upsampling: RandomResizedCrop keeps at least sqrt(min_scale * 3/4) of the shorter side
-    (area >= min_scale, aspect ratio >= 3/4); evaluation resizes the shorter side."""
-    if min_crop_scale is None:
-        return image_size
-    return math.ceil(image_size / math.sqrt(min_crop_scale * 3 / 4))
 
 
 def _decoded(samples, transform: Callable, skipped: Counter, min_side: int | None):

@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from pmc_pipeline.train import checkpoint as ckpt
 from pmc_pipeline.train.config import TrainConfig
-from pmc_pipeline.train.data import Batch, DataState, TrainStreams, decode_side, make_loader
+from pmc_pipeline.train.data import Batch, DataState, TrainStreams, make_loader
+from pmc_pipeline.train.decode import decode_side
 from pmc_pipeline.train.distributed import (
     World,
     barrier,
