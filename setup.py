@@ -28,6 +28,7 @@ EXTRAS = {
         # (KeyError: 'fname').
         "webdataset==0.2.86",
         "tokenizers>=0.19",
+        "simplejpeg>=1.9",  # libjpeg-turbo decoding at any n/8 scale (the loader)
         "transformers>=4.40",
         "pandas>=2",  # open_clip_train imports it
     ],

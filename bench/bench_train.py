@@ -174,23 +174,26 @@ def loader_rates(
     from open_clip.transform import PreprocessCfg, image_transform_v2
 
     from pmc_pipeline.train.data import TrainStreams, make_loader
-    from pmc_pipeline.train.reader import shard_paths
+    from pmc_pipeline.train.decode import decode_side
+    from pmc_pipeline.train.plan import EpochPlan
+    from pmc_pipeline.train.reader import shard_paths, shard_sizes
     from pmc_pipeline.train.tokenizer import load_tokenizer
 
     torch.set_num_threads(1)
     transform = image_transform_v2(PreprocessCfg(size=224), is_train=True)
     shards = shard_paths(data, "train")
+    # As the trainer builds it: one stream, the recipe's crops (open_clip's RandomResizedCrop
+    # over 0.9-1.0 of the area), JPEGs decoded at the smallest size those crops need.
     ours = TrainStreams(
         data,
-        shards,
+        EpochPlan.build(shard_sizes(data, "train"), streams=1, micro_batch=batch),
         transform=transform,
         tokenizer_dir=str(tower),
         context_length=256,
-        batch_size=batch,
-        seed=0,
         rank=0,
         num_streams=1,
         shuffle_buffer=256,
+        min_side=decode_side(224, transform.transforms[0].scale[0]),
     )
     tokenizer = load_tokenizer(tower, 256)
     peer = (

@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 
 import torch
 import webdataset as wds
-from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from pmc_pipeline.outputs import Output
-from pmc_pipeline.train.decode import SkipSample, decode_sample
+from pmc_pipeline.train.decode import LoaderTransform, SkipSample, sample_caption
 from pmc_pipeline.train.plan import EpochPlan, Unit, stable_seed
 from pmc_pipeline.train.reader import read_shard
 from pmc_pipeline.train.tokenizer import load_tokenizer
@@ -105,12 +104,17 @@ class DataState:
 
 
 def _make_batch(
-    pending: list, tokenizer, skipped: Counter, stream: int = 0, position=None
+    pending: list,
+    pixels: LoaderTransform,
+    tokenizer,
+    skipped: Counter,
+    stream: int = 0,
+    position=None,
 ) -> Batch:
-    """A Batch of (key, image tensor, caption) items; `skipped` is the stream's live counter
-    of skipped samples, reset here."""
+    """A Batch of (key, transformed image, caption) items; `skipped` is the stream's live
+    counter of skipped samples, reset here."""
     batch = Batch(
-        images=torch.stack([image for _, image, _ in pending]),
+        images=pixels.stack([image for _, image, _ in pending]),
         texts=tokenizer([caption for _, _, caption in pending]),
         stream=stream,
         position=position or StreamPosition(),
@@ -121,12 +125,13 @@ def _make_batch(
     return batch
 
 
-def _decoded(samples, transform: Callable, skipped: Counter, min_side: int | None):
-    """Raw samples -> (key, image tensor, caption), counting skips (evaluation)."""
+def _decoded(samples, pixels: LoaderTransform, skipped: Counter):
+    """Raw samples -> (key, transformed image, caption), counting skips (evaluation)."""
     consecutive = 0
     for sample in samples:
         try:
-            image, caption = decode_sample(sample, min_side=min_side)
+            caption = sample_caption(sample)
+            image = pixels.image(sample["jpg"])
         except SkipSample as skip:
             skipped[skip.reason] += 1
             consecutive += 1
@@ -136,17 +141,17 @@ def _decoded(samples, transform: Callable, skipped: Counter, min_side: int | Non
                 ) from None
             continue
         consecutive = 0
-        yield sample["__key__"], transform(image), caption
+        yield sample["__key__"], image, caption
 
 
-def _seeded(transform: Callable, image: Image.Image, seed: int) -> torch.Tensor:
-    """transform(image) with torch's CPU RNG seeded for this call and restored after, so the
+def _seeded(transform: Callable, data, seed: int):
+    """transform(data) with torch's CPU RNG seeded for this call and restored after, so the
     crop depends on the sample only (torchvision's random transforms draw from that RNG)."""
     generator = torch.default_generator
     state = generator.get_state()
     generator.manual_seed(seed)
     try:
-        return transform(image)
+        return transform(data)
     finally:
         generator.set_state(state)
 
@@ -184,13 +189,13 @@ class TrainStreams(IterableDataset):
         if (rank + 1) * num_streams > plan.streams:
             raise ValueError(f"rank {rank} x {num_streams} streams: the plan has {plan.streams}")
         self.data, self.plan = data, plan
-        self.transform, self.batch_size, self.seed = transform, plan.micro_batch, plan.seed
+        self.pixels = LoaderTransform(transform, min_side)
+        self.batch_size, self.seed = plan.micro_batch, plan.seed
         self.tokenizer_dir, self.context_length = tokenizer_dir, context_length
         self.rank, self.num_streams = rank, num_streams
         self.shuffle_buffer = shuffle_buffer
         self.start = dict(start or {})
         self.rotation = rotation
-        self.min_side = min_side
 
     def _stream_id(self) -> int:
         info = get_worker_info()
@@ -231,23 +236,24 @@ class TrainStreams(IterableDataset):
             for offset, sample in enumerate(samples, start=1):
                 if offset <= skip_to:
                     continue
-                try:
-                    image, caption = decode_sample(sample, min_side=self.min_side)
-                except SkipSample as skip:
-                    skipped[skip.reason] += 1
-                    continue
                 key = sample["__key__"]
                 if key in in_batch:
                     skipped[REPEATED_IN_BATCH] += 1
                     continue
                 seed = stable_seed("augment", self.seed, stream, epoch, index, offset)
-                pending.append((key, _seeded(self.transform, image, seed), caption))
+                try:
+                    caption = sample_caption(sample)
+                    image = _seeded(self.pixels.image, sample["jpg"], seed)
+                except SkipSample as skip:
+                    skipped[skip.reason] += 1
+                    continue
+                pending.append((key, image, caption))
                 in_batch.add(key)
                 accepted += 1
                 if len(pending) == self.batch_size:
                     done += 1
                     position = StreamPosition(epoch, done, index, offset)
-                    yield _make_batch(pending, tokenizer, skipped, stream, position)
+                    yield _make_batch(pending, self.pixels, tokenizer, skipped, stream, position)
                     if done == self.plan.batches_per_epoch:
                         return  # the rest of the share waits for a later epoch
                     pending, in_batch = [], set()
@@ -298,8 +304,8 @@ class SplitSamples(IterableDataset):
         min_side: int | None = None,
     ):
         self.data, self.shards = data, list(shards)
-        self.transform, self.tokenizer, self.batch_size = transform, tokenizer, batch_size
-        self.min_side = min_side
+        self.pixels = LoaderTransform(transform, min_side)
+        self.tokenizer, self.batch_size = tokenizer, batch_size
 
     def __iter__(self) -> Iterator[Batch]:
         info = get_worker_info()
@@ -308,13 +314,13 @@ class SplitSamples(IterableDataset):
         samples = (s for relpath in mine for s in read_shard(output, relpath))
         skipped: Counter = Counter()
         pending: list = []
-        for item in _decoded(samples, self.transform, skipped, self.min_side):
+        for item in _decoded(samples, self.pixels, skipped):
             pending.append(item)
             if len(pending) == self.batch_size:
-                yield _make_batch(pending, self.tokenizer, skipped)
+                yield _make_batch(pending, self.pixels, self.tokenizer, skipped)
                 pending = []
         if pending:
-            yield _make_batch(pending, self.tokenizer, skipped)
+            yield _make_batch(pending, self.pixels, self.tokenizer, skipped)
         if skipped:  # skips after the last full batch still count
             yield Batch(torch.empty(0), torch.empty(0, dtype=torch.long), skipped=dict(skipped))
 

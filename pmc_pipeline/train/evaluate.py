@@ -27,6 +27,7 @@ from pmc_pipeline.train.export import CONFIG_NAME, relocate_export
 from pmc_pipeline.train.reader import shard_paths
 
 RECALL_AT = (1, 5, 10)
+EVAL_DECODE_FACTOR = 2
 # BiomedCLIP's zero-shot prompts: its model card uses "this is a photo of {}".
 DEFAULT_TEMPLATES = ("this is an image of {}", "this is a photo of {}")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
@@ -101,13 +102,16 @@ def embed_split(
     if not shards:
         raise ValueError(f"no shards for split {split!r} under {data}/webdataset/{split}")
     size = model.visual.image_size
+    size = max(size) if isinstance(size, (list, tuple)) else size
     dataset = SplitSamples(
         data,
         shards,
         transform=preprocess,
         tokenizer=tokenizer,
         batch_size=batch_size,
-        min_side=max(size) if isinstance(size, (list, tuple)) else size,
+        # JPEGs decoded at twice the model's side at least: the resize to the model's side
+        # then does the rest, as open_clip's preprocess of the full image would
+        min_side=EVAL_DECODE_FACTOR * size,
     )
     images, texts, skipped = [], [], Counter()
     for batch in make_loader(dataset, min(workers, len(shards)), seed=0, pin_memory=False):
