@@ -292,8 +292,8 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, world: World):
         self.world = world
-        if not (config.resume and has_run(Path(config.output))):
-            # Refuse a batch the data cannot fill before anything is written.
+        if broadcast_object(world, not (config.resume and has_run(Path(config.output)))):
+            # A new run: refuse a batch the data cannot fill before anything is written.
             plan_epochs(config, world, *loader_workers(config, world))
         self.run = open_run(config, world)
         self.config = config = self.run.config  # on resume the saved model/data options win
@@ -334,7 +334,8 @@ class Trainer:
         # The schedule follows this invocation's --steps / --warmup; the step count is kept.
         self.scheduler.lr_lambdas[0] = WarmupCosine(config.warmup, self.total)
 
-        self.loader = self._loader(train_transform, data_seed)
+        self.plan = dataclasses.replace(self.plan, seed=data_seed)
+        self.loader = self._loader(train_transform)
         self.ddp = self.model
         if world.distributed:
             devices = [world.device.index] if world.device.type == "cuda" else None
@@ -360,9 +361,8 @@ class Trainer:
         log.info("resuming from %s", latest)
         return ckpt.load_checkpoint(latest)
 
-    def _loader(self, transform, data_seed: int):
+    def _loader(self, transform):
         config, run, streams = self.config, self.run, max(1, self.workers)
-        self.plan = dataclasses.replace(self.plan, seed=data_seed)
         dataset = TrainStreams(
             config.data,
             self.plan,
@@ -377,7 +377,7 @@ class Trainer:
             min_side=decode_side(run.image_size, config.crop_scale[0]),
         )
         pin = self.world.device.type == "cuda"
-        return make_loader(dataset, self.workers, data_seed + self.world.rank, pin)
+        return make_loader(dataset, self.workers, self.plan.seed + self.world.rank, pin)
 
     def autocast(self):
         bf16 = self.precision == "bf16"
