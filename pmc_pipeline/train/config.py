@@ -258,11 +258,10 @@ NOT_IN_RECIPES = (
     "resume",
     "stop_at_step",
     "device",
+    "progress",
     "steps",
 )
-PRESET_OPTIONS = tuple(
-    f.name for f in fields(TrainConfig) if f.name not in (*NOT_IN_RECIPES, "sources", "progress")
-)
+PRESET_OPTIONS = tuple(f.name for f in option_fields() if f.name not in NOT_IN_RECIPES)
 # Options that belong to one invocation: a resumed run takes them as asked, never as saved.
 PER_INVOCATION = ("data", "output", "resume", "stop_at_step", "device", "progress")
 
