@@ -174,9 +174,12 @@ class LoaderTransform:
 
     def image(self, jpeg: bytes):
         """One image, transformed up to what `stack` does; SkipSample if unusable."""
+        return self.finish(*self.decode(jpeg))
+
+    def decode(self, jpeg: bytes) -> tuple[Image.Image, tuple | None]:
+        """(the decoded image, the box of the crop in it, or None without a crop)."""
         if self.crop is None:
-            side = self.min_side
-            return self.middle(decode_jpeg(jpeg, self.max_pixels, side, side))
+            return decode_jpeg(jpeg, self.max_pixels, self.min_side, self.min_side), None
         crop = self.crop
         width, height = jpeg_size(jpeg, self.max_pixels)
         # get_params reads only the size: a tensor of that shape that holds no memory
@@ -187,9 +190,15 @@ class LoaderTransform:
             jpeg, self.max_pixels, math.ceil(out_w * width / w), math.ceil(out_h * height / h)
         )
         sx, sy = image.width / width, image.height / height
-        box = (left * sx, top * sy, (left + w) * sx, (top + h) * sy)
-        resample = F.pil_modes_mapping[crop.interpolation]
-        return self.middle(image.resize((out_w, out_h), resample, box=box))
+        return image, (left * sx, top * sy, (left + w) * sx, (top + h) * sy)
+
+    def finish(self, image: Image.Image, box: tuple | None):
+        """The crop resampled to the output size, then the steps before ToTensor."""
+        if box is not None:
+            out_h, out_w = self.crop.size
+            resample = F.pil_modes_mapping[self.crop.interpolation]
+            image = image.resize((out_w, out_h), resample, box=box)
+        return self.middle(image)
 
     def stack(self, images: list) -> torch.Tensor:
         """The batch tensor of `image` outputs."""

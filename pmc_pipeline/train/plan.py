@@ -12,7 +12,8 @@ different part each epoch) is dropped, never carried into the next one.
 
 So the micro-batches of one optimizer step, on every rank, come from the same epoch and
 from disjoint units: they hold distinct pairs. (A stream whose share holds so many corrupt
-samples that it runs short re-reads its own units; docs/training.md says what that costs.)
+samples that it runs short re-reads its own units: docs/training.md, Data, says what then
+may repeat.)
 
 Pure Python, no torch: the trainer checks a plan before it builds anything.
 """
