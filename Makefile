@@ -94,8 +94,7 @@ sample: $(SAMPLE_MIRROR_DONE)
 # train and val retrieval (recall@k) as JSON lines.
 train-sample: sample $(INSTALLED)all
 	rm -rf $(SAMPLE_DIR)/run
-	$(PY) -m pmc_pipeline.cli train --data $(SAMPLE_OUTPUT) --model tiny --output $(SAMPLE_DIR)/run \
-		--steps 300 --batch-size 64 --lr 1e-3 --warmup 30 --workers 1 --no-grad-checkpointing --save-every 100
+	$(PY) -m pmc_pipeline.cli train --data $(SAMPLE_OUTPUT) --model tiny --output $(SAMPLE_DIR)/run
 	$(PY) -m pmc_pipeline.cli evaluate --run $(SAMPLE_DIR)/run --data $(SAMPLE_OUTPUT) --split train
 	$(PY) -m pmc_pipeline.cli evaluate --run $(SAMPLE_DIR)/run --data $(SAMPLE_OUTPUT) --split val
 

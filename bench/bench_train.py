@@ -14,7 +14,8 @@
 2. Loader images/s on one core (torch threads = 1, no worker processes) for 224 px
    RandomResizedCrop training crops plus tokenized captions from the build's JPEGs: our
    resumable stream (per-sample seeded augmentation, corrupt-sample accounting) against the
-   plain webdataset pipeline open_clip_train builds (decode, rename, map, batch).
+   plain webdataset pipeline open_clip_train builds (decode, rename, map, batch); and where
+   our loader's time goes, stage by stage.
 
 Data: --data OUTPUT (a build), else sample/output when `make sample` has run, else a build
 written to a temporary directory from the real PMC figure JPEGs in ../shared/fixtures (read
@@ -37,16 +38,6 @@ from pathlib import Path
 from bench.common import PROJECT_ROOT, SHARED_FIXTURES, machine, table, write_section
 
 SAMPLE_OUTPUT = PROJECT_ROOT / "sample" / "output"
-OPEN_CLIP_TRAIN = """
-import sys
-import open_clip_train.data as data
-# open_clip_train 3.3 predates webdataset's end-of-shard marker (an empty dict between
-# shards, webdataset >= 0.2.90); skip it, or its group_by_keys_nothrow raises KeyError.
-_group = data.group_by_keys_nothrow
-data.group_by_keys_nothrow = lambda files, *a, **k: _group((f for f in files if f), *a, **k)
-from open_clip_train.main import main
-main(sys.argv[1:])
-"""
 
 
 def _env(**extra: str) -> dict:
@@ -151,7 +142,7 @@ def run_open_clip_train(data: str, model: str, logs: Path, args, threads: int | 
     from pmc_pipeline.train.reader import shard_paths
 
     shards = "::".join(str(Path(data) / p) for p in shard_paths(data, "train"))
-    cmd = [sys.executable, "-c", OPEN_CLIP_TRAIN, "--train-data", shards]
+    cmd = [sys.executable, "-m", "open_clip_train.main", "--train-data", shards]
     cmd += ["--train-num-samples", str(args.steps * args.batch_size), "--dataset-type"]
     cmd += ["webdataset", "--dataset-resampled", "--epochs", "1", "--model", model]
     cmd += ["--batch-size", str(args.batch_size), "--workers", str(args.workers)]
@@ -184,23 +175,26 @@ def loader_rates(
     from open_clip.transform import PreprocessCfg, image_transform_v2
 
     from pmc_pipeline.train.data import TrainStreams, make_loader
-    from pmc_pipeline.train.reader import shard_paths
+    from pmc_pipeline.train.decode import decode_side
+    from pmc_pipeline.train.plan import EpochPlan
+    from pmc_pipeline.train.reader import shard_paths, shard_sizes
     from pmc_pipeline.train.tokenizer import load_tokenizer
 
     torch.set_num_threads(1)
     transform = image_transform_v2(PreprocessCfg(size=224), is_train=True)
     shards = shard_paths(data, "train")
+    # As the trainer builds it: one stream, the recipe's crops (open_clip's RandomResizedCrop
+    # over 0.9-1.0 of the area), JPEGs decoded at the smallest size those crops need.
     ours = TrainStreams(
         data,
-        shards,
+        EpochPlan.build(shard_sizes(data, "train"), streams=1, micro_batch=batch),
         transform=transform,
         tokenizer_dir=str(tower),
         context_length=256,
-        batch_size=batch,
-        seed=0,
         rank=0,
         num_streams=1,
         shuffle_buffer=256,
+        min_side=decode_side(224, transform.transforms[0].scale[0]),
     )
     tokenizer = load_tokenizer(tower, 256)
     peer = (
@@ -227,6 +221,56 @@ def loader_rates(
         ours_best = max(ours_best, rate(make_loader(ours, 0, 0, False), len))
         peer_best = max(peer_best, rate(peer, lambda b: len(b[0])))
     return ours_best, peer_best
+
+
+def loader_stages(data: str, tower: Path, n_images: int, batch: int, repeat: int) -> list:
+    """[(stage, ms per image)] of our loader on one core: each stage timed apart on the
+    same samples (best of `repeat`)."""
+    import itertools
+
+    import torch
+    from open_clip.transform import PreprocessCfg, image_transform_v2
+
+    from pmc_pipeline.outputs import Output
+    from pmc_pipeline.train.decode import LoaderTransform
+    from pmc_pipeline.train.reader import read_shard, shard_paths
+    from pmc_pipeline.train.tokenizer import load_tokenizer
+
+    torch.set_num_threads(1)
+    output, shards = Output(data), shard_paths(data, "train")
+    pixels = LoaderTransform(image_transform_v2(PreprocessCfg(size=224), is_train=True))
+    tokenizer = load_tokenizer(tower, 256)
+
+    def read():
+        samples = (s for relpath in itertools.cycle(shards) for s in read_shard(output, relpath))
+        return [s for s in itertools.islice(samples, n_images)]
+
+    samples = read()
+    decoded = [pixels.decode(s["jpg"]) for s in samples]
+    images = [pixels.finish(*d) for d in decoded]
+    captions = [s["txt"].decode() for s in samples]
+    stages = {
+        "read the shards (tar members)": read,
+        "decode the JPEG (libjpeg-turbo, n/8 scale)": lambda: [
+            pixels.decode(s["jpg"]) for s in samples
+        ],
+        "crop and resample to 224 px (Pillow, bicubic)": lambda: [
+            pixels.finish(*d) for d in decoded
+        ],
+        "batch tensor (uint8 -> float, normalise)": lambda: [
+            pixels.stack(images[i : i + batch]) for i in range(0, n_images, batch)
+        ],
+        "tokenize the captions (256 tokens)": lambda: [
+            tokenizer(captions[i : i + batch]) for i in range(0, n_images, batch)
+        ],
+    }
+    best = dict.fromkeys(stages, float("inf"))
+    for _ in range(repeat):
+        for name, stage in stages.items():
+            start = time.perf_counter()
+            stage()
+            best[name] = min(best[name], (time.perf_counter() - start) * 1000 / n_images)
+    return list(best.items())
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -259,9 +303,11 @@ def main(argv: list[str]) -> None:
             theirs = max(theirs, run_open_clip_train(data, spec, logs / "a", args, None))
             rate = run_open_clip_train(data, spec, logs / "b", args, threads)
             theirs_threads = max(theirs_threads, rate)
+        tower = tmp / "ours0" / "text_tower"
         loader_ours, loader_peer = loader_rates(
-            data, tmp / "ours0" / "text_tower", args.loader_images, args.batch_size, args.repeat
+            data, tower, args.loader_images, args.batch_size, args.repeat
         )
+        stages = loader_stages(data, tower, args.loader_images, args.batch_size, args.repeat)
 
     command = "python -m bench train" + (" " + " ".join(argv) if argv else "")
     rows = [
@@ -277,6 +323,9 @@ def main(argv: list[str]) -> None:
         ["pmc_pipeline TrainStreams", f"{loader_ours:.1f}", f"{loader_ours / loader_peer:.2f}x"],
         ["webdataset pipeline of open_clip_train", f"{loader_peer:.1f}", "1.00x"],
     ]
+    spent = sum(ms for _, ms in stages)
+    stage_rows = [[name, f"{ms:.2f}", f"{ms / spent:.0%}"] for name, ms in stages]
+    stage_rows.append(["all of these", f"{spent:.2f}", "100%"])
     markdown = "\n".join(
         [
             "## Trainer",
@@ -291,17 +340,24 @@ def main(argv: list[str]) -> None:
             table(["trainer", "samples/s", "vs open_clip_train"], rows),
             "",
             "Where the difference comes from: our loader decodes each JPEG at the smallest "
-            "DCT scale that still covers the crop (PIL `draft`), and the trainer gives torch "
-            f"only the cores its loader workers leave free ({threads} here); open_clip_train "
-            "decodes at full size and keeps torch's default of one thread per core, whose "
-            "spinning threads contend with the workers (third row: the same with fewer "
-            "threads).",
+            "scale that still covers the crop (libjpeg-turbo's n/8 scaling) and normalises "
+            "once per batch, and the trainer gives torch only the cores its loader workers "
+            f"leave free ({threads} here); open_clip_train decodes at full size and keeps "
+            "torch's default of one thread per core, whose spinning threads contend with the "
+            "workers (third row: the same with fewer threads).",
             "",
             f"Loader on one core (torch threads 1, no workers), 224 px RandomResizedCrop "
             f"and 256-token captions, {args.loader_images} images after the first batch, best "
             f"of {args.repeat}:",
             "",
             table(["loader", "images/s per core", "vs peer"], loader_rows),
+            "",
+            "Where our loader's time goes: each stage timed apart on the same images, best "
+            f"of {args.repeat} (the whole stream above: {1000 / loader_ours:.2f} ms per image, "
+            "with its shuffle buffer, per-sample seeding and batching; a shared CPU's load "
+            "differs from one measurement to the next):",
+            "",
+            table(["stage", "ms per image", "share"], stage_rows),
         ]
     )
     print(markdown)

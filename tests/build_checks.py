@@ -28,7 +28,7 @@ def read_samples(out: Path) -> list[dict]:
     shards = sorted(str(p) for p in (out / "webdataset").rglob("*.tar"))
     if not shards:
         return []
-    return list(wds.WebDataset(shards, shardshuffle=False, empty_check=False))
+    return list(wds.WebDataset(shards, shardshuffle=False))
 
 
 def check_build(out: Path, near_threshold: int | None = 4) -> dict:

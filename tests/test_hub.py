@@ -150,7 +150,7 @@ def test_the_plain_webdataset_loader_works_given_the_features(built, cache):
 def _samples(tar: str) -> list[dict]:
     import webdataset as wds
 
-    return list(wds.WebDataset(tar, shardshuffle=False, empty_check=False))
+    return list(wds.WebDataset(tar, shardshuffle=False))
 
 
 def _sizes(out: Path) -> dict[str, int]:

@@ -22,18 +22,20 @@ from PIL import Image  # noqa: E402
 
 from pmc_pipeline.outputs import Output  # noqa: E402
 from pmc_pipeline.train.data import (  # noqa: E402
-    SkipSample,
+    REPEATED_IN_BATCH,
     SplitSamples,
     StreamPosition,
     TrainStreams,
-    decode_sample,
     make_loader,
 )
+from pmc_pipeline.train.decode import SkipSample, decode_sample  # noqa: E402
+from pmc_pipeline.train.plan import EpochPlan, step_multiple  # noqa: E402
 from pmc_pipeline.train.reader import (  # noqa: E402
     count_pairs,
     iter_captions,
     read_shard,
     shard_paths,
+    shard_sizes,
 )
 from pmc_pipeline.train.synthetic import (  # noqa: E402
     jpeg_bytes,
@@ -119,14 +121,13 @@ def test_corrupt_samples_are_skipped_and_counted(tmp_path, tower):
 
 def test_training_stream_skips_corrupt_samples_and_reports_them(tmp_path, tower):
     _corrupt_build(tmp_path)
+    plan = EpochPlan.build(shard_sizes(str(tmp_path), "train"), streams=1, micro_batch=4)
     dataset = TrainStreams(
         str(tmp_path),
-        shard_paths(str(tmp_path), "train"),
+        plan,
         transform=_transform,
         tokenizer_dir=str(tower),
         context_length=32,
-        batch_size=4,
-        seed=0,
         rank=0,
         num_streams=1,
         shuffle_buffer=50,
@@ -135,8 +136,11 @@ def test_training_stream_skips_corrupt_samples_and_reports_them(tmp_path, tower)
     for batch, _ in zip(make_loader(dataset, 0, 0, False), range(30), strict=False):
         skipped.update(batch.skipped)
         keys |= set(batch.keys)
+        assert len(set(batch.keys)) == len(batch) == 4
     assert not {k for k in keys if k.startswith("PMC1v1_")}
-    assert set(skipped) == set(EXPECTED_SKIPS)  # 30 batches draw both shards several times
+    # 30 batches: many epochs. Each epoch's share has 7 corrupt samples of 19, too many for
+    # its batches: the stream reads its share again, and skips the pairs already in the batch.
+    assert set(skipped) == set(EXPECTED_SKIPS) | {REPEATED_IN_BATCH}
 
 
 def test_oversize_member_is_not_read(tmp_path):
@@ -158,15 +162,17 @@ def test_decode_refuses_a_huge_image_before_decoding_it():
     assert image.size == (9, 7) and image.mode == "RGB" and caption == "a"
 
 
-def _streams(build, tower, start=None, seed=0, stream_count=1, rank=0):
+def _plan(build, streams=1, micro_batch=5, multiple=1, seed=0):
+    return EpochPlan.build(shard_sizes(str(build), "train"), streams, micro_batch, multiple, seed)
+
+
+def _streams(build, tower, start=None, seed=0, stream_count=1, rank=0, plan=None):
     return TrainStreams(
         str(build),
-        shard_paths(str(build), "train"),
+        plan or _plan(build, seed=seed),
         transform=lambda image: torch.from_numpy(np.asarray(image, dtype="float32")),
         tokenizer_dir=str(tower),
         context_length=32,
-        batch_size=5,
-        seed=seed,
         rank=rank,
         num_streams=stream_count,
         shuffle_buffer=7,
@@ -187,13 +193,15 @@ def small_build(tmp_path_factory):
 
 
 def test_stream_resumes_exactly_at_a_saved_position(small_build, tower):
-    full = _take(_streams(small_build, tower), 9)  # 45 samples: several shard draws
-    resumed = _take(_streams(small_build, tower, start={0: full[3].position}), 5)
-    for a, b in zip(full[4:], resumed, strict=True):
-        assert a.keys == b.keys
-        assert a.position == b.position
-        assert torch.equal(a.images, b.images) and torch.equal(a.texts, b.texts)
-    assert full[-1].position.draw >= 3  # the positions crossed shard boundaries
+    full = _take(_streams(small_build, tower), 10)  # 4 batches of 5 per epoch of 23 pairs
+    assert [b.position.epoch for b in full] == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]
+    for stop in (3, 5):  # at an epoch's end, and inside an epoch
+        resumed = _take(_streams(small_build, tower, start={0: full[stop].position}), 4)
+        for a, b in zip(full[stop + 1 :], resumed, strict=False):
+            assert a.keys == b.keys
+            assert a.position == b.position
+            assert torch.equal(a.images, b.images) and torch.equal(a.texts, b.texts)
+    assert full[5].position.unit >= 1  # the positions crossed unit (shard) boundaries
 
 
 def test_streams_are_shuffled_and_seeded(small_build, tower):
@@ -207,8 +215,9 @@ def test_streams_are_shuffled_and_seeded(small_build, tower):
 
 def test_a_stream_is_the_same_whichever_rank_runs_it(small_build, tower):
     # rank 1 of 1-stream ranks runs global stream 1, as worker 1 of a 2-stream rank 0 does
-    on_rank_1 = _take(_streams(small_build, tower, rank=1), 2)
-    dataset = _streams(small_build, tower, stream_count=2)
+    plan = _plan(small_build, streams=2)
+    on_rank_1 = _take(_streams(small_build, tower, rank=1, plan=plan), 2)
+    dataset = _streams(small_build, tower, stream_count=2, plan=plan)
     it = iter(make_loader(dataset, 2, 0, False))
     batches = [next(it) for _ in range(4)]
     from_worker_1 = [b for b in batches if b.stream == 1]
@@ -245,7 +254,7 @@ def test_stats_json_count_is_used_when_present(tmp_path):
     write_synthetic_build(tmp_path, {"train": 4}, shard_size=4, image_size=16)
     (tmp_path / "stats.json").write_text(json.dumps({"pairs_per_split": {"train": 1234}}))
     assert count_pairs(str(tmp_path), "train") == 1234
-    assert StreamPosition(2, 3).astuple() == (2, 3)
+    assert StreamPosition(2, 3, 1, 4).astuple() == (2, 3, 1, 4)
 
 
 def test_a_build_on_s3_is_read_like_a_local_one(tmp_path, tower, monkeypatch):
@@ -274,3 +283,79 @@ def test_a_build_on_s3_is_read_like_a_local_one(tmp_path, tower, monkeypatch):
         assert sum(len(b) for b in batches) == 5 and not any(b.skipped for b in batches)
         streams = _take(_streams(remote, tower), 3)
         assert [b.keys for b in streams] == [b.keys for b in _take(_streams(local, tower), 3)]
+
+
+def test_shard_sizes_come_from_sizes_json_or_are_counted(tmp_path):
+    write_synthetic_build(tmp_path, {"train": 10}, shard_size=4, image_size=16)
+    expected = {f"webdataset/train/train-00000{i}.tar": n for i, n in enumerate((4, 4, 2))}
+    assert shard_sizes(str(tmp_path), "train") == expected
+    sizes = tmp_path / "webdataset/train/sizes.json"
+    sizes.write_text(json.dumps({"train-000000.tar": 4, "train-000001.tar": 99}))
+    # sizes.json is what the build says; a shard it does not list is counted
+    assert shard_sizes(str(tmp_path), "train") == expected | {
+        "webdataset/train/train-000001.tar": 99
+    }
+    sizes.unlink()
+    assert shard_sizes(str(tmp_path), "train") == expected
+
+
+def _steps(plan, dataset, ranks, workers, accum, n):
+    """The keys of each optimizer step's micro-batches, in the order torchrun ranks and their
+    DataLoaders take them: rank r's loader takes one batch from each of its streams in turn
+    (r * workers + j % workers), and a step takes `accum` loader batches on every rank."""
+    streams = [dataset.batches(s) for s in range(plan.streams)]
+    taken = [0] * ranks
+    steps = []
+    for _ in range(n):
+        step = []
+        for rank in range(ranks):
+            for _ in range(accum):
+                stream = rank * workers + taken[rank] % workers
+                taken[rank] += 1
+                step.append(next(streams[stream]))
+        steps.append(step)
+    return steps
+
+
+@pytest.mark.parametrize(
+    "ranks, workers, accum, batch",
+    [(1, 1, 1, 20), (2, 2, 2, 16), (1, 3, 2, 6), (2, 1, 3, 12)],
+)
+def test_no_optimizer_step_holds_a_pair_twice(small_build, tower, ranks, workers, accum, batch):
+    """23 train pairs in shards of 8, 8 and 7: with the batch close to the split, every epoch
+    boundary falls inside the stream of shards; across ranks, workers, accumulation steps and
+    epochs, the micro-batches of one step always hold distinct pairs."""
+    micro = batch // (ranks * accum)
+    plan = _plan(small_build, ranks * workers, micro, step_multiple(accum, workers))
+    assert plan.batches_per_epoch >= 1
+    dataset = _streams(small_build, tower, stream_count=workers, plan=plan)
+    steps = _steps(plan, dataset, ranks, workers, accum, n=3 * plan.batches_per_epoch + 2)
+    epochs = set()
+    for step in steps:
+        keys = [k for micro_batch in step for k in micro_batch.keys]
+        assert len(keys) == batch and len(set(keys)) == batch, keys
+        assert len({b.position.epoch for b in step}) == 1  # one epoch per step
+        epochs |= {b.position.epoch for b in step}
+    assert len(epochs) >= 3
+
+
+def test_an_epoch_deals_every_pair_to_one_stream():
+    sizes = {"a.tar": 100, "b.tar": 100, "c.tar": 37}
+    for streams in (1, 2, 3, 7):
+        plan = EpochPlan.build(sizes, streams, micro_batch=8)
+        for epoch in range(3):
+            shares = plan.deal(epoch)
+            assert len(shares) == streams and all(shares)
+            samples = [
+                (u.shard, i)
+                for share in shares
+                for u in share
+                for i in range(u.part, sizes[u.shard], u.parts)
+            ]
+            assert sorted(samples) == sorted((s, i) for s, n in sizes.items() for i in range(n))
+            smallest = min(sum(u.size for u in share) for share in shares)
+            assert smallest == plan.smallest_share  # the same in every epoch
+        assert plan.smallest_share >= 237 // streams * 0.8  # a fair share each
+    assert EpochPlan.build(sizes, 3, 8).deal(0) != EpochPlan.build(sizes, 3, 8).deal(1)
+    assert EpochPlan.build(sizes, 40, 8).batches_per_epoch == 0  # 5 pairs each: no batch of 8
+    assert EpochPlan.build(sizes, 2, 8, multiple=3).batches_per_epoch % 3 == 0

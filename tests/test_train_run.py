@@ -309,3 +309,59 @@ def test_ranks_writing_the_same_json_at_once_do_not_collide(tmp_path):
     assert [writer.exitcode for writer in writers] == [0, 0]
     assert json.loads(target.read_text()) == {"model_cfg": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["open_clip_config.json"]
+
+
+def test_a_batch_larger_than_the_train_split_is_refused(build, tmp_path, capsys):
+    """The BiomedCLIP recipe's batch of 4,096 on 160 pairs: every pair would sit in each
+    batch about 25 times. Refused before anything is written, with both numbers."""
+    run_dir = tmp_path / "run"
+    argv = ["train", "--data", str(build), "--output", str(run_dir), "--no-progress"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--batch-size 4096 is larger than the train split" in err and "160 pairs" in err
+    assert "--batch-size 160 or less" in err
+    assert not run_dir.exists()
+
+
+def test_loader_workers_shrink_to_what_the_data_can_fill(build, caplog):
+    from pmc_pipeline.train.distributed import World
+    from pmc_pipeline.train.loop import plan_epochs, report_plan
+
+    world = World(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
+    config = TrainConfig(data=str(build), output="unused", model="tiny")  # batch 64 (preset)
+    # 160 pairs: 4 streams would get about 40 each, short of a batch of 64; 2 get 80
+    plan, workers = plan_epochs(config, world, 4, auto=True)
+    assert workers == 2 and plan.streams == 2 and plan.batches_per_epoch == 1
+    report_plan(plan, workers, 4)
+    assert "2 loader workers instead of 4" in caplog.text
+    with pytest.raises(ValueError, match="give fewer --workers or a smaller --batch-size"):
+        plan_epochs(config, world, 4, auto=False)
+
+
+def test_the_preset_recipe_fills_the_options_not_given(build, tmp_path, caplog):
+    """`tiny` carries its recipe (batch 64, lr 1e-3, warmup 30, no gradient checkpointing);
+    a given option wins; run.json says where each value came from; a resumed run keeps the
+    saved values of the options it is not given."""
+    run_dir = tmp_path / "run"
+    small = dict(image_size=32, context_length=32, workers=0, progress=False)
+    caplog.set_level("INFO")
+    first = train(
+        TrainConfig(data=str(build), output=str(run_dir), model="tiny", steps=2, lr=2e-3, **small)
+    )
+    assert first.step == 2
+    assert "--warmup 30 is longer than the run's 2 steps" in caplog.text
+    saved = json.loads((run_dir / "run.json").read_text())
+    assert saved["config"]["batch_size"] == 64 and saved["sources"]["batch_size"] == "preset tiny"
+    assert saved["config"]["warmup"] == 30 and saved["sources"]["warmup"] == "preset tiny"
+    assert saved["config"]["grad_checkpointing"] is False
+    assert saved["config"]["lr"] == 2e-3 and saved["sources"]["lr"] == "given"
+    assert saved["sources"]["epochs"] == "default" and "recipe" not in saved["model_cfg"]
+
+    resumed = train(
+        TrainConfig(data=str(build), output=str(run_dir), steps=3, resume=True, **small)
+    )
+    assert resumed.step == 3
+    saved = json.loads((run_dir / "run.json").read_text())
+    assert saved["config"]["model"] == "tiny" and saved["config"]["batch_size"] == 64
+    assert saved["config"]["lr"] == 2e-3 and saved["sources"]["lr"] == "given"
+    assert saved["config"]["steps"] == 3

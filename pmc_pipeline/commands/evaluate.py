@@ -33,24 +33,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     logging.basicConfig(level=logging.WARNING)
     if not args.data and not args.zero_shot:
         raise SystemExit("evaluate: give --data (retrieval) and/or --zero-shot IMAGE_DIR")
     export_dir = Path(args.run) / "export"
     if not (export_dir / "open_clip_config.json").is_file():
         raise SystemExit(f"evaluate: {export_dir} holds no export (has training finished?)")
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        result = _evaluate(args, export_dir, device)
+        result = _evaluate(args, export_dir, args.device)
     except (FileNotFoundError, ValueError) as exc:
         raise SystemExit(f"evaluate: {exc}") from None
     print(json.dumps(result), flush=True)
     return 0
 
 
-def _evaluate(args: argparse.Namespace, export_dir: Path, device: str) -> dict:
+def _evaluate(args: argparse.Namespace, export_dir: Path, device: str | None) -> dict:
     from pmc_pipeline.train import evaluate
 
     result: dict = {}

@@ -23,6 +23,11 @@ import sys
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from pmc_pipeline.train.config import add_arguments as add_train_arguments
 
+    parser.description = (
+        "An option not given takes the value the --model preset's recipe carries (shown as "
+        "'preset NAME' below), else its default (the BiomedCLIP recipe); RUN_DIR/run.json "
+        "records where each value came from."
+    )
     add_train_arguments(parser)
 
 

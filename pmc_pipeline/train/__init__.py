@@ -5,6 +5,8 @@ Modules (each imports torch only when used; none imports apache_beam):
 - config      TrainConfig (every option, the recipe's defaults), model configs (model_configs/)
 - reader      the build's shards, pair counts and captions (local, s3://, gs://)
 - tokenizer   WordPiece vocabulary learnt from the captions, BERT config, HF tokenizer dirs
+- decode      a shard sample's caption and JPEG (at the size the transform needs), or why not
+- plan        how each epoch is dealt out to the loader streams (no pair twice in a batch)
 - data        resumable training streams and evaluation batches, corrupt samples counted
 - run         the run directory: run.json, text tower, open_clip spec
 - modeling    model (open_clip), optimizer (AdamW), warmup + cosine schedule

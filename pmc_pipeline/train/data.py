@@ -1,13 +1,13 @@
 """Batches for training and evaluation, decoded and augmented in DataLoader workers.
 
-Training reads an endless, resumable stream per (rank, worker). Each stream draws shards
-with replacement from its own seeded RNG (webdataset's "resampled shards": ranks never need
-to split the shard list) and shuffles the samples of each drawn shard with a buffer. So a
-stream's place is two integers, `StreamPosition(draw, offset)`: the index of the current
-draw and how many samples of it were consumed. Augmentation is seeded per sample from that
-place. A run that resumes at the saved positions therefore sees exactly the batches, crops
-and order it would have seen without the stop, at the cost of re-reading (not decoding) at
-most one shard per stream.
+Training reads one endless, resumable stream per (rank, worker). Epoch after epoch, each
+stream reads the units of the train split that the epoch plan (plan.py) deals it, shuffles
+the samples of each unit with a buffer, and yields exactly `plan.batches_per_epoch`
+micro-batches; the rest of its share is dropped, so no batch spans two epochs and no pair
+appears twice in one optimizer step. A stream's place is `StreamPosition(epoch, batches,
+unit, offset)`; augmentation is seeded per sample from that place. A run that resumes at the
+saved positions therefore sees exactly the batches, crops and order it would have seen
+without the stop, at the cost of re-reading (not decoding) at most one shard per stream.
 
 Corrupt samples (unreadable shard, oversize member, missing or undecodable image, missing or
 empty caption) are skipped and counted by reason; every batch carries the counts of the
@@ -16,10 +16,8 @@ samples skipped since the previous batch of its stream.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import itertools
-import math
+import logging
 import os
 import random
 from collections import Counter
@@ -28,69 +26,35 @@ from dataclasses import dataclass, field
 
 import torch
 import webdataset as wds
-from PIL import Image
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from pmc_pipeline.outputs import Output
+from pmc_pipeline.train.decode import LoaderTransform, SkipSample, sample_caption
+from pmc_pipeline.train.plan import EpochPlan, Unit, stable_seed
 from pmc_pipeline.train.reader import read_shard
 from pmc_pipeline.train.tokenizer import load_tokenizer
 
-# The build publishes JPEGs with the longer side <= 1024; a far larger header is refused
-# before its pixels are decoded (decompression bombs).
-MAX_IMAGE_PIXELS = 4096 * 4096
-# A stream that meets this many corrupt samples in a row has nothing left to learn from.
+log = logging.getLogger(__name__)
+
+# An evaluation pass that meets this many corrupt samples in a row has nothing left to read.
 MAX_CONSECUTIVE_SKIPS = 100_000
-
-
-class SkipSample(Exception):
-    """A sample that cannot be used; `reason` names why (it is counted, not raised)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def decode_sample(
-    sample: dict, max_pixels: int = MAX_IMAGE_PIXELS, min_side: int | None = None
-) -> tuple[Image.Image, str]:
-    """The RGB image and caption of a raw shard sample, or SkipSample with the reason.
-
-    With `min_side`, the JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) whose
-    sides are still at least `min_side`: several times faster for small crops of large
-    figures, and no detail lost that the crop would keep."""
-    if "__skip__" in sample:
-        raise SkipSample(sample["__skip__"])
-    if sample.get("jpg") is None:
-        raise SkipSample("missing_image")
-    if sample.get("txt") is None:
-        raise SkipSample("missing_caption")
-    try:
-        caption = sample["txt"].decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise SkipSample("bad_caption") from None
-    if not caption:
-        raise SkipSample("empty_caption")
-    try:
-        image = Image.open(io.BytesIO(sample["jpg"]), formats=("JPEG",))
-        if image.width * image.height > max_pixels:
-            raise SkipSample("image_too_large")
-        if min_side is not None:
-            image.draft("RGB", (min_side, min_side))
-        image = image.convert("RGB")  # decodes every pixel: truncated files fail here
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise SkipSample("bad_image") from None
-    return image, caption
+# Counted when a stream short of usable samples re-reads its share and meets a pair that
+# already sits in the batch it is filling (see TrainStreams).
+REPEATED_IN_BATCH = "repeated_in_batch"
 
 
 @dataclass(frozen=True)
 class StreamPosition:
-    """Where a training stream stands: `offset` samples of its `draw`-th shard consumed."""
+    """Where a training stream stands in epoch `epoch`: `batches` micro-batches of it done,
+    and `offset` samples read of the `unit`-th unit it reads in that epoch."""
 
-    draw: int = 0
+    epoch: int = 0
+    batches: int = 0
+    unit: int = 0
     offset: int = 0
 
-    def astuple(self) -> tuple[int, int]:
-        return (self.draw, self.offset)
+    def astuple(self) -> tuple[int, int, int, int]:
+        return (self.epoch, self.batches, self.unit, self.offset)
 
 
 @dataclass
@@ -135,68 +99,39 @@ class DataState:
 
     @classmethod
     def from_dict(cls, saved: dict) -> DataState:
-        positions = {s: StreamPosition(d, o) for s, d, o in saved["positions"]}
+        positions = {s: StreamPosition(*place) for s, *place in saved["positions"]}
         return cls(positions, saved["batches"], saved["skipped"])
 
 
-def stable_seed(*parts: object) -> int:
-    """A 63-bit seed from parts; stable across processes and Python versions."""
-    digest = hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 1
-
-
-def _batches(
-    items: Iterator[tuple[StreamPosition, str, torch.Tensor, str]],
-    batch_size: int,
+def _make_batch(
+    pending: list,
+    pixels: LoaderTransform,
     tokenizer,
     skipped: Counter,
-    stream: int,
-    drop_last: bool,
-) -> Iterator[Batch]:
-    """Group (position, key, image, caption) items into Batches; `skipped` is the stream's
-    live counter of skipped samples, reset after each batch."""
-    pending: list = []
-    for item in items:
-        pending.append(item)
-        if len(pending) == batch_size:
-            yield _make_batch(pending, tokenizer, skipped, stream)
-            pending = []
-    if pending and not drop_last:
-        yield _make_batch(pending, tokenizer, skipped, stream)
-
-
-def _make_batch(pending: list, tokenizer, skipped: Counter, stream: int) -> Batch:
+    stream: int = 0,
+    position=None,
+) -> Batch:
+    """A Batch of (key, transformed image, caption) items; `skipped` is the stream's live
+    counter of skipped samples, reset here."""
     batch = Batch(
-        images=torch.stack([image for _, _, image, _ in pending]),
-        texts=tokenizer([caption for _, _, _, caption in pending]),
+        images=pixels.stack([image for _, image, _ in pending]),
+        texts=tokenizer([caption for _, _, caption in pending]),
         stream=stream,
-        position=pending[-1][0],
+        position=position or StreamPosition(),
         skipped=dict(skipped),
-        keys=[key for _, key, _, _ in pending],
+        keys=[key for key, _, _ in pending],
     )
     skipped.clear()
     return batch
 
 
-def decode_side(image_size: int, min_crop_scale: float | None = None) -> int:
-    """The smallest image side to decode for crops of `image_size` pixels without
-    upsampling: RandomResizedCrop keeps at least sqrt(min_scale * 3/4) of the shorter side
-    (area >= min_scale, aspect ratio >= 3/4); evaluation resizes the shorter side."""
-    if min_crop_scale is None:
-        return image_size
-    return math.ceil(image_size / math.sqrt(min_crop_scale * 3 / 4))
-
-
-def _decoded(
-    samples, transform: Callable, skipped: Counter, seed_of: Callable | None, min_side: int | None
-):
-    """(position, raw sample) -> (position, key, image tensor, caption), counting skips.
-    With `seed_of`, each sample's augmentation draws from its own seed, leaving the global
-    RNG as it was."""
+def _decoded(samples, pixels: LoaderTransform, skipped: Counter):
+    """Raw samples -> (key, transformed image, caption), counting skips (evaluation)."""
     consecutive = 0
-    for position, sample in samples:
+    for sample in samples:
         try:
-            image, caption = decode_sample(sample, min_side=min_side)
+            caption = sample_caption(sample)
+            image = pixels.image(sample["jpg"])
         except SkipSample as skip:
             skipped[skip.reason] += 1
             consecutive += 1
@@ -206,30 +141,27 @@ def _decoded(
                 ) from None
             continue
         consecutive = 0
-        tensor = (
-            transform(image) if seed_of is None else _seeded(transform, image, seed_of(position))
-        )
-        yield position, sample["__key__"], tensor, caption
+        yield sample["__key__"], image, caption
 
 
-def _seeded(transform: Callable, image: Image.Image, seed: int) -> torch.Tensor:
-    """transform(image) with torch's CPU RNG seeded for this call and restored after, so the
+def _seeded(transform: Callable, data, seed: int):
+    """transform(data) with torch's CPU RNG seeded for this call and restored after, so the
     crop depends on the sample only (torchvision's random transforms draw from that RNG)."""
     generator = torch.default_generator
     state = generator.get_state()
     generator.manual_seed(seed)
     try:
-        return transform(image)
+        return transform(data)
     finally:
         generator.set_state(state)
 
 
 class TrainStreams(IterableDataset):
-    """Endless training batches of one rank; each DataLoader worker runs one stream.
+    """Endless training micro-batches of one rank; each DataLoader worker runs one stream.
 
     Streams are numbered globally, rank after rank (rank r owns streams r*n .. r*n+n-1), and
-    a stream's data depends only on the seed and its number. So 2 ranks of one stream each
-    read what 1 process with 2 streams reads, batch for batch.
+    a stream's data depends only on the plan (its seed) and its number. So 2 ranks of one
+    stream each read what 1 process with 2 streams reads, batch for batch.
 
     `start` maps a stream to where it resumes; `rotation` shifts worker ids onto streams so
     that, after a resume, the DataLoader's round-robin over workers continues with the
@@ -238,13 +170,11 @@ class TrainStreams(IterableDataset):
     def __init__(
         self,
         data: str,
-        shards: list[str],
+        plan: EpochPlan,
         *,
         transform: Callable,
         tokenizer_dir: str,
         context_length: int,
-        batch_size: int,
-        seed: int,
         rank: int,
         num_streams: int,
         shuffle_buffer: int,
@@ -252,16 +182,20 @@ class TrainStreams(IterableDataset):
         rotation: int = 0,
         min_side: int | None = None,
     ):
-        if not shards:
-            raise ValueError(f"no training shards under {data}/webdataset/train")
-        self.data, self.shards = data, list(shards)
-        self.transform, self.batch_size = transform, batch_size
+        if not plan.units:
+            raise ValueError(f"no training samples under {data}/webdataset/train")
+        if plan.batches_per_epoch < 1:
+            raise ValueError("the epoch plan gives the streams no batch to fill")
+        if (rank + 1) * num_streams > plan.streams:
+            raise ValueError(f"rank {rank} x {num_streams} streams: the plan has {plan.streams}")
+        self.data, self.plan = data, plan
+        self.pixels = LoaderTransform(transform, min_side)
+        self.batch_size, self.seed = plan.micro_batch, plan.seed
         self.tokenizer_dir, self.context_length = tokenizer_dir, context_length
-        self.seed, self.rank, self.num_streams = seed, rank, num_streams
+        self.rank, self.num_streams = rank, num_streams
         self.shuffle_buffer = shuffle_buffer
         self.start = dict(start or {})
         self.rotation = rotation
-        self.min_side = min_side
 
     def _stream_id(self) -> int:
         info = get_worker_info()
@@ -271,40 +205,88 @@ class TrainStreams(IterableDataset):
         local = ((info.id if info else 0) + self.rotation) % workers
         return self.rank * self.num_streams + local
 
-    def positioned_samples(self, stream: int) -> Iterator[tuple[StreamPosition, dict]]:
-        """The stream's raw samples with the position after each, from its start position;
-        samples before it are re-read but not decoded."""
-        output = Output(self.data)
-        start = self.start.get(stream, StreamPosition())
-        draws = random.Random(stable_seed("shards", self.seed, stream))
-        empty_draws = 0
-        for draw in itertools.count():
-            relpath = draws.choice(self.shards)
-            if draw < start.draw:
-                continue
-            rng = random.Random(stable_seed("shuffle", self.seed, stream, draw))
-            shuffled = wds.shuffle(self.shuffle_buffer, initial=self.shuffle_buffer, rng=rng)
-            offset = 0
-            for offset, sample in enumerate(shuffled(read_shard(output, relpath)), start=1):
-                if draw == start.draw and offset <= start.offset:
+    def unit_samples(self, output: Output, stream: int, epoch: int, index: int, unit: Unit):
+        """The raw samples of a unit, shuffled as the `index`-th read of `stream`'s epoch.
+        Markers of unreadable shards pass whatever the part."""
+
+        def own(samples):
+            for i, sample in enumerate(samples):
+                if i % unit.parts == unit.part or sample["__key__"] is None:
+                    yield sample
+
+        rng = random.Random(stable_seed("shuffle", self.seed, stream, epoch, index))
+        shuffle = wds.shuffle(self.shuffle_buffer, initial=self.shuffle_buffer, rng=rng)
+        return shuffle(own(read_shard(output, unit.shard)))
+
+    def epoch_batches(self, stream: int, start: StreamPosition, tokenizer, skipped: Counter):
+        """The stream's micro-batches of epoch start.epoch, from `start` on.
+
+        Normally one pass over the stream's share fills them. If corrupt samples leave it
+        short, the stream reads its share again (other shuffles): a pair then returns in a
+        later batch of the epoch, never in the batch that holds it already, nor in another
+        stream's; a pass that adds nothing means the share cannot fill a batch (an error)."""
+        output, epoch = Output(self.data), start.epoch
+        units = self.plan.deal(epoch)[stream]
+        done, index, skip_to = start.batches, start.unit, start.offset
+        pending: list = []
+        in_batch: set[str] = set()
+        complete, accepted = index % len(units) == 0 and skip_to == 0, 0
+        while True:
+            samples = self.unit_samples(output, stream, epoch, index, units[index % len(units)])
+            for offset, sample in enumerate(samples, start=1):
+                if offset <= skip_to:
                     continue
-                yield StreamPosition(draw, offset), sample
-            empty_draws = empty_draws + 1 if offset == 0 else 0
-            if empty_draws > 10 * len(self.shards):
-                raise RuntimeError(f"no samples in the training shards under {self.data}")
+                key = sample["__key__"]
+                if key in in_batch:
+                    skipped[REPEATED_IN_BATCH] += 1
+                    continue
+                seed = stable_seed("augment", self.seed, stream, epoch, index, offset)
+                try:
+                    caption = sample_caption(sample)
+                    image = _seeded(self.pixels.image, sample["jpg"], seed)
+                except SkipSample as skip:
+                    skipped[skip.reason] += 1
+                    continue
+                pending.append((key, image, caption))
+                in_batch.add(key)
+                accepted += 1
+                if len(pending) == self.batch_size:
+                    done += 1
+                    position = StreamPosition(epoch, done, index, offset)
+                    yield _make_batch(pending, self.pixels, tokenizer, skipped, stream, position)
+                    if done == self.plan.batches_per_epoch:
+                        return  # the rest of the share waits for a later epoch
+                    pending, in_batch = [], set()
+            skip_to, index = 0, index + 1
+            if index % len(units) == 0:  # a pass over the share ended
+                if complete and accepted == 0:
+                    raise RuntimeError(
+                        f"stream {stream} cannot fill a batch of {self.batch_size} distinct "
+                        f"pairs from its share of epoch {epoch}: {dict(skipped)} skipped"
+                    )
+                if index == len(units):
+                    log.warning(
+                        "stream %d: too many corrupt samples in its share of epoch %d (%s): "
+                        "reading it again",
+                        stream,
+                        epoch,
+                        dict(skipped),
+                    )
+                complete, accepted = True, 0
 
     def __iter__(self) -> Iterator[Batch]:
-        stream = self._stream_id()
+        return self.batches(self._stream_id())
+
+    def batches(self, stream: int) -> Iterator[Batch]:
+        """The endless micro-batches of global stream `stream`, from its start position."""
         tokenizer = load_tokenizer(self.tokenizer_dir, self.context_length)
         skipped: Counter = Counter()
-
-        def seed_of(position: StreamPosition) -> int:
-            return stable_seed("augment", self.seed, stream, *position.astuple())
-
-        items = _decoded(
-            self.positioned_samples(stream), self.transform, skipped, seed_of, self.min_side
-        )
-        yield from _batches(items, self.batch_size, tokenizer, skipped, stream, drop_last=True)
+        start = self.start.get(stream, StreamPosition())
+        if start.batches >= self.plan.batches_per_epoch:  # saved at the end of an epoch
+            start = StreamPosition(start.epoch + 1)
+        for epoch in itertools.count(start.epoch):
+            place = start if epoch == start.epoch else StreamPosition(epoch)
+            yield from self.epoch_batches(stream, place, tokenizer, skipped)
 
 
 class SplitSamples(IterableDataset):
@@ -322,17 +304,23 @@ class SplitSamples(IterableDataset):
         min_side: int | None = None,
     ):
         self.data, self.shards = data, list(shards)
-        self.transform, self.tokenizer, self.batch_size = transform, tokenizer, batch_size
-        self.min_side = min_side
+        self.pixels = LoaderTransform(transform, min_side)
+        self.tokenizer, self.batch_size = tokenizer, batch_size
 
     def __iter__(self) -> Iterator[Batch]:
         info = get_worker_info()
         mine = self.shards[info.id :: info.num_workers] if info else self.shards
         output = Output(self.data)
-        samples = ((None, s) for relpath in mine for s in read_shard(output, relpath))
+        samples = (s for relpath in mine for s in read_shard(output, relpath))
         skipped: Counter = Counter()
-        items = _decoded(samples, self.transform, skipped, None, self.min_side)
-        yield from _batches(items, self.batch_size, self.tokenizer, skipped, 0, drop_last=False)
+        pending: list = []
+        for item in _decoded(samples, self.pixels, skipped):
+            pending.append(item)
+            if len(pending) == self.batch_size:
+                yield _make_batch(pending, self.pixels, self.tokenizer, skipped)
+                pending = []
+        if pending:
+            yield _make_batch(pending, self.pixels, self.tokenizer, skipped)
         if skipped:  # skips after the last full batch still count
             yield Batch(torch.empty(0), torch.empty(0, dtype=torch.long), skipped=dict(skipped))
 

@@ -27,12 +27,12 @@ class World:
         return self.world_size > 1
 
 
-def pick_device(requested: str | None, local_rank: int) -> torch.device:
+def pick_device(requested: str | None, local_rank: int = 0) -> torch.device:
     """cuda:LOCAL_RANK when CUDA is requested or available, else cpu."""
     if requested in (None, "cuda") and torch.cuda.is_available():
         return torch.device("cuda", local_rank)
     if requested == "cuda":
-        raise RuntimeError("--device cuda requested but CUDA is not available")
+        raise ValueError("--device cuda requested but CUDA is not available")
     return torch.device(requested or "cpu")
 
 

@@ -22,10 +22,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 from pmc_pipeline.train.data import SplitSamples, make_loader
+from pmc_pipeline.train.distributed import pick_device
 from pmc_pipeline.train.export import CONFIG_NAME, relocate_export
 from pmc_pipeline.train.reader import shard_paths
 
 RECALL_AT = (1, 5, 10)
+EVAL_DECODE_FACTOR = 2
 # BiomedCLIP's zero-shot prompts: its model card uses "this is a photo of {}".
 DEFAULT_TEMPLATES = ("this is an image of {}", "this is a photo of {}")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
@@ -100,13 +102,16 @@ def embed_split(
     if not shards:
         raise ValueError(f"no shards for split {split!r} under {data}/webdataset/{split}")
     size = model.visual.image_size
+    size = max(size) if isinstance(size, (list, tuple)) else size
     dataset = SplitSamples(
         data,
         shards,
         transform=preprocess,
         tokenizer=tokenizer,
         batch_size=batch_size,
-        min_side=max(size) if isinstance(size, (list, tuple)) else size,
+        # JPEGs decoded at twice the model's side at least: the resize to the model's side
+        # then does the rest, as open_clip's preprocess of the full image would
+        min_side=EVAL_DECODE_FACTOR * size,
     )
     images, texts, skipped = [], [], Counter()
     for batch in make_loader(dataset, min(workers, len(shards)), seed=0, pin_memory=False):
@@ -126,8 +131,10 @@ def evaluate_retrieval(
     *,
     batch_size: int = 256,
     workers: int = 2,
-    device="cpu",
+    device: str | None = None,
 ) -> dict:
+    """Recall@k of the export on a split; `device` cpu or cuda (default: cuda if available)."""
+    device = pick_device(device)
     model, preprocess, tokenizer = load_export(export_dir, device)
     image_emb, text_emb, skipped = embed_split(
         model,
@@ -168,11 +175,12 @@ def zero_shot(
     class_names: dict[str, str] | None = None,
     templates=DEFAULT_TEMPLATES,
     batch_size: int = 64,
-    device="cpu",
+    device: str | None = None,
 ) -> dict:
     """Top-1 / top-5 accuracy of zero-shot classification on an image folder. A class's
     text embedding is the mean of its prompts' embeddings (prompt ensembling); class names
-    default to the folder names with underscores as spaces."""
+    default to the folder names with underscores as spaces. `device` as evaluate_retrieval."""
+    device = pick_device(device)
     model, preprocess, tokenizer = load_export(export_dir, device)
     items = image_folder(image_dir)
     folders = sorted({name for _, _, name in items})

@@ -10,6 +10,8 @@ features of the others, so the contrastive loss always sees the whole global bat
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import logging
 import math
 import os
@@ -25,14 +27,8 @@ from tqdm import tqdm
 
 from pmc_pipeline.train import checkpoint as ckpt
 from pmc_pipeline.train.config import TrainConfig
-from pmc_pipeline.train.data import (
-    Batch,
-    DataState,
-    TrainStreams,
-    decode_side,
-    make_loader,
-    stable_seed,
-)
+from pmc_pipeline.train.data import Batch, DataState, TrainStreams, make_loader
+from pmc_pipeline.train.decode import decode_side
 from pmc_pipeline.train.distributed import (
     World,
     barrier,
@@ -50,12 +46,16 @@ from pmc_pipeline.train.modeling import (
     create_scheduler,
     enable_grad_checkpointing,
 )
-from pmc_pipeline.train.reader import count_pairs, shard_paths
+from pmc_pipeline.train.plan import EpochPlan, stable_seed, step_multiple
+from pmc_pipeline.train.reader import shard_sizes
 from pmc_pipeline.train.run import Run, create_run, has_run, load_run, resume_run
 
 log = logging.getLogger(__name__)
 
 MAX_LOGIT_SCALE = math.log(100)  # CLIP's clamp of the learnt temperature
+MAX_AUTO_WORKERS = 8
+# Below this share of the train split per epoch, the plan's summary becomes a warning.
+LOW_EPOCH_SHARE = 0.5
 
 
 @dataclass
@@ -102,12 +102,15 @@ def open_run(config: TrainConfig, world: World) -> Run:
     return run if world.is_main else load_run(root)
 
 
-def total_steps(config: TrainConfig) -> int:
+@functools.lru_cache(maxsize=4)
+def train_shard_sizes(data: str) -> dict[str, int]:
+    """The train split's samples per shard (read once per process)."""
+    return shard_sizes(data, "train")
+
+
+def total_steps(config: TrainConfig, pairs: int) -> int:
     if config.steps is not None:
         return config.steps
-    pairs = count_pairs(config.data, "train")
-    if pairs == 0:
-        raise ValueError(f"the train split of {config.data} is empty")
     return max(1, math.ceil(config.epochs * pairs / config.batch_size))
 
 
@@ -126,30 +129,115 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return precision
 
 
+def cores_per_rank() -> int:
+    """The CPU cores this process may use, divided among the ranks of its node."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+
+
+def loader_workers(config: TrainConfig, world: World) -> tuple[int, bool]:
+    """(loader worker processes per rank, chosen automatically). Automatic: the cores of
+    the rank but one beside a GPU, half of them on the CPU (the model needs the rest), at
+    most MAX_AUTO_WORKERS; the same on every rank (the smallest), as the epoch plan needs."""
+    cores = cores_per_rank()
+    if config.workers is not None:
+        if config.workers > cores:
+            log.warning(
+                "--workers %d: more loader processes than the %d cores of this rank",
+                config.workers,
+                cores,
+            )
+        return config.workers, False
+    workers = cores - 1 if world.device.type == "cuda" else cores // 2
+    workers = max(0, min(MAX_AUTO_WORKERS, workers))
+    return min(gather_objects(world, workers)), True
+
+
+def plan_epochs(
+    config: TrainConfig, world: World, workers: int, auto: bool, seed: int = 0
+) -> tuple[EpochPlan, int]:
+    """(the epoch plan, loader workers per rank), or ValueError when the train split cannot
+    fill the global batch with distinct pairs. Automatic workers are lowered until every
+    loader stream's share of an epoch fills a micro-batch."""
+    sizes = train_shard_sizes(config.data)
+    pairs = sum(sizes.values())
+    if pairs == 0:
+        raise ValueError(f"the train split of {config.data} is empty")
+    if config.batch_size > pairs:
+        fits = 2 ** int(math.log2(pairs))
+        raise ValueError(
+            f"--batch-size {config.batch_size} is larger than the train split of {config.data}, "
+            f"which holds {pairs} pairs: a batch would hold the same pairs several times, and "
+            f"most negatives of the contrastive loss would be the positive itself. Give "
+            f"--batch-size {pairs} or less (e.g. {fits})"
+        )
+    micro = micro_batch_size(config, world)
+    for count in range(workers, 0, -1) if auto and workers > 1 else [workers]:
+        streams = world.world_size * max(1, count)
+        multiple = step_multiple(config.accum_freq, count)
+        plan = EpochPlan.build(sizes, streams, micro, multiple, seed)
+        if plan.batches_per_epoch >= 1:
+            break
+    else:
+        raise ValueError(
+            f"the {pairs} train pairs of {config.data} cannot give each of the {streams} loader "
+            f"streams ({world.world_size} rank(s) x {max(1, count)} worker(s)) a share that fills "
+            f"a micro-batch of {micro} distinct pairs (the smallest share is "
+            f"{plan.smallest_share}): give fewer --workers or a smaller --batch-size"
+        )
+    return plan, count
+
+
+def report_plan(plan: EpochPlan, workers: int, asked: int) -> None:
+    """Log how the train split is dealt out (a warning when much of it waits)."""
+    if workers < asked:
+        log.warning(
+            "%d loader workers instead of %d: the %d train pairs fill micro-batches of %d for "
+            "no more streams",
+            workers,
+            asked,
+            plan.pairs,
+            plan.micro_batch,
+        )
+    used = plan.pairs_per_epoch
+    report = log.warning if used < LOW_EPOCH_SHARE * plan.pairs else log.info
+    report(
+        "epochs of %d of the %d train pairs: %d loader stream(s) x %d micro-batches of %d "
+        "(the rest of a stream's share, a different part each epoch, waits for a later one)",
+        used,
+        plan.pairs,
+        plan.streams,
+        plan.batches_per_epoch,
+        plan.micro_batch,
+    )
+
+
 def share_cpu_cores(workers: int) -> None:
     """On the CPU, leave one core to each loader worker: torch's intra-op threads spin while
     they wait, so a main process with as many threads as cores, next to busy workers, runs
     several times slower than one with the cores that are left."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    threads = max(1, (cores or 1) - workers)
+    threads = max(1, cores_per_rank() - workers)
     if torch.get_num_threads() > threads:
         log.info("using %d torch threads beside %d loader workers", threads, workers)
         torch.set_num_threads(threads)
 
 
-def restored_data(checkpoint: dict, world: World, workers: int, seed: int):
+def restored_data(checkpoint: dict, world: World, workers: int, seed: int, plan: EpochPlan):
     """(this rank's DataState, data seed, exact) after a resume. Positions only mean
-    something for the same world size and worker count; otherwise the streams restart from
-    a seed derived from the step, so no data is replayed identically, and `exact` is False."""
+    something for the same world size, worker count and epoch plan; otherwise the streams
+    restart from a seed derived from the step, so no data is replayed identically, and
+    `exact` is False."""
     data = checkpoint["data"]
-    if data["world_size"] == world.world_size and data["workers"] == workers:
+    same = (data["world_size"], data["workers"]) == (world.world_size, workers)
+    if same and data.get("plan") == plan.fingerprint():
         return DataState.from_dict(data["ranks"][world.rank]), seed, True
     log.warning(
-        "resuming with %d ranks x %d workers (checkpoint: %d x %d): data streams restart",
+        "resuming with %d ranks x %d workers (checkpoint: %d x %d)%s: data streams restart",
         world.world_size,
         workers,
         data["world_size"],
         data["workers"],
+        "" if not same else ", and another epoch plan (batch size or shards changed)",
     )
     return DataState(), stable_seed("resume", seed, checkpoint["step"]), False
 
@@ -204,13 +292,28 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, world: World):
         self.world = world
+        if broadcast_object(world, not (config.resume and has_run(Path(config.output)))):
+            # A new run: refuse a batch the data cannot fill before anything is written.
+            plan_epochs(config, world, *loader_workers(config, world))
         self.run = open_run(config, world)
         self.config = config = self.run.config  # on resume the saved model/data options win
-        self.total = total_steps(config)
+        log.info("recipe: %s", config.describe())
+        asked, auto = loader_workers(config, world)
+        self.plan, self.workers = plan_epochs(config, world, asked, auto)
+        report_plan(self.plan, self.workers, asked)
+        self.total = total_steps(config, self.plan.pairs)
         self.stop = min(self.total, config.stop_at_step) if config.stop_at_step else self.total
+        if self.total < config.warmup:
+            log.warning(
+                "--warmup %d is longer than the run's %d steps: the learning rate never "
+                "reaches its peak of %g",
+                config.warmup,
+                self.total,
+                config.lr,
+            )
         self.precision = resolve_precision(config.precision, world.device)
         if world.device.type == "cpu":
-            share_cpu_cores(config.workers)
+            share_cpu_cores(self.workers)
 
         torch.manual_seed(config.seed)  # identical initial weights on every rank
         self.model, train_transform, _ = create_model(self.run, world.device)
@@ -226,12 +329,13 @@ class Trainer:
             self.scheduler.load_state_dict(checkpoint["scheduler"])
             self.step = checkpoint["step"]
             self.data, data_seed, exact = restored_data(
-                checkpoint, world, config.workers, config.seed
+                checkpoint, world, self.workers, config.seed, self.plan
             )
         # The schedule follows this invocation's --steps / --warmup; the step count is kept.
         self.scheduler.lr_lambdas[0] = WarmupCosine(config.warmup, self.total)
 
-        self.loader = self._loader(train_transform, data_seed)
+        self.plan = dataclasses.replace(self.plan, seed=data_seed)
+        self.loader = self._loader(train_transform)
         self.ddp = self.model
         if world.distributed:
             devices = [world.device.index] if world.device.type == "cuda" else None
@@ -257,16 +361,14 @@ class Trainer:
         log.info("resuming from %s", latest)
         return ckpt.load_checkpoint(latest)
 
-    def _loader(self, transform, data_seed: int):
-        config, run, streams = self.config, self.run, max(1, self.config.workers)
+    def _loader(self, transform):
+        config, run, streams = self.config, self.run, max(1, self.workers)
         dataset = TrainStreams(
             config.data,
-            shard_paths(config.data, "train"),
+            self.plan,
             transform=transform,
             tokenizer_dir=str(run.text_tower_dir),
             context_length=run.context_length,
-            batch_size=micro_batch_size(config, self.world),
-            seed=data_seed,
             rank=self.world.rank,
             num_streams=streams,
             shuffle_buffer=config.shuffle_buffer,
@@ -275,7 +377,7 @@ class Trainer:
             min_side=decode_side(run.image_size, config.crop_scale[0]),
         )
         pin = self.world.device.type == "cuda"
-        return make_loader(dataset, config.workers, data_seed + self.world.rank, pin)
+        return make_loader(dataset, self.workers, self.plan.seed + self.world.rank, pin)
 
     def autocast(self):
         bf16 = self.precision == "bf16"
@@ -297,7 +399,8 @@ class Trainer:
                 "scheduler": self.scheduler.state_dict(),
                 "data": {
                     "world_size": self.world.world_size,
-                    "workers": self.config.workers,
+                    "workers": self.workers,
+                    "plan": self.plan.fingerprint(),
                     "ranks": [r[0] for r in ranks],
                 },
                 "rng": [r[1] for r in ranks],

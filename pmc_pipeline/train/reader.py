@@ -2,7 +2,8 @@
 captions, and the samples of one shard.
 
 The build (DESIGN.md) writes `OUTPUT/webdataset/<split>/<split>-NNNNNN.tar` with members
-`<key>.jpg`, `<key>.txt`, `<key>.json`, and `OUTPUT/stats.json` with `pairs_per_split`.
+`<key>.jpg`, `<key>.txt`, `<key>.json`, beside them `sizes.json` (shard file -> samples),
+and `OUTPUT/stats.json` with `pairs_per_split`.
 OUTPUT may be a local path, s3:// or gs:// (through pmc_pipeline.outputs.Output). The shard
 files on storage are the truth; stats.json only saves a count.
 """
@@ -70,6 +71,30 @@ def read_shard(output: Output, relpath: str, max_member_bytes: int = MAX_MEMBER_
         yield {"__key__": None, "__shard__": relpath, "__skip__": UNREADABLE_SHARD}
 
 
+def _count_samples(output: Output, relpath: str) -> int:
+    return sum(1 for s in read_shard(output, relpath) if s["__key__"] is not None)
+
+
+def shard_sizes(data: str, split: str) -> dict[str, int]:
+    """Samples per shard of a split (shard path relative to OUTPUT -> samples): from the
+    build's sizes.json beside the shards, else (an older build) counted by reading them."""
+    output = Output(data)
+    shards = shard_paths(data, split)
+    listed: dict = {}
+    sizes_json = f"webdataset/{split}/sizes.json"
+    if output.exists(sizes_json):
+        listed = output.read_json(sizes_json)
+    sizes = {}
+    for relpath in shards:
+        name = relpath.rsplit("/", 1)[-1]
+        if isinstance(listed.get(name), int):
+            sizes[relpath] = listed[name]
+        else:
+            log.info("%s is not in %s: counting its samples", relpath, sizes_json)
+            sizes[relpath] = _count_samples(output, relpath)
+    return sizes
+
+
 def count_pairs(data: str, split: str) -> int:
     """Pairs in a split: stats.json's pairs_per_split when present, else counted from the
     shards' members (distinct keys)."""
@@ -78,10 +103,7 @@ def count_pairs(data: str, split: str) -> int:
         count = output.read_json("stats.json").get("pairs_per_split", {}).get(split)
         if isinstance(count, int):
             return count
-    total = 0
-    for relpath in shard_paths(data, split):
-        total += sum(1 for s in read_shard(output, relpath) if s["__key__"] is not None)
-    return total
+    return sum(_count_samples(output, relpath) for relpath in shard_paths(data, split))
 
 
 def iter_captions(data: str, split: str = "train", limit: int | None = None) -> Iterator[str]:

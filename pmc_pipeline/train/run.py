@@ -1,6 +1,7 @@
 """The run directory: what a run is (options, model config, text tower) and where its files go.
 
-    RUN_DIR/run.json            options and the open_clip model config of the run
+    RUN_DIR/run.json            options (with where each value came from) and the open_clip
+                            model config of the run
     RUN_DIR/text_tower/         tokenizer + BERT config learnt from the build (no --text-tower)
     RUN_DIR/model/              the open_clip `local-dir:` spec the trainer builds the model from
     RUN_DIR/checkpoints/        step-NNNNNNNN.pt
@@ -22,7 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pmc_pipeline.train import tokenizer as tok
-from pmc_pipeline.train.config import TrainConfig, load_model_config
+from pmc_pipeline.train.config import (
+    GIVEN,
+    PER_INVOCATION,
+    TrainConfig,
+    load_model_config,
+    option_fields,
+)
 from pmc_pipeline.train.reader import iter_captions
 
 log = logging.getLogger(__name__)
@@ -85,6 +92,7 @@ class Run:
             self.root / "run.json",
             {
                 "config": self.config.to_dict(),
+                "sources": self.config.sources,
                 "model_cfg": self.model_cfg,
                 "text_pretrained": self.text_pretrained,
             },
@@ -99,7 +107,7 @@ def load_run(root: Path) -> Run:
     saved = json.loads((root / "run.json").read_text(encoding="utf-8"))
     return Run(
         root=root,
-        config=TrainConfig.from_dict(saved["config"]),
+        config=TrainConfig.from_dict(saved["config"], saved.get("sources")),
         model_cfg=saved["model_cfg"],
         text_pretrained=bool(saved["text_pretrained"]),
     )
@@ -144,16 +152,25 @@ def create_run(config: TrainConfig) -> Run:
 
 
 def resume_run(root: Path, requested: TrainConfig) -> Run:
-    """The saved run, with the newly requested options except those that define the model
-    or the data stream (TrainConfig.FIXED_ON_RESUME), which keep their saved values."""
+    """The saved run with the options given in this invocation: options not given keep
+    their saved values (not the preset's or the defaults, which may have changed), options of
+    the invocation itself (PER_INVOCATION) are taken as asked, and options that define the
+    model or the data stream (TrainConfig.FIXED_ON_RESUME) always keep their saved values."""
     run = load_run(root)
-    merged = requested.to_dict()
-    for name in TrainConfig.FIXED_ON_RESUME:
-        saved, asked = getattr(run.config, name), merged[name]
-        if asked != saved and asked != TrainConfig.__dataclass_fields__[name].default:
-            log.warning("--%s=%s ignored on resume: the run uses %s", name, asked, saved)
-        merged[name] = saved
-    run.config = TrainConfig.from_dict(merged)
+    saved, values, sources = run.config, {}, {}
+    for name in (f.name for f in option_fields()):
+        asked, given = getattr(requested, name), requested.sources[name] == GIVEN
+        if name in TrainConfig.FIXED_ON_RESUME:
+            if given and asked != getattr(saved, name):
+                log.warning(
+                    "--%s=%s ignored on resume: the run uses %s", name, asked, getattr(saved, name)
+                )
+            take = False
+        else:
+            take = given or name in PER_INVOCATION
+        values[name] = asked if take else getattr(saved, name)
+        sources[name] = requested.sources[name] if take else saved.sources[name]
+    run.config = TrainConfig.from_dict(values, sources)
     run.save()
     return run
 

@@ -3,8 +3,8 @@
 Each image is a coloured shape at some place on a plain background, and its caption says
 which, so a contrastive model can learn the pairs in a few hundred steps on a CPU. The
 layout is the build's contract: OUTPUT/webdataset/<split>/<split>-NNNNNN.tar with members
-`<key>.jpg`, `<key>.txt`, `<key>.json`, and OUTPUT/stats.json with `pairs_per_split` and
-`shards`.
+`<key>.jpg`, `<key>.txt`, `<key>.json`, sizes.json beside them (shard file -> samples),
+and OUTPUT/stats.json with `pairs_per_split` and `shards`.
 """
 
 from __future__ import annotations
@@ -114,9 +114,13 @@ def write_synthetic_build(
         first_id += n
         stats["pairs_per_split"][split] = n
         stats["shards"][split] = []
+        sizes = {}
         for index, start in enumerate(range(0, max(n, 1), shard_size)):
             relpath = f"webdataset/{split}/{split}-{index:06d}.tar"
-            write_shard(output / relpath, samples[start : start + shard_size])
+            sizes[relpath.rsplit("/", 1)[-1]] = write_shard(
+                output / relpath, samples[start : start + shard_size]
+            )
             stats["shards"][split].append(relpath)
+        (output / f"webdataset/{split}/sizes.json").write_text(json.dumps(sizes), encoding="utf-8")
     (output / "stats.json").write_text(json.dumps(stats, indent=2), encoding="utf-8")
     return stats
