@@ -66,7 +66,7 @@ EXTRAS = {
     # imports. img2dataset itself is installed with --no-deps (`make bench` does it): its
     # package pins pandas < 3 and webdataset < 0.3 and pulls in wandb, none of which the
     # resizer needs. Not part of `all`: no test needs it.
-    "bench": ["albumentations>=1.3,<2", "opencv-python-headless>=4.5.5.62,<5"],
+    "bench": ["albumentations>=1.3,<2", "opencv-python-headless>=4.5.5.62,<5", "psutil>=5"],
 }
 EXTRAS["all"] = sorted({dep for name, deps in EXTRAS.items() if name != "bench" for dep in deps})
 

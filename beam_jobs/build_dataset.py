@@ -81,15 +81,14 @@ def decide_pipeline(
 ):
     """staging -> every published decision, as assemble's intermediate rows + summaries."""
     opts = cfg.assemble
-    work_parts = max(1, len(chunks) // 8)
     chunk_ids = pipeline | "Chunks" >> beam.Create(chunks) | "SpreadChunks" >> beam.Reshuffle()
-
     articles = (
         chunk_ids
         | "ReadArticles" >> beam.ParDo(T.ReadStaging(cfg.output, staging.ARTICLES_FILE))
         | "ChooseArticles" >> T.ChooseArticles(opts, stale)
     )
-    figures = (
+    # (article_key, (published article, its figure rows)): the unit the rest works on.
+    groups = (
         {
             "article": articles | "KeyArticles" >> beam.Map(lambda a: (a["article_key"], a)),
             "figures": chunk_ids
@@ -98,65 +97,37 @@ def decide_pipeline(
             | "KeyFigures" >> beam.Map(lambda f: (f["article_key"], f)),
         }
         | "JoinArticles" >> beam.CoGroupByKey()
-        | "ArticleFigures" >> beam.FlatMap(T.figures_of_article)
+        | "ArticleGroups" >> beam.FlatMap(T.article_group)
     )
-    final = figures | "Dedupe" >> T.Dedupe(opts)
-    kept = final | "Kept" >> beam.Filter(lambda pair: pair[0]["status"] == "kept")
-
-    kept_per_article = (
-        kept
-        | "ArticleOfKept" >> beam.Map(lambda pair: (pair[0]["article_key"], 1))
-        | "CountKept" >> beam.CombinePerKey(sum)
+    decisions = groups | "Items" >> beam.FlatMap(T.candidate_items) | "Dedupe" >> T.Dedupe(opts)
+    rows = (
+        {"group": groups, "decision": decisions}
+        | "JoinDecisions" >> beam.CoGroupByKey()
+        | "FinishArticles" >> beam.FlatMap(T.finish_article)
     )
-    article_rows = (
-        {
-            "article": articles | "KeyArticles2" >> beam.Map(lambda a: (a["article_key"], a)),
-            "kept": kept_per_article,
-        }
-        | "JoinKept" >> beam.CoGroupByKey()
-        | "WithKept" >> beam.FlatMap(T.with_n_kept)
-        | "PublishedArticle" >> beam.Map(T.published_row, "articles")
-    )
-    figure_rows = final | "FigureRows" >> beam.Map(lambda pair: T.published_row(pair[0], "figures"))
-    samples = kept | "KeptSamples" >> beam.Map(T.kept_sample)
-
-    written = [
-        rows
-        | f"Write{kind.title()}" >> T.WriteWork(cfg.output, kind, T.WORK_KEYS[kind], work_parts)
-        for kind, rows in (("figures", figure_rows), ("articles", article_rows), ("kept", samples))
-    ]
-    return T.summarise(tuple(written), cfg.output, DECIDED_FILE)
+    written = rows | "WriteWork" >> T.WriteWork(cfg.output, max(1, len(chunks) // 8))
+    return T.summarise(written, cfg.output, DECIDED_FILE)
 
 
 def publish_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict):
-    """assemble's intermediate rows -> the published shards and tables (+ what was written)."""
+    """assemble's intermediate rows -> the published shards and tables (+ what was written),
+    every file from one GroupByKey on where its rows are published."""
     opts = cfg.assemble
-    work = decided["paths"]
-    per_split = decided["kept_per_split"]
-
-    def read(kind: str):
-        return (
-            pipeline
-            | f"{kind.title()}Parts" >> beam.Create(work[kind])
-            | f"Spread{kind.title()}" >> beam.Reshuffle()
-            | f"Read{kind.title()}" >> beam.ParDo(T.ReadWork(cfg.output))
-        )
-
-    shard_summaries = (
-        read("kept")
-        | "ToShards" >> beam.Map(T.to_shard, opts.shard_size, per_split)
-        | "GroupShards" >> beam.GroupByKey()
-        | "WriteShards" >> beam.ParDo(T.WriteShard(cfg.output))
-    )
-    tables = [
-        read(kind)
-        | f"Table{kind.title()}"
-        >> T.WriteTable(
-            cfg.output, kind, T.table_parts(decided["rows"][kind], opts.table_rows_per_file)
-        )
+    parts = {
+        kind: T.table_parts(decided["rows"][kind], opts.table_rows_per_file)
         for kind in ("figures", "articles")
-    ]
-    return T.summarise((shard_summaries, *tables), cfg.output, WRITTEN_FILE)
+    }
+    work = [(kind, path) for kind, paths in sorted(decided["paths"].items()) for path in paths]
+    written = (
+        pipeline
+        | "WorkParts" >> beam.Create(work)
+        | "SpreadParts" >> beam.Reshuffle()
+        | "ReadWork" >> beam.ParDo(T.ReadWork(cfg.output))
+        | "Where" >> beam.Map(T.publish_key, opts.shard_size, decided["kept_per_split"], parts)
+        | "GroupFiles" >> beam.GroupByKey()
+        | "WriteFiles" >> beam.ParDo(T.WritePublished(cfg.output))
+    )
+    return T.summarise(written, cfg.output, WRITTEN_FILE)
 
 
 # --- the launcher -------------------------------------------------------------------------

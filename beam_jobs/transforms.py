@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from pmc_pipeline import assemble, dedupe, manifest, records, shards, staging
 from pmc_pipeline.extract import extract_article
-from pmc_pipeline.model import FigureStatus
+from pmc_pipeline.model import FigureStatus, article_key_of
 from pmc_pipeline.outputs import Output
 from pmc_pipeline.plan import read_planned_refs
 
@@ -82,7 +82,7 @@ class ReadStaging(beam.DoFn):
 
 
 class ReadWork(beam.DoFn):
-    """The rows of one of assemble's intermediate Parquet files."""
+    """(kind, path) of one of assemble's intermediate Parquet files -> (kind, row) per row."""
 
     def __init__(self, output_uri: str):
         self.output_uri = output_uri
@@ -90,17 +90,20 @@ class ReadWork(beam.DoFn):
     def setup(self):
         self.output = Output(self.output_uri)
 
-    def process(self, relpath: str):
+    def process(self, element):
+        kind, relpath = element
         with self.output.fs.open_input_file(self.output.path(relpath)) as f:
-            yield from pq.read_table(f).to_pylist()
+            for row in pq.read_table(f).to_pylist():
+                yield kind, row
 
 
 # --- assemble: articles -------------------------------------------------------------------
 
 
 class ChooseArticles(beam.PTransform):
-    """Staged article rows -> the published record of each article (newest generation, newest
-    version unless all versions are asked for, split set, takedowns removed)."""
+    """Staged article rows -> the published record of each article: per PMCID (one group),
+    each version's newest generation, then the newest version unless all versions are
+    asked for; split set, takedowns removed."""
 
     def __init__(self, opts: assemble.AssembleOptions, stale_generations: frozenset[int]):
         super().__init__()
@@ -110,14 +113,11 @@ class ChooseArticles(beam.PTransform):
         opts, stale = self.opts, self.stale
         return (
             rows
-            | "ByKey" >> beam.Map(lambda r: (r["article_key"], r))
-            | "GroupKey" >> beam.GroupByKey()
-            | "Newest" >> beam.MapTuple(lambda _, rs: assemble.newest_record(rs))
-            | "Fresh" >> beam.Map(_refuse_stale, stale)
             | "ByPmcid" >> beam.Map(lambda r: (r["pmcid"], r))
             | "GroupPmcid" >> beam.GroupByKey()
-            | "Versions"
-            >> beam.FlatMapTuple(lambda _, rs: assemble.published_versions(rs, opts.all_versions))
+            | "Choose"
+            >> beam.FlatMapTuple(lambda _, rs: assemble.choose_records(rs, opts.all_versions))
+            | "Fresh" >> beam.Map(_refuse_stale, stale)
             | "Finalize" >> beam.Map(assemble.finalize_article, opts)
         )
 
@@ -134,28 +134,57 @@ def _refuse_stale(article: dict, stale: frozenset[int]) -> dict:
     return article
 
 
-def figures_of_article(element):
-    """(article_key, {article, figures}) -> (figure row, article) for the published record;
-    figures of superseded versions or generations are dropped here."""
-    _, grouped = element
+def article_group(element):
+    """(article_key, {article, figures}) -> (article_key, (article, its figure rows)) for a
+    published record; figures of superseded versions or generations are dropped here."""
+    key, grouped = element
     if not grouped["article"]:
         return
     article = grouped["article"][0]
-    for figure in assemble.article_figures(article, grouped["figures"]):
-        yield figure, article
+    yield key, (article, assemble.article_figures(article, grouped["figures"]))
 
 
-def with_n_kept(element):
+def candidate_items(element):
+    """The dedupe items of an article's candidate figures."""
+    _, (_, figures) = element
+    for figure in figures:
+        if assemble.is_candidate(figure):
+            yield dedupe.item_of(figure)
+
+
+def finish_article(element):
+    """(article_key, {group, decision}) -> (kind, row): the article's published figure rows
+    with their dedupe decisions, its kept samples, and its row with n_kept."""
     _, grouped = element
-    for article in grouped["article"]:
-        yield {**article, "n_kept": sum(grouped["kept"])}
+    if not grouped["group"]:
+        return
+    (article, figures) = grouped["group"][0]
+    decisions: dict[str, list] = defaultdict(list)
+    for key, decision in grouped["decision"]:
+        if decision is not None:
+            decisions[key].append(decision)
+    kept = 0
+    for figure in figures:
+        # Contamination comes first: it is decided before dedupe and is the stronger reason.
+        chosen = sorted(
+            decisions.get(figure["key"], ()), key=lambda d: d[0] != FigureStatus.CONTAMINATED
+        )
+        row = assemble.finalize_figure(
+            assemble.apply_decision(figure, chosen[0] if chosen else None), article
+        )
+        yield "figures", published_row(row, "figures")
+        if row["status"] == FigureStatus.KEPT:
+            kept += 1
+            yield "kept", kept_sample((row, article))
+    yield "articles", published_row({**article, "n_kept": kept}, "articles")
 
 
 # --- assemble: dedupe ---------------------------------------------------------------------
 
 
 class Dedupe(beam.PTransform):
-    """(figure, article) pairs -> the same pairs with final statuses.
+    """Dedupe items -> (article_key, (figure key, decision)) for every candidate; decision
+    None: kept.
 
     The stages of pmc_pipeline.dedupe, spread out: decontamination (per item, against a small
     hash list), exact dedupe (group by pixel hash), same-phash collapse (group by phash), near
@@ -168,13 +197,8 @@ class Dedupe(beam.PTransform):
         super().__init__()
         self.opts = opts
 
-    def expand(self, pairs):
+    def expand(self, candidates):
         opts = self.opts
-        candidates = (
-            pairs
-            | "Candidates" >> beam.Filter(lambda p: assemble.is_candidate(p[0]))
-            | "Items" >> beam.Map(lambda p: dedupe.item_of(p[0]))
-        )
         contaminated = candidates | "Decontaminate" >> beam.FlatMap(_contamination, opts)
         clean = candidates | "Clean" >> beam.Filter(
             lambda item: (
@@ -230,14 +254,10 @@ class Dedupe(beam.PTransform):
                 | "JoinFinal" >> beam.CoGroupByKey()
                 | "Decide" >> beam.FlatMap(_decide)
             )
-        decisions = (contaminated, decided) | "AllDecisions" >> beam.Flatten()
         return (
-            {
-                "pair": pairs | "KeyPairs" >> beam.Map(lambda p: (p[0]["key"], p)),
-                "decision": decisions,
-            }
-            | "JoinDecisions" >> beam.CoGroupByKey()
-            | "Apply" >> beam.FlatMap(_apply_decision)
+            (contaminated, decided)
+            | "AllDecisions" >> beam.Flatten()
+            | "ByArticle" >> beam.Map(lambda kd: (article_key_of(kd[0]), kd))
         )
 
 
@@ -318,23 +338,14 @@ def _resolve_near(edges):
     )
 
 
-def _apply_decision(element):
-    _, grouped = element
-    # Contamination comes first: it is decided before dedupe and is the stronger reason.
-    decisions = sorted(
-        (d for d in grouped["decision"] if d is not None),
-        key=lambda d: d[0] != FigureStatus.CONTAMINATED,
-    )
-    for figure, article in grouped["pair"]:
-        row = assemble.apply_decision(figure, decisions[0] if decisions else None)
-        yield assemble.finalize_figure(row, article), article
-
-
 # --- assemble: the intermediate rows between the two pipelines -----------------------------
 
 # Kept samples as the publish pipeline needs them: the pair record (sidecar JSON, the shard
 # name still empty) and where the JPEG is in staging.
 KEPT_FIELDS = ("key", "split", "pair", "chunk", "jpeg_offset", "image_bytes", "jpeg_crc32")
+# Assemble's intermediate kinds: their key field, and the published schema of their rows.
+WORK_KEYS = {"figures": "key", "articles": "article_key", "kept": "key"}
+TABLE_SCHEMAS = {"figures": "figure", "articles": "article_row"}
 
 
 def published_row(row: dict, kind: str) -> dict:
@@ -356,22 +367,28 @@ def kept_sample(pair) -> dict:
 
 
 class WriteWork(beam.PTransform):
-    """Rows -> assemble's intermediate Parquet parts (`_assemble/<kind>/part-NNNNN.parquet`,
-    rows spread by key hash), each part yielding its summary: rows, status counts, kept
-    samples per split, bytes read (the launcher adds them up)."""
+    """(kind, row) -> assemble's intermediate Parquet parts
+    (`_assemble/<kind>/part-NNNNN.parquet`, rows spread by key hash; one GroupByKey for
+    every kind), each part yielding its summary: rows, status counts, kept samples per
+    split, bytes read (the launcher adds them up)."""
 
-    def __init__(self, output_uri: str, kind: str, key_field: str, parts: int):
+    def __init__(self, output_uri: str, parts: int):
         super().__init__()
-        self.output_uri, self.kind, self.key_field, self.parts = output_uri, kind, key_field, parts
+        self.output_uri, self.parts = output_uri, parts
 
     def expand(self, rows):
-        output_uri, kind, key_field, parts = self.output_uri, self.kind, self.key_field, self.parts
+        output_uri, parts = self.output_uri, self.parts
         return (
             rows
-            | "Part" >> beam.Map(lambda r: (staging.stable_hash(r[key_field]) % parts, r))
+            | "Part"
+            >> beam.MapTuple(
+                lambda kind, r: ((kind, staging.stable_hash(r[WORK_KEYS[kind]]) % parts), r)
+            )
             | "GroupPart" >> beam.GroupByKey()
             | "WritePart"
-            >> beam.MapTuple(lambda part, rs: write_work_part(output_uri, kind, part, list(rs)))
+            >> beam.MapTuple(
+                lambda kind_part, rs: write_work_part(output_uri, *kind_part, list(rs))
+            )
         )
 
 
@@ -390,11 +407,6 @@ def write_work_part(output_uri: str, kind: str, part: int, rows: list[dict]) -> 
     if kind == "articles":
         summary["bytes_read"] = sum(r["bytes_read"] for r in rows)
     return summary
-
-
-# Assemble's intermediate kinds: their key field, and the published schema of their rows.
-WORK_KEYS = {"figures": "key", "articles": "article_key", "kept": "key"}
-TABLE_SCHEMAS = {"figures": "figure", "articles": "article_row"}
 
 
 def work_schema(kind: str) -> pa.Schema:
@@ -419,34 +431,39 @@ class WriteSummary(beam.DoFn):
         yield len(summaries)
 
 
-def summarise(pcolls, output_uri: str, relpath: str, label: str = "Summary"):
-    """Flatten the writers' summaries into one file (see WriteSummary)."""
+def summarise(summaries, output_uri: str, relpath: str):
+    """Every writer's summary into one file (see WriteSummary)."""
     return (
-        pcolls
-        | f"{label}All" >> beam.Flatten()
-        | f"{label}OneKey" >> beam.Map(lambda s: (None, s))
-        | f"{label}Group" >> beam.GroupByKey()
-        | f"{label}Write" >> beam.ParDo(WriteSummary(output_uri, relpath))
+        summaries
+        | "SummaryOneKey" >> beam.Map(lambda s: (None, s))
+        | "SummaryGroup" >> beam.GroupByKey()
+        | "SummaryWrite" >> beam.ParDo(WriteSummary(output_uri, relpath))
     )
 
 
 # --- assemble: publishing -----------------------------------------------------------------
 
 
-def to_shard(sample: dict, shard_size: int, per_split: dict):
-    """A kept sample -> ((split, shard index), (pair record, where its JPEG is in staging))."""
-    split = sample["split"]
-    index = shards.shard_index(sample["key"], shards.shard_count(per_split[split], shard_size))
-    pair = json.loads(sample["pair"])
+def publish_key(element, shard_size: int, per_split: dict, table_parts: dict):
+    """(kind, intermediate row) -> (where it is published, what is written there): a kept
+    sample to ("shard", split, index) with (pair record, where its JPEG is in staging); a
+    figure or article row to (kind, part)."""
+    kind, row = element
+    if kind != "kept":
+        part = staging.stable_hash(row[WORK_KEYS[kind]]) % table_parts[kind]
+        return (kind, part), row
+    split = row["split"]
+    index = shards.shard_index(row["key"], shards.shard_count(per_split[split], shard_size))
+    pair = json.loads(row["pair"])
     pair["shard"] = shards.shard_name(split, index)
-    where = (sample["chunk"], sample["jpeg_offset"], sample["image_bytes"], sample["jpeg_crc32"])
-    return (split, index), (pair, where)
+    where = (row["chunk"], row["jpeg_offset"], row["image_bytes"], row["jpeg_crc32"])
+    return ("shard", split, index), (pair, where)
 
 
-class WriteShard(beam.DoFn):
-    """One shard from its pair records: reads each sample's JPEG from staging (one ranged
-    read per sample, grouped by chunk, each checked against its CRC), then writes the tar
-    and its Parquet rows."""
+class WritePublished(beam.DoFn):
+    """One published file from its group: a shard (its tar and Parquet pair rows; each
+    sample's JPEG read from staging by range, grouped by chunk, checked against its CRC) or
+    a part of the figures or articles table. Yields what it wrote."""
 
     def __init__(self, output_uri: str):
         self.output_uri = output_uri
@@ -455,8 +472,13 @@ class WriteShard(beam.DoFn):
         self.output = Output(self.output_uri)
 
     def process(self, element):
-        (split, index), located = element
-        yield shards.write_shard(self.output, split, index, staged_samples(self.output, located))
+        where, group = element
+        if where[0] == "shard":
+            _, split, index = where
+            yield shards.write_shard(self.output, split, index, staged_samples(self.output, group))
+        else:
+            kind, part = where
+            yield shards.write_table_part(self.output, kind, part, list(group), TABLE_SCHEMAS[kind])
 
 
 def staged_samples(output: Output, located) -> list[tuple[dict, bytes]]:
@@ -473,31 +495,6 @@ def staged_samples(output: Output, located) -> list[tuple[dict, bytes]]:
         jpegs = staging.read_jpegs(output, chunk, [span for _, span in wanted])
         samples.extend((pair, jpeg) for (pair, _), jpeg in zip(wanted, jpegs, strict=True))
     return samples
-
-
-class WriteTable(beam.PTransform):
-    """Rows -> the `parts` Parquet parts of a published table, each part the rows whose key
-    hashes to it, sorted."""
-
-    def __init__(self, output_uri: str, kind: str, parts: int):
-        super().__init__()
-        self.output_uri, self.kind, self.parts = output_uri, kind, parts
-
-    def expand(self, rows):
-        output_uri, kind, parts = self.output_uri, self.kind, self.parts
-        key_field = "key" if kind == "figures" else "article_key"
-        schema_name = TABLE_SCHEMAS[kind]
-        return (
-            rows
-            | "Part" >> beam.Map(lambda r: (staging.stable_hash(r[key_field]) % parts, r))
-            | "GroupParts" >> beam.GroupByKey()
-            | "WritePart"
-            >> beam.MapTuple(
-                lambda part, rs: shards.write_table_part(
-                    Output(output_uri), kind, part, list(rs), schema_name
-                )
-            )
-        )
 
 
 def table_parts(rows: int, rows_per_file: int) -> int:

@@ -43,6 +43,17 @@ def published_versions(records: Iterable[Mapping], all_versions: bool) -> list[d
     return [dict(r) for r in (records if all_versions else records[-1:])]
 
 
+def choose_records(records: Iterable[Mapping], all_versions: bool) -> list[dict]:
+    """Of every staged record of one PMCID (any version, any generation), the published
+    ones: each version's newest generation, then its newest version (or all versions)."""
+    newest: dict[str, dict] = {}
+    for record in records:
+        current = newest.get(record["article_key"])
+        if current is None or record["generation"] > current["generation"]:
+            newest[record["article_key"]] = dict(record)
+    return published_versions(newest.values(), all_versions)
+
+
 def load_takedown(lines: Iterable[str]) -> frozenset[str]:
     """A takedown/retraction list: one PMCID ('PMC123', '123') or version ('PMC123.2') per
     line; blank lines and '#' comments ignored."""

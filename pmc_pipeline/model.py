@@ -86,6 +86,11 @@ def figure_key(pmcid: str, version: int | None, index: int) -> str:
     return f"{article_key(pmcid, version)}_f{index:03d}"
 
 
+def article_key_of(figure_key_: str) -> str:
+    """The article key a figure key starts with: 'PMC10009416v1_f003' -> 'PMC10009416v1'."""
+    return figure_key_.rsplit("_f", 1)[0]
+
+
 # --- what the sources list ----------------------------------------------------------------
 
 
