@@ -43,8 +43,9 @@ PUBLISHED_DIRS = ("webdataset", "parquet")
 PUBLISHED_FILES = (STATS_FILE, hub.README, hub.CROISSANT)
 
 
-class NotPublished(Exception):
-    """The output holds no complete publication; the message says why."""
+class NotPublished(ValueError):
+    """The output holds no complete publication; the message says why. (A ValueError, so
+    that commands that report bad data in one line report this too.)"""
 
 
 def begin(output: Output) -> None:
@@ -131,13 +132,19 @@ def finish(output: Output, stats: Mapping, sizes: Mapping[str, Mapping[str, int]
     output.delete_dir(WORK_DIR)
 
 
-def check_complete(output: Output) -> None:
-    """Raise NotPublished unless the output holds a complete publication."""
+def check_not_publishing(output: Output) -> None:
+    """Raise NotPublished while a publication is under way or was interrupted: the files
+    then mix two builds (readers of plain shard folders need no more than this)."""
     if output.exists(PUBLISHING_FILE):
         raise NotPublished(
             f"{output.uri} is being published, or its publication was interrupted "
             f"({PUBLISHING_FILE} is there): run assemble again to publish it whole"
         )
+
+
+def check_complete(output: Output) -> None:
+    """Raise NotPublished unless the output holds a complete publication."""
+    check_not_publishing(output)
     if not output.exists(STATS_FILE):
         raise NotPublished(f"{output.path(STATS_FILE)} not found: is this a finished build?")
 

@@ -359,3 +359,13 @@ def test_an_epoch_deals_every_pair_to_one_stream():
     assert EpochPlan.build(sizes, 3, 8).deal(0) != EpochPlan.build(sizes, 3, 8).deal(1)
     assert EpochPlan.build(sizes, 40, 8).batches_per_epoch == 0  # 5 pairs each: no batch of 8
     assert EpochPlan.build(sizes, 2, 8, multiple=3).batches_per_epoch % 3 == 0
+
+
+def test_a_build_being_published_is_refused(tmp_path):
+    """Shards beside _PUBLISHING.json mix two builds (or are half written): not read."""
+    from pmc_pipeline.publish import PUBLISHING_FILE, NotPublished
+
+    (tmp_path / "webdataset" / "train").mkdir(parents=True)
+    (tmp_path / PUBLISHING_FILE).write_text("{}")
+    with pytest.raises(NotPublished, match="being published"):
+        shard_paths(str(tmp_path), "train")

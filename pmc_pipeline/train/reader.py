@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from webdataset.tariterators import base_plus_ext
 
 from pmc_pipeline.outputs import Output
+from pmc_pipeline.publish import check_not_publishing
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def shard_paths(data: str, split: str) -> list[str]:
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; one of {', '.join(SPLITS)}")
     output = Output(data)
+    check_not_publishing(output)  # never train on a half-published (or half-replaced) build
     prefix = f"webdataset/{split}/{split}-"
     return [p for p in output.glob_files(f"webdataset/{split}", ".tar") if p.startswith(prefix)]
 
