@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import threading
 import time
@@ -79,51 +80,56 @@ def extract_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, planned):
 def decide_pipeline(
     pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[str], stale: frozenset[int]
 ):
-    """staging -> every published decision, as assemble's intermediate rows + summaries."""
+    """staging (heads only) -> every published decision, by chunk, + summaries."""
     opts = cfg.assemble
     chunk_ids = pipeline | "Chunks" >> beam.Create(chunks) | "SpreadChunks" >> beam.Reshuffle()
     articles = (
         chunk_ids
-        | "ReadArticles" >> beam.ParDo(T.ReadStaging(cfg.output, staging.ARTICLES_FILE))
+        | "ReadArticles"
+        >> beam.ParDo(T.ReadStaging(cfg.output, staging.ARTICLES_FILE, T.ARTICLE_HEAD))
         | "ChooseArticles" >> T.ChooseArticles(opts, stale)
     )
-    # (article_key, (published article, its figure rows)): the unit the rest works on.
+    # (article_key, (published article, its figures)): the unit the rest works on.
     groups = (
         {
             "article": articles | "KeyArticles" >> beam.Map(lambda a: (a["article_key"], a)),
             "figures": chunk_ids
             | "ReadFigures"
-            >> beam.ParDo(T.ReadStaging(cfg.output, staging.FIGURES_FILE, T.FIGURE_COLUMNS))
+            >> beam.ParDo(T.ReadStaging(cfg.output, staging.FIGURES_FILE, T.FIGURE_HEAD))
             | "KeyFigures" >> beam.Map(lambda f: (f["article_key"], f)),
         }
         | "JoinArticles" >> beam.CoGroupByKey()
         | "ArticleGroups" >> beam.FlatMap(T.article_group)
     )
     decisions = groups | "Items" >> beam.FlatMap(T.candidate_items) | "Dedupe" >> T.Dedupe(opts)
-    rows = (
+    decided = (
         {"group": groups, "decision": decisions}
         | "JoinDecisions" >> beam.CoGroupByKey()
-        | "FinishArticles" >> beam.FlatMap(T.finish_article)
+        | "DecideArticles" >> beam.FlatMap(T.decide_article)
     )
-    written = rows | "WriteWork" >> T.WriteWork(cfg.output, max(1, len(chunks) // 8))
+    written = decided | "WriteDecisions" >> T.WriteDecisions(cfg.output, decision_parts(chunks))
     return T.summarise(written, cfg.output, DECIDED_FILE)
 
 
+def decision_parts(chunks: list[str]) -> int:
+    """Parts of the decisions (each the chunks the publish pipeline reads in one task)."""
+    return max(1, math.ceil(len(chunks) / 8))
+
+
 def publish_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict):
-    """assemble's intermediate rows -> the published shards and tables (+ what was written),
-    every file from one GroupByKey on where its rows are published."""
+    """decisions -> the chunks' rows, decided -> the published shards and tables (+ what was
+    written), every file from one GroupByKey on where its rows are published."""
     opts = cfg.assemble
     parts = {
         kind: T.table_parts(decided["rows"][kind], opts.table_rows_per_file)
         for kind in ("figures", "articles")
     }
-    work = [(kind, path) for kind, paths in sorted(decided["paths"].items()) for path in paths]
+    apply = T.ApplyDecisions(cfg.output, opts.shard_size, decided["kept_per_split"], parts)
     written = (
         pipeline
-        | "WorkParts" >> beam.Create(work)
+        | "DecisionParts" >> beam.Create(decided["paths"])
         | "SpreadParts" >> beam.Reshuffle()
-        | "ReadWork" >> beam.ParDo(T.ReadWork(cfg.output))
-        | "Where" >> beam.Map(T.publish_key, opts.shard_size, decided["kept_per_split"], parts)
+        | "ApplyDecisions" >> beam.ParDo(apply)
         | "GroupFiles" >> beam.GroupByKey()
         | "WriteFiles" >> beam.ParDo(T.WritePublished(cfg.output))
     )
@@ -246,7 +252,7 @@ def translate_only(cfg: BuildConfig, beam_argv: list[str]) -> int:
         return 2
     chunk = plan.PlannedChunk("g00001-000000", f"{plan.plan_dir(1)}/plan-00000.parquet", 0, 1)
     decided = {
-        "paths": {kind: [f"{publish.WORK_DIR}/{kind}/part-00000.parquet"] for kind in T.WORK_KEYS},
+        "paths": [f"{publish.WORK_DIR}/decisions/part-00000.parquet"],
         "rows": {"figures": 1, "articles": 1, "kept": 1},
         "kept_per_split": dict.fromkeys(cfg.assemble.fractions, 1),
     }
@@ -446,23 +452,21 @@ def _decided(output: Output) -> dict:
     """The decide pipeline's summaries, added up."""
     summaries = output.read_json(DECIDED_FILE)
     decided = {
-        "paths": {"figures": [], "articles": [], "kept": []},
-        "rows": {"figures": 0, "articles": 0, "kept": 0},
+        "paths": sorted(s["path"] for s in summaries),
+        "rows": {"figures": 0, "articles": 0},
         "statuses": {"figures": [], "articles": []},
         "kept_per_split": {},
         "bytes_read": 0,
     }
     for s in summaries:
-        kind = s["kind"]
-        decided["paths"][kind].append(s["path"])
-        decided["rows"][kind] += s["rows"]
-        for status, reason, n in s.get("statuses", []):
-            decided["statuses"][kind].append(((status, reason), n))
-        for split, n in s.get("per_split", {}).items():
+        for kind, n in s["rows"].items():
+            decided["rows"][kind] += n
+        for kind, status, reason, n in s["statuses"]:
+            decided["statuses"][f"{kind}s"].append(((status, reason), n))
+        for split, n in s["per_split"].items():
             decided["kept_per_split"][split] = decided["kept_per_split"].get(split, 0) + n
-        decided["bytes_read"] += s.get("bytes_read", 0)
-    for paths in decided["paths"].values():
-        paths.sort()
+        decided["bytes_read"] += s["bytes_read"]
+    decided["rows"]["kept"] = sum(decided["kept_per_split"].values())
     return decided
 
 

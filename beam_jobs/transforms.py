@@ -10,6 +10,7 @@ launcher between pipelines and given to the transforms as plain values.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -28,8 +29,22 @@ from pmc_pipeline.plan import read_planned_refs
 
 log = logging.getLogger("pmc_pipeline.build")
 
-# Staging figure columns that assemble reads: the published fields and where the JPEG is
-# (the JPEG itself is read only for kept samples, by the shard writer).
+# What the decide pipeline reads of staging: only what its decisions need, so that its
+# shuffles move a few hundred bytes per figure, not captions and mentions. The publish
+# pipeline reads the whole rows again, chunk by chunk, and applies the decisions.
+ARTICLE_HEAD = [
+    "article_key", "pmcid", "version", "generation", "chunk", "status", "reason",
+    "reason_detail", "bytes_read",
+]  # fmt: skip
+FIGURE_HEAD = [
+    "key", "article_key", "generation", "chunk", "status", "reason", "reason_detail",
+    "duplicate_of", "split", "pixel_sha256", "phash", "orig_width", "orig_height",
+]  # fmt: skip
+# What a decision sets: on an article row (with n_kept), on a figure row.
+ARTICLE_DECIDED = ("status", "reason", "reason_detail", "split", "n_kept")
+FIGURE_DECIDED = ("status", "reason", "reason_detail", "duplicate_of", "split")
+# Staging figure columns the publish pipeline reads: every published field and where the
+# JPEG is (the JPEG itself is read only for kept samples, by the shard writer).
 FIGURE_COLUMNS = [*records.FIGURE_FIELDS, "generation", "chunk", "jpeg_offset", "jpeg_crc32"]
 
 
@@ -81,27 +96,11 @@ class ReadStaging(beam.DoFn):
         yield from staging.read_chunk_rows(self.output, chunk, self.filename, self.columns)
 
 
-class ReadWork(beam.DoFn):
-    """(kind, path) of one of assemble's intermediate Parquet files -> (kind, row) per row."""
-
-    def __init__(self, output_uri: str):
-        self.output_uri = output_uri
-
-    def setup(self):
-        self.output = Output(self.output_uri)
-
-    def process(self, element):
-        kind, relpath = element
-        with self.output.fs.open_input_file(self.output.path(relpath)) as f:
-            for row in pq.read_table(f).to_pylist():
-                yield kind, row
-
-
 # --- assemble: articles -------------------------------------------------------------------
 
 
 class ChooseArticles(beam.PTransform):
-    """Staged article rows -> the published record of each article: per PMCID (one group),
+    """Staged article heads -> the published record of each article: per PMCID (one group),
     each version's newest generation, then the newest version unless all versions are
     asked for; split set, takedowns removed."""
 
@@ -135,7 +134,7 @@ def _refuse_stale(article: dict, stale: frozenset[int]) -> dict:
 
 
 def article_group(element):
-    """(article_key, {article, figures}) -> (article_key, (article, its figure rows)) for a
+    """(article_key, {article, figures}) -> (article_key, (article, its figure heads)) for a
     published record; figures of superseded versions or generations are dropped here."""
     key, grouped = element
     if not grouped["article"]:
@@ -152,9 +151,9 @@ def candidate_items(element):
             yield dedupe.item_of(figure)
 
 
-def finish_article(element):
-    """(article_key, {group, decision}) -> (kind, row): the article's published figure rows
-    with their dedupe decisions, its kept samples, and its row with n_kept."""
+def decide_article(element):
+    """(article_key, {group, decision}) -> the decisions of one published article: its
+    figures' final status (dedupe and decontamination applied) and its own row's."""
     _, grouped = element
     if not grouped["group"]:
         return
@@ -172,11 +171,21 @@ def finish_article(element):
         row = assemble.finalize_figure(
             assemble.apply_decision(figure, chosen[0] if chosen else None), article
         )
-        yield "figures", published_row(row, "figures")
-        if row["status"] == FigureStatus.KEPT:
-            kept += 1
-            yield "kept", kept_sample((row, article))
-    yield "articles", published_row({**article, "n_kept": kept}, "articles")
+        kept += row["status"] == FigureStatus.KEPT
+        yield {"kind": "figure", "chunk": row["chunk"], "key": row["key"]} | _pick(
+            row, FIGURE_DECIDED
+        )
+    row = {**article, "n_kept": kept}
+    yield {
+        "kind": "article",
+        "chunk": row["chunk"],
+        "key": row["article_key"],
+        "bytes_read": row["bytes_read"],
+    } | _pick(row, ARTICLE_DECIDED)
+
+
+def _pick(row: dict, names) -> dict:
+    return {name: row[name] for name in names}
 
 
 # --- assemble: dedupe ---------------------------------------------------------------------
@@ -338,82 +347,68 @@ def _resolve_near(edges):
     )
 
 
-# --- assemble: the intermediate rows between the two pipelines -----------------------------
-
-# Kept samples as the publish pipeline needs them: the pair record (sidecar JSON, the shard
-# name still empty) and where the JPEG is in staging.
-KEPT_FIELDS = ("key", "split", "pair", "chunk", "jpeg_offset", "image_bytes", "jpeg_crc32")
-# Assemble's intermediate kinds: their key field, and the published schema of their rows.
-WORK_KEYS = {"figures": "key", "articles": "article_key", "kept": "key"}
-TABLE_SCHEMAS = {"figures": "figure", "articles": "article_row"}
+# --- assemble: the decisions between the two pipelines ------------------------------------
 
 
-def published_row(row: dict, kind: str) -> dict:
-    """A figure or article row restricted to its published table's fields."""
-    return records.published(
-        row, records.FIGURE_FIELDS if kind == "figures" else records.ARTICLE_FIELDS
+def decisions_schema() -> pa.Schema:
+    """One row per decided article or figure, with the chunk whose staged rows it decides."""
+    text = pa.string()
+    return pa.schema(
+        [
+            ("chunk", text),
+            ("kind", text),
+            ("key", text),
+            ("status", text),
+            ("reason", text),
+            ("reason_detail", text),
+            ("duplicate_of", text),
+            ("split", text),
+            ("n_kept", pa.int64()),
+            ("bytes_read", pa.int64()),
+        ]
     )
 
 
-def kept_sample(pair) -> dict:
-    figure, article = pair
-    record = records.pair_record(figure, article, "")
-    return {
-        "key": figure["key"],
-        "split": figure["split"],
-        "pair": json.dumps(record, ensure_ascii=False),
-        **{name: figure[name] for name in KEPT_FIELDS[3:]},
-    }
-
-
-class WriteWork(beam.PTransform):
-    """(kind, row) -> assemble's intermediate Parquet parts
-    (`_assemble/<kind>/part-NNNNN.parquet`, rows spread by key hash; one GroupByKey for
-    every kind), each part yielding its summary: rows, status counts, kept samples per
-    split, bytes read (the launcher adds them up)."""
+class WriteDecisions(beam.PTransform):
+    """Decisions -> `_assemble/decisions/part-NNNNN.parquet`, all of a chunk's decisions in
+    one part (parts by chunk hash), each part yielding its summary: rows by kind, status
+    counts, kept samples per split, bytes read (the launcher adds them up)."""
 
     def __init__(self, output_uri: str, parts: int):
         super().__init__()
         self.output_uri, self.parts = output_uri, parts
 
-    def expand(self, rows):
+    def expand(self, decisions):
         output_uri, parts = self.output_uri, self.parts
         return (
-            rows
-            | "Part"
-            >> beam.MapTuple(
-                lambda kind, r: ((kind, staging.stable_hash(r[WORK_KEYS[kind]]) % parts), r)
-            )
+            decisions
+            | "Part" >> beam.Map(lambda d: (staging.stable_hash(d["chunk"]) % parts, d))
             | "GroupPart" >> beam.GroupByKey()
             | "WritePart"
-            >> beam.MapTuple(
-                lambda kind_part, rs: write_work_part(output_uri, *kind_part, list(rs))
-            )
+            >> beam.MapTuple(lambda part, ds: write_decisions(output_uri, part, list(ds)))
         )
 
 
-def write_work_part(output_uri: str, kind: str, part: int, rows: list[dict]) -> dict:
+def write_decisions(output_uri: str, part: int, decisions: list[dict]) -> dict:
     from pmc_pipeline.publish import WORK_DIR
 
-    rows.sort(key=lambda r: r[WORK_KEYS[kind]])
-    path = f"{WORK_DIR}/{kind}/part-{part:05d}.parquet"
-    staging.write_parquet(Output(output_uri), path, rows, work_schema(kind))
-    summary = {"kind": kind, "path": path, "rows": len(rows)}
-    if kind in ("figures", "articles"):
-        counts = Counter((r["status"], manifest.reason_name(r["reason"])) for r in rows)
-        summary["statuses"] = [[s, r, n] for (s, r), n in sorted(counts.items(), key=str)]
-    if kind == "kept":
-        summary["per_split"] = dict(Counter(r["split"] for r in rows))
-    if kind == "articles":
-        summary["bytes_read"] = sum(r["bytes_read"] for r in rows)
-    return summary
-
-
-def work_schema(kind: str) -> pa.Schema:
-    if kind == "kept":
-        types = {"jpeg_offset": pa.int64(), "image_bytes": pa.int64(), "jpeg_crc32": pa.int64()}
-        return pa.schema([(name, types.get(name, pa.string())) for name in KEPT_FIELDS])
-    return records.arrow_schemas()[TABLE_SCHEMAS[kind]]
+    decisions.sort(key=lambda d: (d["chunk"], d["kind"], d["key"]))
+    path = f"{WORK_DIR}/decisions/part-{part:05d}.parquet"
+    columns = decisions_schema().names
+    rows = [{name: d.get(name) for name in columns} for d in decisions]
+    staging.write_parquet(Output(output_uri), path, rows, decisions_schema())
+    counts = Counter((d["kind"], d["status"], manifest.reason_name(d["reason"])) for d in decisions)
+    kept = Counter(d["split"] for d in decisions if d["kind"] == "figure" and d["status"] == "kept")
+    return {
+        "path": path,
+        "rows": {
+            "figures": sum(d["kind"] == "figure" for d in decisions),
+            "articles": sum(d["kind"] == "article" for d in decisions),
+        },
+        "statuses": [[k, s, r, n] for (k, s, r), n in sorted(counts.items(), key=str)],
+        "per_split": dict(kept),
+        "bytes_read": sum(d["bytes_read"] or 0 for d in decisions if d["kind"] == "article"),
+    }
 
 
 class WriteSummary(beam.DoFn):
@@ -443,21 +438,73 @@ def summarise(summaries, output_uri: str, relpath: str):
 
 # --- assemble: publishing -----------------------------------------------------------------
 
+TABLE_SCHEMAS = {"figures": "figure", "articles": "article_row"}
 
-def publish_key(element, shard_size: int, per_split: dict, table_parts: dict):
-    """(kind, intermediate row) -> (where it is published, what is written there): a kept
-    sample to ("shard", split, index) with (pair record, where its JPEG is in staging); a
-    figure or article row to (kind, part)."""
-    kind, row = element
-    if kind != "kept":
-        part = staging.stable_hash(row[WORK_KEYS[kind]]) % table_parts[kind]
-        return (kind, part), row
-    split = row["split"]
-    index = shards.shard_index(row["key"], shards.shard_count(per_split[split], shard_size))
-    pair = json.loads(row["pair"])
-    pair["shard"] = shards.shard_name(split, index)
-    where = (row["chunk"], row["jpeg_offset"], row["image_bytes"], row["jpeg_crc32"])
-    return ("shard", split, index), (pair, where)
+
+class ApplyDecisions(beam.DoFn):
+    """One part of the decisions -> every published row of its chunks, each with where it
+    is published: the chunks' whole staged rows (checked against their markers) read once,
+    the decisions applied. A figure or article row goes to (kind, table part); a kept
+    sample to ("shard", split, index) with (pair record, where its JPEG is in staging)."""
+
+    def __init__(self, output_uri: str, shard_size: int, per_split: dict, parts: dict):
+        self.output_uri, self.shard_size = output_uri, shard_size
+        self.per_split, self.parts = per_split, parts
+
+    def setup(self):
+        self.output = Output(self.output_uri)
+
+    def process(self, relpath: str):
+        with self.output.fs.open_input_file(self.output.path(relpath)) as f:
+            decisions = pq.read_table(f).to_pylist()
+        for chunk, decided in itertools.groupby(decisions, key=lambda d: d["chunk"]):
+            yield from self._chunk(chunk, list(decided))
+
+    def _chunk(self, chunk: str, decided: list[dict]):
+        by_kind = {"article": {}, "figure": {}}
+        for d in decided:
+            by_kind[d["kind"]][d["key"]] = d
+        articles = {}
+        for row in staging.read_chunk_rows(self.output, chunk, staging.ARTICLES_FILE):
+            d = by_kind["article"].get(row["article_key"])
+            if d is not None and row["chunk"] == chunk:
+                article = {**row, **_pick(d, ARTICLE_DECIDED)}
+                articles[row["article_key"]] = article
+                yield self._table("articles", published_row(article, "articles"))
+        for row in staging.read_chunk_rows(
+            self.output, chunk, staging.FIGURES_FILE, FIGURE_COLUMNS
+        ):
+            d = by_kind["figure"].get(row["key"])
+            if d is None:
+                continue  # a figure of a superseded record
+            figure = {**row, **_pick(d, FIGURE_DECIDED)}
+            yield self._table("figures", published_row(figure, "figures"))
+            if figure["status"] == FigureStatus.KEPT:
+                yield self._shard(figure, articles[figure["article_key"]])
+
+    def _table(self, kind: str, row: dict):
+        key = row["key" if kind == "figures" else "article_key"]
+        return (kind, staging.stable_hash(key) % self.parts[kind]), row
+
+    def _shard(self, figure: dict, article: dict):
+        split = figure["split"]
+        count = shards.shard_count(self.per_split[split], self.shard_size)
+        index = shards.shard_index(figure["key"], count)
+        pair = records.pair_record(figure, article, shards.shard_name(split, index))
+        where = (
+            figure["chunk"],
+            figure["jpeg_offset"],
+            figure["image_bytes"],
+            figure["jpeg_crc32"],
+        )
+        return ("shard", split, index), (pair, where)
+
+
+def published_row(row: dict, kind: str) -> dict:
+    """A figure or article row restricted to its published table's fields."""
+    return records.published(
+        row, records.FIGURE_FIELDS if kind == "figures" else records.ARTICLE_FIELDS
+    )
 
 
 class WritePublished(beam.DoFn):
