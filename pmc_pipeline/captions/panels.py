@@ -31,6 +31,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from pmc_pipeline.captions.text import collapse_spaces
+
 # Letters a new label may jump ahead of the highest label so far: "(A, E, I, M, Q)" names
 # every fourth panel of a 5x4 grid; a larger jump is an abbreviation ("(A) ... (T2)").
 # A group of labels ("(A, A′, F, F′)") is plainly labels, so it may jump further.
@@ -126,8 +128,8 @@ _REAGENTS = re.compile(r"\breagents\s+and\s+conditions\b", re.IGNORECASE)
 def parse_panels(caption: str, title: str | None = None) -> PanelParse:
     """The panels the caption names, in the order first introduced, with their sub-captions
     (whitespace collapsed to single spaces, as parse_article gives captions)."""
-    text = " ".join(caption.split())
-    title = " ".join(title.split()) if title else title
+    text = collapse_spaces(caption)
+    title = collapse_spaces(title) if title else title
     reagents = _REAGENTS.search(text) if "eagents and conditions" in text else None
     if reagents:  # the steps after it are not panels; the text before may still have some
         parsed = parse_panels(text[: reagents.start()], title)
