@@ -19,8 +19,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pmc_pipeline.captions.layout import unlabelled_panels
-from pmc_pipeline.captions.panels import Panel, parse_panels
-from pmc_pipeline.captions.taxonomy import FIGURE_TYPES, OTHER, layout_hits, scan, tag_caption
+from pmc_pipeline.captions.panels import Panel, parse_collapsed
+from pmc_pipeline.captions.taxonomy import (
+    FIGURE_TYPES,
+    OTHER,
+    layout_hits,
+    panel_hints,
+    scan,
+    tag_caption,
+)
 from pmc_pipeline.captions.text import collapse_spaces
 
 __all__ = [
@@ -50,7 +57,7 @@ def analyze_caption(caption: str | None, title: str | None = None) -> CaptionAna
     caption = collapse_spaces(caption or "")
     hits = scan(caption)  # one pass: the tagger's words and the layout words
     tagging = tag_caption(caption, hits)
-    parsed = parse_panels(caption, title)
+    parsed = parse_collapsed(caption, collapse_spaces(title) if title else title, panel_hints(hits))
     compound = len(parsed.panels) >= 2 or unlabelled_panels(caption, layout_hits(hits))
     return CaptionAnalysis(
         figure_types=tagging.types,

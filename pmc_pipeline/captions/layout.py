@@ -28,11 +28,12 @@ LAYOUT_PHRASES = (
 PART_WORDS = ("rows", "columns")
 # At a word start, then judged by their context.
 POSITION_WORDS = ("left", "right", "top", "bottom", "upper", "lower", "middle", "center", "centre")
-# The groups of the extra words, as taxonomy.scan takes them (True: at a word start only).
+# The groups of the words, as taxonomy.scan takes them: (words, at a word start only, in
+# any case).
 EXTRA_WORDS = {
-    "layout": (LAYOUT_PHRASES, False),
-    "parts": (PART_WORDS, True),
-    "position": (POSITION_WORDS, True),
+    "layout": (LAYOUT_PHRASES, False, True),
+    "parts": (PART_WORDS, True, True),
+    "position": (POSITION_WORDS, True, True),
 }
 
 _COUNTED_PARTS = re.compile(

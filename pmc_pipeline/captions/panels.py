@@ -44,6 +44,8 @@ _DASHES = "–—‐‑\\-"
 _LABEL = rf"[A-Za-z](?:[{_PRIMES}]{{1,2}}|[0-9](?![0-9]))?"
 _RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]\s*{_LABEL})?"
 _JOIN = r"(?:\s*[,&/]\s*(?:and\s+)?|\s+and\s+)"
+_JOIN_RE = re.compile(_JOIN)
+_DASH_RE = re.compile(rf"\s*[{_DASHES}]\s*")
 _LIST = rf"{_RANGE}(?:{_JOIN}{_RANGE})*"
 # Words that may follow the labels inside parentheses: "(A upper panel)", "(A, left)".
 _POSITION = (
@@ -128,11 +130,26 @@ _REAGENTS = re.compile(r"\breagents\s+and\s+conditions\b", re.IGNORECASE)
 def parse_panels(caption: str, title: str | None = None) -> PanelParse:
     """The panels the caption names, in the order first introduced, with their sub-captions
     (whitespace collapsed to single spaces, as parse_article gives captions)."""
-    text = collapse_spaces(caption)
-    title = collapse_spaces(title) if title else title
+    return parse_collapsed(collapse_spaces(caption), collapse_spaces(title) if title else title)
+
+
+def parse_collapsed(
+    text: str, title: str | None, hints: list[tuple[str, int]] | None = None
+) -> PanelParse:
+    """parse_panels of a caption and title whose whitespace is collapsed already. `hints`:
+    the (word, position) of the EXTRA_WORDS in the text, when the caller has scanned it
+    (taxonomy.scan: one pass finds the tagger's words and these)."""
+    if hints is None:
+        from pmc_pipeline.captions.taxonomy import panel_hints, scan
+
+        hints = panel_hints(scan(text))
     reagents = _REAGENTS.search(text) if "eagents and conditions" in text else None
     if reagents:  # the steps after it are not panels; the text before may still have some
-        parsed = parse_panels(text[: reagents.start()], title)
+        cut = reagents.start()
+        before = text[:cut].rstrip()
+        parsed = parse_collapsed(
+            before, title, [h for h in hints if h[1] + len(h[0]) <= len(before)]
+        )
         if not parsed.panels:
             return PanelParse((), text.strip())
         last = parsed.panels[-1]
@@ -140,7 +157,7 @@ def parse_panels(caption: str, title: str | None = None) -> PanelParse:
         panels = parsed.panels[:-1] + (Panel(last.label, f"{last.subcaption} {tail}"),)
         return PanelParse(panels, parsed.shared_caption)
     title_end = _title_end(text, title)
-    candidates = _candidates(text)
+    candidates = _candidates(text, hints)
     if not candidates:
         return PanelParse((), text.strip())
     state = _State(text, title_end)
@@ -164,9 +181,12 @@ def _title_end(text: str, title: str | None) -> int | None:
 def _expand(body: str) -> list[str] | None:
     """'A–C, E' -> ['A', 'B', 'C', 'E']; 'B–C′' -> ['B', 'B′', 'C', 'C′']. None when the
     body mixes cases or runs backwards (not a label list)."""
+    body = body.strip()
+    if len(body) == 1:  # "(A)": most labels
+        return [body]
     labels: list[str] = []
-    for part in re.split(_JOIN, body.strip()):
-        ends = re.split(rf"\s*[{_DASHES}]\s*", part)
+    for part in _JOIN_RE.split(body):
+        ends = _DASH_RE.split(part)
         if len(ends) == 1:
             labels.append(ends[0])
             continue
@@ -193,34 +213,29 @@ def _expand(body: str) -> list[str] | None:
     return labels
 
 
-def _candidates(text: str) -> list[_Candidate]:
+def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
     """Every place a label may stand, in order. `text` has single spaces (parse_panels
-    collapses whitespace), so bare labels are looked for word by word: the regexes run only
-    where a word could be a label, not at every character."""
+    collapses whitespace). Each kind of candidate is found by a regex that starts with a
+    literal ('(' or ' '), which the regex engine looks for in compiled code: Python sees
+    only the places a label may stand, not every word."""
     found: list[_Candidate] = []
-    pos = text.find("(")
-    while pos >= 0:
-        m = _PAREN.match(text, pos)
-        if m:
-            body = m.group("body")
-            if m.group("to"):
-                body = f"{body}–{m.group('to')}"
-            labels = _expand(body)
-            if labels:
-                found.append(_Candidate(m.start(), m.end(), labels, "paren"))
-        pos = text.find("(", pos + 1)
-    if not _may_have_bare_labels(text):
+    search = _PAREN.search
+    m = search(text)
+    while m is not None:
+        body = m.group("body")
+        if m.group("to"):
+            body = f"{body}–{m.group('to')}"
+        labels = _expand(body)
+        if labels:
+            found.append(_Candidate(m.start(), m.end(), labels, "paren"))
+        m = search(text, m.start() + 1)
+    if not _may_have_bare_labels(text, hints):
         return _merge_adjacent(text, _with_panel_words(text, found))
     taken = [(c.start, c.end) for c in found]
-    offset = 0
-    for word in text.split(" "):
-        start, size = offset, len(word)
-        offset += size + 1
-        if size and word[0] in ":;," and size > 1:  # "correlation :a) positive"
-            start, word, size = start + 1, word[1:], size - 1
-        if not size or size > 9 or not word[0].isalpha() or (size > 1 and word[1].isalpha()):
-            continue
-        if size == 1 and word in "aA" and start > 1 and text[start - 2] not in ".:;!?)":
+    for m in _BARE_WORD.finditer(" " + text):  # the text's positions are one less
+        start = m.start("word") - 2  # the word's first letter, in text
+        size = m.end("word") - m.start("word") + 1
+        if size == 1 and text[start] in "aA" and start > 1 and text[start - 2] not in ".:;!?)":
             continue  # the article 'a' mid-sentence
         if any(s <= start < e for s, e in taken):
             continue
@@ -230,6 +245,12 @@ def _candidates(text: str) -> list[_Candidate]:
             taken.append((cand.start, cand.end))
     found.sort(key=lambda c: c.start)
     return _merge_adjacent(text, _with_panel_words(text, found))
+
+
+# A word that may be a bare label: its first letter (after a ':', ';' or ',' glued to it,
+# "correlation :a) positive") is a letter and its second is not, and it has at most 9
+# characters. Searched in " " + text, so that the first word has a space before it too.
+_BARE_WORD = re.compile(r" [:;,]?[A-Za-z](?![^\W\d_])(?P<word>[^ ]{0,8})(?= |$)")
 
 
 def _with_panel_words(text: str, found: list[_Candidate]) -> list[_Candidate]:
@@ -242,30 +263,39 @@ def _with_panel_words(text: str, found: list[_Candidate]) -> list[_Candidate]:
     return found
 
 
-def _may_have_bare_labels(text: str) -> bool:
+# What shows that a caption may have bare labels (see _may_have_bare_labels), looked for as
+# written by the one pass over the caption (taxonomy.scan): an 'a' or 'A' with a label's
+# delimiter after it at a word start, and these anywhere.
+BARE_STARTS = tuple(first + delim for first in "aA" for delim in ".,:)–-")
+BARE_PHRASES = (". a ", ": a ", "; a ", ". A ", ": A ", ". B", "; B", ": B", "anel")
+EXTRA_WORDS = {
+    "bare_start": (BARE_STARTS, True, False),  # (words, at a word start, in any case)
+    "bare_phrase": (BARE_PHRASES, False, False),
+}
+
+
+def _may_have_bare_labels(text: str, hints: list[tuple[str, int]]) -> bool:
     """Whether a first bare label, 'a'/'A' with a delimiter or at a sentence start, is in
-    the text ("A. ...", "a, b ...", "a) ...", ". a The ...", "of A, THL", "a–c"). String
-    searches only: most captions have none, and then only parenthesised labels are sought."""
-    if text.startswith("a ") or ". a " in text or ": a " in text or "; a " in text:
-        return True  # Nature's 'a Title' (a sentence does not start with a lower-case 'a')
-    if (text.startswith("A ") or ". A " in text or ": A " in text) and (
-        ". B" in text or "; B" in text or ": B" in text
-    ):
-        return True  # 'A Title ... B Title' (an upper-case 'A' alone may be the article)
-    at = text.find("anel")
-    while at >= 0:  # "panels A–J", "panel a"
-        rest = text[at + 4 : at + 7].lstrip("s ")
-        if rest[:1] in ("A", "a") and not rest[1:2].isalpha():
+    the text ("A. ...", "a, b ...", "a) ...", ". a The ...", "of A, THL", "a–c"), from the
+    (word, position) hints of EXTRA_WORDS: most captions have none, and then only
+    parenthesised labels are sought."""
+    upper_a = text.startswith("A ")
+    upper_b = False
+    for word, at in hints:
+        if word in (". a ", ": a ", "; a "):
+            return True  # Nature's 'a Title' (a sentence does not start with a lower-case 'a')
+        if word in (". A ", ": A "):
+            upper_a = True
+        elif word in (". B", "; B", ": B"):
+            upper_b = True
+        elif word == "anel":  # "panels A–J", "panel a"
+            rest = text[at + 4 : at + 7].lstrip("s ")
+            if rest[:1] in ("A", "a") and not rest[1:2].isalpha():
+                return True
+        elif at == 0 or text[at - 1] not in ".([-–":  # "A. ...", "a, b", "(26 hpf: a–c)"
             return True
-        at = text.find("anel", at + 4)
-    for first in "aA":
-        for delim in ".,:)–-":
-            at = text.find(first + delim)
-            while at >= 0:
-                if at == 0 or not (text[at - 1].isalnum() or text[at - 1] in ".([-–"):
-                    return True
-                at = text.find(first + delim, at + 1)
-    return False
+    # Nature's 'a Title'; 'A Title ... B Title' (an upper-case 'A' alone may be the article).
+    return text.startswith("a ") or (upper_a and upper_b)
 
 
 def _bare_candidate(text: str, start: int) -> _Candidate | None:
@@ -286,6 +316,9 @@ def _bare_candidate(text: str, start: int) -> _Candidate | None:
     return _Candidate(start, end, labels, "bare", delim) if labels else None
 
 
+_BETWEEN_ADJACENT = re.compile(r"\s*(?:,|and|&|,\s*and)\s*")
+
+
 def _merge_adjacent(text: str, found: list[_Candidate]) -> list[_Candidate]:
     """'(A) and (B)', '(A), (B)' name two panels at once: one candidate."""
     merged: list[_Candidate] = []
@@ -295,7 +328,7 @@ def _merge_adjacent(text: str, found: list[_Candidate]) -> list[_Candidate]:
             prev is not None
             and prev.form == cand.form
             and cand.form in ("paren", "close")
-            and re.fullmatch(r"\s*(?:,|and|&|,\s*and)\s*", text[prev.end : cand.start])
+            and _BETWEEN_ADJACENT.fullmatch(text, prev.end, cand.start)
         ):
             prev.labels = prev.labels + cand.labels
             prev.end = cand.end
@@ -321,6 +354,7 @@ class _State:
         self.text = text
         self.title_end = title_end
         self.order: list[str] = []  # labels in the order introduced
+        self.highest: int | None = None  # the code of the highest letter introduced
         self.known: dict[str, str] = {}  # key -> label as introduced
         self.upper: bool | None = None  # the caption's label case
         self.bare_style = False  # a bare label ('a', 'A.') has been a marker
@@ -335,7 +369,7 @@ class _State:
         self.last_label_was_marker = False
         self.headers: list[set[str]] = []  # label sets of group markers (2+ labels)
         # Where sentences start (after '. ' and a capital, not after 'Fig.' or 'et al.').
-        self.boundaries = [m.end() for m in _BOUNDARY.finditer(text) if self._boundary_ok(m)]
+        self.boundaries = [m.end() for m in _BOUNDARY.finditer(text)]
 
     # -- context ------------------------------------------------------------------------
 
@@ -343,11 +377,12 @@ class _State:
         """The last TAIL characters before pos, trailing space removed."""
         return self.text[max(0, pos - TAIL) : pos].rstrip()
 
-    def _sentence_start_before(self, pos: int) -> bool:
-        before = self._before(pos)
+    def _sentence_start_before(self, pos: int, before: str) -> bool:
+        """Whether pos starts a sentence (`before`: self._before(pos))."""
         if not before:
             return True
-        if self.title_end is not None and self.text[:pos].rstrip() == self.text[: self.title_end]:
+        title_end = self.title_end
+        if title_end is not None and title_end <= pos and not self.text[title_end:pos].strip():
             return True
         return _ends_sentence(before)
 
@@ -357,13 +392,9 @@ class _State:
         text, pos = self.text, cand.start
         return text.count("(", 0, pos) > text.count(")", 0, pos)
 
-    def _after_closing_paren(self, pos: int) -> bool:
-        return self._before(pos).endswith(")")
-
-    def _list_position(self, cand: _Candidate, in_list: bool) -> bool:
+    def _list_position(self, cand: _Candidate, before: str, in_list: bool) -> bool:
         """At the head of a list item: after ';' always, after ',' while markers are being
         listed, after a bare 'and' when a capitalised word follows."""
-        before = self._before(cand.start)
         last = _last_word(before)
         joined = before[: -len(last)].rstrip() if last in ("and", "or", "&") else before
         if joined.endswith(";"):  # "; (b)", "; and (d)"
@@ -375,19 +406,18 @@ class _State:
         return last in _AND_WORDS and self._follows_capitalised_word(cand)
 
     def _follows_capital(self, cand: _Candidate) -> bool:
-        rest = self.text[cand.end :].lstrip()
-        return bool(rest) and (rest[0].isupper() or rest[0] in '“"‘')
+        text, end = self.text, cand.end
+        if text[end : end + 1] == " ":  # the text has single spaces
+            end += 1
+        after = text[end : end + 1]
+        return bool(after) and (after.isupper() or after in '“"‘')
 
     def _follows_capitalised_word(self, cand: _Candidate) -> bool:
         """'Comparison', not 'LAP‐MALDI' or 'THL' (an acronym may sit inside a sentence)."""
-        return bool(re.match(r"\s*[“\"‘]?[A-Z][a-z]", self.text[cand.end :]))
-
-    def _after_function_word(self, cand: _Candidate) -> bool:
-        return _last_word(self._before(cand.start)) in _FUNCTION_WORDS
+        return _CAPITALISED_WORD.match(self.text, cand.end) is not None
 
     def _follows_word(self, cand: _Candidate) -> bool:
-        rest = self.text[cand.end :]
-        return bool(re.match(r"\s+[^\W\d_]", rest))
+        return _SPACE_LETTER.match(self.text, cand.end) is not None
 
     def _same_sentence(self, pos: int) -> bool:
         """Whether the previous label sits in the sentence that holds pos."""
@@ -410,19 +440,11 @@ class _State:
                     start = max(start, text_start)
         return start
 
-    def _boundary_ok(self, m: re.Match) -> bool:
-        if m.group(1) != ".":
-            return True
-        word = _last_word(self.text[max(0, m.start() - TAIL) : m.start()]).lstrip("([")
-        if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
-            return False  # 'et al. B', 'J. Smith'
-        return True
-
     # -- labels -------------------------------------------------------------------------
 
     def _is_new_valid(self, labels: list[str]) -> bool:
         """Whether the new labels continue the caption's sequence."""
-        highest = max((ord(_letter(lab).upper()) for lab in self.order), default=None)
+        highest = self.highest
         for lab in labels:
             if _key(lab) in self.known:
                 continue
@@ -439,10 +461,9 @@ class _State:
         return True
 
     def _expected_next(self) -> str | None:
-        if not self.order:
+        if self.highest is None:
             return None
-        highest = max(ord(_letter(lab).upper()) for lab in self.order)
-        nxt = chr(highest + 1)
+        nxt = chr(self.highest + 1)
         return nxt if self.upper else nxt.lower()
 
     def _introduce(self, labels: list[str]) -> list[str]:
@@ -452,24 +473,29 @@ class _State:
                 self.known[_key(lab)] = lab
                 self.order.append(lab)
                 new.append(lab)
+                code = ord(lab[0].upper())
+                if self.highest is None or code > self.highest:
+                    self.highest = code
         if self.upper is None and labels:
             self.upper = _letter(labels[0]).isupper()
         return new
 
     def classify(self, cand: _Candidate) -> None:
         labels = cand.labels
-        new = [lab for lab in labels if _key(lab) not in self.known]
+        known = self.known
+        new = [lab for lab in labels if _key(lab) not in known]
         pos = cand.start
+        before = self._before(pos)
         nested = self._inside_parenthesis(cand)
-        at_sentence = not nested and self._sentence_start_before(pos)
-        in_list = self._same_sentence(pos) and self.last_label_was_marker
-        at_list = not nested and self._list_position(cand, in_list)
+        at_sentence = not nested and self._sentence_start_before(pos, before)
+        in_list = self.last_label_was_marker and self._same_sentence(pos)
+        at_list = not nested and self._list_position(cand, before, in_list)
         capital = self._follows_capital(cand)
 
         if cand.form == "bare":
-            kind = self._classify_bare(cand, new, at_sentence, at_list, capital)
+            kind = self._classify_bare(cand, before, new, at_sentence, at_list, capital)
         else:
-            kind = self._classify_paren(cand, new, at_sentence, at_list, capital)
+            kind = self._classify_paren(cand, before, new, at_sentence, at_list, capital)
         if kind is None:
             if not new and cand.form != "bare":  # a back-reference ends a list of markers
                 self.last_label_pos = pos
@@ -485,7 +511,7 @@ class _State:
             self.last_label_was_marker = False
         self.last_label_pos = pos
 
-    def _classify_paren(self, cand, new, at_sentence, at_list, capital) -> str | None:
+    def _classify_paren(self, cand, before, new, at_sentence, at_list, capital) -> str | None:
         marker_pos = at_sentence or at_list
         if cand.form == "close" and not marker_pos:
             # 'a) positive b) negative': the next label opens the next description;
@@ -499,17 +525,17 @@ class _State:
             and capital
             and new
             and self._is_new_valid(cand.labels)
-            and not self._after_function_word(cand)
+            and _last_word(before) not in _FUNCTION_WORDS
         ):
             # "Title with no full stop (A) Schematic ...", "... 2019) (C) Synthesis ..."
-            if len(new) == len(cand.labels) or self._after_closing_paren(cand.start):
+            if len(new) == len(cand.labels) or before.endswith(")"):
                 marker_pos = True
         if new:
             if not self._is_new_valid(cand.labels):
                 return None
             if marker_pos:
                 return "marker"
-            if cand.panel_word or not self._abbreviation(cand):
+            if cand.panel_word or not self._abbreviation(cand, before):
                 return "inline"
             return None
         # Every label already introduced: a back-reference, or a more specific marker.
@@ -517,7 +543,7 @@ class _State:
             return "marker"
         return None
 
-    def _classify_bare(self, cand, new, at_sentence, at_list, capital) -> str | None:
+    def _classify_bare(self, cand, before, new, at_sentence, at_list, capital) -> str | None:
         labels = cand.labels
         single_upper_a = len(labels) == 1 and labels[0] in ("A", "I") and not cand.delim
         if cand.delim == "." and not capital:
@@ -551,7 +577,10 @@ class _State:
         # ('Light-induced b temperature and c current'), or "of A, THL and B, MmPPOX".
         if labels[0] in ("a", "A") and not self.order:
             if cand.delim == "," and labels[0] == "A" and self._confirmed(cand):
-                if self._follows_capitalised_word(cand) and not self._after_function_word(cand):
+                if (
+                    self._follows_capitalised_word(cand)
+                    and _last_word(before) not in _FUNCTION_WORDS
+                ):
                     return "marker"  # "... acid pathway A, Antibodies targeting ..."
                 return "inline"
             return None
@@ -568,7 +597,7 @@ class _State:
         pattern = rf"(?<![\w(]){nxt}[.,:]?\s"
         return re.search(pattern, self.text[cand.end :]) is not None
 
-    def _abbreviation(self, cand: _Candidate) -> bool:
+    def _abbreviation(self, cand: _Candidate, before: str) -> bool:
         """'dorsal (D)', 'curcuminoid (C)': a lone label after a word with its initial, when
         it is not the label expected next."""
         if len(cand.labels) != 1:
@@ -577,7 +606,7 @@ class _State:
         expected = self._expected_next()
         if expected is not None and _key(lab) == _key(expected):
             return False
-        word = _last_word(self._before(cand.start)).lstrip('(["“')
+        word = _last_word(before).lstrip('(["“')
         return bool(word) and word[0].casefold() == lab[0].casefold()
 
     def _more_specific(self, labels: list[str]) -> bool:
@@ -636,4 +665,23 @@ class _State:
         return PanelParse(panels, text[:lead_end].strip())
 
 
-_BOUNDARY = re.compile(r"([.!?])['\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+def _boundary_pattern() -> re.Pattern:
+    """A sentence end: '.', '!' or '?' (closing quotes or brackets allowed after it), spaces,
+    then a capital, a digit or an opening bracket or quote. Not after an abbreviation
+    ('Fig.', 'et al.', 'e.g.') nor after an initial ('J. Smith'): the word before the full
+    stop, less its opening brackets, is looked behind for in the regex (by length, since
+    a look-behind has a fixed width), so no Python code runs per full stop."""
+    by_length: dict[int, list[str]] = {}
+    for word in sorted(_ABBREVIATIONS):
+        by_length.setdefault(len(word), []).append(re.escape(word))
+    not_after = "".join(
+        rf"(?<![\s(\[](?i:{'|'.join(words)})\.)(?<!^(?i:{'|'.join(words)})\.)"
+        for words in by_length.values()
+    )
+    not_after += r"(?<![\s(\[][A-Z]\.)(?<!^[A-Z]\.)"
+    return re.compile(rf"[.!?]{not_after}['\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+
+
+_BOUNDARY = _boundary_pattern()
+_CAPITALISED_WORD = re.compile(r"\s*[“\"‘]?[A-Z][a-z]")
+_SPACE_LETTER = re.compile(r"\s+[^\W\d_]")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pmc_pipeline.captions.layout import EXTRA_WORDS
+from pmc_pipeline.captions import layout, panels
 from pmc_pipeline.captions.text import collapse_spaces
 
 RADIOLOGY = "radiology"
@@ -589,7 +589,7 @@ class _Matcher:
     def __init__(
         self,
         groups: dict[str, tuple[str, ...]],
-        extra: dict[str, tuple[tuple[str, ...], bool]],
+        extra: dict[str, tuple[tuple[str, ...], bool, bool]],
     ) -> None:
         import ahocorasick_rs
 
@@ -605,8 +605,8 @@ class _Matcher:
         # that a pattern allows inside a word.
         at_word = {k: k[0].isalnum() and k not in _INSIDE_WORDS for k in targets}
         extra_of: dict[str, list[str]] = {}
-        for group, (words, word_start) in extra.items():
-            for word in case_variants(words):
+        for group, (words, word_start, any_case) in extra.items():
+            for word in case_variants(words) if any_case else words:
                 if at_word.setdefault(word, word_start) != word_start:
                     raise ValueError(f"{word!r}: an anchor and a {group} word, counted apart")
                 extra_of.setdefault(word, []).append(group)
@@ -632,11 +632,16 @@ class _Matcher:
             if not (at_word[hit[0]] and hit[1] and caption[hit[1] - 1].isalnum())
         ]
 
-    def extra_hits(self, hits: list[tuple[int, int, int]]) -> list[tuple[str, str, int, int]]:
-        """(group, word, start, end) of the hits of extra words."""
+    def extra_hits(
+        self, hits: list[tuple[int, int, int]], groups: frozenset[str]
+    ) -> list[tuple[str, str, int, int]]:
+        """(group, word, start, end) of the hits of extra words of `groups`."""
         extra, keys = self.extra, self.keys
         return [
-            (group, keys[index], start, end) for index, start, end in hits for group in extra[index]
+            (group, keys[index], start, end)
+            for index, start, end in hits
+            for group in extra[index]
+            if group in groups
         ]
 
     def words(
@@ -687,7 +692,7 @@ _MATCHER = _Matcher(
         "image_context": _IMAGE_CONTEXT,
         **{f"weak:{t}": p for t, p in _WEAK.items()},
     },
-    extra=EXTRA_WORDS,
+    extra={**layout.EXTRA_WORDS, **panels.EXTRA_WORDS},
 )
 
 
@@ -707,7 +712,16 @@ def scan(caption: str) -> Hits:
 
 def layout_hits(hits: Hits) -> list[tuple[str, str, int, int]]:
     """(group, word, start, end) of layout.EXTRA_WORDS among the hits of scan()."""
-    return _MATCHER.extra_hits(hits)
+    return _MATCHER.extra_hits(hits, _LAYOUT_GROUPS)
+
+
+def panel_hints(hits: Hits) -> list[tuple[str, int]]:
+    """(word, start) of panels.EXTRA_WORDS among the hits of scan()."""
+    return [(word, start) for _, word, start, _ in _MATCHER.extra_hits(hits, _PANEL_GROUPS)]
+
+
+_LAYOUT_GROUPS = frozenset(layout.EXTRA_WORDS)
+_PANEL_GROUPS = frozenset(panels.EXTRA_WORDS)
 
 
 @dataclass(frozen=True)
