@@ -543,7 +543,11 @@ _ANCHORS = {
 }
 # Anchors that may start inside a word (the pattern has no \b before them).
 _INSIDE_WORDS = frozenset(f"x{space}{digit}" for space in ("", " ") for digit in "0123456789")
-_LEAD = re.compile(r"(?:\(\?-i:|\(\?<[!=](?:[^()]|\([^()]*\))*\)|\\b)*([A-Za-z0-9&±µμ ]+)")
+# What comes before a pattern's leading literal: '(?-i:', look-behinds, '\b'.
+_PREFIX = re.compile(r"(?:\(\?-i:|\(\?<[!=](?:[^()]|\([^()]*\))*\)|\\b)*")
+# The pieces of a leading literal: letters, digits and a few signs, and a space ('\s' or
+# '\s+': the caption's whitespace is collapsed).
+_LITERAL_PIECE = re.compile(r"[A-Za-z0-9&±µμ' -]|\\s\+?")
 # A pattern's regex is tried from its anchor's start to AHEAD characters after the anchor.
 AHEAD = 64
 
@@ -554,16 +558,26 @@ def _anchors(pattern: str) -> tuple[str, ...]:
     if pattern in _ANCHORS:
         anchors = _ANCHORS[pattern]
     else:
-        lead = _LEAD.match(pattern)
-        anchor = lead.group(1) if lead else ""
-        if lead and pattern[lead.end() : lead.end() + 1] in ("?", "*", "{"):
-            anchor = anchor[:-1]  # "mechanisms?": the last letter is optional
+        anchor = _leading_literal(pattern)
         if len(anchor) < 3:
             raise ValueError(f"no anchor for the caption pattern {pattern!r}: add it to _ANCHORS")
         anchors = (anchor,)
     if pattern.startswith("(?-i:"):
         return anchors
     return case_variants(anchors)
+
+
+def _leading_literal(pattern: str) -> str:
+    r"""The literal every match of `pattern` starts with: r'\bprotein\s+sequences?\b' ->
+    'protein sequence' (the last letter is optional), r'\bimmuno-gold' -> 'immuno-gold'."""
+    pos = _PREFIX.match(pattern).end()
+    pieces = []
+    while (m := _LITERAL_PIECE.match(pattern, pos)) is not None:
+        pieces.append(" " if m.group().startswith("\\") else m.group())
+        pos = m.end()
+    if pattern[pos : pos + 1] in ("?", "*", "{") and pieces:
+        pieces.pop()  # "mechanisms?": the last letter is optional
+    return "".join(pieces)
 
 
 def case_variants(words) -> tuple[str, ...]:
@@ -583,22 +597,22 @@ class _Matcher:
 
     `scan(caption)` gives the hits of every anchor (an Aho-Corasick DFA, `ahocorasick_rs`,
     finds them all in one pass in compiled code) and of the `extra` words (plain words with
-    no regex, for layout.py); `words(caption, hits, phase)` tries the regexes of each hit's
-    patterns of that phase at the hit and gives {group: the caption words they matched}."""
+    no regex, for layout.py and panels.py); `words(caption, hits, phase)` tries the regexes
+    of each hit's patterns of the groups of `phases[phase]` at the hit and gives {group:
+    the caption words they matched}."""
 
     def __init__(
         self,
         groups: dict[str, tuple[str, ...]],
+        phases: tuple[frozenset[str], ...],
         extra: dict[str, tuple[tuple[str, ...], bool, bool]],
     ) -> None:
         import ahocorasick_rs
 
         targets: dict[str, list[tuple[str, re.Pattern]]] = {}
-        self.patterns: list[tuple[str, re.Pattern]] = []
         for group, patterns in groups.items():
             for pattern in patterns:
                 regex = re.compile(pattern, re.IGNORECASE)
-                self.patterns.append((group, regex))
                 for anchor in _anchors(pattern):
                     targets.setdefault(anchor, []).append((group, regex))
         # An anchor counts at a word start only ("effect" holds no CT), except the few
@@ -614,10 +628,11 @@ class _Matcher:
         self.at_word = [at_word[k] for k in self.keys]
         self.targets = [tuple(targets.get(k, ())) for k in self.keys]
         self.extra = [tuple(extra_of.get(k, ())) for k in self.keys]
-        # Per phase (PHASES), each key's targets of that phase's groups.
+        # Per phase, each key's targets of that phase's groups.
+        self.phases = phases
         self.phase_targets = [
             [tuple(t for t in key_targets if t[0] in groups) for key_targets in self.targets]
-            for groups in PHASES
+            for groups in phases
         ]
         self.automaton = ahocorasick_rs.AhoCorasick(
             self.keys, implementation=ahocorasick_rs.Implementation.DFA
@@ -649,7 +664,7 @@ class _Matcher:
     ) -> dict[str, tuple[str, ...]]:
         """{group: the words its patterns matched at the hits, in order, at most
         MAX_EVIDENCE, once whatever their case} for the groups of `phase` (an index of
-        PHASES). `caption` has its whitespace collapsed (each match is a caption word)."""
+        self.phases). `caption` has its whitespace collapsed (each match is a caption word)."""
         found: dict[str, dict[str, str]] = {}
         targets = self.phase_targets[phase]
         ends: dict[re.Pattern, int] = {}  # where each pattern's last match ended
@@ -676,23 +691,26 @@ class _Matcher:
 MAX_EVIDENCE = 5  # words kept per type
 _TABLE_RE = re.compile(r"\btable\b(?!\s*S?\d)", re.IGNORECASE)
 # The groups of patterns, in the order they are needed: strong words and the generic
-# microscopy words always; the image words only when a fluorescence cue is found; the weak
-# words only when nothing else is.
-STRONG, IMAGES, WEAK = range(3)
-PHASES = (
-    frozenset([*(f"strong:{t}" for t in _STRONG), "generic", "fluorescence_cue"]),
-    frozenset(["image_context"]),
-    frozenset(f"weak:{t}" for t in _WEAK),
-)
+# microscopy words always (one pass, with the words layout.py and panels.py look for); the
+# image words only when a fluorescence cue is found, and the weak words only when nothing
+# else is: a second automaton, run on the few captions that need it, so that the frequent
+# weak words ('value', 'level', 'group') cost nothing in the others.
+_STRONG_GROUPS = {
+    **{f"strong:{t}": p for t, p in _STRONG.items()},
+    "generic": _GENERIC_MICROSCOPY,
+    "fluorescence_cue": _FLUORESCENCE_CUE,
+}
+STRONG = 0
+IMAGES, WEAK = 0, 1
 _MATCHER = _Matcher(
-    {
-        **{f"strong:{t}": p for t, p in _STRONG.items()},
-        "generic": _GENERIC_MICROSCOPY,
-        "fluorescence_cue": _FLUORESCENCE_CUE,
-        "image_context": _IMAGE_CONTEXT,
-        **{f"weak:{t}": p for t, p in _WEAK.items()},
-    },
+    _STRONG_GROUPS,
+    (frozenset(_STRONG_GROUPS),),
     extra={**layout.EXTRA_WORDS, **panels.EXTRA_WORDS},
+)
+_LATE_MATCHER = _Matcher(
+    {"image_context": _IMAGE_CONTEXT, **{f"weak:{t}": p for t, p in _WEAK.items()}},
+    (frozenset(["image_context"]), frozenset(f"weak:{t}" for t in _WEAK)),
+    extra={},
 )
 
 
@@ -742,8 +760,10 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     for figure_type, group in _STRONG_NAMES:
         if group in words:
             evidence[figure_type] = words[group]
+    late_hits = None
     if FLUORESCENCE_MICROSCOPY not in evidence and "fluorescence_cue" in words:
-        if _MATCHER.words(caption, hits, IMAGES):  # the caption speaks of images
+        late_hits = _LATE_MATCHER.scan(caption)
+        if _LATE_MATCHER.words(caption, late_hits, IMAGES):  # the caption speaks of images
             evidence[FLUORESCENCE_MICROSCOPY] = words["fluorescence_cue"]
     microscopy = words.get("generic")
     if microscopy and not (evidence.keys() & _MICROSCOPY):
@@ -753,7 +773,9 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     if _TABLE_RE.search(caption):
         return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
     # Weak words decide alone: the type(s) with the most of them.
-    words = _MATCHER.words(caption, hits, WEAK)
+    if late_hits is None:
+        late_hits = _LATE_MATCHER.scan(caption)
+    words = _LATE_MATCHER.words(caption, late_hits, WEAK)
     weak = {t: words.get(group, ()) for t, group in _WEAK_NAMES}
     most = max(len(w) for w in weak.values())
     if most:
