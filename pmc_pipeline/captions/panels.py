@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import string
 from dataclasses import dataclass
 
 from pmc_pipeline.captions.text import collapse_spaces
@@ -243,6 +244,11 @@ def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
         if cand is not None:
             found.append(cand)
             taken.append((cand.start, cand.end))
+    for word, at in hints:
+        if word[0] == "." and at and (text[at - 1].islower() or text[at - 1] in "0123456789)"):
+            cand = _glued_candidate(text, at + 1)  # "metabolism.A Guilt", not "U.S.A Smith"
+            if cand is not None and not any(s <= cand.start < e for s, e in taken):
+                found.append(cand)
     found.sort(key=lambda c: c.start)
     return _merge_adjacent(text, _with_panel_words(text, found))
 
@@ -268,9 +274,13 @@ def _with_panel_words(text: str, found: list[_Candidate]) -> list[_Candidate]:
 # delimiter after it at a word start, and these anywhere.
 BARE_STARTS = tuple(first + delim for first in "aA" for delim in ".,:)–-")
 BARE_PHRASES = (". a ", ": a ", "; a ", ". A ", ": A ", ". B", "; B", ": B", "anel")
+# A label glued to the full stop before it ("... with metabolism.A Guilt-by-association
+# analysis ...": text whose blocks were joined without a space).
+BARE_GLUED = tuple(f".{letter} " for letter in string.ascii_letters)
 EXTRA_WORDS = {
     "bare_start": (BARE_STARTS, True, False),  # (words, at a word start, in any case)
     "bare_phrase": (BARE_PHRASES, False, False),
+    "bare_glued": (BARE_GLUED, False, False),
 }
 
 
@@ -282,9 +292,9 @@ def _may_have_bare_labels(text: str, hints: list[tuple[str, int]]) -> bool:
     upper_a = text.startswith("A ")
     upper_b = False
     for word, at in hints:
-        if word in (". a ", ": a ", "; a "):
+        if word in (". a ", ": a ", "; a ", ".a "):
             return True  # Nature's 'a Title' (a sentence does not start with a lower-case 'a')
-        if word in (". A ", ": A "):
+        if word in (". A ", ": A ", ".A "):
             upper_a = True
         elif word in (". B", "; B", ": B"):
             upper_b = True
@@ -292,10 +302,19 @@ def _may_have_bare_labels(text: str, hints: list[tuple[str, int]]) -> bool:
             rest = text[at + 4 : at + 7].lstrip("s ")
             if rest[:1] in ("A", "a") and not rest[1:2].isalpha():
                 return True
+        elif word[0] == ".":  # a label glued to a full stop, other than A
+            continue
         elif at == 0 or text[at - 1] not in ".([-–":  # "A. ...", "a, b", "(26 hpf: a–c)"
             return True
     # Nature's 'a Title'; 'A Title ... B Title' (an upper-case 'A' alone may be the article).
     return text.startswith("a ") or (upper_a and upper_b)
+
+
+def _glued_candidate(text: str, start: int) -> _Candidate | None:
+    """A bare label glued to the full stop before it: 'metabolism.A Guilt'."""
+    m = _BARE_ONE.match(text, start)
+    labels = _expand(m.group("body")) if m else None
+    return _Candidate(start, m.end(), labels, "bare", m.group("delim") or "") if labels else None
 
 
 def _bare_candidate(text: str, start: int) -> _Candidate | None:

@@ -159,6 +159,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bimmuno-gold\b",
         r"\bultrastructur\w*",
         r"\bnegative(?:ly)?[\s-]stain\w*",
+        # Single-particle EM: 2D class averages, random conical tilt, "EM images/density".
+        r"\bclass\s+averages?\b",
+        r"\brandom\s+conical\s+tilt\b",
+        r"(?-i:\bEM\b)(?=\s+(?:images?|micrographs?|analysis|reconstructions?|density|maps?|grids?|"
+        r"structures?|data))",
     ),
     GEL_BLOT: (
         r"\bwestern\s+blot\w*",
@@ -332,7 +337,6 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bsummary\b",
         r"\broles?\s+of\b",
         r"\bregulat\w+",
-        r"\bstructure\s+of\b",
         r"\bscheme\b",
         r"\bdendrogram\b",
         r"\bframework\b",
@@ -375,7 +379,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bvalues?\b",
         r"\bratio\b",
     ),
-    MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b",),
+    # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex."
+    MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"\bstructure\s+of\b"),
     GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b", r"\bimmunoprecipitat\w+"),
 }
 
@@ -389,7 +394,7 @@ _GENERIC_MICROSCOPY = (
     r"\boriginal\s+magnification\b",
     r"\bmagnification\s*[×x:]\s*\d",
     r"[×x]\s*\d+\s+magnification\b",
-    r"\bscale\s+bars?\b",
+    r"\bscale\s+bars?\b(?!\s+(?:of\s+)?[\d.]+\s*Å)",  # not a structure's "scale bar of 7.7 Å"
     r"\bimmunostain\w*",
     r"\bwhole[\s-]mount\b",
     r"\bstained\s+(?:for|with)\b",
@@ -485,6 +490,8 @@ _ANCHORS = {
     r"(?-i:\b[Pp]\d?\s*[<>=≤]\s*0?\.\d)": _P_VALUE_STARTS,
     r"\bt[\s-]tests?\b": ("t test", "t-test"),
     r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)": ("UMAP", "t-SNE", "tSNE", "PCA"),
+    r"(?-i:\bEM\b)(?=\s+(?:images?|micrographs?|analysis|reconstructions?|density|maps?|grids?|"
+    r"structures?|data))": ("EM ",),
     r"\b(?:odds|hazard)\s+ratios?\b": ("odds", "hazard"),
     r"\bx[\s-]axis\b": ("x-axis", "x axis"),
     r"\by[\s-]axis\b": ("y-axis", "y axis"),
