@@ -27,7 +27,19 @@ LAYOUT_PHRASES = (
 # "first and second rows", "three columns" (checked by _COUNTED_PARTS).
 PART_WORDS = ("rows", "columns")
 # At a word start, then judged by their context.
-POSITION_WORDS = ("left", "right", "top", "bottom", "upper", "lower", "middle", "center", "centre")
+POSITION_WORDS = (
+    "left",
+    "right",
+    "top",
+    "bottom",
+    "upper",
+    "lower",
+    "middle",
+    "center",
+    "centre",
+    "below",
+    "above",
+)
 # The groups of the words, as taxonomy.scan takes them: (words, at a word start only, in
 # any case).
 EXTRA_WORDS = {
@@ -44,7 +56,13 @@ _COUNTED_PARTS = re.compile(
 _HEAD = re.compile(r"(?:^|[.;:]\s+|\(|,\s*)$")
 _SIDE = re.compile(r"\b(?:at|on\s+the|to\s+the)\s+$")
 _AFTER_HEAD = re.compile(r"\s*[:,)]")
-_AFTER_PART = re.compile(r"\s+(?:panel|image|graph|plot|column|row)s?\b", re.IGNORECASE)
+_AFTER_PART = re.compile(
+    r"\s+(?:panel|image|graph|plot|column|row|figure|table|inset)s?\b", re.IGNORECASE
+)
+# A part named by its place at the head of a sentence: "Below: Quantification ...", "On the
+# right: close-ups ...", "On the right side: ..." (the rest of the figure is another part).
+_SENTENCE_HEAD = re.compile(r"(?:^|[.;]\s+|\(\s*)(?:on\s+the\s+|at\s+the\s+)?$")
+_PLACE_HEAD = re.compile(r"(?:\s+side)?\s*:", re.IGNORECASE)
 _NOT_AFTER_SIDE = re.compile(r"\s+(?:of|side|corner)\b", re.IGNORECASE)
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
 
@@ -65,6 +83,8 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
         if caption[end : end + 1].isalnum():
             continue  # "lefts", "topic"
         before = caption[max(0, at - 12) : at].lower()
+        if _PLACE_HEAD.match(caption, end) and _SENTENCE_HEAD.search(before):
+            return True
         if (
             (_HEAD.search(before) and _AFTER_HEAD.match(caption, end))
             or (_SIDE.search(before) and not _NOT_AFTER_SIDE.match(caption, end))

@@ -43,10 +43,10 @@ MAX_GROUP_GAP = 8
 _PRIMES = "′'’″‴"
 _DASHES = "–—‐‑\\-"
 _LABEL = rf"[A-Za-z](?:[{_PRIMES}]{{1,2}}|[0-9](?![0-9]))?"
-_RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]\s*{_LABEL})?"
+_RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]{{1,2}}\s*{_LABEL})?"  # "A–C", "A-–C" (a typo)
 _JOIN = r"(?:\s*[,&/]\s*(?:and\s+)?|\s+and\s+)"
 _JOIN_RE = re.compile(_JOIN)
-_DASH_RE = re.compile(rf"\s*[{_DASHES}]\s*")
+_DASH_RE = re.compile(rf"\s*[{_DASHES}]{{1,2}}\s*")
 _LIST = rf"{_RANGE}(?:{_JOIN}{_RANGE})*"
 # Words that may follow the labels inside parentheses: "(A upper panel)", "(A, left)".
 _POSITION = (
@@ -277,10 +277,13 @@ BARE_PHRASES = (". a ", ": a ", "; a ", ". A ", ": A ", ". B", "; B", ": B", "an
 # A label glued to the full stop before it ("... with metabolism.A Guilt-by-association
 # analysis ...": text whose blocks were joined without a space).
 BARE_GLUED = tuple(f".{letter} " for letter in string.ascii_letters)
+# A label closed by ')' with no '(' ("c-d) vegfaa expression ...", "a) positive b) ...").
+BARE_CLOSED = tuple(f"{letter})" for letter in string.ascii_letters)
 EXTRA_WORDS = {
     "bare_start": (BARE_STARTS, True, False),  # (words, at a word start, in any case)
     "bare_phrase": (BARE_PHRASES, False, False),
     "bare_glued": (BARE_GLUED, False, False),
+    "bare_closed": (BARE_CLOSED, True, False),
 }
 
 
@@ -304,6 +307,9 @@ def _may_have_bare_labels(text: str, hints: list[tuple[str, int]]) -> bool:
                 return True
         elif word[0] == ".":  # a label glued to a full stop, other than A
             continue
+        elif word[-1] == ")":  # "c-d)", "b)"; "(B)" is a parenthesised label
+            if at == 0 or text[at - 1] != "(":
+                return True
         elif at == 0 or text[at - 1] not in ".([-–":  # "A. ...", "a, b", "(26 hpf: a–c)"
             return True
     # Nature's 'a Title'; 'A Title ... B Title' (an upper-case 'A' alone may be the article).
@@ -386,6 +392,7 @@ class _State:
         self.last_marker_labels: list[str] = []
         self.last_label_pos = -1
         self.last_label_was_marker = False
+        self.last_label_was_inline = False  # the previous label named new panels inline
         self.headers: list[set[str]] = []  # label sets of group markers (2+ labels)
         # Where sentences start (after '. ' and a capital, not after 'Fig.' or 'et al.').
         self.boundaries = [m.end() for m in _BOUNDARY.finditer(text)]
@@ -461,14 +468,30 @@ class _State:
 
     # -- labels -------------------------------------------------------------------------
 
-    def _is_new_valid(self, labels: list[str]) -> bool:
-        """Whether the new labels continue the caption's sequence."""
+    def _continues_inline_labels(self, cand: _Candidate, before: str) -> bool:
+        """'cells from ctr MO (C) aplnra/b MO (D) or WT (E) Tg(fli1a:EGFP) embryos': after an
+        inline label of the same sentence, a label not at the head of a list item
+        (', (B) LAP-MALDI ...') is inline too, whatever word follows it."""
+        if not (self.last_label_was_inline and self._same_sentence(cand.start)):
+            return False
+        last = _last_word(before)
+        joined = before[: -len(last)].rstrip() if last in ("and", "or") else before
+        return not joined.endswith((",", ";"))
+
+    def _statement_about(self, cand: _Candidate) -> bool:
+        """'(A) is reversed from the original', '(A–H) are reversed images': a sentence about
+        panels already described, not a description that opens."""
+        return _VERB_AFTER.match(self.text, cand.end) is not None
+
+    def _is_new_valid(self, labels: list[str], any_case: bool = False) -> bool:
+        """Whether the new labels continue the caption's sequence (any_case: in either
+        letter case, for the label expected next)."""
         highest = self.highest
         for lab in labels:
             if _key(lab) in self.known:
                 continue
             letter = _letter(lab)
-            if self.upper is not None and letter.isupper() != self.upper:
+            if self.upper is not None and letter.isupper() != self.upper and not any_case:
                 return False
             code = ord(letter.upper())
             if highest is None:
@@ -519,9 +542,11 @@ class _State:
             if not new and cand.form != "bare":  # a back-reference ends a list of markers
                 self.last_label_pos = pos
                 self.last_label_was_marker = False
+                self.last_label_was_inline = False
             return
         if cand.form == "bare" and cand.delim == ",":
             self.comma_style = True
+        self.last_label_was_inline = kind == "inline"
         if kind == "marker":
             self._marker(cand, new)
         elif kind == "inline":
@@ -545,20 +570,26 @@ class _State:
             and new
             and self._is_new_valid(cand.labels)
             and _last_word(before) not in _FUNCTION_WORDS
+            and not self._continues_inline_labels(cand, before)
         ):
             # "Title with no full stop (A) Schematic ...", "... 2019) (C) Synthesis ..."
             if len(new) == len(cand.labels) or before.endswith(")"):
                 marker_pos = True
         if new:
-            if not self._is_new_valid(cand.labels):
+            # "(A, B) ... c-d) ...": the next label in the other case still opens a panel.
+            next_in_any_case = marker_pos and _key(cand.labels[0]) == _key(
+                self._expected_next() or ""
+            )
+            if not self._is_new_valid(cand.labels, any_case=next_in_any_case):
                 return None
             if marker_pos:
                 return "marker"
             if cand.panel_word or not self._abbreviation(cand, before):
                 return "inline"
             return None
-        # Every label already introduced: a back-reference, or a more specific marker.
-        if marker_pos and self._more_specific(cand.labels):
+        # Every label already introduced: a back-reference ("(A) is reversed from the
+        # original"), or a more specific marker.
+        if marker_pos and not self._statement_about(cand) and self._more_specific(cand.labels):
             return "marker"
         return None
 
@@ -568,7 +599,11 @@ class _State:
         if cand.delim == "." and not capital:
             return None  # "A. thaliana", "E. coli", "vitamin A."
         if not new:
-            if (at_sentence or at_list) and self._more_specific(labels):
+            if (
+                (at_sentence or at_list)
+                and not self._statement_about(cand)
+                and self._more_specific(labels)
+            ):
                 return "marker" if (cand.delim or self.bare_style) else None
             return None
         if not self._is_new_valid(labels):
@@ -619,8 +654,8 @@ class _State:
     def _abbreviation(self, cand: _Candidate, before: str) -> bool:
         """'dorsal (D)', 'curcuminoid (C)': a lone label after a word with its initial, when
         it is not the label expected next."""
-        if len(cand.labels) != 1:
-            return False
+        if len(cand.labels) != 1 or len(cand.labels[0]) != 1:
+            return False  # "(A′)", "(B2)" abbreviate nothing
         lab = cand.labels[0]
         expected = self._expected_next()
         if expected is not None and _key(lab) == _key(expected):
@@ -702,5 +737,9 @@ def _boundary_pattern() -> re.Pattern:
 
 
 _BOUNDARY = _boundary_pattern()
+_VERB_AFTER = re.compile(
+    r"\s+(?:is|are|was|were|has|have|shows?|represents?|depicts?|illustrates?|corresponds?"
+    r"|indicates?)\b"
+)
 _CAPITALISED_WORD = re.compile(r"\s*[“\"‘]?[A-Z][a-z]")
 _SPACE_LETTER = re.compile(r"\s+[^\W\d_]")

@@ -254,6 +254,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bphylogen\w*",
         r"\bcladogram\b",
         r"\bbiorender\b",
+        r"\b(?:interpretive|line|schematic)\s+drawings?\b",
         r"\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
         r"\blocation\s+of\s+the\s+study",
         r"\bstudy\s+areas?\b(?=[^.]{0,40}\b(?:outlined|map|located))",
@@ -379,8 +380,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bvalues?\b",
         r"\bratio\b",
     ),
-    # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex."
-    MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"\bstructure\s+of\b"),
+    # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex." (a caption that
+    # opens so; "the structure of adult eyes" is not one).
+    MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"(?<!.)structure\s+of\b"),
     GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b", r"\bimmunoprecipitat\w+"),
 }
 
@@ -394,7 +396,8 @@ _GENERIC_MICROSCOPY = (
     r"\boriginal\s+magnification\b",
     r"\bmagnification\s*[×x:]\s*\d",
     r"[×x]\s*\d+\s+magnification\b",
-    r"\bscale\s+bars?\b(?!\s+(?:of\s+)?[\d.]+\s*Å)",  # not a structure's "scale bar of 7.7 Å"
+    # Not a structure's "scale bar of 7.7 Å" nor a specimen's "Scale bar equals 10 cm".
+    r"\bscale\s+bars?\b(?![^.;]{0,40}?\d\s*(?:cm|Å))",
     r"\bimmunostain\w*",
     r"\bwhole[\s-]mount\b",
     r"\bstained\s+(?:for|with)\b",
@@ -406,11 +409,13 @@ _GENERIC_MICROSCOPY = (
 
 # Words that mean fluorescence microscopy when the caption also speaks of images.
 _FLUORESCENCE_CUE = (
-    r"(?-i:\b(?:e?GFP|YFP|RFP|CFP|mCherry|tdTomato|mVenus|mScarlet)\b)",
+    r"(?-i:\b(?:[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet)\b)",
     r"\bfluorescen\w+",
     r"\bmerged?\b",
     r"\bco-?locali[sz]\w+",
-    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles)\s*\((?:red|green|blue|magenta|cyan)\)",
+    # A stained channel named by its colour: "nuclei (blue)", "TUNEL staining (in red)".
+    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles|angioblasts|staining|stained|"
+    r"signals?)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)\)",
 )
 _IMAGE_CONTEXT = (
     r"\bimages?\b",
@@ -420,6 +425,9 @@ _IMAGE_CONTEXT = (
     r"\bmicroscop\w+",
     r"\bscale\s+bars?\b",
     r"\bvisuali[sz]ed\b",
+    r"\bstain(?:ing|ed)\b",  # "antibody staining (in red)"
+    r"\bmarked\s+by\b",  # "clones (marked by the absence of GFP)"
+    r"\blabell?ed\s+(?:by|with)\b",  # "labeled by Tg(fli1a:EGFP) expression"
 )
 
 
@@ -533,9 +541,12 @@ _ANCHORS = {
         "sagittal",
         "transverse",
     ),
-    r"(?-i:\b(?:e?GFP|YFP|RFP|CFP|mCherry|tdTomato|mVenus|mScarlet)\b)": (
+    r"(?-i:\b(?:[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet)\b)": (
         "GFP",
         "eGFP",
+        "EGFP",
+        "EYFP",
+        "ECFP",
         "YFP",
         "RFP",
         "CFP",
@@ -545,8 +556,24 @@ _ANCHORS = {
         "mScarlet",
     ),
     r"\bco-?locali[sz]\w+": ("colocali", "co-locali"),
-    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles)\s*\((?:red|green|blue|magenta|"
-    r"cyan)\)": ("cells", "nuclei", "microspheres", "neurons", "puncta", "vesicles"),
+    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles|angioblasts|staining|stained|"
+    r"signals?)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)\)": (
+        "cells",
+        "nuclei",
+        "microspheres",
+        "neurons",
+        "puncta",
+        "vesicles",
+        "angioblasts",
+        "staining",
+        "stained",
+        "signal",
+    ),
+    r"\b(?:interpretive|line|schematic)\s+drawings?\b": (
+        "interpretive",
+        "line draw",
+        "schematic draw",
+    ),
 }
 # Anchors that may start inside a word (the pattern has no \b before them).
 _INSIDE_WORDS = frozenset(f"x{space}{digit}" for space in ("", " ") for digit in "0123456789")
@@ -724,6 +751,7 @@ _LATE_MATCHER = _Matcher(
 _STRONG_NAMES = tuple((t, f"strong:{t}") for t in _STRONG)
 _WEAK_NAMES = tuple((t, f"weak:{t}") for t in _WEAK)
 _MICROSCOPY = frozenset({FLUORESCENCE_MICROSCOPY, ELECTRON_MICROSCOPY, LIGHT_MICROSCOPY})
+_NOT_MICROSCOPY = frozenset({RADIOLOGY, PHOTOGRAPH})
 
 
 Hits = list[tuple[int, int, int]]
@@ -774,7 +802,10 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             evidence[FLUORESCENCE_MICROSCOPY] = words["fluorescence_cue"]
     microscopy = words.get("generic")
     if microscopy and not (evidence.keys() & _MICROSCOPY):
-        evidence[LIGHT_MICROSCOPY] = microscopy
+        # A scale bar alone says nothing of microscopy in an MRI or a photograph.
+        only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
+        if not (only_scale_bars and evidence.keys() & _NOT_MICROSCOPY):
+            evidence[LIGHT_MICROSCOPY] = microscopy
     if evidence:
         return Tagging(tuple(sorted(evidence)), evidence)
     if _TABLE_RE.search(caption):
