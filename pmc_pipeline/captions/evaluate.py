@@ -179,6 +179,7 @@ def load_fresh_set(fixtures: Path | None, path: Path = FRESH_SET) -> list[dict]:
         items.append(
             {
                 "id": f"fresh:{i}",
+                "batch": entry["batch"],
                 "source": name,
                 "caption": caption,
                 "title": None,
