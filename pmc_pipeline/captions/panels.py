@@ -232,23 +232,30 @@ def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
         m = search(text, m.start() + 1)
     if not _may_have_bare_labels(text, hints):
         return _merge_adjacent(text, _with_panel_words(text, found))
-    taken = [(c.start, c.end) for c in found]
+    parens = [(c.start, c.end) for c in found]  # in order of their starts
+    covered_to = next_paren = 0  # how far the candidates that start before a word reach
+    bare: list[_Candidate] = []
     for m in _BARE_WORD.finditer(" " + text):  # the text's positions are one less
         start = m.start("word") - 2  # the word's first letter, in text
         size = m.end("word") - m.start("word") + 1
         if size == 1 and text[start] in "aA" and start > 1 and text[start - 2] not in ".:;!?)":
             continue  # the article 'a' mid-sentence
-        if any(s <= start < e for s, e in taken):
-            continue
+        while next_paren < len(parens) and parens[next_paren][0] <= start:
+            covered_to = max(covered_to, parens[next_paren][1])
+            next_paren += 1
+        if start < covered_to:
+            continue  # inside a parenthesised label or a bare label list found before
         cand = _bare_candidate(text, start)
         if cand is not None:
-            found.append(cand)
-            taken.append((cand.start, cand.end))
+            bare.append(cand)
+            covered_to = max(covered_to, cand.end)
+    taken = parens + [(c.start, c.end) for c in bare]
     for word, at in hints:
         if word[0] == "." and at and (text[at - 1].islower() or text[at - 1] in "0123456789)"):
             cand = _glued_candidate(text, at + 1)  # "metabolism.A Guilt", not "U.S.A Smith"
             if cand is not None and not any(s <= cand.start < e for s, e in taken):
-                found.append(cand)
+                bare.append(cand)
+    found.extend(bare)
     found.sort(key=lambda c: c.start)
     return _merge_adjacent(text, _with_panel_words(text, found))
 
@@ -307,8 +314,8 @@ def _may_have_bare_labels(text: str, hints: list[tuple[str, int]]) -> bool:
                 return True
         elif word[0] == ".":  # a label glued to a full stop, other than A
             continue
-        elif word[-1] == ")":  # "c-d)", "b)"; "(B)" is a parenthesised label
-            if at == 0 or text[at - 1] != "(":
+        elif word[-1] == ")":  # "c-d)", "b)"; not in "(B)", "(A, B)", "(A–C)"
+            if text.rfind("(", 0, at) <= text.rfind(")", 0, at):
                 return True
         elif at == 0 or text[at - 1] not in ".([-–":  # "A. ...", "a, b", "(26 hpf: a–c)"
             return True

@@ -614,6 +614,36 @@ def _leading_literal(pattern: str) -> str:
     return "".join(pieces)
 
 
+# A pattern that is only its leading literal and one of these tails is matched without its
+# regex (a cold regex per hit is most of the tagger's cost after parse_article):
+_WORD_END, _PLURAL, _WORD_REST, _SOME_WORD_REST = range(4)  # \b, s?\b, \w*, \w+
+_TAILS = {r"\b": _WORD_END, r"s?\b": _PLURAL, r"\w*": _WORD_REST, r"\w+": _SOME_WORD_REST}
+_REST_OF_WORD = re.compile(r"\w*")
+
+
+def _simple_tail(pattern: str, anchor: str) -> int | None:
+    r"""The tail kind of a plain-word pattern whose anchor is its whole leading literal
+    (r'\bconfocal\b', r'\bgraphs?\b', r'\bhistolog\w*'), else None (use the regex)."""
+    if pattern in _ANCHORS or pattern.startswith("(?"):
+        return None
+    if pattern[: _PREFIX.match(pattern).end()] not in ("", r"\b"):
+        return None  # look-behinds
+    if _leading_literal(pattern).lower() != anchor.lower():
+        return None
+    return _TAILS.get(pattern[_literal_end(pattern) :])
+
+
+def _literal_end(pattern: str) -> int:
+    """Where the leading literal of a pattern ends (its optional last letter kept out)."""
+    pos = _PREFIX.match(pattern).end()
+    last = pos
+    while (m := _LITERAL_PIECE.match(pattern, pos)) is not None:
+        last, pos = pos, m.end()
+    if pattern[pos : pos + 1] in ("?", "*", "{"):
+        return last
+    return pos
+
+
 def case_variants(words) -> tuple[str, ...]:
     """Each word as written ('MitoTracker'), in lower case, upper case, capitalised and
     title-cased, once."""
@@ -643,12 +673,13 @@ class _Matcher:
     ) -> None:
         import ahocorasick_rs
 
-        targets: dict[str, list[tuple[str, re.Pattern]]] = {}
+        targets: dict[str, list[tuple[str, re.Pattern, int | None]]] = {}
         for group, patterns in groups.items():
             for pattern in patterns:
                 regex = re.compile(pattern, re.IGNORECASE)
                 for anchor in _anchors(pattern):
-                    targets.setdefault(anchor, []).append((group, regex))
+                    simple = _simple_tail(pattern, anchor)
+                    targets.setdefault(anchor, []).append((group, regex, simple))
         # An anchor counts at a word start only ("effect" holds no CT), except the few
         # that a pattern allows inside a word.
         at_word = {k: k[0].isalnum() and k not in _INSIDE_WORDS for k in targets}
@@ -702,20 +733,33 @@ class _Matcher:
         found: dict[str, dict[str, str]] = {}
         targets = self.phase_targets[phase]
         ends: dict[re.Pattern, int] = {}  # where each pattern's last match ended
+        size = len(caption)
         for index, start, end in hits:
-            for group, regex in targets[index]:
+            for group, regex, tail in targets[index]:
                 if start < ends.get(regex, 0):
                     continue  # "CT" inside "micro-CT", found at "micro"
-                m = regex.match(caption, start, end + AHEAD)
-                if m is None:
-                    continue
-                ends[regex] = m.end()
+                if tail is None:  # a pattern with more to it than a word: its regex
+                    m = regex.match(caption, start, end + AHEAD)
+                    if m is None:
+                        continue
+                    stop = m.end()
+                else:  # a plain word ('confocal', 'graphs?', 'histolog\w*'): no regex
+                    stop = end
+                    if tail == _PLURAL and caption[stop : stop + 1] in ("s", "S"):
+                        stop += 1
+                    if tail >= _WORD_REST:  # the rest of the word
+                        stop = _REST_OF_WORD.match(caption, stop, end + AHEAD).end()
+                        if tail == _SOME_WORD_REST and stop == end:
+                            continue
+                    elif stop < size and (caption[stop].isalnum() or caption[stop] == "_"):
+                        continue  # no word boundary: "graphics"
+                ends[regex] = stop
                 words = found.get(group)
                 if words is None:
                     words = found[group] = {}
                 elif len(words) >= MAX_EVIDENCE:
                     continue
-                word = m.group(0)
+                word = caption[start:stop]
                 key = word.lower()
                 if key not in words:
                     words[key] = word
