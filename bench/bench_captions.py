@@ -147,7 +147,7 @@ all {sets.get("fixture figures", Scores()).captions} figures of the real fixture
 The fixture types were judged caption by caption; their panels were drafted by the parser
 and corrected against the rules, so the panel figures there measure regressions more than
 independent accuracy. The fresh set `tests/data/captions_fresh.json` is real captions
-(eLife sample articles, the fixtures' pubmed-client figure metadata) labelled by hand
+(eLife and PeerJ sample articles, the fixtures' pubmed-client figure metadata) labelled by hand
 before the parser ran on them: the independent check. Issue 16's targets (for a held-out set): micro-F1 ≥ 0.85, every
 type's precision ≥ 0.80, panel labels exact ≥ 0.90, sub-captions equal ≥ 0.85, compound
 right ≥ 0.95.
