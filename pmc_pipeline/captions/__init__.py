@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaptionAnalysis:
     figure_types: tuple[str, ...]
     figure_type_evidence: dict[str, tuple[str, ...]]

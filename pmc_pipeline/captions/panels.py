@@ -102,19 +102,19 @@ def _ends_sentence(before: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Panel:
     label: str
     subcaption: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PanelParse:
     panels: tuple[Panel, ...]
     shared_caption: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     start: int  # where the marker starts (its "Panel" / "In panels" prefix included)
     end: int  # just after the label and its delimiter
@@ -701,10 +701,8 @@ class _State:
         bounds = sorted({s for s, _, _ in self.splits})
 
         def next_split(pos: int) -> int:
-            for s in bounds:
-                if s > pos:
-                    return s
-            return len(text)
+            i = bisect.bisect_right(bounds, pos)
+            return bounds[i] if i < len(bounds) else len(text)
 
         best: dict[str, tuple[int, str]] = {}  # key -> (group size, text)
         for start, text_start, labels in self.splits:

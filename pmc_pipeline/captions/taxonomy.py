@@ -821,7 +821,7 @@ _LAYOUT_GROUPS = frozenset(layout.EXTRA_WORDS)
 _PANEL_GROUPS = frozenset(panels.EXTRA_WORDS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tagging:
     types: tuple[str, ...]  # sorted type names, never empty ('other' when nothing fits)
     evidence: dict[str, tuple[str, ...]]  # type -> the caption words that decided it
