@@ -6,11 +6,12 @@ from setuptools import find_packages, setup
 CORE = [
     "apache-beam>=2.60",
     "boto3>=1.34",
+    # Caption analysis: every anchor word found in one pass (a compiled DFA).
+    "ahocorasick-rs>=1.0",
     "imagehash>=4.3",
     "lxml>=5.2",
     "numpy>=1.26",
     "pillow>=10.3",
-    "pyahocorasick>=2.1",  # caption figure types: every keyword found in one pass
     "pyarrow>=15",
     "pyyaml>=6",  # the dataset card's YAML header (pmc_pipeline.hub)
     "requests>=2.31",

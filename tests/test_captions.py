@@ -7,7 +7,7 @@ import pytest
 from conftest import shared_fixture
 
 from pmc_pipeline.captions import FIGURE_TYPES, analyze_caption, caption_fields
-from pmc_pipeline.captions.evaluate import load_dev_set, score
+from pmc_pipeline.captions.evaluate import load_dev_set, load_fresh_set, score
 
 # Issue 16's targets for the held-out set; the development set must meet them too.
 TARGETS = {
@@ -46,6 +46,23 @@ def test_fixture_captions_meet_the_targets():
     items = load_dev_set(shared_fixture())["fixtures"]
     assert len(items) == 311
     _check_targets(score(items))
+
+
+def test_fresh_captions_labelled_independently():
+    """The independent check (labels written before the parser ran on these captions):
+    its labels index the captions they were made on, and panels, sub-captions and compound
+    stay at the issue's targets (types are reported in docs/captions.md, below the 0.85
+    micro-F1 target on this set)."""
+    items = load_fresh_set(shared_fixture())
+    assert len(items) == 87
+    for item in items:
+        for panel in item["panels"]:
+            assert panel["subcaption"] and panel["subcaption"] in item["caption"]
+        assert item["caption"].startswith(item["shared_caption"])
+    s = score(items)
+    assert s.panel_labels_exact >= 0.9
+    assert s.subcaptions_equal >= 0.85
+    assert s.compound_accuracy >= 0.95
 
 
 def test_types_are_from_the_taxonomy_sorted_with_evidence():

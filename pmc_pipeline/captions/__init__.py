@@ -15,12 +15,20 @@ the pixels, as an optional check.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pmc_pipeline.captions.panels import Panel, parse_panels
-from pmc_pipeline.captions.taxonomy import FIGURE_TYPES, OTHER, tag_caption
+from pmc_pipeline.captions.layout import unlabelled_panels
+from pmc_pipeline.captions.panels import Panel, parse_collapsed
+from pmc_pipeline.captions.taxonomy import (
+    FIGURE_TYPES,
+    OTHER,
+    layout_hits,
+    panel_hints,
+    scan,
+    tag_caption,
+)
+from pmc_pipeline.captions.text import collapse_spaces
 
 __all__ = [
     "FIGURE_TYPES",
@@ -32,35 +40,8 @@ __all__ = [
     "figure_types",
 ]
 
-# Unlabelled panels: "upper and lower panels", "Left: ... Right: ...", "from top to bottom".
-# Searched in the lowered caption with string operations first: regexes run only on the few
-# characters around a position word.
-_LAYOUT_PHRASES = (
-    "panels",
-    "each panel",
-    "each plot",
-    "each graph",
-    "each image",
-    "last panel",
-    "first panel",
-    "second panel",
-    "other panel",
-    "left to right",
-    "top to bottom",
-)
-_COUNTED_PARTS = re.compile(r"\b(?:first|second|third|two|three|four)\s+(?:rows|columns)\b")
-_POSITION_WORDS = ("left", "right", "top", "bottom", "upper", "lower", "middle", "center", "centre")
-# Around a position word: "(left)", "Left:", ", right)", "at left", "on the right",
-# "left panel", "right graph" (not "left of", "right side", "top left corner").
-_HEAD = re.compile(r"(?:^|[.;:]\s+|\(|,\s*)$")
-_SIDE = re.compile(r"\b(?:at|on\s+the|to\s+the)\s+$")
-_AFTER_HEAD = re.compile(r"\s*[:,)]")
-_AFTER_PART = re.compile(r"\s+(?:panel|image|graph|plot|column|row)s?\b")
-_NOT_AFTER_SIDE = re.compile(r"\s+(?:of|side|corner)\b")
-_SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaptionAnalysis:
     figure_types: tuple[str, ...]
     figure_type_evidence: dict[str, tuple[str, ...]]
@@ -73,10 +54,11 @@ class CaptionAnalysis:
 def analyze_caption(caption: str | None, title: str | None = None) -> CaptionAnalysis:
     """Types, panels and sub-captions of one caption (title: the caption's own <title>,
     which starts the caption, when the parser has it; it marks where the lead ends)."""
-    caption = caption or ""
-    tagging = tag_caption(caption)
-    parsed = parse_panels(caption, title)
-    compound = len(parsed.panels) >= 2 or _unlabelled_panels(caption)
+    caption = collapse_spaces(caption or "")
+    hits = scan(caption)  # one pass: the tagger's words and the layout words
+    tagging = tag_caption(caption, hits)
+    parsed = parse_collapsed(caption, collapse_spaces(title) if title else title, panel_hints(hits))
+    compound = len(parsed.panels) >= 2 or unlabelled_panels(caption, layout_hits(hits))
     return CaptionAnalysis(
         figure_types=tagging.types,
         figure_type_evidence=tagging.evidence,
@@ -84,31 +66,6 @@ def analyze_caption(caption: str | None, title: str | None = None) -> CaptionAna
         panels=parsed.panels,
         shared_caption=parsed.shared_caption,
     )
-
-
-def _unlabelled_panels(caption: str) -> bool:
-    """Two or more panels described without labels: 'upper and lower panels', 'Left: ...
-    Right: ...', 'at left ... at right', 'the graph on the right', 'from left to right'."""
-    lowered = caption.lower()
-    if any(phrase in lowered for phrase in _LAYOUT_PHRASES):
-        return True
-    if ("rows" in lowered or "columns" in lowered) and _COUNTED_PARTS.search(lowered):
-        return True
-    positions = set()
-    for word in _POSITION_WORDS:
-        at = lowered.find(word)
-        while at >= 0:
-            end = at + len(word)
-            if (at == 0 or not lowered[at - 1].isalnum()) and not lowered[end : end + 1].isalnum():
-                before = lowered[max(0, at - 12) : at]
-                if (
-                    (_HEAD.search(before) and _AFTER_HEAD.match(lowered, end))
-                    or (_SIDE.search(before) and not _NOT_AFTER_SIDE.match(lowered, end))
-                    or _AFTER_PART.match(lowered, end)
-                ):
-                    positions.add(_SAME.get(word, word))
-            at = lowered.find(word, end)
-    return len(positions) >= 2
 
 
 def figure_types(caption: str | None) -> tuple[str, ...]:

@@ -13,6 +13,8 @@ A labelled caption is a dict with `caption`, optional `title`, `types` (sorted t
 `load_dev_set(fixtures)` reads tests/data/captions_dev.json: captions written for the set
 (they run anywhere) and labels of real fixture captions, which it reads from the fixture
 articles themselves (labels hold character spans, not copies of the text).
+`load_fresh_set(fixtures)` reads tests/data/captions_fresh.json, real captions labelled by
+hand before the parser ever ran on them (an independent check, not tuning data).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pmc_pipeline.captions import analyze_caption
 from pmc_pipeline.captions.taxonomy import FIGURE_TYPES
 
 DEV_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_dev.json"
+FRESH_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh.json"
 
 
 def _norm(text: str) -> str:
@@ -144,6 +147,48 @@ def _fixture_items(fixtures: Path, labels: list[dict]) -> list[dict]:
                 "panels": [
                     {"label": p["label"], "subcaption": caption[p["span"][0] : p["span"][1]]}
                     for p in label["panels"]
+                ],
+            }
+        )
+    return items
+
+
+def load_fresh_set(fixtures: Path | None, path: Path = FRESH_SET) -> list[dict]:
+    """The fresh, independently labelled set (tests/data/captions_fresh.json) as labelled
+    items: captions stored as text, and those of the shared fixtures' figure metadata
+    (read from `fixtures`, left out when it is None or absent)."""
+    import html
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    items = []
+    metadata: dict[str, list] = {}
+    for i, entry in enumerate(data["items"]):
+        if "caption" in entry:
+            items.append(dict(entry, id=f"fresh:{i}"))
+            continue
+        if fixtures is None or not fixtures.is_dir():
+            continue
+        name = entry["fixture"]
+        if name not in metadata:
+            metadata[name] = json.loads((fixtures / name).read_text(encoding="utf-8"))
+        figure = metadata[name][entry["index"]]
+        caption = _norm(html.unescape(figure.get("caption") or ""))
+        if hashlib.sha256(caption.encode()).hexdigest() != entry["caption_sha256"]:
+            raise FixtureChanged(f"{name} #{entry['index']}: caption differs from the labelled one")
+        s, e = entry["shared"]
+        items.append(
+            {
+                "id": f"fresh:{i}",
+                "batch": entry["batch"],
+                "source": name,
+                "caption": caption,
+                "title": None,
+                "types": entry["types"],
+                "compound": entry["compound"],
+                "shared_caption": caption[s:e],
+                "panels": [
+                    {"label": p["label"], "subcaption": caption[p["span"][0] : p["span"][1]]}
+                    for p in entry["panels"]
                 ],
             }
         )

@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import bisect
 import re
+import string
 from dataclasses import dataclass
+
+from pmc_pipeline.captions.text import collapse_spaces
 
 # Letters a new label may jump ahead of the highest label so far: "(A, E, I, M, Q)" names
 # every fourth panel of a 5x4 grid; a larger jump is an abbreviation ("(A) ... (T2)").
@@ -40,8 +43,10 @@ MAX_GROUP_GAP = 8
 _PRIMES = "′'’″‴"
 _DASHES = "–—‐‑\\-"
 _LABEL = rf"[A-Za-z](?:[{_PRIMES}]{{1,2}}|[0-9](?![0-9]))?"
-_RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]\s*{_LABEL})?"
+_RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]{{1,2}}\s*{_LABEL})?"  # "A–C", "A-–C" (a typo)
 _JOIN = r"(?:\s*[,&/]\s*(?:and\s+)?|\s+and\s+)"
+_JOIN_RE = re.compile(_JOIN)
+_DASH_RE = re.compile(rf"\s*[{_DASHES}]{{1,2}}\s*")
 _LIST = rf"{_RANGE}(?:{_JOIN}{_RANGE})*"
 # Words that may follow the labels inside parentheses: "(A upper panel)", "(A, left)".
 _POSITION = (
@@ -97,19 +102,19 @@ def _ends_sentence(before: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Panel:
     label: str
     subcaption: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PanelParse:
     panels: tuple[Panel, ...]
     shared_caption: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     start: int  # where the marker starts (its "Panel" / "In panels" prefix included)
     end: int  # just after the label and its delimiter
@@ -126,11 +131,26 @@ _REAGENTS = re.compile(r"\breagents\s+and\s+conditions\b", re.IGNORECASE)
 def parse_panels(caption: str, title: str | None = None) -> PanelParse:
     """The panels the caption names, in the order first introduced, with their sub-captions
     (whitespace collapsed to single spaces, as parse_article gives captions)."""
-    text = " ".join(caption.split())
-    title = " ".join(title.split()) if title else title
+    return parse_collapsed(collapse_spaces(caption), collapse_spaces(title) if title else title)
+
+
+def parse_collapsed(
+    text: str, title: str | None, hints: list[tuple[str, int]] | None = None
+) -> PanelParse:
+    """parse_panels of a caption and title whose whitespace is collapsed already. `hints`:
+    the (word, position) of the EXTRA_WORDS in the text, when the caller has scanned it
+    (taxonomy.scan: one pass finds the tagger's words and these)."""
+    if hints is None:
+        from pmc_pipeline.captions.taxonomy import panel_hints, scan
+
+        hints = panel_hints(scan(text))
     reagents = _REAGENTS.search(text) if "eagents and conditions" in text else None
     if reagents:  # the steps after it are not panels; the text before may still have some
-        parsed = parse_panels(text[: reagents.start()], title)
+        cut = reagents.start()
+        before = text[:cut].rstrip()
+        parsed = parse_collapsed(
+            before, title, [h for h in hints if h[1] + len(h[0]) <= len(before)]
+        )
         if not parsed.panels:
             return PanelParse((), text.strip())
         last = parsed.panels[-1]
@@ -138,7 +158,7 @@ def parse_panels(caption: str, title: str | None = None) -> PanelParse:
         panels = parsed.panels[:-1] + (Panel(last.label, f"{last.subcaption} {tail}"),)
         return PanelParse(panels, parsed.shared_caption)
     title_end = _title_end(text, title)
-    candidates = _candidates(text)
+    candidates = _candidates(text, hints)
     if not candidates:
         return PanelParse((), text.strip())
     state = _State(text, title_end)
@@ -162,9 +182,12 @@ def _title_end(text: str, title: str | None) -> int | None:
 def _expand(body: str) -> list[str] | None:
     """'A–C, E' -> ['A', 'B', 'C', 'E']; 'B–C′' -> ['B', 'B′', 'C', 'C′']. None when the
     body mixes cases or runs backwards (not a label list)."""
+    body = body.strip()
+    if len(body) == 1:  # "(A)": most labels
+        return [body]
     labels: list[str] = []
-    for part in re.split(_JOIN, body.strip()):
-        ends = re.split(rf"\s*[{_DASHES}]\s*", part)
+    for part in _JOIN_RE.split(body):
+        ends = _DASH_RE.split(part)
         if len(ends) == 1:
             labels.append(ends[0])
             continue
@@ -191,43 +214,56 @@ def _expand(body: str) -> list[str] | None:
     return labels
 
 
-def _candidates(text: str) -> list[_Candidate]:
+def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
     """Every place a label may stand, in order. `text` has single spaces (parse_panels
-    collapses whitespace), so bare labels are looked for word by word: the regexes run only
-    where a word could be a label, not at every character."""
+    collapses whitespace). Each kind of candidate is found by a regex that starts with a
+    literal ('(' or ' '), which the regex engine looks for in compiled code: Python sees
+    only the places a label may stand, not every word."""
     found: list[_Candidate] = []
-    pos = text.find("(")
-    while pos >= 0:
-        m = _PAREN.match(text, pos)
-        if m:
-            body = m.group("body")
-            if m.group("to"):
-                body = f"{body}–{m.group('to')}"
-            labels = _expand(body)
-            if labels:
-                found.append(_Candidate(m.start(), m.end(), labels, "paren"))
-        pos = text.find("(", pos + 1)
-    if not _may_have_bare_labels(text):
+    search = _PAREN.search
+    m = search(text)
+    while m is not None:
+        body = m.group("body")
+        if m.group("to"):
+            body = f"{body}–{m.group('to')}"
+        labels = _expand(body)
+        if labels:
+            found.append(_Candidate(m.start(), m.end(), labels, "paren"))
+        m = search(text, m.start() + 1)
+    if not _may_have_bare_labels(text, hints):
         return _merge_adjacent(text, _with_panel_words(text, found))
-    taken = [(c.start, c.end) for c in found]
-    offset = 0
-    for word in text.split(" "):
-        start, size = offset, len(word)
-        offset += size + 1
-        if size and word[0] in ":;," and size > 1:  # "correlation :a) positive"
-            start, word, size = start + 1, word[1:], size - 1
-        if not size or size > 9 or not word[0].isalpha() or (size > 1 and word[1].isalpha()):
-            continue
-        if size == 1 and word in "aA" and start > 1 and text[start - 2] not in ".:;!?)":
+    parens = [(c.start, c.end) for c in found]  # in order of their starts
+    covered_to = next_paren = 0  # how far the candidates that start before a word reach
+    bare: list[_Candidate] = []
+    for m in _BARE_WORD.finditer(" " + text):  # the text's positions are one less
+        start = m.start("word") - 2  # the word's first letter, in text
+        size = m.end("word") - m.start("word") + 1
+        if size == 1 and text[start] in "aA" and start > 1 and text[start - 2] not in ".:;!?)":
             continue  # the article 'a' mid-sentence
-        if any(s <= start < e for s, e in taken):
-            continue
+        while next_paren < len(parens) and parens[next_paren][0] <= start:
+            covered_to = max(covered_to, parens[next_paren][1])
+            next_paren += 1
+        if start < covered_to:
+            continue  # inside a parenthesised label or a bare label list found before
         cand = _bare_candidate(text, start)
         if cand is not None:
-            found.append(cand)
-            taken.append((cand.start, cand.end))
+            bare.append(cand)
+            covered_to = max(covered_to, cand.end)
+    taken = parens + [(c.start, c.end) for c in bare]
+    for word, at in hints:
+        if word[0] == "." and at and (text[at - 1].islower() or text[at - 1] in "0123456789)"):
+            cand = _glued_candidate(text, at + 1)  # "metabolism.A Guilt", not "U.S.A Smith"
+            if cand is not None and not any(s <= cand.start < e for s, e in taken):
+                bare.append(cand)
+    found.extend(bare)
     found.sort(key=lambda c: c.start)
     return _merge_adjacent(text, _with_panel_words(text, found))
+
+
+# A word that may be a bare label: its first letter (after a ':', ';' or ',' glued to it,
+# "correlation :a) positive") is a letter and its second is not, and it has at most 9
+# characters. Searched in " " + text, so that the first word has a space before it too.
+_BARE_WORD = re.compile(r" [:;,]?[A-Za-z](?![^\W\d_])(?P<word>[^ ]{0,8})(?= |$)")
 
 
 def _with_panel_words(text: str, found: list[_Candidate]) -> list[_Candidate]:
@@ -240,30 +276,58 @@ def _with_panel_words(text: str, found: list[_Candidate]) -> list[_Candidate]:
     return found
 
 
-def _may_have_bare_labels(text: str) -> bool:
+# What shows that a caption may have bare labels (see _may_have_bare_labels), looked for as
+# written by the one pass over the caption (taxonomy.scan): an 'a' or 'A' with a label's
+# delimiter after it at a word start, and these anywhere.
+BARE_STARTS = tuple(first + delim for first in "aA" for delim in ".,:)–-")
+BARE_PHRASES = (". a ", ": a ", "; a ", ". A ", ": A ", ". B", "; B", ": B", "anel")
+# A label glued to the full stop before it ("... with metabolism.A Guilt-by-association
+# analysis ...": text whose blocks were joined without a space).
+BARE_GLUED = tuple(f".{letter} " for letter in string.ascii_letters)
+# A label closed by ')' with no '(' ("c-d) vegfaa expression ...", "a) positive b) ...").
+BARE_CLOSED = tuple(f"{letter})" for letter in string.ascii_letters)
+EXTRA_WORDS = {
+    "bare_start": (BARE_STARTS, True, False),  # (words, at a word start, in any case)
+    "bare_phrase": (BARE_PHRASES, False, False),
+    "bare_glued": (BARE_GLUED, False, False),
+    "bare_closed": (BARE_CLOSED, True, False),
+}
+
+
+def _may_have_bare_labels(text: str, hints: list[tuple[str, int]]) -> bool:
     """Whether a first bare label, 'a'/'A' with a delimiter or at a sentence start, is in
-    the text ("A. ...", "a, b ...", "a) ...", ". a The ...", "of A, THL", "a–c"). String
-    searches only: most captions have none, and then only parenthesised labels are sought."""
-    if text.startswith("a ") or ". a " in text or ": a " in text or "; a " in text:
-        return True  # Nature's 'a Title' (a sentence does not start with a lower-case 'a')
-    if (text.startswith("A ") or ". A " in text or ": A " in text) and (
-        ". B" in text or "; B" in text or ": B" in text
-    ):
-        return True  # 'A Title ... B Title' (an upper-case 'A' alone may be the article)
-    at = text.find("anel")
-    while at >= 0:  # "panels A–J", "panel a"
-        rest = text[at + 4 : at + 7].lstrip("s ")
-        if rest[:1] in ("A", "a") and not rest[1:2].isalpha():
+    the text ("A. ...", "a, b ...", "a) ...", ". a The ...", "of A, THL", "a–c"), from the
+    (word, position) hints of EXTRA_WORDS: most captions have none, and then only
+    parenthesised labels are sought."""
+    upper_a = text.startswith("A ")
+    upper_b = False
+    for word, at in hints:
+        if word in (". a ", ": a ", "; a ", ".a "):
+            return True  # Nature's 'a Title' (a sentence does not start with a lower-case 'a')
+        if word in (". A ", ": A ", ".A "):
+            upper_a = True
+        elif word in (". B", "; B", ": B"):
+            upper_b = True
+        elif word == "anel":  # "panels A–J", "panel a"
+            rest = text[at + 4 : at + 7].lstrip("s ")
+            if rest[:1] in ("A", "a") and not rest[1:2].isalpha():
+                return True
+        elif word[0] == ".":  # a label glued to a full stop, other than A
+            continue
+        elif word[-1] == ")":  # "c-d)", "b)"; not in "(B)", "(A, B)", "(A–C)"
+            if text.rfind("(", 0, at) <= text.rfind(")", 0, at):
+                return True
+        elif at == 0 or text[at - 1] not in ".([-–":  # "A. ...", "a, b", "(26 hpf: a–c)"
             return True
-        at = text.find("anel", at + 4)
-    for first in "aA":
-        for delim in ".,:)–-":
-            at = text.find(first + delim)
-            while at >= 0:
-                if at == 0 or not (text[at - 1].isalnum() or text[at - 1] in ".([-–"):
-                    return True
-                at = text.find(first + delim, at + 1)
-    return False
+    # Nature's 'a Title'; 'A Title ... B Title' (an upper-case 'A' alone may be the article).
+    return text.startswith("a ") or (upper_a and upper_b)
+
+
+def _glued_candidate(text: str, start: int) -> _Candidate | None:
+    """A bare label glued to the full stop before it: 'metabolism.A Guilt'."""
+    m = _BARE_ONE.match(text, start)
+    labels = _expand(m.group("body")) if m else None
+    return _Candidate(start, m.end(), labels, "bare", m.group("delim") or "") if labels else None
 
 
 def _bare_candidate(text: str, start: int) -> _Candidate | None:
@@ -284,6 +348,9 @@ def _bare_candidate(text: str, start: int) -> _Candidate | None:
     return _Candidate(start, end, labels, "bare", delim) if labels else None
 
 
+_BETWEEN_ADJACENT = re.compile(r"\s*(?:,|and|&|,\s*and)\s*")
+
+
 def _merge_adjacent(text: str, found: list[_Candidate]) -> list[_Candidate]:
     """'(A) and (B)', '(A), (B)' name two panels at once: one candidate."""
     merged: list[_Candidate] = []
@@ -293,7 +360,7 @@ def _merge_adjacent(text: str, found: list[_Candidate]) -> list[_Candidate]:
             prev is not None
             and prev.form == cand.form
             and cand.form in ("paren", "close")
-            and re.fullmatch(r"\s*(?:,|and|&|,\s*and)\s*", text[prev.end : cand.start])
+            and _BETWEEN_ADJACENT.fullmatch(text, prev.end, cand.start)
         ):
             prev.labels = prev.labels + cand.labels
             prev.end = cand.end
@@ -319,6 +386,7 @@ class _State:
         self.text = text
         self.title_end = title_end
         self.order: list[str] = []  # labels in the order introduced
+        self.highest: int | None = None  # the code of the highest letter introduced
         self.known: dict[str, str] = {}  # key -> label as introduced
         self.upper: bool | None = None  # the caption's label case
         self.bare_style = False  # a bare label ('a', 'A.') has been a marker
@@ -331,9 +399,10 @@ class _State:
         self.last_marker_labels: list[str] = []
         self.last_label_pos = -1
         self.last_label_was_marker = False
+        self.last_label_was_inline = False  # the previous label named new panels inline
         self.headers: list[set[str]] = []  # label sets of group markers (2+ labels)
         # Where sentences start (after '. ' and a capital, not after 'Fig.' or 'et al.').
-        self.boundaries = [m.end() for m in _BOUNDARY.finditer(text) if self._boundary_ok(m)]
+        self.boundaries = [m.end() for m in _BOUNDARY.finditer(text)]
 
     # -- context ------------------------------------------------------------------------
 
@@ -341,11 +410,12 @@ class _State:
         """The last TAIL characters before pos, trailing space removed."""
         return self.text[max(0, pos - TAIL) : pos].rstrip()
 
-    def _sentence_start_before(self, pos: int) -> bool:
-        before = self._before(pos)
+    def _sentence_start_before(self, pos: int, before: str) -> bool:
+        """Whether pos starts a sentence (`before`: self._before(pos))."""
         if not before:
             return True
-        if self.title_end is not None and self.text[:pos].rstrip() == self.text[: self.title_end]:
+        title_end = self.title_end
+        if title_end is not None and title_end <= pos and not self.text[title_end:pos].strip():
             return True
         return _ends_sentence(before)
 
@@ -355,13 +425,9 @@ class _State:
         text, pos = self.text, cand.start
         return text.count("(", 0, pos) > text.count(")", 0, pos)
 
-    def _after_closing_paren(self, pos: int) -> bool:
-        return self._before(pos).endswith(")")
-
-    def _list_position(self, cand: _Candidate, in_list: bool) -> bool:
+    def _list_position(self, cand: _Candidate, before: str, in_list: bool) -> bool:
         """At the head of a list item: after ';' always, after ',' while markers are being
         listed, after a bare 'and' when a capitalised word follows."""
-        before = self._before(cand.start)
         last = _last_word(before)
         joined = before[: -len(last)].rstrip() if last in ("and", "or", "&") else before
         if joined.endswith(";"):  # "; (b)", "; and (d)"
@@ -373,19 +439,18 @@ class _State:
         return last in _AND_WORDS and self._follows_capitalised_word(cand)
 
     def _follows_capital(self, cand: _Candidate) -> bool:
-        rest = self.text[cand.end :].lstrip()
-        return bool(rest) and (rest[0].isupper() or rest[0] in '“"‘')
+        text, end = self.text, cand.end
+        if text[end : end + 1] == " ":  # the text has single spaces
+            end += 1
+        after = text[end : end + 1]
+        return bool(after) and (after.isupper() or after in '“"‘')
 
     def _follows_capitalised_word(self, cand: _Candidate) -> bool:
         """'Comparison', not 'LAP‐MALDI' or 'THL' (an acronym may sit inside a sentence)."""
-        return bool(re.match(r"\s*[“\"‘]?[A-Z][a-z]", self.text[cand.end :]))
-
-    def _after_function_word(self, cand: _Candidate) -> bool:
-        return _last_word(self._before(cand.start)) in _FUNCTION_WORDS
+        return _CAPITALISED_WORD.match(self.text, cand.end) is not None
 
     def _follows_word(self, cand: _Candidate) -> bool:
-        rest = self.text[cand.end :]
-        return bool(re.match(r"\s+[^\W\d_]", rest))
+        return _SPACE_LETTER.match(self.text, cand.end) is not None
 
     def _same_sentence(self, pos: int) -> bool:
         """Whether the previous label sits in the sentence that holds pos."""
@@ -408,24 +473,32 @@ class _State:
                     start = max(start, text_start)
         return start
 
-    def _boundary_ok(self, m: re.Match) -> bool:
-        if m.group(1) != ".":
-            return True
-        word = _last_word(self.text[max(0, m.start() - TAIL) : m.start()]).lstrip("([")
-        if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
-            return False  # 'et al. B', 'J. Smith'
-        return True
-
     # -- labels -------------------------------------------------------------------------
 
-    def _is_new_valid(self, labels: list[str]) -> bool:
-        """Whether the new labels continue the caption's sequence."""
-        highest = max((ord(_letter(lab).upper()) for lab in self.order), default=None)
+    def _continues_inline_labels(self, cand: _Candidate, before: str) -> bool:
+        """'cells from ctr MO (C) aplnra/b MO (D) or WT (E) Tg(fli1a:EGFP) embryos': after an
+        inline label of the same sentence, a label not at the head of a list item
+        (', (B) LAP-MALDI ...') is inline too, whatever word follows it."""
+        if not (self.last_label_was_inline and self._same_sentence(cand.start)):
+            return False
+        last = _last_word(before)
+        joined = before[: -len(last)].rstrip() if last in ("and", "or") else before
+        return not joined.endswith((",", ";"))
+
+    def _statement_about(self, cand: _Candidate) -> bool:
+        """'(A) is reversed from the original', '(A–H) are reversed images': a sentence about
+        panels already described, not a description that opens."""
+        return _VERB_AFTER.match(self.text, cand.end) is not None
+
+    def _is_new_valid(self, labels: list[str], any_case: bool = False) -> bool:
+        """Whether the new labels continue the caption's sequence (any_case: in either
+        letter case, for the label expected next)."""
+        highest = self.highest
         for lab in labels:
             if _key(lab) in self.known:
                 continue
             letter = _letter(lab)
-            if self.upper is not None and letter.isupper() != self.upper:
+            if self.upper is not None and letter.isupper() != self.upper and not any_case:
                 return False
             code = ord(letter.upper())
             if highest is None:
@@ -437,10 +510,9 @@ class _State:
         return True
 
     def _expected_next(self) -> str | None:
-        if not self.order:
+        if self.highest is None:
             return None
-        highest = max(ord(_letter(lab).upper()) for lab in self.order)
-        nxt = chr(highest + 1)
+        nxt = chr(self.highest + 1)
         return nxt if self.upper else nxt.lower()
 
     def _introduce(self, labels: list[str]) -> list[str]:
@@ -450,31 +522,38 @@ class _State:
                 self.known[_key(lab)] = lab
                 self.order.append(lab)
                 new.append(lab)
+                code = ord(lab[0].upper())
+                if self.highest is None or code > self.highest:
+                    self.highest = code
         if self.upper is None and labels:
             self.upper = _letter(labels[0]).isupper()
         return new
 
     def classify(self, cand: _Candidate) -> None:
         labels = cand.labels
-        new = [lab for lab in labels if _key(lab) not in self.known]
+        known = self.known
+        new = [lab for lab in labels if _key(lab) not in known]
         pos = cand.start
+        before = self._before(pos)
         nested = self._inside_parenthesis(cand)
-        at_sentence = not nested and self._sentence_start_before(pos)
-        in_list = self._same_sentence(pos) and self.last_label_was_marker
-        at_list = not nested and self._list_position(cand, in_list)
+        at_sentence = not nested and self._sentence_start_before(pos, before)
+        in_list = self.last_label_was_marker and self._same_sentence(pos)
+        at_list = not nested and self._list_position(cand, before, in_list)
         capital = self._follows_capital(cand)
 
         if cand.form == "bare":
-            kind = self._classify_bare(cand, new, at_sentence, at_list, capital)
+            kind = self._classify_bare(cand, before, new, at_sentence, at_list, capital)
         else:
-            kind = self._classify_paren(cand, new, at_sentence, at_list, capital)
+            kind = self._classify_paren(cand, before, new, at_sentence, at_list, capital)
         if kind is None:
             if not new and cand.form != "bare":  # a back-reference ends a list of markers
                 self.last_label_pos = pos
                 self.last_label_was_marker = False
+                self.last_label_was_inline = False
             return
         if cand.form == "bare" and cand.delim == ",":
             self.comma_style = True
+        self.last_label_was_inline = kind == "inline"
         if kind == "marker":
             self._marker(cand, new)
         elif kind == "inline":
@@ -483,7 +562,7 @@ class _State:
             self.last_label_was_marker = False
         self.last_label_pos = pos
 
-    def _classify_paren(self, cand, new, at_sentence, at_list, capital) -> str | None:
+    def _classify_paren(self, cand, before, new, at_sentence, at_list, capital) -> str | None:
         marker_pos = at_sentence or at_list
         if cand.form == "close" and not marker_pos:
             # 'a) positive b) negative': the next label opens the next description;
@@ -497,31 +576,41 @@ class _State:
             and capital
             and new
             and self._is_new_valid(cand.labels)
-            and not self._after_function_word(cand)
+            and _last_word(before) not in _FUNCTION_WORDS
+            and not self._continues_inline_labels(cand, before)
         ):
             # "Title with no full stop (A) Schematic ...", "... 2019) (C) Synthesis ..."
-            if len(new) == len(cand.labels) or self._after_closing_paren(cand.start):
+            if len(new) == len(cand.labels) or before.endswith(")"):
                 marker_pos = True
         if new:
-            if not self._is_new_valid(cand.labels):
+            # "(A, B) ... c-d) ...": the next label in the other case still opens a panel.
+            next_in_any_case = marker_pos and _key(cand.labels[0]) == _key(
+                self._expected_next() or ""
+            )
+            if not self._is_new_valid(cand.labels, any_case=next_in_any_case):
                 return None
             if marker_pos:
                 return "marker"
-            if cand.panel_word or not self._abbreviation(cand):
+            if cand.panel_word or not self._abbreviation(cand, before):
                 return "inline"
             return None
-        # Every label already introduced: a back-reference, or a more specific marker.
-        if marker_pos and self._more_specific(cand.labels):
+        # Every label already introduced: a back-reference ("(A) is reversed from the
+        # original"), or a more specific marker.
+        if marker_pos and not self._statement_about(cand) and self._more_specific(cand.labels):
             return "marker"
         return None
 
-    def _classify_bare(self, cand, new, at_sentence, at_list, capital) -> str | None:
+    def _classify_bare(self, cand, before, new, at_sentence, at_list, capital) -> str | None:
         labels = cand.labels
         single_upper_a = len(labels) == 1 and labels[0] in ("A", "I") and not cand.delim
         if cand.delim == "." and not capital:
             return None  # "A. thaliana", "E. coli", "vitamin A."
         if not new:
-            if (at_sentence or at_list) and self._more_specific(labels):
+            if (
+                (at_sentence or at_list)
+                and not self._statement_about(cand)
+                and self._more_specific(labels)
+            ):
                 return "marker" if (cand.delim or self.bare_style) else None
             return None
         if not self._is_new_valid(labels):
@@ -549,7 +638,10 @@ class _State:
         # ('Light-induced b temperature and c current'), or "of A, THL and B, MmPPOX".
         if labels[0] in ("a", "A") and not self.order:
             if cand.delim == "," and labels[0] == "A" and self._confirmed(cand):
-                if self._follows_capitalised_word(cand) and not self._after_function_word(cand):
+                if (
+                    self._follows_capitalised_word(cand)
+                    and _last_word(before) not in _FUNCTION_WORDS
+                ):
                     return "marker"  # "... acid pathway A, Antibodies targeting ..."
                 return "inline"
             return None
@@ -566,16 +658,16 @@ class _State:
         pattern = rf"(?<![\w(]){nxt}[.,:]?\s"
         return re.search(pattern, self.text[cand.end :]) is not None
 
-    def _abbreviation(self, cand: _Candidate) -> bool:
+    def _abbreviation(self, cand: _Candidate, before: str) -> bool:
         """'dorsal (D)', 'curcuminoid (C)': a lone label after a word with its initial, when
         it is not the label expected next."""
-        if len(cand.labels) != 1:
-            return False
+        if len(cand.labels) != 1 or len(cand.labels[0]) != 1:
+            return False  # "(A′)", "(B2)" abbreviate nothing
         lab = cand.labels[0]
         expected = self._expected_next()
         if expected is not None and _key(lab) == _key(expected):
             return False
-        word = _last_word(self._before(cand.start)).lstrip('(["“')
+        word = _last_word(before).lstrip('(["“')
         return bool(word) and word[0].casefold() == lab[0].casefold()
 
     def _more_specific(self, labels: list[str]) -> bool:
@@ -609,10 +701,8 @@ class _State:
         bounds = sorted({s for s, _, _ in self.splits})
 
         def next_split(pos: int) -> int:
-            for s in bounds:
-                if s > pos:
-                    return s
-            return len(text)
+            i = bisect.bisect_right(bounds, pos)
+            return bounds[i] if i < len(bounds) else len(text)
 
         best: dict[str, tuple[int, str]] = {}  # key -> (group size, text)
         for start, text_start, labels in self.splits:
@@ -634,4 +724,27 @@ class _State:
         return PanelParse(panels, text[:lead_end].strip())
 
 
-_BOUNDARY = re.compile(r"([.!?])['\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+def _boundary_pattern() -> re.Pattern:
+    """A sentence end: '.', '!' or '?' (closing quotes or brackets allowed after it), spaces,
+    then a capital, a digit or an opening bracket or quote. Not after an abbreviation
+    ('Fig.', 'et al.', 'e.g.') nor after an initial ('J. Smith'): the word before the full
+    stop, less its opening brackets, is looked behind for in the regex (by length, since
+    a look-behind has a fixed width), so no Python code runs per full stop."""
+    by_length: dict[int, list[str]] = {}
+    for word in sorted(_ABBREVIATIONS):
+        by_length.setdefault(len(word), []).append(re.escape(word))
+    not_after = "".join(
+        rf"(?<![\s(\[](?i:{'|'.join(words)})\.)(?<!^(?i:{'|'.join(words)})\.)"
+        for words in by_length.values()
+    )
+    not_after += r"(?<![\s(\[][A-Z]\.)(?<!^[A-Z]\.)"
+    return re.compile(rf"[.!?]{not_after}['\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+
+
+_BOUNDARY = _boundary_pattern()
+_VERB_AFTER = re.compile(
+    r"\s+(?:is|are|was|were|has|have|shows?|represents?|depicts?|illustrates?|corresponds?"
+    r"|indicates?)\b"
+)
+_CAPITALISED_WORD = re.compile(r"\s*[“\"‘]?[A-Z][a-z]")
+_SPACE_LETTER = re.compile(r"\s+[^\W\d_]")

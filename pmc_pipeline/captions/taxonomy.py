@@ -19,6 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pmc_pipeline.captions import layout, panels
+from pmc_pipeline.captions.text import collapse_spaces
+
 RADIOLOGY = "radiology"
 LIGHT_MICROSCOPY = "light_microscopy"
 FLUORESCENCE_MICROSCOPY = "fluorescence_microscopy"
@@ -156,6 +159,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bimmuno-gold\b",
         r"\bultrastructur\w*",
         r"\bnegative(?:ly)?[\s-]stain\w*",
+        # Single-particle EM: 2D class averages, random conical tilt, "EM images/density".
+        r"\bclass\s+averages?\b",
+        r"\brandom\s+conical\s+tilt\b",
+        r"(?-i:\bEM\b)(?=\s+(?:images?|micrographs?|analysis|reconstructions?|density|maps?|grids?|"
+        r"structures?|data))",
     ),
     GEL_BLOT: (
         r"\bwestern\s+blot\w*",
@@ -246,6 +254,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bphylogen\w*",
         r"\bcladogram\b",
         r"\bbiorender\b",
+        r"\b(?:interpretive|line|schematic)\s+drawings?\b",
         r"\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
         r"\blocation\s+of\s+the\s+study",
         r"\bstudy\s+areas?\b(?=[^.]{0,40}\b(?:outlined|map|located))",
@@ -329,7 +338,6 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bsummary\b",
         r"\broles?\s+of\b",
         r"\bregulat\w+",
-        r"\bstructure\s+of\b",
         r"\bscheme\b",
         r"\bdendrogram\b",
         r"\bframework\b",
@@ -372,7 +380,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bvalues?\b",
         r"\bratio\b",
     ),
-    MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b",),
+    # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex." (a caption that
+    # opens so; "the structure of adult eyes" is not one).
+    MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"(?<!.)structure\s+of\b"),
     GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b", r"\bimmunoprecipitat\w+"),
 }
 
@@ -386,7 +396,8 @@ _GENERIC_MICROSCOPY = (
     r"\boriginal\s+magnification\b",
     r"\bmagnification\s*[×x:]\s*\d",
     r"[×x]\s*\d+\s+magnification\b",
-    r"\bscale\s+bars?\b",
+    # Not a structure's "scale bar of 7.7 Å" nor a specimen's "Scale bar equals 10 cm".
+    r"\bscale\s+bars?\b(?![^.;]{0,40}?\d\s*(?:cm|Å))",
     r"\bimmunostain\w*",
     r"\bwhole[\s-]mount\b",
     r"\bstained\s+(?:for|with)\b",
@@ -398,11 +409,13 @@ _GENERIC_MICROSCOPY = (
 
 # Words that mean fluorescence microscopy when the caption also speaks of images.
 _FLUORESCENCE_CUE = (
-    r"(?-i:\b(?:e?GFP|YFP|RFP|CFP|mCherry|tdTomato|mVenus|mScarlet)\b)",
+    r"(?-i:\b(?:[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet)\b)",
     r"\bfluorescen\w+",
     r"\bmerged?\b",
     r"\bco-?locali[sz]\w+",
-    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles)\s*\((?:red|green|blue|magenta|cyan)\)",
+    # A stained channel named by its colour: "nuclei (blue)", "TUNEL staining (in red)".
+    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles|angioblasts|staining|stained|"
+    r"signals?)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)\)",
 )
 _IMAGE_CONTEXT = (
     r"\bimages?\b",
@@ -412,200 +425,442 @@ _IMAGE_CONTEXT = (
     r"\bmicroscop\w+",
     r"\bscale\s+bars?\b",
     r"\bvisuali[sz]ed\b",
+    r"\bstain(?:ing|ed)\b",  # "antibody staining (in red)"
+    r"\bmarked\s+by\b",  # "clones (marked by the absence of GFP)"
+    r"\blabell?ed\s+(?:by|with)\b",  # "labeled by Tg(fli1a:EGFP) expression"
 )
 
 
-# Anchors: a lowercase literal that occurs wherever the pattern matches, found for all
-# patterns at once by an Aho-Corasick automaton; a pattern's regex then runs only in a small
-# window around each hit, so the cost grows with the caption's length once, not once per
-# pattern. Most anchors are read off the pattern; these are given.
+# Anchors: literals that start every match of a pattern, found for all patterns at once by
+# an Aho-Corasick automaton; a pattern's regex is then tried only at its anchors' hits (a
+# match at that position, no search), so the cost grows with the caption's length once,
+# not once per pattern. Most anchors are read off the pattern (its leading literal); these
+# are given: every way the pattern can start in a collapsed caption, as written for the
+# case-sensitive patterns ('(?-i:...'). The automaton reads the caption as it is: the
+# anchor of a case-insensitive pattern is looked for as written, in lower and upper case,
+# capitalised and title-cased ('western', 'WESTERN', 'Western', 'X-Gal'; a camel-cased
+# name is given as written: 'MitoTracker', 'BioRender').
+_P_VALUE_STARTS = tuple(
+    f"{p}{digit}{space}{sign}"
+    for p in "Pp"
+    for digit in ("", *"0123456789")
+    for space in ("", " ")
+    for sign in "<>=≤"
+)
 _ANCHORS = {
     r"(?-i:\b(?:micro-?|µ|μ)?CT\b)(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))": (
-        "ct",
-        "µct",
-        "μct",
+        "CT",
+        "micro-CT",
+        "microCT",
+        "µCT",
+        "μCT",
     ),
-    r"(?-i:\bf?MRI\b)": ("mri", "fmri"),
-    r"(?-i:\bMR\s+(?:image|imaging|angiograph)\w*)": ("mr ",),
-    r"\bT[12][\s-]weighted": ("weighted",),
-    r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
-    r"absorption|fluorescence|powder))": ("ray",),
-    r"(?-i:\bH\s?&\s?E\b)": ("&",),
-    r"\bh(?:a)?ematoxylin": ("ematoxylin",),
+    r"(?-i:\bf?MRI\b)": ("MRI", "fMRI"),
+    r"(?-i:\bMR\s+(?:image|imaging|angiograph)\w*)": ("MR ",),
     r"\bx-gal\b": ("x-gal",),
-    r"(?<!fluorescence )(?<!fluorescent )\bin\s+situ\s+hybridi[sz]ation": ("hybridi",),
-    r"\b(?:mito|lyso|cell)tracker\b": ("tracker",),
-    r"\b(?:transmission|scanning)\s+electron": ("electron",),
-    r"(?-i:\b(?:FE|HR|cryo-?)?TEM\b)": ("tem",),
-    r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:image|micrograph|analysis|photograph|observation))": ("sem",),
-    r"\b(?:northern|southern|dot|slot)\s+blot\w*": ("blot",),
+    r"\bT[12][\s-]weighted": ("t1-weighted", "t1 weighted", "t2-weighted", "t2 weighted"),
+    r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
+    r"absorption|fluorescence|powder))": ("x-ray", "x ray", "xray"),
+    r"(?-i:\bH\s?&\s?E\b)": ("H&E", "H &E", "H& E", "H & E"),
+    r"\bh(?:a)?ematoxylin": ("hematoxylin", "haematoxylin"),
+    r"(?<!fluorescence )(?<!fluorescent )\bin\s+situ\s+hybridi[sz]ation": ("in situ hybridi",),
+    r"\b(?:mito|lyso|cell)tracker\b": ("MitoTracker", "LysoTracker", "CellTracker"),
+    r"\bbiorender\b": ("BioRender",),
+    r"\bweblogo\b": ("WebLogo",),
+    r"\b(?:transmission|scanning)\s+electron": ("transmission electron", "scanning electron"),
+    r"(?-i:\b(?:FE|HR|cryo-?)?TEM\b)": ("TEM", "FETEM", "HRTEM", "cryo-TEM", "cryoTEM"),
+    r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:image|micrograph|analysis|photograph|observation))": (
+        "SEM",
+        "FESEM",
+    ),
+    r"\b(?:northern|southern|dot|slot)\s+blot\w*": (
+        "northern blot",
+        "southern blot",
+        "dot blot",
+        "slot blot",
+    ),
     r"\b(?:grey|gray|white|black|open|filled|solid|closed)\s+(?:columns|bars|circles|squares|"
     r"triangles|diamonds|symbols)\b": (
-        "columns",
-        "bars",
-        "circles",
-        "squares",
-        "triangles",
-        "diamonds",
-        "symbols",
+        "grey",
+        "gray",
+        "white",
+        "black",
+        "open",
+        "filled",
+        "solid",
+        "closed",
     ),
     r"(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m\.?|sem|standard\s+(?:deviation|error))": (
         "±",
         "+/-",
         "+-",
     ),
-    r"(?-i:\b[Pp]\d?\s*[<>=≤]\s*0?\.\d)": tuple(
-        f"{sign}{space}{digit}" for sign in "<>=≤" for space in ("", " ") for digit in "0."
+    r"(?-i:\b[Pp]\d?\s*[<>=≤]\s*0?\.\d)": _P_VALUE_STARTS,
+    r"\bt[\s-]tests?\b": ("t test", "t-test"),
+    r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)": ("UMAP", "t-SNE", "tSNE", "PCA"),
+    r"(?-i:\bEM\b)(?=\s+(?:images?|micrographs?|analysis|reconstructions?|density|maps?|grids?|"
+    r"structures?|data))": ("EM ",),
+    r"\b(?:odds|hazard)\s+ratios?\b": ("odds", "hazard"),
+    r"\bx[\s-]axis\b": ("x-axis", "x axis"),
+    r"\by[\s-]axis\b": ("y-axis", "y axis"),
+    r"\b(?:proposed|working|hypothetical|conceptual|schematic)\s+model\b": (
+        "proposed",
+        "working",
+        "hypothetical",
+        "conceptual",
+        "schematic",
     ),
-    r"\bt[\s-]tests?\b": ("test",),
-    r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)": ("umap", "sne", "pca"),
-    r"\b(?:odds|hazard)\s+ratios?\b": ("ratio",),
-    r"\bx[\s-]axis\b": ("axis",),
-    r"\by[\s-]axis\b": ("axis",),
-    r"\b(?:proposed|working|hypothetical|conceptual|schematic)\s+model\b": ("model",),
-    r"(?-i:\b(?:CONSORT|PRISMA)\b)": ("consort", "prisma"),
-    r"\bx[\s-]?ray\s+(?:crystal\w*|structures?)\b": ("ray",),
-    r"\b3d\s+structures?\b": ("structure",),
-    r"\b(?:cartoon|surface|stick|sphere)s?\s+representation": ("representation",),
-    r"\bas\s+a\s+function\s+of\b": ("function",),
-    r"\bby\s+(?:sex|age|year|group)\b": ("sex", "age", "year", "group"),
-    r"[×x]\s*\d+\s+magnification\b": ("magnification",),
+    r"(?-i:\b(?:CONSORT|PRISMA)\b)": ("CONSORT", "PRISMA"),
+    r"\bx[\s-]?ray\s+(?:crystal\w*|structures?)\b": ("x-ray", "x ray", "xray"),
+    r"\b3d\s+structures?\b": ("3d structure",),
+    r"\b(?:cartoon|surface|stick|sphere)s?\s+representation": (
+        "cartoon",
+        "surface",
+        "stick",
+        "sphere",
+    ),
+    r"\bas\s+a\s+function\s+of\b": ("as a function of",),
+    r"\bby\s+(?:sex|age|year|group)\b": ("by sex", "by age", "by year", "by group"),
+    r"[×x]\s*\d+\s+magnification\b": (
+        "×",
+        *(f"x{space}{digit}" for space in ("", " ") for digit in "0123456789"),
+    ),
     r"\b(?:retinal|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
-    r"transverse)\s+sections?\b": ("section",),
-    r"(?-i:\b(?:e?GFP|YFP|RFP|CFP|mCherry|tdTomato|mVenus|mScarlet)\b)": (
-        "gfp",
-        "yfp",
-        "rfp",
-        "cfp",
-        "mcherry",
-        "tdtomato",
-        "mvenus",
-        "mscarlet",
+    r"transverse)\s+sections?\b": (
+        "retinal",
+        "brain",
+        "liver",
+        "kidney",
+        "lung",
+        "heart",
+        "skin",
+        "paraffin",
+        "frozen",
+        "serial",
+        "coronal",
+        "sagittal",
+        "transverse",
     ),
-    r"\bco-?locali[sz]\w+": ("locali",),
-    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles)\s*\((?:red|green|blue|magenta|"
-    r"cyan)\)": ("(red)", "(green)", "(blue)", "(magenta)", "(cyan)"),
+    r"(?-i:\b(?:[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet)\b)": (
+        "GFP",
+        "eGFP",
+        "EGFP",
+        "EYFP",
+        "ECFP",
+        "YFP",
+        "RFP",
+        "CFP",
+        "mCherry",
+        "tdTomato",
+        "mVenus",
+        "mScarlet",
+    ),
+    r"\bco-?locali[sz]\w+": ("colocali", "co-locali"),
+    r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles|angioblasts|staining|stained|"
+    r"signals?)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)\)": (
+        "cells",
+        "nuclei",
+        "microspheres",
+        "neurons",
+        "puncta",
+        "vesicles",
+        "angioblasts",
+        "staining",
+        "stained",
+        "signal",
+    ),
+    r"\b(?:interpretive|line|schematic)\s+drawings?\b": (
+        "interpretive",
+        "line draw",
+        "schematic draw",
+    ),
 }
-_INSIDE_WORDS = frozenset({"ematoxylin", "tracker", "locali", "ray"})
-_LEAD = re.compile(r"(?:\(\?-i:|\(\?<[!=](?:[^()]|\([^()]*\))*\)|\\b)*([A-Za-z0-9&±µμ ]+)")
-# A pattern's regex runs from its anchor (from BACK characters before it when the anchor is
-# given: "transmission electron" is anchored on "electron") to AHEAD characters after it.
-BACK = 32
+# Anchors that may start inside a word (the pattern has no \b before them).
+_INSIDE_WORDS = frozenset(f"x{space}{digit}" for space in ("", " ") for digit in "0123456789")
+# What comes before a pattern's leading literal: '(?-i:', look-behinds, '\b'.
+_PREFIX = re.compile(r"(?:\(\?-i:|\(\?<[!=](?:[^()]|\([^()]*\))*\)|\\b)*")
+# The pieces of a leading literal: letters, digits and a few signs, and a space ('\s' or
+# '\s+': the caption's whitespace is collapsed).
+_LITERAL_PIECE = re.compile(r"[A-Za-z0-9&±µμ' -]|\\s\+?")
+# A pattern's regex is tried from its anchor's start to AHEAD characters after the anchor.
 AHEAD = 64
 
 
-def _anchors(pattern: str) -> tuple[tuple[str, int], ...]:
-    """(anchor, how far before it a match may start) pairs of a pattern."""
+def _anchors(pattern: str) -> tuple[str, ...]:
+    """The literals, one of which starts each match of a pattern, in the cases the
+    automaton looks for."""
     if pattern in _ANCHORS:
-        return tuple((anchor, BACK) for anchor in _ANCHORS[pattern])
-    lead = _LEAD.match(pattern)
-    anchor = lead.group(1) if lead else ""
-    if lead and pattern[lead.end() : lead.end() + 1] in ("?", "*", "{"):
-        anchor = anchor[:-1]  # "mechanisms?": the last letter is optional
-    anchor = anchor.lower()
-    if len(anchor) < 3:
-        raise ValueError(f"no anchor for the caption pattern {pattern!r}: add it to _ANCHORS")
-    return ((anchor, 0),)
+        anchors = _ANCHORS[pattern]
+    else:
+        anchor = _leading_literal(pattern)
+        if len(anchor) < 3:
+            raise ValueError(f"no anchor for the caption pattern {pattern!r}: add it to _ANCHORS")
+        anchors = (anchor,)
+    if pattern.startswith("(?-i:"):
+        return anchors
+    return case_variants(anchors)
+
+
+def _leading_literal(pattern: str) -> str:
+    r"""The literal every match of `pattern` starts with: r'\bprotein\s+sequences?\b' ->
+    'protein sequence' (the last letter is optional), r'\bimmuno-gold' -> 'immuno-gold'."""
+    pos = _PREFIX.match(pattern).end()
+    pieces = []
+    while (m := _LITERAL_PIECE.match(pattern, pos)) is not None:
+        pieces.append(" " if m.group().startswith("\\") else m.group())
+        pos = m.end()
+    if pattern[pos : pos + 1] in ("?", "*", "{") and pieces:
+        pieces.pop()  # "mechanisms?": the last letter is optional
+    return "".join(pieces)
+
+
+# A pattern that is only its leading literal and one of these tails is matched without its
+# regex (a cold regex per hit is most of the tagger's cost after parse_article):
+_WORD_END, _PLURAL, _WORD_REST, _SOME_WORD_REST = range(4)  # \b, s?\b, \w*, \w+
+_TAILS = {r"\b": _WORD_END, r"s?\b": _PLURAL, r"\w*": _WORD_REST, r"\w+": _SOME_WORD_REST}
+_REST_OF_WORD = re.compile(r"\w*")
+
+
+def _simple_tail(pattern: str, anchor: str) -> int | None:
+    r"""The tail kind of a plain-word pattern whose anchor is its whole leading literal
+    (r'\bconfocal\b', r'\bgraphs?\b', r'\bhistolog\w*'), else None (use the regex)."""
+    if pattern in _ANCHORS or pattern.startswith("(?"):
+        return None
+    if pattern[: _PREFIX.match(pattern).end()] not in ("", r"\b"):
+        return None  # look-behinds
+    if _leading_literal(pattern).lower() != anchor.lower():
+        return None
+    return _TAILS.get(pattern[_literal_end(pattern) :])
+
+
+def _literal_end(pattern: str) -> int:
+    """Where the leading literal of a pattern ends (its optional last letter kept out)."""
+    pos = _PREFIX.match(pattern).end()
+    last = pos
+    while (m := _LITERAL_PIECE.match(pattern, pos)) is not None:
+        last, pos = pos, m.end()
+    if pattern[pos : pos + 1] in ("?", "*", "{"):
+        return last
+    return pos
+
+
+def case_variants(words) -> tuple[str, ...]:
+    """Each word as written ('MitoTracker'), in lower case, upper case, capitalised and
+    title-cased, once."""
+    return tuple(
+        dict.fromkeys(
+            variant
+            for word in words
+            for variant in (word, word.lower(), word.upper(), word.capitalize(), word.title())
+        )
+    )
 
 
 class _Matcher:
-    """Every pattern of several groups, matched in one pass: `words(caption)` ->
-    {group: the caption words its patterns matched, in order, at most MAX_EVIDENCE}."""
+    """Every pattern of several groups, found in one pass over the caption.
 
-    def __init__(self, groups: dict[str, tuple[str, ...]]) -> None:
-        import ahocorasick
+    `scan(caption)` gives the hits of every anchor (an Aho-Corasick DFA, `ahocorasick_rs`,
+    finds them all in one pass in compiled code) and of the `extra` words (plain words with
+    no regex, for layout.py and panels.py); `words(caption, hits, phase)` tries the regexes
+    of each hit's patterns of the groups of `phases[phase]` at the hit and gives {group:
+    the caption words they matched}."""
 
-        self.patterns: list[tuple[str, re.Pattern]] = []
-        index: dict[str, list[tuple[int, int]]] = {}
+    def __init__(
+        self,
+        groups: dict[str, tuple[str, ...]],
+        phases: tuple[frozenset[str], ...],
+        extra: dict[str, tuple[tuple[str, ...], bool, bool]],
+    ) -> None:
+        import ahocorasick_rs
+
+        targets: dict[str, list[tuple[str, re.Pattern, int | None]]] = {}
         for group, patterns in groups.items():
             for pattern in patterns:
-                number = len(self.patterns)
-                self.patterns.append((group, re.compile(pattern, re.IGNORECASE)))
-                for anchor, back in _anchors(pattern):
-                    index.setdefault(anchor, []).append((number, back))
-        self.automaton = ahocorasick.Automaton()
-        for anchor, targets in index.items():
-            # An anchor counts at a word start only ("effect" holds no CT), except those
-            # that stand for the end of a word ("haematoxylin", "MitoTracker", "xray").
-            at_word = anchor[0].isalnum() and anchor not in _INSIDE_WORDS
-            self.automaton.add_word(anchor, (len(anchor), at_word, tuple(targets)))
-        self.automaton.make_automaton()
+                regex = re.compile(pattern, re.IGNORECASE)
+                for anchor in _anchors(pattern):
+                    simple = _simple_tail(pattern, anchor)
+                    targets.setdefault(anchor, []).append((group, regex, simple))
+        # An anchor counts at a word start only ("effect" holds no CT), except the few
+        # that a pattern allows inside a word.
+        at_word = {k: k[0].isalnum() and k not in _INSIDE_WORDS for k in targets}
+        extra_of: dict[str, list[str]] = {}
+        for group, (words, word_start, any_case) in extra.items():
+            for word in case_variants(words) if any_case else words:
+                if at_word.setdefault(word, word_start) != word_start:
+                    raise ValueError(f"{word!r}: an anchor and a {group} word, counted apart")
+                extra_of.setdefault(word, []).append(group)
+        self.keys = list(at_word)
+        self.at_word = [at_word[k] for k in self.keys]
+        self.targets = [tuple(targets.get(k, ())) for k in self.keys]
+        self.extra = [tuple(extra_of.get(k, ())) for k in self.keys]
+        # Per phase, each key's targets of that phase's groups.
+        self.phases = phases
+        self.phase_targets = [
+            [tuple(t for t in key_targets if t[0] in groups) for key_targets in self.targets]
+            for groups in phases
+        ]
+        self.automaton = ahocorasick_rs.AhoCorasick(
+            self.keys, implementation=ahocorasick_rs.Implementation.DFA
+        )
 
-    def words(self, caption: str) -> dict[str, tuple[str, ...]]:
-        found: dict[str, dict[str, None]] = {}
-        lowered = caption.lower()
-        if len(lowered) != len(caption):  # a character whose lower case is longer
-            return self._everywhere(caption)
-        patterns = self.patterns
-        for end, (length, at_word, targets) in self.automaton.iter(lowered):
-            start = end - length + 1
-            if at_word and start and lowered[start - 1].isalnum():
-                continue  # inside a word: "effect" holds no CT
-            for number, back in targets:
-                group, regex = patterns[number]
-                m = regex.search(caption, start - back if start > back else 0, end + AHEAD)
-                if m is not None:
-                    self._add(found, group, m.group(0))
-        return {group: tuple(words) for group, words in found.items()}
+    def scan(self, caption: str) -> list[tuple[int, int, int]]:
+        """(key index, start, end) of every anchor and extra word where it counts."""
+        at_word = self.at_word
+        return [
+            hit
+            for hit in self.automaton.find_matches_as_indexes(caption, overlapping=True)
+            if not (at_word[hit[0]] and hit[1] and caption[hit[1] - 1].isalnum())
+        ]
 
-    def _everywhere(self, caption: str) -> dict[str, tuple[str, ...]]:
-        found: dict[str, dict[str, None]] = {}
-        for group, regex in self.patterns:
-            for m in regex.finditer(caption):
-                self._add(found, group, m.group(0))
-        return {group: tuple(words) for group, words in found.items()}
+    def extra_hits(
+        self, hits: list[tuple[int, int, int]], groups: frozenset[str]
+    ) -> list[tuple[str, str, int, int]]:
+        """(group, word, start, end) of the hits of extra words of `groups`."""
+        extra, keys = self.extra, self.keys
+        return [
+            (group, keys[index], start, end)
+            for index, start, end in hits
+            for group in extra[index]
+            if group in groups
+        ]
 
-    @staticmethod
-    def _add(found: dict[str, dict[str, None]], group: str, text: str) -> None:
-        words = found.setdefault(group, {})
-        if len(words) < MAX_EVIDENCE:
-            word = " ".join(text.split())
-            if word not in words and word.lower() not in {w.lower() for w in words}:
-                words[word] = None
+    def words(
+        self, caption: str, hits: list[tuple[int, int, int]], phase: int
+    ) -> dict[str, tuple[str, ...]]:
+        """{group: the words its patterns matched at the hits, in order, at most
+        MAX_EVIDENCE, once whatever their case} for the groups of `phase` (an index of
+        self.phases). `caption` has its whitespace collapsed (each match is a caption word)."""
+        found: dict[str, dict[str, str]] = {}
+        targets = self.phase_targets[phase]
+        ends: dict[re.Pattern, int] = {}  # where each pattern's last match ended
+        size = len(caption)
+        for index, start, end in hits:
+            for group, regex, tail in targets[index]:
+                if start < ends.get(regex, 0):
+                    continue  # "CT" inside "micro-CT", found at "micro"
+                if tail is None:  # a pattern with more to it than a word: its regex
+                    m = regex.match(caption, start, end + AHEAD)
+                    if m is None:
+                        continue
+                    stop = m.end()
+                else:  # a plain word ('confocal', 'graphs?', 'histolog\w*'): no regex
+                    stop = end
+                    if tail == _PLURAL and caption[stop : stop + 1] in ("s", "S"):
+                        stop += 1
+                    if tail >= _WORD_REST:  # the rest of the word
+                        stop = _REST_OF_WORD.match(caption, stop, end + AHEAD).end()
+                        if tail == _SOME_WORD_REST and stop == end:
+                            continue
+                    elif stop < size and (caption[stop].isalnum() or caption[stop] == "_"):
+                        continue  # no word boundary: "graphics"
+                ends[regex] = stop
+                words = found.get(group)
+                if words is None:
+                    words = found[group] = {}
+                elif len(words) >= MAX_EVIDENCE:
+                    continue
+                word = caption[start:stop]
+                key = word.lower()
+                if key not in words:
+                    words[key] = word
+        return {group: tuple(words.values()) for group, words in found.items()}
 
 
 MAX_EVIDENCE = 5  # words kept per type
 _TABLE_RE = re.compile(r"\btable\b(?!\s*S?\d)", re.IGNORECASE)
+# The groups of patterns, in the order they are needed: strong words and the generic
+# microscopy words always (one pass, with the words layout.py and panels.py look for); the
+# image words only when a fluorescence cue is found, and the weak words only when nothing
+# else is: a second automaton, run on the few captions that need it, so that the frequent
+# weak words ('value', 'level', 'group') cost nothing in the others.
+_STRONG_GROUPS = {
+    **{f"strong:{t}": p for t, p in _STRONG.items()},
+    "generic": _GENERIC_MICROSCOPY,
+    "fluorescence_cue": _FLUORESCENCE_CUE,
+}
+STRONG = 0
+IMAGES, WEAK = 0, 1
 _MATCHER = _Matcher(
-    {
-        **{f"strong:{t}": p for t, p in _STRONG.items()},
-        "generic": _GENERIC_MICROSCOPY,
-        "fluorescence_cue": _FLUORESCENCE_CUE,
-        "image_context": _IMAGE_CONTEXT,
-    }
+    _STRONG_GROUPS,
+    (frozenset(_STRONG_GROUPS),),
+    extra={**layout.EXTRA_WORDS, **panels.EXTRA_WORDS},
 )
-_WEAK_MATCHER = _Matcher({f"weak:{t}": p for t, p in _WEAK.items()})  # only when needed
+_LATE_MATCHER = _Matcher(
+    {"image_context": _IMAGE_CONTEXT, **{f"weak:{t}": p for t, p in _WEAK.items()}},
+    (frozenset(["image_context"]), frozenset(f"weak:{t}" for t in _WEAK)),
+    extra={},
+)
 
 
-@dataclass(frozen=True)
+_STRONG_NAMES = tuple((t, f"strong:{t}") for t in _STRONG)
+_WEAK_NAMES = tuple((t, f"weak:{t}") for t in _WEAK)
+_MICROSCOPY = frozenset({FLUORESCENCE_MICROSCOPY, ELECTRON_MICROSCOPY, LIGHT_MICROSCOPY})
+_NOT_MICROSCOPY = frozenset({RADIOLOGY, PHOTOGRAPH})
+
+
+Hits = list[tuple[int, int, int]]
+
+
+def scan(caption: str) -> Hits:
+    """The anchor hits of a collapsed caption (collapse_spaces): the one pass over the text
+    that tag_caption reads, which also finds layout.py's words."""
+    return _MATCHER.scan(caption)
+
+
+def layout_hits(hits: Hits) -> list[tuple[str, str, int, int]]:
+    """(group, word, start, end) of layout.EXTRA_WORDS among the hits of scan()."""
+    return _MATCHER.extra_hits(hits, _LAYOUT_GROUPS)
+
+
+def panel_hints(hits: Hits) -> list[tuple[str, int]]:
+    """(word, start) of panels.EXTRA_WORDS among the hits of scan()."""
+    return [(word, start) for _, word, start, _ in _MATCHER.extra_hits(hits, _PANEL_GROUPS)]
+
+
+_LAYOUT_GROUPS = frozenset(layout.EXTRA_WORDS)
+_PANEL_GROUPS = frozenset(panels.EXTRA_WORDS)
+
+
+@dataclass(frozen=True, slots=True)
 class Tagging:
     types: tuple[str, ...]  # sorted type names, never empty ('other' when nothing fits)
     evidence: dict[str, tuple[str, ...]]  # type -> the caption words that decided it
 
 
-def tag_caption(caption: str) -> Tagging:
-    """The figure types a caption's words show, each with its evidence."""
-    words = _MATCHER.words(caption)
+def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
+    """The figure types a caption's words show, each with its evidence. `hits`: what
+    scan(caption) gave, when the caller has it, for a caption whose whitespace is collapsed
+    already (collapse_spaces)."""
+    if hits is None:
+        caption = collapse_spaces(caption)
+        hits = scan(caption)
+    words = _MATCHER.words(caption, hits, STRONG)
     evidence: dict[str, tuple[str, ...]] = {}
-    for figure_type in _STRONG:
-        if f"strong:{figure_type}" in words:
-            evidence[figure_type] = words[f"strong:{figure_type}"]
-    if FLUORESCENCE_MICROSCOPY not in evidence and "image_context" in words:
-        if "fluorescence_cue" in words:
+    for figure_type, group in _STRONG_NAMES:
+        if group in words:
+            evidence[figure_type] = words[group]
+    late_hits = None
+    if FLUORESCENCE_MICROSCOPY not in evidence and "fluorescence_cue" in words:
+        late_hits = _LATE_MATCHER.scan(caption)
+        if _LATE_MATCHER.words(caption, late_hits, IMAGES):  # the caption speaks of images
             evidence[FLUORESCENCE_MICROSCOPY] = words["fluorescence_cue"]
     microscopy = words.get("generic")
-    if microscopy and not (
-        evidence.keys() & {FLUORESCENCE_MICROSCOPY, ELECTRON_MICROSCOPY, LIGHT_MICROSCOPY}
-    ):
-        evidence[LIGHT_MICROSCOPY] = microscopy
-    if not evidence and _TABLE_RE.search(caption):
+    if microscopy and not (evidence.keys() & _MICROSCOPY):
+        # A scale bar alone says nothing of microscopy in an MRI or a photograph.
+        only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
+        if not (only_scale_bars and evidence.keys() & _NOT_MICROSCOPY):
+            evidence[LIGHT_MICROSCOPY] = microscopy
+    if evidence:
+        return Tagging(tuple(sorted(evidence)), evidence)
+    if _TABLE_RE.search(caption):
         return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
-    if not evidence:  # weak words decide alone: the type(s) with the most of them
-        words = _WEAK_MATCHER.words(caption)
-        weak = {t: words.get(f"weak:{t}", ()) for t in _WEAK}
-        most = max(len(w) for w in weak.values())
-        if most:
-            evidence = {t: w for t, w in weak.items() if len(w) == most}
-    if not evidence:
-        return Tagging((OTHER,), {})
-    return Tagging(tuple(sorted(evidence)), evidence)
+    # Weak words decide alone: the type(s) with the most of them.
+    if late_hits is None:
+        late_hits = _LATE_MATCHER.scan(caption)
+    words = _LATE_MATCHER.words(caption, late_hits, WEAK)
+    weak = {t: words.get(group, ()) for t, group in _WEAK_NAMES}
+    most = max(len(w) for w in weak.values())
+    if most:
+        evidence = {t: w for t, w in weak.items() if len(w) == most}
+        return Tagging(tuple(sorted(evidence)), evidence)
+    return Tagging((OTHER,), {})

@@ -1,0 +1,97 @@
+"""Unlabelled panels: 'upper and lower panels', 'Left: ... Right: ...', 'from top to bottom'.
+
+The words are found by the tagger's one pass over the caption (taxonomy.scan, which takes
+them as extra words of its automaton, in the cases it looks for every word in);
+`unlabelled_panels` reads those hits, and regexes run only on the few characters around a
+position word.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Found anywhere in the caption: two or more panels are described.
+LAYOUT_PHRASES = (
+    "panels",
+    "each panel",
+    "each plot",
+    "each graph",
+    "each image",
+    "last panel",
+    "first panel",
+    "second panel",
+    "other panel",
+    "left to right",
+    "top to bottom",
+)
+# "first and second rows", "three columns" (checked by _COUNTED_PARTS).
+PART_WORDS = ("rows", "columns")
+# At a word start, then judged by their context.
+POSITION_WORDS = (
+    "left",
+    "right",
+    "top",
+    "bottom",
+    "upper",
+    "lower",
+    "middle",
+    "center",
+    "centre",
+    "below",
+    "above",
+)
+# The groups of the words, as taxonomy.scan takes them: (words, at a word start only, in
+# any case).
+EXTRA_WORDS = {
+    "layout": (LAYOUT_PHRASES, False, True),
+    "parts": (PART_WORDS, True, True),
+    "position": (POSITION_WORDS, True, True),
+}
+
+_COUNTED_PARTS = re.compile(
+    r"\b(?:first|second|third|two|three|four)\s+(?:rows|columns)\b", re.IGNORECASE
+)
+# Around a position word: "(left)", "Left:", ", right)", "at left", "on the right",
+# "left panel", "right graph" (not "left of", "right side", "top left corner").
+_HEAD = re.compile(r"(?:^|[.;:]\s+|\(|,\s*)$")
+_SIDE = re.compile(r"\b(?:at|on\s+the|to\s+the)\s+$")
+_AFTER_HEAD = re.compile(r"\s*[:,)]")
+_AFTER_PART = re.compile(
+    r"\s+(?:panel|image|graph|plot|column|row|figure|table|inset)s?\b", re.IGNORECASE
+)
+# A part named by its place at the head of a sentence: "Below: Quantification ...", "On the
+# right: close-ups ...", "On the right side: ..." (the rest of the figure is another part).
+_SENTENCE_HEAD = re.compile(r"(?:^|[.;]\s+|\(\s*)(?:on\s+the\s+|at\s+the\s+)?$")
+_PLACE_HEAD = re.compile(r"(?:\s+side)?\s*:", re.IGNORECASE)
+_NOT_AFTER_SIDE = re.compile(r"\s+(?:of|side|corner)\b", re.IGNORECASE)
+_SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
+
+
+def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bool:
+    """Two or more panels described without labels, from the (group, word, start, end) hits
+    of the EXTRA_WORDS in the caption (in any of the cases taxonomy.case_variants gives):
+    'upper and lower panels', 'Left: ... Right: ...', 'at left ... at right', 'the graph on
+    the right', 'from left to right'."""
+    positions = set()
+    parts = False
+    for group, word, at, end in hits:
+        if group == "layout":
+            return True
+        if group == "parts":
+            parts = True
+            continue
+        if caption[end : end + 1].isalnum():
+            continue  # "lefts", "topic"
+        before = caption[max(0, at - 12) : at].lower()
+        if _PLACE_HEAD.match(caption, end) and _SENTENCE_HEAD.search(before):
+            return True
+        if (
+            (_HEAD.search(before) and _AFTER_HEAD.match(caption, end))
+            or (_SIDE.search(before) and not _NOT_AFTER_SIDE.match(caption, end))
+            or _AFTER_PART.match(caption, end)
+        ):
+            word = word.lower()
+            positions.add(_SAME.get(word, word))
+    if parts and _COUNTED_PARTS.search(caption):
+        return True
+    return len(positions) >= 2
