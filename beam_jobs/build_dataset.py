@@ -78,7 +78,11 @@ def extract_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, planned):
 
 
 def decide_pipeline(
-    pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[str], stale: frozenset[int]
+    pipeline: beam.Pipeline,
+    cfg: BuildConfig,
+    chunks: list[str],
+    stale: frozenset[int],
+    expected_figures: int | None = None,
 ):
     """staging (heads only) -> every published decision, by chunk, + summaries."""
     opts = cfg.assemble
@@ -101,7 +105,11 @@ def decide_pipeline(
         | "JoinArticles" >> beam.CoGroupByKey()
         | "ArticleGroups" >> beam.FlatMap(T.article_group)
     )
-    decisions = groups | "Items" >> beam.FlatMap(T.candidate_items) | "Dedupe" >> T.Dedupe(opts)
+    decisions = (
+        groups
+        | "Items" >> beam.FlatMap(T.candidate_items)
+        | "Dedupe" >> T.Dedupe(opts, expected_figures)
+    )
     decided = (
         {"group": groups, "decision": decisions}
         | "JoinDecisions" >> beam.CoGroupByKey()
@@ -411,7 +419,10 @@ def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> di
     output.delete_dir(publish.WORK_DIR)
 
     pipeline = beam.Pipeline(options=engine.options(engine.parallelism))
-    decide_pipeline(pipeline, cfg, chunks, stale)
+    # Staged articles (the ledger's counts) x a generous figures-per-article: only the cost
+    # of near dedupe depends on it (dedupe.band_depth), never the result.
+    expected_figures = 10 * sum(g.planned for g in generations.values())
+    decide_pipeline(pipeline, cfg, chunks, stale, expected_figures)
     _run(pipeline, engine)
     decided = _decided(output)
     log.info(

@@ -193,7 +193,8 @@ def _pick(row: dict, names) -> dict:
 
 class Dedupe(beam.PTransform):
     """Dedupe items -> (article_key, (figure key, decision)) for every candidate; decision
-    None: kept.
+    None: kept. Up to dedupe.IN_ONE_PLACE_UP_TO expected items, all in one group, decided by
+    dedupe.decide_all; beyond, stage by stage:
 
     The stages of pmc_pipeline.dedupe, spread out: decontamination (per item, against a small
     hash list), exact dedupe (group by pixel hash), same-phash collapse (group by phash), near
@@ -202,12 +203,29 @@ class Dedupe(beam.PTransform):
     group -> representative of its phash group -> kept item of its near group — through two
     joins (CoGroupByKey), and dedupe.final_decision turns the chain's end into the status."""
 
-    def __init__(self, opts: assemble.AssembleOptions):
+    def __init__(self, opts: assemble.AssembleOptions, expected_items: int | None = None):
         super().__init__()
         self.opts = opts
+        self.depth = dedupe.band_depth(expected_items or dedupe.ONE_LEVEL_UP_TO + 1)
+        self.in_one_place = (
+            expected_items is not None and expected_items <= dedupe.IN_ONE_PLACE_UP_TO
+        )
 
     def expand(self, candidates):
         opts = self.opts
+        if self.in_one_place:  # few enough: one group, the library decides (same answer)
+            return (
+                candidates
+                | "OneKey" >> beam.Map(lambda item: (None, item))
+                | "AllItems" >> beam.GroupByKey()
+                | "DecideAll"
+                >> beam.FlatMapTuple(
+                    lambda _, items: dedupe.decide_all(
+                        items, opts.near_threshold, opts.decontaminate
+                    ).items()
+                )
+                | "ByArticle" >> beam.Map(lambda kd: (article_key_of(kd[0]), kd))
+            )
         contaminated = candidates | "Decontaminate" >> beam.FlatMap(_contamination, opts)
         clean = candidates | "Clean" >> beam.Filter(
             lambda item: (
@@ -244,7 +262,7 @@ class Dedupe(beam.PTransform):
                 | "Representatives" >> beam.Filter(lambda kv: kv[0] == kv[1].key)
                 | "Reps" >> beam.Values()
             )
-            near_of = representatives | "Near" >> NearDuplicates(opts.near_threshold)
+            near_of = representatives | "Near" >> NearDuplicates(opts.near_threshold, self.depth)
             # (survivor key, where its chain ends): its representative's near kept item.
             final_of_survivor = (
                 {
@@ -303,16 +321,16 @@ def _decide(element):
 class NearDuplicates(beam.PTransform):
     """Items with distinct phashes -> (dropped key, kept key) for near duplicates."""
 
-    def __init__(self, threshold: int):
+    def __init__(self, threshold: int, depth: int = 2):
         super().__init__()
-        self.threshold = threshold
+        self.threshold, self.depth = threshold, depth
 
     def expand(self, items):
         t = self.threshold
         edges = (
             items
-            # Two-level bands keep buckets small at millions of images (dedupe.band_keys).
-            | "Bands" >> beam.FlatMap(_banded, t)
+            # Two-level bands keep buckets small at millions of images (dedupe.band_depth).
+            | "Bands" >> beam.FlatMap(_banded, t, self.depth)
             | "GroupBands" >> beam.GroupByKey()
             | "Edges"
             >> beam.FlatMapTuple(lambda band, bucket: _bucket_edges(list(bucket), t, band))
@@ -327,8 +345,8 @@ class NearDuplicates(beam.PTransform):
         )
 
 
-def _banded(item, threshold):
-    return [(band, item) for band in dedupe.band_keys(item.phash, threshold, depth=2)]
+def _banded(item, threshold, depth):
+    return [(band, item) for band in dedupe.band_keys(item.phash, threshold, depth)]
 
 
 def _bucket_edges(bucket, threshold, band):
@@ -442,10 +460,11 @@ TABLE_SCHEMAS = {"figures": "figure", "articles": "article_row"}
 
 
 class ApplyDecisions(beam.DoFn):
-    """One part of the decisions -> every published row of its chunks, each with where it
+    """One part of the decisions -> every published row of its chunks, batched by where it
     is published: the chunks' whole staged rows (checked against their markers) read once,
-    the decisions applied. A figure or article row goes to (kind, table part); a kept
-    sample to ("shard", split, index) with (pair record, where its JPEG is in staging)."""
+    the decisions applied. Figure and article rows go to (kind, table part) as Arrow tables;
+    kept samples to ("shard", split, index) as (pair record JSON, where its JPEG is in
+    staging). One element per file per part: the shuffle moves batches, not rows."""
 
     def __init__(self, output_uri: str, shard_size: int, per_split: dict, parts: dict):
         self.output_uri, self.shard_size = output_uri, shard_size
@@ -457,17 +476,25 @@ class ApplyDecisions(beam.DoFn):
     def process(self, relpath: str):
         with self.output.fs.open_input_file(self.output.path(relpath)) as f:
             decisions = pq.read_table(f).to_pylist()
+        batches: dict[tuple, list] = defaultdict(list)
         for chunk, decided in itertools.groupby(decisions, key=lambda d: d["chunk"]):
-            yield from self._chunk(chunk, list(decided))
+            for where, item in self._chunk(chunk, list(decided)):
+                batches[where].append(item)
+        schemas = records.arrow_schemas()
+        for where, items in sorted(batches.items()):
+            if where[0] == "shard":
+                yield where, items
+            else:
+                yield where, pa.Table.from_pylist(items, schema=schemas[TABLE_SCHEMAS[where[0]]])
 
     def _chunk(self, chunk: str, decided: list[dict]):
-        by_kind = {"article": {}, "figure": {}}
+        by_kind: dict[str, dict] = {"article": {}, "figure": {}}
         for d in decided:
             by_kind[d["kind"]][d["key"]] = d
         articles = {}
         for row in staging.read_chunk_rows(self.output, chunk, staging.ARTICLES_FILE):
             d = by_kind["article"].get(row["article_key"])
-            if d is not None and row["chunk"] == chunk:
+            if d is not None:
                 article = {**row, **_pick(d, ARTICLE_DECIDED)}
                 articles[row["article_key"]] = article
                 yield self._table("articles", published_row(article, "articles"))
@@ -497,7 +524,7 @@ class ApplyDecisions(beam.DoFn):
             figure["image_bytes"],
             figure["jpeg_crc32"],
         )
-        return ("shard", split, index), (pair, where)
+        return ("shard", split, index), (json.dumps(pair, ensure_ascii=False), where)
 
 
 def published_row(row: dict, kind: str) -> dict:
@@ -519,13 +546,17 @@ class WritePublished(beam.DoFn):
         self.output = Output(self.output_uri)
 
     def process(self, element):
-        where, group = element
+        where, batches = element
         if where[0] == "shard":
             _, split, index = where
-            yield shards.write_shard(self.output, split, index, staged_samples(self.output, group))
+            located = [(json.loads(pair), at) for batch in batches for pair, at in batch]
+            yield shards.write_shard(
+                self.output, split, index, staged_samples(self.output, located)
+            )
         else:
             kind, part = where
-            yield shards.write_table_part(self.output, kind, part, list(group), TABLE_SCHEMAS[kind])
+            rows = pa.concat_tables(list(batches))
+            yield shards.write_table_part(self.output, kind, part, rows, TABLE_SCHEMAS[kind])
 
 
 def staged_samples(output: Output, located) -> list[tuple[dict, bytes]]:

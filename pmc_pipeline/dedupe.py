@@ -182,6 +182,47 @@ def phash_int(phash: str) -> int:
     return int(phash, 16)
 
 
+# Up to this many items, one level of bands costs less than two: the buckets stay small
+# enough (about n / 2**(64 / (t + 1)) items) that comparing within them is cheaper than
+# handing each item to (t + 1)**2 buckets instead of t + 1.
+ONE_LEVEL_UP_TO = 2_000_000
+
+
+def band_depth(expected_items: int) -> int:
+    """The banding depth for about this many items (the cost, never the result)."""
+    return 1 if expected_items <= ONE_LEVEL_UP_TO else 2
+
+
+# Up to this many candidates, a pipeline decides them in one place (decide_all) rather than
+# stage by stage: a few hundred MB of items, and one step instead of a chain of shuffles.
+IN_ONE_PLACE_UP_TO = 2_000_000
+
+
+def decide_all(
+    items: Iterable[Item],
+    threshold: int | None = DEFAULT_THRESHOLD,
+    decontaminate: Collection[str] = frozenset(),
+) -> dict[str, tuple[str, str, str | None] | None]:
+    """Every candidate's (status, reason, duplicate_of), None when kept: decontamination
+    first (it is the stronger reason, and a contaminated image is never the canonical copy
+    of a kept one), then dedupe over the clean ones — what the staged Beam transform
+    decides, in one process."""
+    items = list(items)
+    out: dict[str, tuple[str, str, str | None] | None] = {}
+    clean = []
+    for item in items:
+        reason = contamination_reason(item, decontaminate, threshold)
+        if reason:
+            out[item.key] = (FigureStatus.CONTAMINATED, reason, None)
+        else:
+            clean.append(item)
+    for key, (status, duplicate_of) in dedupe(clean, threshold, band_depth(len(clean))).items():
+        out[key] = (
+            None if status == FigureStatus.KEPT else (status, reason_of(status), duplicate_of)
+        )
+    return out
+
+
 def band_keys(phash: str, threshold: int, depth: int = 1) -> list[str]:
     """The LSH bucket keys of a phash: '<kind>:<hex value of its bits>'.
 

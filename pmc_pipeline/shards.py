@@ -19,6 +19,8 @@ import math
 import tarfile
 from collections.abc import Iterable
 
+import pyarrow as pa
+
 from pmc_pipeline.outputs import Output
 from pmc_pipeline.records import PAIR_FIELDS, arrow_schemas
 from pmc_pipeline.staging import stable_hash, write_parquet
@@ -121,12 +123,18 @@ def table_file(kind: str, index: int) -> str:
 
 
 def write_table_part(
-    output: Output, kind: str, index: int, rows: list[dict], schema_name: str
+    output: Output, kind: str, index: int, rows: list[dict] | pa.Table, schema_name: str
 ) -> dict:
-    """One Parquet part of the figures or articles table, rows sorted by their key; returns
-    what was written (kind, part, path, rows)."""
+    """One Parquet part of the figures or articles table, rows (dicts, or Arrow tables of
+    the schema in any batches) sorted by their key; returns what was written (kind, part,
+    path, rows)."""
     sort_key = "key" if kind == "figures" else "article_key"
-    rows = sorted(rows, key=lambda r: r[sort_key])
+    schema = arrow_schemas()[schema_name]
+    if isinstance(rows, pa.Table):
+        # Arrow sorts strings by their UTF-8 bytes: the order of Python's sorted().
+        table = rows.cast(schema).sort_by(sort_key)
+    else:
+        table = pa.Table.from_pylist(sorted(rows, key=lambda r: r[sort_key]), schema=schema)
     path = table_file(kind, index)
-    write_parquet(output, path, rows, arrow_schemas()[schema_name])
-    return {"kind": kind, "part": index, "path": path, "rows": len(rows)}
+    write_parquet(output, path, table, schema)
+    return {"kind": kind, "part": index, "path": path, "rows": table.num_rows}

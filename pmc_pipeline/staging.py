@@ -186,15 +186,21 @@ def write_chunk(output: Output, chunk: str, results: Iterable) -> dict:
     return marker
 
 
-def parquet_bytes(rows: list[dict], schema: pa.Schema) -> bytes:
-    """Rows as one Parquet file, with fixed writer settings: equal rows give equal bytes."""
-    table = pa.Table.from_pylist(rows, schema=schema)
+def parquet_bytes(rows: list[dict] | pa.Table, schema: pa.Schema) -> bytes:
+    """Rows (dicts, or an Arrow table of the schema) as one Parquet file, with fixed writer
+    settings: equal rows give equal bytes, however they were batched."""
+    if isinstance(rows, pa.Table):
+        table = rows.cast(schema).combine_chunks()
+    else:
+        table = pa.Table.from_pylist(rows, schema=schema)
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd", row_group_size=10_000, write_statistics=True)
     return buffer.getvalue()
 
 
-def write_parquet(output: Output, relpath: str, rows: list[dict], schema: pa.Schema) -> None:
+def write_parquet(
+    output: Output, relpath: str, rows: list[dict] | pa.Table, schema: pa.Schema
+) -> None:
     """Rows to one Parquet file with fixed writer settings, so equal rows give equal bytes."""
     output.write_bytes(relpath, parquet_bytes(rows, schema))
 
