@@ -47,7 +47,7 @@ from beam_jobs.config import BuildConfig, config_from_options
 from beam_jobs.logs import configure_logging
 from beam_jobs.options import OptionError
 from beam_jobs.progress import ExtractProgress
-from pmc_pipeline import extract, ledger, manifest, plan, publish, staging
+from pmc_pipeline import extract, ledger, manifest, plan, publish, shards, staging
 from pmc_pipeline.lock import OutputLock, OutputLocked
 from pmc_pipeline.model import FetchError, LayoutError, ListingError
 from pmc_pipeline.outputs import Output
@@ -56,6 +56,7 @@ from pmc_pipeline.sources import read_pmcid_file
 log = logging.getLogger("pmc_pipeline.build")
 
 DECIDED_FILE = f"{publish.WORK_DIR}/decided.json"
+SPREAD_FILE = f"{publish.WORK_DIR}/spread.json"
 WRITTEN_FILE = f"{publish.WORK_DIR}/written.json"
 
 
@@ -124,22 +125,52 @@ def decision_parts(chunks: list[str]) -> int:
     return max(1, math.ceil(len(chunks) / 8))
 
 
-def publish_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict):
-    """decisions -> the chunks' rows, decided -> the published shards and tables (+ what was
-    written), every file from one GroupByKey on where its rows are published."""
+def destinations(cfg: BuildConfig, decided: dict) -> tuple[dict, list[str]]:
+    """The parts of each table and every published file's destination name (the launcher
+    knows them all from the decide pipeline's counts)."""
     opts = cfg.assemble
     parts = {
         kind: T.table_parts(decided["rows"][kind], opts.table_rows_per_file)
         for kind in ("figures", "articles")
     }
-    apply = T.ApplyDecisions(cfg.output, opts.shard_size, decided["kept_per_split"], parts)
+    names = [T.destination_name((kind, p)) for kind, n in parts.items() for p in range(n)]
+    for split, n in sorted(decided["kept_per_split"].items()):
+        count = shards.shard_count(n, opts.shard_size)
+        names += [T.destination_name(("shard", split, index)) for index in range(count)]
+    return parts, names
+
+
+def write_groups(names: list[str], parallelism: int) -> dict[str, int]:
+    """Destination -> group: enough groups to keep every worker busy, few enough that the
+    spread files (one per part and group) stay countable."""
+    groups = max(1, min(len(names), max(4 * parallelism, math.ceil(len(names) / 32))))
+    return {name: i % groups for i, name in enumerate(names)}
+
+
+def spread_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict, group_of: dict):
+    """decisions -> each part's published rows, decided, in files by destination group."""
+    opts = cfg.assemble
+    parts, _ = destinations(cfg, decided)
+    spread = T.Spread(cfg.output, opts.shard_size, decided["kept_per_split"], parts, group_of)
     written = (
         pipeline
         | "DecisionParts" >> beam.Create(decided["paths"])
         | "SpreadParts" >> beam.Reshuffle()
-        | "ApplyDecisions" >> beam.ParDo(apply)
-        | "GroupFiles" >> beam.GroupByKey()
-        | "WriteFiles" >> beam.ParDo(T.WritePublished(cfg.output))
+        | "Spread" >> beam.ParDo(spread)
+    )
+    return T.summarise(written, cfg.output, SPREAD_FILE)
+
+
+def publish_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, spread: list[dict]):
+    """the spread files of each group -> the group's published shards and table parts."""
+    by_group: dict[int, list[str]] = {}
+    for entry in spread:
+        by_group.setdefault(entry["group"], []).append(entry["path"])
+    written = (
+        pipeline
+        | "Groups" >> beam.Create(sorted(by_group.items()))
+        | "SpreadGroups" >> beam.Reshuffle()
+        | "WriteGroups" >> beam.ParDo(T.WriteGroup(cfg.output))
     )
     return T.summarise(written, cfg.output, WRITTEN_FILE)
 
@@ -244,7 +275,7 @@ def _root_problem(cfg: BuildConfig) -> str | None:
 
 
 def translate_only(cfg: BuildConfig, beam_argv: list[str]) -> int:
-    """`--dry_run=True` (Beam's test option): build and hand each of the build's three
+    """`--dry_run=True` (Beam's test option): build and hand each of the build's four
     pipelines to the runner, with a one-chunk stand-in for what the launcher would compute,
     and stop there. DataflowRunner then translates each exactly as for a submission (graph,
     coders, pickled DoFns; nothing staged, nothing sent); nothing is listed, read or
@@ -264,10 +295,13 @@ def translate_only(cfg: BuildConfig, beam_argv: list[str]) -> int:
         "rows": {"figures": 1, "articles": 1, "kept": 1},
         "kept_per_split": dict.fromkeys(cfg.assemble.fractions, 1),
     }
+    group_of = write_groups(destinations(cfg, decided)[1], 1)
+    spread = [{"group": 0, "path": f"{publish.WORK_DIR}/spread/g00000/shard-00000.arrow"}]
     for name, build in (
         ("extract", lambda p: extract_pipeline(p, cfg, [chunk])),
         ("decide", lambda p: decide_pipeline(p, cfg, [chunk.chunk], frozenset())),
-        ("publish", lambda p: publish_pipeline(p, cfg, decided)),
+        ("spread", lambda p: spread_pipeline(p, cfg, decided, group_of)),
+        ("publish", lambda p: publish_pipeline(p, cfg, spread)),
     ):
         pipeline = beam.Pipeline(options=engine.options(1))
         build(pipeline)
@@ -433,9 +467,15 @@ def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> di
     )
     _check_failures(decided, cfg.max_failed_fraction)
 
+    _, names = destinations(cfg, decided)
+    group_of = write_groups(names, engine.parallelism)
+    pipeline = beam.Pipeline(options=engine.options(len(decided["paths"])))
+    spread_pipeline(pipeline, cfg, decided, group_of)
+    _run(pipeline, engine)
+
     publish.begin(output)
-    pipeline = beam.Pipeline(options=engine.options(engine.parallelism))
-    publish_pipeline(pipeline, cfg, decided)
+    pipeline = beam.Pipeline(options=engine.options(max(group_of.values(), default=0) + 1))
+    publish_pipeline(pipeline, cfg, output.read_json(SPREAD_FILE))
     _run(pipeline, engine)
     written = output.read_json(WRITTEN_FILE)
     log.info("assemble: wrote %d files; checking them on disk", len(written))

@@ -459,16 +459,50 @@ def summarise(summaries, output_uri: str, relpath: str):
 TABLE_SCHEMAS = {"figures": "figure", "articles": "article_row"}
 
 
-class ApplyDecisions(beam.DoFn):
-    """One part of the decisions -> every published row of its chunks, batched by where it
-    is published: the chunks' whole staged rows (checked against their markers) read once,
-    the decisions applied. Figure and article rows go to (kind, table part) as Arrow tables;
-    kept samples to ("shard", split, index) as (pair record JSON, where its JPEG is in
-    staging). One element per file per part: the shuffle moves batches, not rows."""
+# Publishing moves every published row once more, grouped by the file it goes to. Not
+# through a GroupByKey, which would hold them all in memory on DirectRunner and on Dask's
+# workers: through files, as a MapReduce does. Spread writes, for each part of the decisions,
+# one Arrow file per group of destination files (a record batch per destination);
+# WriteGroup then reads, for each destination of its group, its batch from every part's
+# file, and writes the published file. Memory holds one part, or one destination file.
+SPREAD_DIR = "spread"
+SHARD_SCHEMA = pa.schema(
+    [
+        ("pair", pa.string()),
+        ("chunk", pa.string()),
+        ("jpeg_offset", pa.int64()),
+        ("image_bytes", pa.int64()),
+        ("jpeg_crc32", pa.int64()),
+    ]
+)
 
-    def __init__(self, output_uri: str, shard_size: int, per_split: dict, parts: dict):
+
+def destination_name(where: tuple) -> str:
+    """('shard', 'train', 3) -> 'shard/train/3'; ('figures', 0) -> 'figures/0'."""
+    return "/".join(str(part) for part in where)
+
+
+def spread_schema(kind: str) -> pa.Schema:
+    return SHARD_SCHEMA if kind == "shard" else records.arrow_schemas()[TABLE_SCHEMAS[kind]]
+
+
+class Spread(beam.DoFn):
+    """One part of the decisions -> its chunks' published rows, decided, in one Arrow file
+    per (group of destinations, kind): the chunks' whole staged rows (checked against their
+    markers) read once, the decisions applied. Figure and article rows go to their table's
+    part; kept samples to their shard, as (pair record JSON, where the JPEG is in staging).
+    Yields the files written."""
+
+    def __init__(
+        self,
+        output_uri: str,
+        shard_size: int,
+        per_split: dict,
+        parts: dict,
+        group_of: dict[str, int],
+    ):
         self.output_uri, self.shard_size = output_uri, shard_size
-        self.per_split, self.parts = per_split, parts
+        self.per_split, self.parts, self.group_of = per_split, parts, group_of
 
     def setup(self):
         self.output = Output(self.output_uri)
@@ -476,16 +510,19 @@ class ApplyDecisions(beam.DoFn):
     def process(self, relpath: str):
         with self.output.fs.open_input_file(self.output.path(relpath)) as f:
             decisions = pq.read_table(f).to_pylist()
-        batches: dict[tuple, list] = defaultdict(list)
+        part = relpath.rsplit("-", 1)[1].split(".")[0]
+        by_destination: dict[str, list] = defaultdict(list)
         for chunk, decided in itertools.groupby(decisions, key=lambda d: d["chunk"]):
-            for where, item in self._chunk(chunk, list(decided)):
-                batches[where].append(item)
-        schemas = records.arrow_schemas()
-        for where, items in sorted(batches.items()):
-            if where[0] == "shard":
-                yield where, items
-            else:
-                yield where, pa.Table.from_pylist(items, schema=schemas[TABLE_SCHEMAS[where[0]]])
+            for where, row in self._chunk(chunk, list(decided)):
+                by_destination[destination_name(where)].append(row)
+        by_file: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for name in by_destination:
+            by_file[(self.group_of[name], name.split("/", 1)[0])].append(name)
+        for (group, kind), names in sorted(by_file.items()):
+            path = f"{_spread_dir(group)}/{kind}-{part}.arrow"
+            batches = {name: by_destination[name] for name in sorted(names)}
+            write_spread_file(self.output, path, spread_schema(kind), batches)
+            yield {"group": group, "path": path, "destinations": sorted(names)}
 
     def _chunk(self, chunk: str, decided: list[dict]):
         by_kind: dict[str, dict] = {"article": {}, "figure": {}}
@@ -518,26 +555,41 @@ class ApplyDecisions(beam.DoFn):
         count = shards.shard_count(self.per_split[split], self.shard_size)
         index = shards.shard_index(figure["key"], count)
         pair = records.pair_record(figure, article, shards.shard_name(split, index))
-        where = (
-            figure["chunk"],
-            figure["jpeg_offset"],
-            figure["image_bytes"],
-            figure["jpeg_crc32"],
-        )
-        return ("shard", split, index), (json.dumps(pair, ensure_ascii=False), where)
+        return ("shard", split, index), {
+            "pair": json.dumps(pair, ensure_ascii=False),
+            **{name: figure[name] for name in SHARD_SCHEMA.names[1:]},
+        }
 
 
-def published_row(row: dict, kind: str) -> dict:
-    """A figure or article row restricted to its published table's fields."""
-    return records.published(
-        row, records.FIGURE_FIELDS if kind == "figures" else records.ARTICLE_FIELDS
-    )
+def _spread_dir(group: int) -> str:
+    from pmc_pipeline.publish import WORK_DIR
+
+    return f"{WORK_DIR}/{SPREAD_DIR}/g{group:05d}"
 
 
-class WritePublished(beam.DoFn):
-    """One published file from its group: a shard (its tar and Parquet pair rows; each
-    sample's JPEG read from staging by range, grouped by chunk, checked against its CRC) or
-    a part of the figures or articles table. Yields what it wrote."""
+def write_spread_file(output: Output, path: str, schema: pa.Schema, batches: dict) -> None:
+    """An Arrow IPC file of one record batch per destination, in the order of `batches`,
+    the destinations' names in its schema metadata."""
+    names = list(batches)
+    tagged = schema.with_metadata({b"destinations": json.dumps(names).encode()})
+    with output.open_write(path) as out, pa.ipc.new_file(out, tagged) as writer:
+        for name in names:
+            writer.write_batch(pa.RecordBatch.from_pylist(batches[name], schema=schema))
+
+
+def read_spread_file(output: Output, path: str) -> dict[str, pa.RecordBatch]:
+    """{destination: its record batch} of one spread file."""
+    with output.fs.open_input_file(output.path(path)) as f:
+        reader = pa.ipc.open_file(f)
+        names = json.loads(reader.schema.metadata[b"destinations"])
+        return {name: reader.get_batch(i) for i, name in enumerate(names)}
+
+
+class WriteGroup(beam.DoFn):
+    """(group, [spread files]) -> the published files of the group's destinations, one at a
+    time: each from its batches in every part's file. A shard: its tar and Parquet pair rows
+    (each sample's JPEG read from staging by range, grouped by chunk, checked against its
+    CRC); a table part: its rows sorted by key. Yields what it wrote."""
 
     def __init__(self, output_uri: str):
         self.output_uri = output_uri
@@ -546,17 +598,32 @@ class WritePublished(beam.DoFn):
         self.output = Output(self.output_uri)
 
     def process(self, element):
-        where, batches = element
-        if where[0] == "shard":
-            _, split, index = where
-            located = [(json.loads(pair), at) for batch in batches for pair, at in batch]
-            yield shards.write_shard(
-                self.output, split, index, staged_samples(self.output, located)
+        _, paths = element
+        files = {path: read_spread_file(self.output, path) for path in sorted(paths)}
+        names = sorted({name for batches in files.values() for name in batches})
+        for name in names:
+            batches = [b[name] for b in files.values() if name in b]
+            yield self._write(name, pa.Table.from_batches(batches))
+
+    def _write(self, name: str, table: pa.Table) -> dict:
+        kind, *where = name.split("/")
+        if kind != "shard":
+            return shards.write_table_part(
+                self.output, kind, int(where[0]), table, TABLE_SCHEMAS[kind]
             )
-        else:
-            kind, part = where
-            rows = pa.concat_tables(list(batches))
-            yield shards.write_table_part(self.output, kind, part, rows, TABLE_SCHEMAS[kind])
+        split, index = where[0], int(where[1])
+        located = [
+            (json.loads(row["pair"]), tuple(row[n] for n in SHARD_SCHEMA.names[1:]))
+            for row in table.to_pylist()
+        ]
+        return shards.write_shard(self.output, split, index, staged_samples(self.output, located))
+
+
+def published_row(row: dict, kind: str) -> dict:
+    """A figure or article row restricted to its published table's fields."""
+    return records.published(
+        row, records.FIGURE_FIELDS if kind == "figures" else records.ARTICLE_FIELDS
+    )
 
 
 def staged_samples(output: Output, located) -> list[tuple[dict, bytes]]:

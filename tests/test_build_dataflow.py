@@ -35,13 +35,13 @@ DATAFLOW = [
 ]
 
 
-def test_the_three_pipelines_translate_for_dataflow(capsys, monkeypatch, tmp_path):
+def test_the_four_pipelines_translate_for_dataflow(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # the sdist is built from setup.py's folder, not here
     argv = ["--output", "gs://pmc-pipeline-test/pmc15m", *DATAFLOW, "--dry_run=True"]
     assert build_dataset.run(argv) == 0
     out = capsys.readouterr().out
     found = dict(re.findall(r"^(\w+): translated for DataflowRunner: (\d+) transforms", out, re.M))
-    assert set(found) == {"extract", "decide", "publish"}, out
+    assert set(found) == {"extract", "decide", "spread", "publish"}, out
     assert all(int(n) > 5 for n in found.values())
     assert not list(tmp_path.iterdir())  # nothing written where it ran
 
