@@ -4,19 +4,23 @@
         --output gs://bucket/pmc15m --runner DataflowRunner --project P --region R \\
         --temp_location gs://bucket/tmp --setup_file ./setup.py
 
-The launcher (this file) drives three Beam pipelines and does the sequential work between
-them, under the output's lock (DESIGN.md, "two phases"; docs/running.md):
+The launcher (this file) drives four Beam pipelines and does the sequential work between
+them, under the output's lock (docs/design.md, "Two phases"; docs/running.md):
 
   extract   launcher: staging ledger checks -> listing -> resume rule -> plan (plan.py)
-            pipeline: planned chunks -> fetch + parse + pair + image + filter -> staging
+            pipeline "extract": planned chunks -> fetch + parse + pair + image + filter ->
+              staging
             launcher: every planned chunk staged? (accounting) -> ledger
   assemble  launcher: ledger checks (finished extract, same options, every chunk present)
-            pipeline "decide": staging (checksummed) -> newest record per article ->
+            pipeline "decide": staging heads (checksummed) -> newest record per article ->
               takedown -> decontaminate -> exact dedupe -> near dedupe -> split ->
-              intermediate rows + counts
-            launcher: failed-fetch threshold; begin publishing (old publication removed)
-            pipeline "publish": shards (JPEGs read from staging by range) + Parquet tables
-            launcher: count what is on disk -> identity -> sizes.json -> stats.json last
+              decisions by chunk + counts
+            launcher: failed-fetch threshold; the destination files and their groups
+            pipeline "spread": each part's chunks, decided -> rows by destination group
+            launcher: begin publishing (old publication removed)
+            pipeline "publish": each group's shards (JPEGs read from staging by range) and
+              table parts
+            launcher: count what is on disk -> identity -> sizes.json -> stats.json
 
 Every stage is a library function from pmc_pipeline; the pipelines only wire them together,
 with Beam primitives only (no side inputs), so they run on DirectRunner, DaskRunner and
