@@ -13,6 +13,7 @@ number is an assumption, named in ASSUMPTIONS with its source. The result is wri
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import re
 import statistics
@@ -40,11 +41,6 @@ ASSUMPTIONS = {
     "shuffle_gb_usd": (0.011, "Dataflow Shuffle, per GB processed, list price (2025)"),
     "worker_vcpus": (4, "n2-standard-4 workers: 4 vCPUs, 16 GB"),
     "worker_gb": (16, "memory of one worker, GB"),
-    "beam_overhead": (
-        1.3,
-        "Beam's CPU over the plain loop (assumption, kept from builds that shuffled JPEGs; bench"
-        " build now measures wall time at 0.99x the loop's at 1,000 articles, 0.74x at 10,000)",
-    ),
     "get_seconds": (
         0.06,
         "one S3 GET of a ~100 kB object from a Dataflow worker, first byte to last (assumption)",
@@ -63,6 +59,27 @@ ASSUMPTIONS = {
 
 def _a(name: str) -> float:
     return ASSUMPTIONS[name][0]
+
+
+BEAM_OVERHEAD_UNMEASURED = 1.3
+
+
+def beam_overhead() -> tuple[float, str]:
+    """Beam's CPU over the plain loop's on the same mirror, extract and assemble together,
+    at the largest size `python -m bench build` measured (docs/benchmarks-build.json); the
+    old assumption when it has not been run."""
+    from bench.bench_build import MEASURED
+
+    if not MEASURED.exists():
+        return BEAM_OVERHEAD_UNMEASURED, "assumed: run python -m bench build"
+    runs = json.loads(MEASURED.read_text())["runs"]
+    cpu = {(r["articles"], r["engine"]): r["extract"]["cpu"] + r["assemble"]["cpu"] for r in runs}
+    sizes = [n for n, engine in cpu if engine == "plain loop" and (n, "beam in-process") in cpu]
+    if not sizes:
+        return BEAM_OVERHEAD_UNMEASURED, "assumed: run python -m bench build"
+    n = max(sizes)
+    ratio = cpu[(n, "beam in-process")] / cpu[(n, "plain loop")]
+    return ratio, f"measured: Beam in-process CPU / plain loop CPU at {n:,} articles"
 
 
 # --- measured inputs --------------------------------------------------------------------------
@@ -184,7 +201,8 @@ def project(m: dict) -> tuple[list[list], list[list], dict]:
     write_h = pairs * m["write"]["ms_per_sample"] / 3.6e6
     dedupe_h = pairs * m["dedupe"]["us_per_item"] / 3.6e9
     plain_h = parse_h + image_h + write_h + dedupe_h
-    total_h = plain_h * _a("beam_overhead")
+    overhead, overhead_source = beam_overhead()
+    total_h = plain_h * overhead
     rows = [
         [
             "parse JATS",
@@ -207,7 +225,7 @@ def project(m: dict) -> tuple[list[list], list[list], dict]:
             f"{dedupe_h:,.2f}",
         ],
         ["sum (plain loop)", "", f"{plain_h:,.0f}"],
-        ["with Beam's overhead", f"x {_a('beam_overhead')}", f"**{total_h:,.0f}**"],
+        ["with Beam's overhead", f"x {overhead:.2f} ({overhead_source})", f"**{total_h:,.0f}**"],
     ]
 
     xml_gb = articles * m["parse"]["mean_xml_kb"] / 1e6
