@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from build_checks import assert_same_output, check_build, read_table
-from conftest import PROJECT_ROOT
+from helpers.build_checks import assert_same_output, check_build, read_table
+from helpers.paths import PROJECT_ROOT
 
 from beam_jobs import build_dataset
 from pmc_pipeline import publish

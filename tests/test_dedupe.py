@@ -8,7 +8,7 @@ import itertools
 import random
 
 import pytest
-from conftest import shared_fixture
+from helpers.paths import shared_fixture
 
 from pmc_pipeline import dedupe as D
 from pmc_pipeline.dedupe import (

@@ -4,7 +4,7 @@ mentions, tables-as-images, namespaces and robustness. Real articles: test_jats_
 from __future__ import annotations
 
 import pytest
-from jats_docs import fig, nxml, oai_pmh
+from helpers.jats_docs import fig, nxml, oai_pmh
 
 from pmc_pipeline import jats
 from pmc_pipeline.jats import article_to_json, parse_article

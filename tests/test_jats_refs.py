@@ -4,9 +4,9 @@ is checked: what parse_article returns must be what it returns with everything p
 from __future__ import annotations
 
 import pytest
-from jats_docs import fig, nxml, oai_pmh
+from helpers.jats_docs import fig, nxml, oai_pmh
+from helpers.jats_fixtures import fixture_names, parsed
 from lxml import etree
-from test_jats_fixtures import fixture_names, parsed
 
 from pmc_pipeline import jats_xml
 from pmc_pipeline.jats import article_to_json, parse_article

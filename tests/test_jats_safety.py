@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from jats_docs import NXML_DOCTYPE, article, fig, nxml
+from helpers.jats_docs import NXML_DOCTYPE, article, fig, nxml
 
 from pmc_pipeline import jats_xml
 from pmc_pipeline.jats import parse_article

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from build_checks import check_build
-from conftest import PROJECT_ROOT
-from servers import Faults, serve_http
+from helpers.build_checks import check_build
+from helpers.paths import PROJECT_ROOT
+from helpers.servers import Faults, serve_http
 
 from beam_jobs import build_dataset
 from pmc_pipeline.lock import LOCK_FILE, OutputLock, OutputLocked, process_start

@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import shared_fixture
+from helpers.paths import shared_fixture
 from PIL import Image
 
 from pmc_pipeline.mirror import TRUTH_NAME, write_mirror

@@ -9,9 +9,9 @@ import csv
 import random
 
 import pytest
-from conftest import shared_fixture
-from servers import serve_http
-from sources_trees import tar_gz
+from helpers.paths import shared_fixture
+from helpers.servers import serve_http
+from helpers.sources_trees import tar_gz
 
 from pmc_pipeline.jats import parse_article
 from pmc_pipeline.model import Layout, UnsafeInput

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 from apache_beam.runners.portability.stager import Stager
-from conftest import PROJECT_ROOT
+from helpers.paths import PROJECT_ROOT
 
 # The job's entry point and the modules its workers import lazily (per layout and store).
 JOB_MODULES = [

@@ -19,8 +19,8 @@ import shutil
 import threading
 
 import pytest
-from servers import Faults, _FileHandler, _running, _Server, serve_http, serve_s3
-from sources_trees import (
+from helpers.servers import Faults, _FileHandler, _running, _Server, serve_http, serve_s3
+from helpers.sources_trees import (
     CloudArticle,
     LegacyArticle,
     jats,

@@ -9,8 +9,8 @@ import io
 import pickle
 
 import pytest
-from servers import Faults, serve_http
-from sources_trees import (
+from helpers.servers import Faults, serve_http
+from helpers.sources_trees import (
     LegacyArticle,
     citation,
     tar_gz,

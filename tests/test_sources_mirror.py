@@ -11,8 +11,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import shared_fixture
-from servers import Faults, serve_http, serve_s3
+from helpers.paths import shared_fixture
+from helpers.servers import Faults, serve_http, serve_s3
 
 from pmc_pipeline.jats import parse_article
 from pmc_pipeline.mirror import TRUTH_NAME, write_mirror

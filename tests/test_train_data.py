@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 
 torch = pytest.importorskip("torch")
-from torch_threads import one_torch_thread  # noqa: E402, F401
+from helpers.torch_threads import one_torch_thread  # noqa: E402, F401
 
 wds = pytest.importorskip("webdataset")
 
@@ -259,7 +259,7 @@ def test_stats_json_count_is_used_when_present(tmp_path):
 
 def test_a_build_on_s3_is_read_like_a_local_one(tmp_path, tower, monkeypatch):
     pytest.importorskip("moto")
-    from servers import serve_s3
+    from helpers.servers import serve_s3
 
     local = tmp_path / "build"
     write_synthetic_build(local, {"train": 12, "val": 5}, shard_size=5, image_size=16)
