@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .jats_xml import Names
+from .xmltree import Names
 
 # Floats that may sit inside a paragraph: not part of its sentences, and what they hold
 # (captions, table cells) is not running text.

@@ -18,8 +18,9 @@ import threading
 
 from lxml import etree
 
-from .jats_refs import CUT_ATTRIBUTE, cut_reference_lists
-from .model import ParseError, UnsafeInput
+from pmc_pipeline.model import ParseError, UnsafeInput
+
+from .refs import CUT_ATTRIBUTE, cut_reference_lists
 
 JATS_NS = "https://jats.nlm.nih.gov/ns/archiving/1.3/"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -107,7 +108,7 @@ def parse_xml(xml: bytes, max_bytes: int, *, skip_references: bool = False) -> e
     """The root element of `xml`, parsed safely; UnsafeInput or ParseError with a reason.
 
     With `skip_references`, the reference lists at the end of the main article's <back>
-    are not parsed (see jats_refs): they come out empty, and a document that is not
+    are not parsed (see refs.py): they come out empty, and a document that is not
     well-formed only inside them is read."""
     if not isinstance(xml, (bytes, bytearray, memoryview)):
         raise TypeError(f"JATS must be given as bytes, not {type(xml).__name__}")

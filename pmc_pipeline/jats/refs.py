@@ -7,9 +7,9 @@ is most of the cost of reading an article, so parse_article cuts the reference l
 at the end of the main article's <back> out of the bytes before lxml sees them: each
 `<ref-list ...>...</ref-list>` becomes an empty `<ref-list ... pmc-pipeline-cut="1"/>`.
 
-The cut is a byte search, so it is checked, never trusted (see jats_xml.parse_xml):
+The cut is a byte search, so it is checked, never trusted (see xmltree.parse_xml):
 the cut document must parse, and every cut list must come out as a direct child of the
-main article's <back>, which is where the figure scan never looks (jats_scan skips
+main article's <back>, which is where the figure scan never looks (scan.py skips
 them); otherwise the whole document is parsed as given. What a cut does change: the
 markup inside a cut reference list is not read, so a document that is well-formed
 except inside its reference list is read instead of refused
