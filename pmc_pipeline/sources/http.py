@@ -28,16 +28,13 @@ from pmc_pipeline.model import FetchError, MissingFile
 
 from .ratelimit import RateLimiter, default_rate
 from .store import (
-    CappedReader,
     ObjectInfo,
     ProcessLocalClient,
     Retryable,
     RetryPolicy,
     Store,
-    buffered,
-    check_declared_size,
     iso_utc,
-    read_all,
+    open_capped,
 )
 
 USER_AGENT = f"pmc_pipeline/{__version__} (PMC figure-caption dataset builder)"
@@ -158,32 +155,21 @@ class HttpStore(ProcessLocalClient, Store):
             raise FetchError(f"http_{response.status_code}: {key}")
         return response
 
-    def _get_once(self, key: str, max_bytes: int) -> bytes:
-        with self.open(key, max_bytes=max_bytes) as stream:
-            return read_all(stream)
-
     def open(self, key: str, *, max_bytes: int) -> BinaryIO:
         response = self._request("GET", key, stream=True)
-        length = _content_length(response)
-        try:
-            check_declared_size(key, length, max_bytes)
-        except BaseException:
-            response.close()
-            raise
-        # With a Content-Encoding the length counts encoded bytes; urllib3 then checks it.
-        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
         response.raw.decode_content = True
-        raw = CappedReader(
+        return open_capped(
             response.raw,
             key=key,
             max_bytes=max_bytes,
-            expected=None if encoded else length,
+            size=_content_length(response),
+            # With a Content-Encoding the length counts encoded bytes; urllib3 checks it.
+            encoded=response.headers.get("Content-Encoding", "identity").lower() != "identity",
+            release=response.close,
             transient=_TRANSIENT,
-            on_close=response.close,
             min_rate=self.min_rate,
             grace=self.timeout[1],
         )
-        return buffered(raw)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:

@@ -19,15 +19,12 @@ from pmc_pipeline.model import FetchError, MissingFile
 
 from .ratelimit import RateLimiter
 from .store import (
-    CappedReader,
     ObjectInfo,
     ProcessLocalClient,
     RetryPolicy,
     Store,
-    buffered,
-    check_declared_size,
     iso_utc,
-    read_all,
+    open_capped,
     transport_reason,
 )
 
@@ -136,29 +133,17 @@ class S3Store(ProcessLocalClient, Store):
         except BotoCoreError as exc:
             raise FetchError(f"{transport_reason(exc)}: {key}: {exc}") from exc
 
-    def _get_once(self, key: str, max_bytes: int) -> bytes:
-        with self.open(key, max_bytes=max_bytes) as stream:
-            return read_all(stream)
-
     def open(self, key: str, *, max_bytes: int) -> BinaryIO:
         response = self._call(key, "get_object", Key=self.prefix + key)
-        body = response["Body"]
-        length = response.get("ContentLength")
-        try:
-            check_declared_size(key, length, max_bytes)
-        except BaseException:
-            body.close()
-            raise
-        raw = CappedReader(
-            body,
+        return open_capped(
+            response["Body"],
             key=key,
             max_bytes=max_bytes,
-            expected=length,
+            size=response.get("ContentLength"),
             transient=_transient(),
             min_rate=self.min_rate,
             grace=self.timeout[1],
         )
-        return buffered(raw)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:

@@ -134,10 +134,11 @@ class Store(ABC):
 
         return self.retry.call(attempt)
 
-    @abstractmethod
     def _get_once(self, key: str, max_bytes: int) -> bytes:
-        """One attempt at the whole body; raises MissingFile, UnsafeInput, Retryable or
-        FetchError."""
+        """One attempt at the whole body (open, read to the end, close); raises MissingFile,
+        UnsafeInput, Retryable or FetchError."""
+        with self.open(key, max_bytes=max_bytes) as stream:
+            return read_all(stream)
 
     @abstractmethod
     def open(self, key: str, *, max_bytes: int) -> BinaryIO:
@@ -310,8 +311,42 @@ class CappedReader(io.RawIOBase):
         super().close()
 
 
-def buffered(raw: CappedReader) -> BinaryIO:
-    """A buffered binary stream over a CappedReader (closing it closes the source)."""
+def open_capped(
+    source: BinaryIO,
+    *,
+    key: str,
+    max_bytes: int,
+    size: int | None,
+    encoded: bool = False,
+    release: Callable[[], None] | None = None,
+    transient: tuple[type[BaseException], ...] = (),
+    min_rate: float | None = None,
+    grace: float = 60.0,
+) -> BinaryIO:
+    """What every store's open() returns for a body it has started to receive: `source`
+    read through a CappedReader, buffered (closing it closes the source).
+
+    `size` is the length the store declares (a file's size, a Content-Length): a body
+    declared over max_bytes is refused before a byte of it is read, and the source is
+    released (`release`, else source.close()); otherwise a body that ends short of it is
+    reported as truncated, unless it is `encoded` (the size then counts encoded bytes).
+    `release` is also called when the stream is closed; `transient`, `min_rate` and `grace`
+    are CappedReader's."""
+    try:
+        check_declared_size(key, size, max_bytes)
+    except BaseException:
+        (release or source.close)()
+        raise
+    raw = CappedReader(
+        source,
+        key=key,
+        max_bytes=max_bytes,
+        expected=None if encoded else size,
+        transient=transient,
+        on_close=release,
+        min_rate=min_rate,
+        grace=grace,
+    )
     return io.BufferedReader(raw, buffer_size=_CHUNK)
 
 
