@@ -439,38 +439,23 @@ def real_article(
                 thumb_file = thumb_file or companion
         described = files.described.get(image_file or "", {})
         figures.append(
-            {
-                "index": position,
-                "key": figure_key(job.pmcid, key_version, position),
-                "id": element.get("id"),
-                "kind": kind,
-                "label": None,
-                "caption": caption or None,
-                "placement": None,
-                "parent_group": None,
-                "mentions": None,
-                "visual": None,
-                "size_class": None,
-                "misnamed": False,
-                "phash_distance": None,
-                "graphics": graphics,
-                "image_file": image_file,
-                "thumbnail_file": thumb_file,
-                "image_source": described.get("image_source"),
-                "format": described.get("format"),
-                "mode": described.get("mode"),
-                "width": described.get("width"),
-                "height": described.get("height"),
-                "corrupt": "undecodable" if described.get("corrupt") else None,
-                "missing": False,
-                "duplicate_of": None,
-                "duplicate_kind": None,
-                "dup_group": None,
-                "similar_to": [],
-                "expected_status": None,  # real markup: the parser and filters decide
-                "expected_reason": None,
-                "expected_keep": None,
-            }
+            truth.TruthFigure(
+                index=position,
+                key=figure_key(job.pmcid, key_version, position),
+                id=element.get("id"),
+                kind=kind,
+                caption=caption or None,
+                graphics=graphics,
+                image_file=image_file,
+                thumbnail_file=thumb_file,
+                image_source=described.get("image_source"),
+                format=described.get("format"),
+                mode=described.get("mode"),
+                width=described.get("width"),
+                height=described.get("height"),
+                corrupt="undecodable" if described.get("corrupt") else None,
+                # real markup: the parser and filters decide; expected_* stay None
+            )
         )
     supplements = _other_media(files, article, seed, job, supplement_scale)
     title = _meta_text(article, ("article-title",))
@@ -513,7 +498,7 @@ def real_article(
     )
     entry["expected_status"] = None  # real markup: decided by the parser, not by us
     entry["expected_reason"] = None
-    name_to_key = {f["image_file"]: f["key"] for f in figures if f["image_file"]}
+    name_to_key = {f.image_file: f.key for f in figures if f.image_file}
     return VersionBundle(
         pmcid=job.pmcid,
         version=1,
