@@ -76,7 +76,7 @@ setup(
     description="Build a PMC-15M-style figure-caption dataset from PMC OA; train BiomedCLIP-style models",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    python_requires=">=3.10",
+    python_requires=">=3.11",
     # schemas/ (top level, as DESIGN.md lays it out) ships inside the package as
     # pmc_pipeline.schemas, so Dataflow workers installed from the sdist can read it.
     packages=find_packages(include=["pmc_pipeline", "pmc_pipeline.*", "beam_jobs", "beam_jobs.*"])

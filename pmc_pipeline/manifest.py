@@ -97,9 +97,9 @@ def build_info(listing: Mapping | None) -> dict:
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = (
-        dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        dt.datetime.fromtimestamp(int(epoch), dt.UTC)
         if epoch and epoch.isdigit()
-        else dt.datetime.now(dt.timezone.utc)
+        else dt.datetime.now(dt.UTC)
     )
     return {
         "tool": "pmc_pipeline",

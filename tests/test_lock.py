@@ -64,7 +64,7 @@ def test_a_stale_lock_is_taken_over(tmp_path, holder, caplog):
 
 
 def test_a_lock_from_another_host_with_a_fresh_heartbeat_is_live(tmp_path):
-    beat = dt.datetime.now(dt.timezone.utc).isoformat()
+    beat = dt.datetime.now(dt.UTC).isoformat()
     (tmp_path / LOCK_FILE).write_text(
         json.dumps({"host": "elsewhere", "pid": 1, "heartbeat": beat, "started": beat})
     )

@@ -21,7 +21,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pmc_pipeline.mirror.bundle import VersionBundle
@@ -142,7 +142,7 @@ def write_inventories(
             "sourceBucket": BUCKET,
             "destinationBucket": f"arn:aws:s3:::{BUCKET}",
             "version": "2016-11-30",
-            "creationTimestamp": str(int(day.replace(tzinfo=timezone.utc).timestamp() * 1000)),
+            "creationTimestamp": str(int(day.replace(tzinfo=UTC).timestamp() * 1000)),
             "fileFormat": "CSV",
             "fileSchema": "Bucket, Key, LastModifiedDate, ETag",
             "files": data_files,

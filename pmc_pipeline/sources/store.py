@@ -18,7 +18,7 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO, TypeVar
 
 from pmc_pipeline.model import FetchError, ParseError, UnsafeInput
@@ -375,7 +375,7 @@ def transport_reason(exc: BaseException) -> str:
 def iso_utc(moment: datetime | float) -> str:
     """ISO 8601 in UTC with a 'Z', from a datetime or a POSIX timestamp."""
     if not isinstance(moment, datetime):
-        moment = datetime.fromtimestamp(moment, tz=timezone.utc)
+        moment = datetime.fromtimestamp(moment, tz=UTC)
     elif moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
