@@ -117,8 +117,8 @@ def check_identity(stats: Mapping) -> list[str]:
         problems.append(f"articles listed {a['listed']} != sum of statuses {a['by_status']}")
     if f["seen"] != sum(f["by_status"].values()):
         problems.append(f"figures seen {f['seen']} != sum of statuses {f['by_status']}")
-    unknown = set(a["by_status"]) - set(ArticleStatus.ALL)
-    unknown |= set(f["by_status"]) - set(FigureStatus.ALL)
+    unknown = set(a["by_status"]) - set(ArticleStatus)
+    unknown |= set(f["by_status"]) - set(FigureStatus)
     if unknown:
         problems.append(f"unknown statuses {sorted(unknown)}")
     kept = f["by_status"].get(FigureStatus.KEPT, 0)

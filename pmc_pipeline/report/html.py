@@ -159,10 +159,10 @@ def _funnel(stats: Mapping) -> str:
     rows = [
         _stage_row("articles", "Articles listed", articles["listed"]),
         *_status_rows(
-            "articles", articles, articles["listed"], ArticleStatus.ALL, ARTICLE_STATUS_TEXT
+            "articles", articles, articles["listed"], tuple(ArticleStatus), ARTICLE_STATUS_TEXT
         ),
         _stage_row("figures", "Figures seen (in articles with status ok)", figures["seen"]),
-        *_status_rows("figures", figures, figures["seen"], FigureStatus.ALL, FIGURE_STATUS_TEXT),
+        *_status_rows("figures", figures, figures["seen"], tuple(FigureStatus), FIGURE_STATUS_TEXT),
         _stage_row("pairs", "Pairs published", stats["pairs"]),
     ]
     for split, n in _by_count(stats["pairs_per_split"]):
