@@ -1,5 +1,5 @@
 """pmc_pipeline: PubMed Central OA -> figure-caption dataset (WebDataset + Parquet) and a
-BiomedCLIP-style contrastive trainer. See README.md and DESIGN notes in docs/."""
+BiomedCLIP-style contrastive trainer. See README.md and docs/design.md."""
 
 from setuptools import find_packages, setup
 
@@ -77,7 +77,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    # schemas/ (top level, as DESIGN.md lays it out) ships inside the package as
+    # schemas/ (top level, as docs/design.md lays it out) ships inside the package as
     # pmc_pipeline.schemas, so Dataflow workers installed from the sdist can read it.
     packages=find_packages(include=["pmc_pipeline", "pmc_pipeline.*", "beam_jobs", "beam_jobs.*"])
     + ["pmc_pipeline.schemas"],

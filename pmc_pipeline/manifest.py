@@ -1,6 +1,6 @@
 """stats.json: what a build counted, and the accounting identity it must satisfy.
 
-The identity (DESIGN.md): articles listed = sum of article statuses; figures seen = sum of
+The identity (docs/design.md, "Contracts"): articles listed = sum of article statuses; figures seen = sum of
 figure statuses; kept figures = Parquet pair rows = samples across all shards. A build that
 cannot show it is a failed build: `check_identity` lists every way it fails, and the build
 command exits non-zero when the list is not empty.

@@ -3,7 +3,7 @@
 Data flows one way: ArticleRef (listed) -> Article with Figures (parsed) -> per-figure
 records (staging) -> published pairs. Every article listed ends with exactly one
 ArticleStatus and every figure seen ends with exactly one FigureStatus; the accounting
-identity in DESIGN.md is checked over these.
+identity (docs/design.md, "Contracts") is checked over these.
 
 Everything here is plain data (dataclasses, str codes) so that Beam can pickle it and
 the tests can build it by hand.
@@ -83,7 +83,7 @@ def normalize_pmcid(value: str) -> tuple[str, int | None]:
 
 
 def article_key(pmcid: str, version: int | None) -> str:
-    """Stable key prefix of an article version: 'PMC10009416v1' (no dots, see DESIGN.md)."""
+    """Stable key prefix of an article version: 'PMC10009416v1' (no dots, see docs/design.md)."""
     return f"{pmcid}v{version}" if version is not None else pmcid
 
 

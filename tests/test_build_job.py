@@ -1,5 +1,5 @@
 """The Beam build job end to end (DirectRunner), over mirrors served by a local S3 server, a
-local HTTP server and a directory: the DESIGN.md contracts (layout, keys, accounting
+local HTTP server and a directory: the docs/design.md contracts (layout, keys, accounting
 identity, determinism), resume after a kill, --retry-failed, takedowns, daily updates, and
 bad input ending as statuses."""
 

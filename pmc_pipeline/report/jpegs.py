@@ -39,7 +39,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def shard_file(split: str | None, shard: str | None) -> str | None:
-    """The shard's path under OUTPUT (DESIGN.md layout), or None for a name that is not one."""
+    """The shard's path under OUTPUT (the layout in docs/design.md), or None for a name that is not one."""
     if _NAME.match(split or "") and _NAME.match(shard or ""):
         return f"webdataset/{split}/{shard}.tar"
     return None

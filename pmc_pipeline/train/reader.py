@@ -1,7 +1,7 @@
 """Reading a build's published files: which shards a split has, how many pairs, its
 captions, and the samples of one shard.
 
-The build (DESIGN.md) writes `OUTPUT/webdataset/<split>/<split>-NNNNNN.tar` with members
+The build (docs/design.md) writes `OUTPUT/webdataset/<split>/<split>-NNNNNN.tar` with members
 `<key>.jpg`, `<key>.txt`, `<key>.json`, beside them `sizes.json` (shard file -> samples),
 and `OUTPUT/stats.json` with `pairs_per_split`.
 OUTPUT may be a local path, s3:// or gs:// (through pmc_pipeline.outputs.Output). The shard

@@ -1,5 +1,5 @@
 """Small PMC trees (cloud and legacy layouts) built inside tests, byte by byte as
-DESIGN.md describes them, for the sources tests. The synthetic mirror generator
+docs/sources.md describes them, for the sources tests. The synthetic mirror generator
 (pmc_pipeline.mirror) is tested against the same readers separately."""
 
 from __future__ import annotations
