@@ -5,7 +5,7 @@ from setuptools import find_packages, setup
 
 CORE = [
     "apache-beam>=2.60",
-    "boto3>=1.34",
+    "boto3>=1.34",  # S3 roots (sources/s3.py): the default root is s3://pmc-oa-opendata
     "imagehash>=4.3",
     "lxml>=5.2",
     "numpy>=1.26",
@@ -34,7 +34,9 @@ EXTRAS = {
         "transformers>=4.40",
         "pandas>=2",  # open_clip_train imports it
     ],
-    "aws": ["boto3>=1.34", "apache-beam[aws]>=2.60"],
+    # Beam's own S3 filesystem, for runners and options that name s3:// paths (boto3, which
+    # reads S3 roots, is in the core).
+    "aws": ["apache-beam[aws]>=2.60"],
     # Beam's DaskRunner: the build on a dask.distributed cluster (--runner DaskRunner).
     "dask": ["apache-beam[dask]>=2.60"],
     # Google Cloud Dataflow (make dataflow): the runner, and `build`, with which Beam turns
