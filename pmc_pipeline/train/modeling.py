@@ -6,7 +6,6 @@ way a user loads the export, so what we train is what plain open_clip loads.
 
 from __future__ import annotations
 
-import logging
 import math
 
 import open_clip
@@ -21,20 +20,15 @@ def create_model(run: Run, device: torch.device):
     a pretrained text tower; the train transform is open_clip's RandomResizedCrop at the
     run's crop scale."""
     spec = write_open_clip_spec(run)
-    # open_clip warns that no CLIP weights were found: expected for a model being trained.
-    quiet = logging.getLogger()
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        model, train_transform, eval_transform = open_clip.create_model_and_transforms(
-            f"local-dir:{spec}",
-            pretrained_text=run.text_pretrained,
-            aug_cfg={"scale": run.config.crop_scale},
-            output_dict=True,
-            device=device,
-        )
-    finally:
-        quiet.setLevel(level)
+    # open_clip logs that no CLIP weights were found, as expected for a model being trained:
+    # the train command's logging drops its lines (pmc_pipeline/logs.py).
+    model, train_transform, eval_transform = open_clip.create_model_and_transforms(
+        f"local-dir:{spec}",
+        pretrained_text=run.text_pretrained,
+        aug_cfg={"scale": run.config.crop_scale},
+        output_dict=True,
+        device=device,
+    )
     return model, train_transform, eval_transform
 
 
