@@ -57,7 +57,8 @@ setup: $(INSTALLED)all
 test: $(INSTALLED)all
 	$(PY) -m pytest -q
 
-# The tests without the slow ones (builds, training, browsers): a quick check while editing.
+# The tests without those marked slow (builds, training runs, mirrors served with faults,
+# subprocess measurements, the browser): under 2 minutes, a check while editing.
 test-fast: $(INSTALLED)all
 	$(PY) -m pytest -q -m "not slow"
 

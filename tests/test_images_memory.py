@@ -227,6 +227,7 @@ def _encode(im: Image.Image, fmt: str, **options) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow
 def test_estimate_bounds_the_measured_peak_of_every_decoding_path(tmp_path):
     floors = worst_cases(tmp_path)
     rows = probe(*sorted(tmp_path.iterdir()), fresh_blocks=True)

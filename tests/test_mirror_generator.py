@@ -41,6 +41,7 @@ def tree(root: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", ["cloud", "legacy"])
 def test_same_seed_gives_the_same_bytes_with_one_worker_or_two(layout, tmp_path):
     write_mirror(tmp_path / "a", layout, 20, 42, workers=1, **SMALL)
@@ -52,6 +53,7 @@ def test_same_seed_gives_the_same_bytes_with_one_worker_or_two(layout, tmp_path)
     assert len(set(a) ^ set(c)) > 0 or any(a[k] != c[k] for k in a)
 
 
+@pytest.mark.slow
 def test_an_article_does_not_depend_on_the_others(tmp_path):
     """Article i is the same in a mirror of 8 articles and of 16: each is drawn from the
     seed and its index alone (which is what makes parallel generation deterministic)."""

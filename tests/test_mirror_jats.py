@@ -16,6 +16,8 @@ from PIL import Image
 
 from pmc_pipeline.mirror import TRUTH_NAME, write_mirror
 
+pytestmark = pytest.mark.slow
+
 SMALL = {"pdf_scale": 0.01, "supplement_scale": 0.01, "workers": 2}
 
 

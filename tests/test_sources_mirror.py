@@ -19,6 +19,8 @@ from pmc_pipeline.mirror import TRUTH_NAME, write_mirror
 from pmc_pipeline.model import FetchError, Layout, MissingFile, UnsafeInput
 from pmc_pipeline.sources import open_source
 
+pytestmark = pytest.mark.slow
+
 SMALL = {"pdf_scale": 0.05, "supplement_scale": 0.05, "workers": 2}
 # Quick to recover: a slow reply times out after half a second; backoff stays short.
 FAST_HTTP = {"timeout": (5, 0.5), "backoff": 0.05, "backoff_max": 0.2, "retry_after_max": 0.5}
