@@ -185,7 +185,7 @@ class OutputLock:
         self.output.write_bytes(LOCK_FILE, self._payload())
         time.sleep(self.settle)  # let a build that wrote at the same moment show itself
         current = self.read()
-        return bool(current) and current.get("token") == self.info["token"]
+        return bool(current and current.get("token") == self.info["token"])
 
     def _remove_stale(self) -> bool:
         """Move a stale lock out of the way; False when another build did so first."""

@@ -62,7 +62,7 @@ def _evaluate(args: argparse.Namespace, export_dir: Path, device: str | None) ->
             device=device,
         )
     if args.zero_shot:
-        templates = evaluate.DEFAULT_TEMPLATES
+        templates: tuple[str, ...] = evaluate.DEFAULT_TEMPLATES
         if args.templates:
             lines = Path(args.templates).read_text(encoding="utf-8").splitlines()
             templates = tuple(line for line in lines if line.strip())

@@ -37,7 +37,7 @@ _NAME_ENDS = frozenset(bytes([c]) for c in b" \t\r\n/>")
 def cut_reference_lists(xml: bytes) -> tuple[bytes, int]:
     """`xml` with its last reference list emptied, and any written just before it (only
     whitespace between), and how many were cut (0, and `xml` itself, when none)."""
-    pieces = []  # the document from its end backwards
+    pieces: list[bytes] = []  # the document from its end backwards
     kept_from = len(xml)  # xml[kept_from:] is in pieces already
     end = xml.rfind(_CLOSE)
     while end >= 0:

@@ -76,7 +76,8 @@ def _read_prolog(xml: bytes) -> tuple[bool, bool]:
     entities); (True, True) when the prolog cannot be read as ASCII-compatible bytes, so
     that the checks after parsing run. Only the prolog is read, so this costs nothing on
     a large document."""
-    start = _PROLOG.match(xml).end()
+    prolog = _PROLOG.match(xml)  # always matches: every part of it is optional
+    start = prolog.end() if prolog else 0
     if xml.startswith(b"<!DOCTYPE", start):
         doctype = _DOCTYPE.match(xml, start)
         internal_subset = doctype is None or doctype.group(1) is not None
@@ -89,6 +90,7 @@ def _read_prolog(xml: bytes) -> tuple[bool, bool]:
 def _parse(xml: bytes, read_warnings: bool) -> tuple[etree._Element | None, bool, str | None]:
     """(root or None, whether undeclared named entities were met, the error if any)."""
     parser = _parser()
+    error: str | None
     try:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from pmc_pipeline.mirror import cloud, legacy, real, synthetic
 from pmc_pipeline.mirror.bundle import VersionBundle
@@ -49,7 +50,7 @@ def _init(opts: MirrorOptions, root: Path, image_index: real.ImageIndex) -> None
     _STATE["ctx"] = synthetic.SyntheticContext(
         seed=opts.seed,
         layout=opts.layout,
-        pmcid_base=opts.pmcid_base,
+        pmcid_base=cast(int, opts.pmcid_base),  # set by MirrorOptions
         snapshot_date=opts.snapshot_date,
         pdf_scale=opts.pdf_scale,
         supplement_scale=opts.supplement_scale,
@@ -85,11 +86,11 @@ def _make(job: tuple) -> _Result:
     result = _Result(omitted=omitted)
     for bundle in bundles:
         if _STATE["opts"].layout == Layout.CLOUD:
-            row, files, size = cloud.write_version(root, bundle)
-            result.inventory.append(row)
+            inventory_row, files, size = cloud.write_version(root, bundle)
+            result.inventory.append(inventory_row)
         else:
-            row, files, size = legacy.write_package(root, bundle)
-            result.file_list = (row, bundle.xml)
+            list_row, files, size = legacy.write_package(root, bundle)
+            result.file_list = (list_row, bundle.xml)
         result.files += files
         result.bytes += size
         result.entries.append((bundle.truth, bundle.phashes))
@@ -165,8 +166,8 @@ def write_mirror(
         layout=layout,
         n_articles=n_articles,
         seed=seed,
-        jats_dir=jats_dir,
-        images_dir=images_dir,
+        jats_dir=cast(Path | None, jats_dir),  # MirrorOptions makes a Path of a str
+        images_dir=cast(Path | None, images_dir),
         **options,
     )
     root = _prepare(Path(out_dir), opts.overwrite)
@@ -188,7 +189,7 @@ def write_mirror(
         for result in _progress(_results(opts, root, jobs, image_index), len(jobs), opts.progress):
             inventory.extend(result.inventory)
             if result.file_list is not None:
-                listings.add(*result.file_list)
+                cast(legacy.Listings, listings).add(*result.file_list)  # legacy layout
             if result.omitted is not None:
                 omitted.append(result.omitted)
             counts.add(result)

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
+from typing import Any, cast
 
 from lxml import etree
 from PIL import Image
@@ -199,6 +200,7 @@ class ImageIndex:
 
 def _visual_from_caption(caption: str, seed: int, name: str, kind: str) -> VisualSpec:
     text = f" {caption.lower()} "
+    visual_kind: str | None
     if kind == FigureKind.TABLE:
         visual_kind = "table"
     else:
@@ -238,7 +240,7 @@ def _decoded(data: bytes) -> Image.Image | None:
     the header is checked before any pixel is decoded)."""
     try:
         image = Image.open(io.BytesIO(data))
-        if image.width * image.height > Image.MAX_IMAGE_PIXELS:
+        if image.width * image.height > cast(int, Image.MAX_IMAGE_PIXELS):
             return None
         image.load()
         return image
@@ -271,7 +273,7 @@ class _ArticleFiles:
         if found is not None and found.stat().st_size <= MAX_IMAGE_BYTES:
             data = found.read_bytes()
             picture = _decoded(data)
-            described = {
+            described: dict[str, Any] = {
                 "image_source": "real",
                 "format": None,
                 "mode": None,
@@ -297,13 +299,15 @@ class _ArticleFiles:
 
     def _stand_in(
         self, name: str, thumb: bool, caption: str, kind: str, full_name: str | None
-    ) -> tuple[Image.Image, bytes, dict]:
+    ) -> tuple[Image.Image, bytes, dict[str, Any]]:
         """A drawn picture for `name`, its file's bytes and what they are."""
-        picture, size = self.pictures.get(full_name, (None, None)) if thumb else (None, None)
-        if picture is None:
+        drawn = self.pictures.get(full_name) if thumb and full_name else None
+        if drawn is None:
             path = f"{self.article}/{full_name or name}"
             picture = drawing.render(_visual_from_caption(caption, self.seed, path, kind))
             size = picture.size
+        else:
+            picture, size = drawn
         if thumb:
             encoding = Encoding("GIF", "P")
             size = images.pmc_thumbnail_size(*size)
@@ -311,7 +315,11 @@ class _ArticleFiles:
         else:
             encoding = _stand_in_encoding(name)
             data = images.encode(picture, encoding)
-        described = {"image_source": "stand_in", "format": encoding.format, "mode": encoding.mode}
+        described: dict[str, Any] = {
+            "image_source": "stand_in",
+            "format": encoding.format,
+            "mode": encoding.mode,
+        }
         described.update(width=size[0], height=size[1])
         return picture, data, described
 

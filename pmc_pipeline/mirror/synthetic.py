@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import cast
 
 from PIL import Image
 
@@ -117,7 +118,7 @@ def _duplicate_image(
         base_hash = lookalike.phash(base)
         rng = rng_for(ctx.seed, "near", header.index, draft.slot)
         # The planned change, or milder ones if it moved the hash too far.
-        for transform in (draft.near_transform, "recompress", "resize"):
+        for transform in (cast(str, draft.near_transform), "recompress", "resize"):
             rgb = images.perturb(base, transform, rng)
             quality = images.near_duplicate_quality(transform, rng)
             data = images.encode(rgb, Encoding("JPEG", "RGB", quality=quality))
@@ -157,7 +158,7 @@ def _figure_image(
     with_thumb = enc.format != "GIF"
     decodable = True
     if draft.role == "corrupt":
-        data = images.corrupt(data, draft.corruption, rng)
+        data = images.corrupt(cast(bytes, data), cast(str, draft.corruption), rng)
         decodable = False
     elif draft.role == "missing":
         data = None
@@ -227,7 +228,7 @@ def _number_figures(
 def _figures(ctx: SyntheticContext, header: plan.ArticleHeader) -> list[_Figure]:
     header_of = functools.partial(header_for, ctx)
     drafts = plan.resolve_sources(ctx.seed, header, plan.figure_drafts(ctx.seed, header), header_of)
-    figures = []
+    figures: list[_Figure] = []
     group_id = f"fg{header.fig_group_start}" if header.fig_group_start is not None else None
     for position, (draft, (fig_id, shown, label, stem)) in enumerate(
         zip(drafts, _number_figures(header, drafts), strict=True), start=1
@@ -358,7 +359,7 @@ def synthetic_article(ctx: SyntheticContext, index: int) -> list[VersionBundle]:
             if image.full_data is not None:
                 media.append(MediaFile(image.full_name, image.full_data))
             if image.thumb_data is not None:
-                media.append(MediaFile(image.thumb_name, image.thumb_data))
+                media.append(MediaFile(cast(str, image.thumb_name), image.thumb_data))
             key = figure_key(header.pmcid, key_version, figure.position)
             figure_truths.append(
                 truth.synthetic_figure(

@@ -74,7 +74,7 @@ def figure_facts(root) -> dict[str, dict]:
     for p in root.iter():
         if _local(p) != "p" or any(_local(a) == "caption" for a in _ancestors(p)):
             continue
-        cited = set()
+        cited: set[str] = set()
         for xref in p.iter():
             if _local(xref) == "xref" and xref.get("ref-type") in ("fig", "table"):
                 cited.update((xref.get("rid") or "").split())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Mapping
 
 import pyarrow as pa
 
@@ -59,7 +60,7 @@ def sample_keys_by_type(pairs: pa.Table, per_type: int, seed: int = 0) -> dict[s
 
 def read_type_gallery(
     output: Output, pairs: pa.Table, per_type: int, seed: int = 0
-) -> tuple[dict[str, list[dict]], dict[str, bytes]]:
+) -> tuple[dict[str, list[Mapping]], dict[str, bytes]]:
     """({figure type: pair rows in sample order}, {key: published JPEG})."""
     chosen = sample_keys_by_type(pairs, per_type, seed)
     rows = by_key(read_pairs(output, [k for keys in chosen.values() for k in keys]))
@@ -69,7 +70,7 @@ def read_type_gallery(
 
 def read_gallery(
     output: Output, pairs: pa.Table, per_split: int, seed: int = 0
-) -> tuple[dict[str, list[dict]], dict[str, bytes]]:
+) -> tuple[dict[str, list[Mapping]], dict[str, bytes]]:
     """({split: pair rows in sample order}, {key: published JPEG}) of the gallery."""
     chosen = sample_keys(pairs, per_split, seed)
     rows = by_key(read_pairs(output, [k for keys in chosen.values() for k in keys]))

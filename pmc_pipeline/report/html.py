@@ -24,7 +24,7 @@ from pmc_pipeline.report.style import CSS
 PMC_ARTICLE_URL = "https://pmc.ncbi.nlm.nih.gov/articles/{}/"
 _PMCID = re.compile(r"^PMC[0-9]+$")
 
-ARTICLE_STATUS_TEXT = {
+ARTICLE_STATUS_TEXT: dict[str, str] = {
     ArticleStatus.OK: "fetched and parsed; its figures are counted below",
     ArticleStatus.NO_FIGURES: "parsed, but no figure with a graphic",
     ArticleStatus.EXCLUDED: "a selection rule: retracted, not open access, licence, type",
@@ -33,7 +33,7 @@ ARTICLE_STATUS_TEXT = {
     ArticleStatus.UNSAFE: "refused: path traversal, bomb, oversize, entity expansion",
     ArticleStatus.REMOVED: "taken down at assemble time (takedown list)",
 }
-FIGURE_STATUS_TEXT = {
+FIGURE_STATUS_TEXT: dict[str, str] = {
     FigureStatus.KEPT: "published as a figure-caption pair",
     FigureStatus.FILTERED: "a keep/drop rule: caption length, image size or shape, tables",
     FigureStatus.IMAGE_FAILED: "no image file, or an unreadable or unsafe image",

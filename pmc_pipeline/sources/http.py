@@ -12,9 +12,9 @@ checked page by page (see HttpStore.index_page).
 from __future__ import annotations
 
 import http.client
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from email.utils import parsedate_to_datetime
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import lxml.html
@@ -89,7 +89,7 @@ class HttpStore(ProcessLocalClient, Store):
         self.uri = base_url.rstrip("/") + "/"
         rate = default_rate(base_url) if requests_per_second is None else requests_per_second
         self.limiter = RateLimiter(rate) if rate else None
-        self.timeout = tuple(timeout)
+        self.timeout = cast(tuple[float, float], tuple(timeout))
         self.retry = RetryPolicy(attempts=attempts, backoff=backoff, backoff_max=backoff_max)
         self.retry_after_max = retry_after_max
         self.pool_size = pool_size
@@ -115,7 +115,7 @@ class HttpStore(ProcessLocalClient, Store):
             backoff_max=self.retry.backoff_max,
             backoff_jitter=self.retry.backoff,
             respect_retry_after_header=True,
-            retry_after_max=self.retry_after_max,
+            retry_after_max=self.retry_after_max,  # type: ignore[arg-type]  # any seconds
             raise_on_status=False,  # the last 5xx reply comes back and names the reason
         )
         retry.limiter = self.limiter
@@ -194,7 +194,9 @@ class HttpStore(ProcessLocalClient, Store):
 
     # --- listing from directory index pages ---------------------------------------------
 
-    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list(
+        self, prefix: str = "", *, recursive: bool = True
+    ) -> Generator[ObjectInfo, None, None]:
         folder, _, name_prefix = prefix.rpartition("/")
         yield from self._walk(f"{folder}/" if folder else "", name_prefix, recursive, False)
 

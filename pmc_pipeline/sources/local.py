@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -51,7 +51,9 @@ class LocalStore(Store):
             return None
         return ObjectInfo(key, st.st_size, iso_utc(st.st_mtime))
 
-    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list(
+        self, prefix: str = "", *, recursive: bool = True
+    ) -> Generator[ObjectInfo, None, None]:
         folder, _, name_prefix = prefix.rpartition("/")
         start = self._path(folder) if folder else self.root
         if not start.is_dir():

@@ -23,7 +23,7 @@ import posixpath
 import tarfile
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from pmc_pipeline.model import ParseError, UnsafeInput
 
@@ -92,7 +92,7 @@ def read_package(stream: BinaryIO, *, name: str, limits: Limits) -> Package:
     compressed = _Counter(stream)
     head = io.BufferedReader(compressed, buffer_size=_CHUNK)
     is_gzip = head.peek(2)[:2] == b"\x1f\x8b"
-    inner: BinaryIO = gzip.GzipFile(fileobj=head, mode="rb") if is_gzip else head
+    inner = cast(BinaryIO, gzip.GzipFile(fileobj=head, mode="rb") if is_gzip else head)
 
     def check_expansion() -> None:
         unpacked, packed = unpacked_counter.count, max(1, compressed.count)

@@ -10,8 +10,8 @@ S3 throttles); a body that breaks off mid-read is retried by the store's RetryPo
 from __future__ import annotations
 
 import http.client
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Generator
+from typing import BinaryIO, cast
 
 import urllib3
 
@@ -77,7 +77,7 @@ class S3Store(ProcessLocalClient, Store):
         self.region = region or (PMC_REGION if bucket == PMC_BUCKET else None)
         self.endpoint_url = endpoint_url
         self.profile = profile
-        self.timeout = tuple(timeout)
+        self.timeout = cast(tuple[float, float], tuple(timeout))
         self.retry = RetryPolicy(attempts=attempts, backoff=backoff, backoff_max=backoff_max)
         self.pool_size = pool_size
         self.addressing_style = addressing_style
@@ -158,7 +158,9 @@ class S3Store(ProcessLocalClient, Store):
             (response.get("ETag") or "").strip('"') or None,
         )
 
-    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list(
+        self, prefix: str = "", *, recursive: bool = True
+    ) -> Generator[ObjectInfo, None, None]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         params = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}

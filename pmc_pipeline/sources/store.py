@@ -16,10 +16,10 @@ import threading
 import time
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 from pmc_pipeline.model import FetchError, ParseError, UnsafeInput
 
@@ -55,7 +55,7 @@ class Damaged(Retryable):
     ends as FetchError 'damaged_in_transit: ...', which the build records as retryable.
     """
 
-    def __init__(self, reason: str, fingerprint: bytes, at_source: Callable[[], object]) -> None:
+    def __init__(self, reason: str, fingerprint: bytes, at_source: Callable[[], Any]) -> None:
         super().__init__(reason)
         self.fingerprint = fingerprint
         self.at_source = at_source
@@ -146,7 +146,9 @@ class Store(ABC):
         a body cut short. It is not retried: callers that stream retry the whole read."""
 
     @abstractmethod
-    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list(
+        self, prefix: str = "", *, recursive: bool = True
+    ) -> Generator[ObjectInfo, None, None]:
         """Objects whose key starts with `prefix`, in key order. With recursive=False only
         those directly under the prefix's folder (no further '/')."""
 
@@ -186,8 +188,8 @@ def _same(data: bytes) -> bytes:
     return data
 
 
-def _raiser(exc: BaseException) -> Callable[[], T]:
-    def at_source() -> T:
+def _raiser(exc: BaseException) -> Callable[[], NoReturn]:
+    def at_source() -> NoReturn:
         raise exc
 
     return at_source

@@ -7,6 +7,7 @@ way a user loads the export, so what we train is what plain open_clip loads.
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import open_clip
 import torch
@@ -35,15 +36,16 @@ def create_model(run: Run, device: torch.device):
 def enable_grad_checkpointing(model: torch.nn.Module) -> None:
     """Recompute activations in the backward pass in both towers. The HF text tower uses
     the non-reentrant variant, which needs no input that requires grad and works with DDP."""
-    model.visual.set_grad_checkpointing(True)
-    hf_model = getattr(model.text, "transformer", None)
+    clip = cast(Any, model)  # open_clip's model: .visual and .text towers
+    clip.visual.set_grad_checkpointing(True)
+    hf_model: Any = getattr(clip.text, "transformer", None)
     kwargs = {"use_reentrant": False}
     if hasattr(hf_model, "activation_checkpointing_enable"):  # transformers >= 5
         hf_model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
     elif hasattr(hf_model, "gradient_checkpointing_enable"):
         hf_model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
     else:  # open_clip's own text transformer
-        model.text.set_grad_checkpointing(True)
+        clip.text.set_grad_checkpointing(True)
 
 
 def _no_weight_decay(name: str, param: torch.nn.Parameter) -> bool:
@@ -53,11 +55,12 @@ def _no_weight_decay(name: str, param: torch.nn.Parameter) -> bool:
 
 def create_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.AdamW:
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups: list[dict[str, Any]] = [
+        {"params": [p for n, p in named if _no_weight_decay(n, p)], "weight_decay": 0.0},
+        {"params": [p for n, p in named if not _no_weight_decay(n, p)]},
+    ]
     return torch.optim.AdamW(
-        [
-            {"params": [p for n, p in named if _no_weight_decay(n, p)], "weight_decay": 0.0},
-            {"params": [p for n, p in named if not _no_weight_decay(n, p)]},
-        ],
+        groups,
         lr=config.lr,
         betas=(config.beta1, config.beta2),
         eps=config.eps,

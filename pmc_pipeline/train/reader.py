@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import tarfile
 from collections.abc import Iterator
+from typing import IO, cast
 
 from webdataset.tariterators import base_plus_ext
 
@@ -53,7 +54,9 @@ def read_shard(output: Output, relpath: str, max_member_bytes: int = MAX_MEMBER_
             tarfile.open(fileobj=stream, mode="r|") as tar,
         ):
             for info in tar:
-                key, ext = base_plus_ext(info.name) if info.isfile() else (None, None)
+                if not info.isfile():
+                    continue
+                key, ext = base_plus_ext(info.name)
                 if key is None:
                     continue
                 if sample is None or sample["__key__"] != key:
@@ -63,7 +66,7 @@ def read_shard(output: Output, relpath: str, max_member_bytes: int = MAX_MEMBER_
                 if info.size > max_member_bytes:
                     sample["__skip__"] = OVERSIZE_MEMBER
                     continue
-                sample[ext.lower()] = tar.extractfile(info).read()
+                sample[ext.lower()] = cast(IO[bytes], tar.extractfile(info)).read()
         if sample is not None:
             yield sample
     except (OSError, EOFError, tarfile.TarError) as exc:
