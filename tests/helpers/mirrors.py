@@ -1,16 +1,30 @@
-"""Synthetic mirrors in the tests: their truth file, and an article's XML replaced."""
+"""Synthetic mirrors in the tests: their truth file, whether an image file decodes, and an
+article's XML replaced."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from pathlib import Path
+
+from PIL import Image
 
 
 def truth(mirror: Path) -> dict:
     """The mirror's ground truth (.mirror-truth.json, docs/mirror.md)."""
     return json.loads((mirror / ".mirror-truth.json").read_text())
+
+
+def decodes(data: bytes) -> bool:
+    """Whether the bytes decode as an image, to the last pixel."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+        return True
+    except Exception:
+        return False
 
 
 def replace_xml(mirror: Path, folder: Path, data: bytes) -> None:
