@@ -195,16 +195,14 @@ def _raiser(exc: BaseException) -> Callable[[], NoReturn]:
     return at_source
 
 
-class HashingReader(io.RawIOBase):
-    """A raw stream over `source` that counts the bytes read through it and keeps their
-    CRC-32 (cheap: a fingerprint that tells two bodies apart) and, with md5=True, their
-    md5; `drain()` reads the rest, so that these cover the whole body."""
+class CountingReader(io.RawIOBase):
+    """A raw stream over `source` that counts the bytes read through it; `after_read`,
+    when given, runs after every read (a check on the count, say)."""
 
-    def __init__(self, source: BinaryIO, *, md5: bool = False) -> None:
+    def __init__(self, source: BinaryIO, after_read: Callable[[], None] | None = None) -> None:
         super().__init__()
         self._source = source
-        self.md5 = hashlib.md5() if md5 else None
-        self.crc32 = 0
+        self._after_read = after_read
         self.count = 0
 
     def readable(self) -> bool:
@@ -213,12 +211,31 @@ class HashingReader(io.RawIOBase):
     def readinto(self, buffer) -> int:
         chunk = self._source.read(len(buffer))
         n = len(chunk)
+        self._seen(chunk)
+        self.count += n
+        buffer[:n] = chunk
+        if self._after_read is not None:
+            self._after_read()
+        return n
+
+    def _seen(self, chunk: bytes) -> None:
+        """What a subclass does with each chunk read."""
+
+
+class HashingReader(CountingReader):
+    """A CountingReader that keeps the CRC-32 of what it read (cheap: a fingerprint that
+    tells two bodies apart) and, with md5=True, its md5; `drain()` reads the rest, so that
+    these cover the whole body."""
+
+    def __init__(self, source: BinaryIO, *, md5: bool = False) -> None:
+        super().__init__(source)
+        self.md5 = hashlib.md5() if md5 else None
+        self.crc32 = 0
+
+    def _seen(self, chunk: bytes) -> None:
         if self.md5 is not None:
             self.md5.update(chunk)
         self.crc32 = zlib.crc32(chunk, self.crc32)
-        self.count += n
-        buffer[:n] = chunk
-        return n
 
     def drain(self) -> None:
         buffer = bytearray(_CHUNK)
