@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import cast
 
@@ -224,14 +224,16 @@ def write_mirror(
 
 @dataclass
 class _Counts:
+    """What the run wrote, as it goes; its counts are MirrorSummary's of the same names."""
+
     pmcids: set = field(default_factory=set)
-    versions: int = 0
+    article_versions: int = 0
     figures: int = 0
     image_files: int = 0
-    corrupt: int = 0
-    missing: int = 0
+    corrupt_images: int = 0
+    missing_images: int = 0
     duplicates: int = 0
-    near: int = 0
+    near_duplicates: int = 0
     files: int = 0
     bytes: int = 0
 
@@ -240,35 +242,28 @@ class _Counts:
         self.bytes += result.bytes
         for entry, _ in result.entries:
             self.pmcids.add(entry["pmcid"])
-            self.versions += 1
+            self.article_versions += 1
             if not entry["latest"]:
                 continue
             for figure in entry["figures"]:
                 self.figures += 1
                 self.image_files += int(bool(figure["image_file"]) and not figure["missing"])
                 self.image_files += int(bool(figure["thumbnail_file"]))
-                self.corrupt += int(bool(figure["corrupt"]))
-                self.missing += int(figure["missing"])
+                self.corrupt_images += int(bool(figure["corrupt"]))
+                self.missing_images += int(figure["missing"])
                 kind = figure["duplicate_kind"]
                 self.duplicates += int(kind in ("same_bytes", "same_pixels"))
-                self.near += int(kind in NEAR_TRANSFORMS)
+                self.near_duplicates += int(kind in NEAR_TRANSFORMS)
 
     def summary(self, root: Path, layout: str, omitted: int, truth_path: Path) -> MirrorSummary:
+        counted = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "pmcids"}
         return MirrorSummary(
             out_dir=root,
             layout=layout,
             articles=len(self.pmcids),
-            article_versions=self.versions,
             omitted=omitted,
-            figures=self.figures,
-            image_files=self.image_files,
-            corrupt_images=self.corrupt,
-            missing_images=self.missing,
-            duplicates=self.duplicates,
-            near_duplicates=self.near,
-            files=self.files,
-            bytes=self.bytes,
             truth_path=truth_path,
+            **counted,
         )
 
 

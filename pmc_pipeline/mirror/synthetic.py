@@ -9,7 +9,7 @@ but the seed and the index, so any worker can make any article.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import cast
 
 from PIL import Image
@@ -298,6 +298,14 @@ def citation(header: plan.ArticleHeader) -> str:
     )
 
 
+def _front_matter(header: plan.ArticleHeader, version: int, pdf_name: str | None) -> ArticleMeta:
+    """What the front matter of one version states: the header's facts of the same names,
+    the version and the PDF's name."""
+    own = ("version", "pdf_name")
+    facts = {f.name: getattr(header, f.name) for f in fields(ArticleMeta) if f.name not in own}
+    return ArticleMeta(**facts, version=version, pdf_name=pdf_name)
+
+
 def synthetic_article(ctx: SyntheticContext, index: int) -> list[VersionBundle]:
     """Every version of synthetic article `index` the layout holds, oldest first: all of
     them in the cloud layout; in the legacy layout the newest, and only if open access."""
@@ -316,30 +324,8 @@ def synthetic_article(ctx: SyntheticContext, index: int) -> list[VersionBundle]:
     for version in versions:
         # An older version lacks the figures its successors added at the end.
         shown = figures[: max(0, len(figures) - (header.versions - version))]
-        meta = ArticleMeta(
-            pmcid=header.pmcid,
-            version=version,
-            versions=header.versions,
-            pmid=header.pmid,
-            doi=header.doi,
-            mid=header.mid,
-            journal=header.journal,
-            article_type=header.article_type,
-            year=header.year,
-            month=header.month,
-            day=header.day,
-            volume=header.volume,
-            issue=header.issue,
-            first_page=header.first_page,
-            license_code=header.license_code,
-            license_style=header.license_style,
-            open_access=header.open_access,
-            pdf_name=(
-                f"{header.pmcid}.{version}.pdf" if ctx.layout == Layout.CLOUD else f"{stem}.pdf"
-            )
-            if pdf
-            else None,
-        )
+        pdf_name = f"{header.pmcid}.{version}.pdf" if ctx.layout == Layout.CLOUD else f"{stem}.pdf"
+        meta = _front_matter(header, version, pdf_name if pdf else None)
         markup = article_markup(
             rng_for(ctx.seed, "markup", index, version),
             meta,
