@@ -13,7 +13,8 @@ from typing import Any
 from pmc_pipeline.mirror.plan import ArticleHeader
 
 # Style -> the stem of an article's own files, a str.format template over the header's
-# fields (code is the journal's; art the publisher's article number, art4 its last 4 digits).
+# fields, the journal's code, and art: the publisher's article number (art4: its last 4
+# digits).
 ARTICLE_STEMS = {
     "wiley": "{code}-{volume}-{first_page}",
     "frontiers": "{code}-{volume}-{art}",
@@ -41,17 +42,8 @@ FIGURE_STEMS = {
 def article_stem(header: ArticleHeader) -> str:
     """The stem of the article's own files (legacy '<stem>.nxml', '<stem>.pdf')."""
     art = header.article_number
-    return _template(ARTICLE_STEMS, header.journal.style).format(
-        code=header.journal.code,
-        volume=header.volume,
-        first_page=header.first_page,
-        year=header.year,
-        month=header.month,
-        day=header.day,
-        versions=header.versions,
-        art=art,
-        art4=art % 10000,
-    )
+    template = _template(ARTICLE_STEMS, header.journal.style)
+    return template.format(**vars(header), code=header.journal.code, art=art, art4=art % 10000)
 
 
 def figure_stem(header: ArticleHeader, kind: str, number: int) -> str:
