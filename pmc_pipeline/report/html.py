@@ -285,7 +285,7 @@ def _gallery(page: Page) -> str:
     )
 
 
-def _cards_block(page: Page, rows: list, opening: str) -> str:
+def _cards_block(page: Page, rows: Sequence[Mapping], opening: str) -> str:
     """One block of a gallery (a split, a figure type): `opening` (its <div ...> and
     heading), then a card per pair row, closed."""
     cards = "".join(_card(page, row, split=row["split"]) for row in rows)
