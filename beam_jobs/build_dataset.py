@@ -5,7 +5,7 @@
         --temp_location gs://bucket/tmp --setup_file ./setup.py
 
 The launcher (this file) drives three Beam pipelines and does the sequential work between
-them, under the output's lock (DESIGN.md, "two phases"; docs/running.md):
+them, under the output's lock (docs/design.md, "The build"; docs/running.md):
 
   extract   launcher: staging ledger checks -> listing -> resume rule -> plan (plan.py)
             pipeline: planned chunks -> fetch + parse + pair + image + filter -> staging
@@ -30,6 +30,8 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import (
@@ -48,9 +50,10 @@ from beam_jobs.options import OptionError
 from beam_jobs.progress import ExtractProgress
 from pmc_pipeline import extract, ledger, manifest, plan, publish, staging
 from pmc_pipeline.lock import OutputLock, OutputLocked
-from pmc_pipeline.model import FetchError, LayoutError, ListingError
+from pmc_pipeline.model import ArticleRef, FetchError, LayoutError, ListingError
 from pmc_pipeline.outputs import Output
 from pmc_pipeline.sources import read_pmcid_file
+from pmc_pipeline.sources.base import Source
 
 log = logging.getLogger("pmc_pipeline.build")
 
@@ -65,7 +68,9 @@ class BuildFailed(Exception):
 # --- the pipelines ------------------------------------------------------------------------
 
 
-def extract_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, planned):
+def extract_pipeline(
+    pipeline: beam.Pipeline, cfg: BuildConfig, planned: Sequence[plan.PlannedChunk]
+) -> beam.PCollection:
     """planned chunks -> extract -> staging (each chunk's marker is its output)."""
     return (
         pipeline
@@ -78,7 +83,7 @@ def extract_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, planned):
 
 def decide_pipeline(
     pipeline: beam.Pipeline, cfg: BuildConfig, chunks: list[str], stale: frozenset[int]
-):
+) -> beam.PCollection:
     """staging -> every published decision, as assemble's intermediate rows + summaries."""
     opts = cfg.assemble
     work_parts = max(1, len(chunks) // 8)
@@ -128,13 +133,13 @@ def decide_pipeline(
     return T.summarise(tuple(written), cfg.output, DECIDED_FILE)
 
 
-def publish_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict):
+def publish_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict) -> beam.PCollection:
     """assemble's intermediate rows -> the published shards and tables (+ what was written)."""
     opts = cfg.assemble
     work = decided["paths"]
     per_split = decided["kept_per_split"]
 
-    def read(kind: str):
+    def read(kind: str) -> beam.PCollection:
         return (
             pipeline
             | f"{kind.title()}Parts" >> beam.Create(work[kind])
@@ -389,7 +394,7 @@ def run_extract(cfg: BuildConfig, engine: engines.Engine, output: Output) -> Non
         )
 
 
-def _listing(cfg: BuildConfig, source):
+def _listing(cfg: BuildConfig, source: Source) -> Iterator[ArticleRef]:
     listing = cfg.listing
     pmcids = read_pmcid_file(listing.pmcids_file) if listing.pmcids_file else None
     refs = source.list_articles(
@@ -474,7 +479,7 @@ def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> di
 def _decided(output: Output) -> dict:
     """The decide pipeline's summaries, added up."""
     summaries = output.read_json(DECIDED_FILE)
-    decided = {
+    decided: dict[str, Any] = {
         "paths": {"figures": [], "articles": [], "kept": []},
         "rows": {"figures": 0, "articles": 0, "kept": 0},
         "statuses": {"figures": [], "articles": []},

@@ -14,17 +14,23 @@ import json
 import logging
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pmc_pipeline import assemble, dedupe, manifest, records, shards, staging
-from pmc_pipeline.extract import extract_article
+from pmc_pipeline.dedupe import Item
+from pmc_pipeline.extract import ExtractOptions, extract_article
 from pmc_pipeline.model import FigureStatus
 from pmc_pipeline.outputs import Output
-from pmc_pipeline.plan import read_planned_refs
+from pmc_pipeline.plan import PlannedChunk, read_planned_refs
+
+if TYPE_CHECKING:
+    from beam_jobs.config import SourceSpec
 
 log = logging.getLogger("pmc_pipeline.build")
 
@@ -32,24 +38,38 @@ log = logging.getLogger("pmc_pipeline.build")
 # (the JPEG itself is read only for kept samples, by the shard writer).
 FIGURE_COLUMNS = [*records.FIGURE_FIELDS, "generation", "chunk", "jpeg_offset", "jpeg_crc32"]
 
+# The Beam type hints of what flows between the steps: rows (staging, intermediate,
+# published) are dicts by column name; a figure travels with its article's record.
+Row = dict[str, Any]
+Pair = tuple[Row, Row]  # (figure row, article record)
+Decision = tuple[str, str, str | None]  # (status, reason, duplicate_of) of a dropped figure
+
 
 # --- extract ------------------------------------------------------------------------------
 
 
+@beam.typehints.with_input_types(PlannedChunk)
+@beam.typehints.with_output_types(Row)
 class ExtractChunk(beam.DoFn):
     """Extract every article of a planned chunk (fetches overlap in a thread pool: the work
     is mostly waiting on the network) and write the chunk to staging, marker last. Writing
     the same chunk twice (a retried task) gives the same files."""
 
-    def __init__(self, source_spec, extract_options, output_uri: str, threads: int):
+    def __init__(
+        self,
+        source_spec: SourceSpec,
+        extract_options: ExtractOptions,
+        output_uri: str,
+        threads: int,
+    ) -> None:
         self.source_spec, self.opts = source_spec, extract_options
         self.output_uri, self.threads = output_uri, threads
 
-    def setup(self):
+    def setup(self) -> None:
         self.source = self.source_spec.open()
         self.output = Output(self.output_uri)
 
-    def process(self, planned):
+    def process(self, planned: PlannedChunk) -> Iterator[Row]:
         refs = sorted(read_planned_refs(self.output, planned), key=lambda r: r.key)
         with ThreadPoolExecutor(max_workers=self.threads) as pool:
             results = list(pool.map(lambda ref: extract_article(ref, self.source, self.opts), refs))
@@ -68,29 +88,33 @@ class ExtractChunk(beam.DoFn):
 # --- assemble: reading --------------------------------------------------------------------
 
 
+@beam.typehints.with_input_types(str)
+@beam.typehints.with_output_types(Row)
 class ReadStaging(beam.DoFn):
     """The rows of one staging file of a chunk, checked against the chunk's marker."""
 
-    def __init__(self, output_uri: str, filename: str, columns: list[str] | None = None):
+    def __init__(self, output_uri: str, filename: str, columns: list[str] | None = None) -> None:
         self.output_uri, self.filename, self.columns = output_uri, filename, columns
 
-    def setup(self):
+    def setup(self) -> None:
         self.output = Output(self.output_uri)
 
-    def process(self, chunk: str):
+    def process(self, chunk: str) -> Iterator[Row]:
         yield from staging.read_chunk_rows(self.output, chunk, self.filename, self.columns)
 
 
+@beam.typehints.with_input_types(str)
+@beam.typehints.with_output_types(Row)
 class ReadWork(beam.DoFn):
     """The rows of one of assemble's intermediate Parquet files."""
 
-    def __init__(self, output_uri: str):
+    def __init__(self, output_uri: str) -> None:
         self.output_uri = output_uri
 
-    def setup(self):
+    def setup(self) -> None:
         self.output = Output(self.output_uri)
 
-    def process(self, relpath: str):
+    def process(self, relpath: str) -> Iterator[Row]:
         with self.output.fs.open_input_file(self.output.path(relpath)) as f:
             yield from pq.read_table(f).to_pylist()
 
@@ -98,15 +122,17 @@ class ReadWork(beam.DoFn):
 # --- assemble: articles -------------------------------------------------------------------
 
 
+@beam.typehints.with_input_types(Row)
+@beam.typehints.with_output_types(Row)
 class ChooseArticles(beam.PTransform):
     """Staged article rows -> the published record of each article (newest generation, newest
     version unless all versions are asked for, split set, takedowns removed)."""
 
-    def __init__(self, opts: assemble.AssembleOptions, stale_generations: frozenset[int]):
+    def __init__(self, opts: assemble.AssembleOptions, stale_generations: frozenset[int]) -> None:
         super().__init__()
         self.opts, self.stale = opts, stale_generations
 
-    def expand(self, rows):
+    def expand(self, rows: beam.PCollection) -> beam.PCollection:
         opts, stale = self.opts, self.stale
         return (
             rows
@@ -134,7 +160,7 @@ def _refuse_stale(article: dict, stale: frozenset[int]) -> dict:
     return article
 
 
-def figures_of_article(element):
+def figures_of_article(element: tuple[str, dict[str, list[Row]]]) -> Iterator[Pair]:
     """(article_key, {article, figures}) -> (figure row, article) for the published record;
     figures of superseded versions or generations are dropped here."""
     _, grouped = element
@@ -145,7 +171,7 @@ def figures_of_article(element):
         yield figure, article
 
 
-def with_n_kept(element):
+def with_n_kept(element: tuple[str, dict[str, list]]) -> Iterator[Row]:
     _, grouped = element
     for article in grouped["article"]:
         yield {**article, "n_kept": sum(grouped["kept"])}
@@ -154,6 +180,8 @@ def with_n_kept(element):
 # --- assemble: dedupe ---------------------------------------------------------------------
 
 
+@beam.typehints.with_input_types(Pair)
+@beam.typehints.with_output_types(Pair)
 class Dedupe(beam.PTransform):
     """(figure, article) pairs -> the same pairs with final statuses.
 
@@ -164,11 +192,11 @@ class Dedupe(beam.PTransform):
     group -> representative of its phash group -> kept item of its near group — through two
     joins (CoGroupByKey), and dedupe.final_decision turns the chain's end into the status."""
 
-    def __init__(self, opts: assemble.AssembleOptions):
+    def __init__(self, opts: assemble.AssembleOptions) -> None:
         super().__init__()
         self.opts = opts
 
-    def expand(self, pairs):
+    def expand(self, pairs: beam.PCollection) -> beam.PCollection:
         opts = self.opts
         candidates = (
             pairs
@@ -241,13 +269,13 @@ class Dedupe(beam.PTransform):
         )
 
 
-def _contamination(item, opts):
+def _contamination(item: Item, opts: assemble.AssembleOptions) -> Iterator[tuple[str, Decision]]:
     reason = dedupe.contamination_reason(item, opts.decontaminate, opts.near_threshold)
     if reason:
         yield item.key, (FigureStatus.CONTAMINATED, reason, None)
 
 
-def _collapse_group(_, group):
+def _collapse_group(_: str, group: Iterable[Item]) -> Iterator[tuple[str, Item]]:
     """(member key, canonical item) for each member of a group of duplicates."""
     group = list(group)
     keep, _others = dedupe.collapse(group)
@@ -255,7 +283,7 @@ def _collapse_group(_, group):
         yield item.key, keep
 
 
-def _chain_end(element):
+def _chain_end(element: tuple[str, dict[str, list[str]]]) -> Iterator[tuple[str, str]]:
     """(representative key, {members, near}) -> (member, the kept item its chain ends at)."""
     representative, grouped = element
     final = grouped["near"][0] if grouped["near"] else representative
@@ -263,7 +291,7 @@ def _chain_end(element):
         yield member, final
 
 
-def _decide(element):
+def _decide(element: tuple[str, dict[str, list[str]]]) -> Iterator[tuple[str, Decision | None]]:
     """(canonical key, {members, final}) -> (member key, its decision; None: kept)."""
     canonical, grouped = element
     (final,) = grouped["final"]
@@ -271,14 +299,16 @@ def _decide(element):
         yield key, dedupe.final_decision(key, canonical, final)
 
 
+@beam.typehints.with_input_types(Item)
+@beam.typehints.with_output_types(tuple[str, str])
 class NearDuplicates(beam.PTransform):
     """Items with distinct phashes -> (dropped key, kept key) for near duplicates."""
 
-    def __init__(self, threshold: int):
+    def __init__(self, threshold: int) -> None:
         super().__init__()
         self.threshold = threshold
 
-    def expand(self, items):
+    def expand(self, items: beam.PCollection) -> beam.PCollection:
         t = self.threshold
         edges = (
             items
@@ -298,18 +328,20 @@ class NearDuplicates(beam.PTransform):
         )
 
 
-def _banded(item, threshold):
+def _banded(item: Item, threshold: int) -> list[tuple[str, Item]]:
     return [(band, item) for band in dedupe.band_keys(item.phash, threshold, depth=2)]
 
 
-def _bucket_edges(bucket, threshold, band):
+def _bucket_edges(
+    bucket: list[Item], threshold: int, band: str
+) -> Iterator[tuple[Item, Item, int]]:
     """Edges of one LSH bucket, each carrying its two items (resolve needs their ranks)."""
     by_key = {item.key: item for item in bucket}
     for a, b, distance in dedupe.bucket_edges(bucket, threshold, band):
         yield by_key[a], by_key[b], distance
 
 
-def _resolve_near(edges):
+def _resolve_near(edges: list[tuple[Item, Item, int]]) -> Iterator[tuple[str, str]]:
     items = {}
     for a, b, _ in edges:
         items[a.key], items[b.key] = a, b
@@ -318,7 +350,7 @@ def _resolve_near(edges):
     )
 
 
-def _apply_decision(element):
+def _apply_decision(element: tuple[str, dict[str, list]]) -> Iterator[Pair]:
     _, grouped = element
     # Contamination comes first: it is decided before dedupe and is the stronger reason.
     decisions = sorted(
@@ -337,14 +369,14 @@ def _apply_decision(element):
 KEPT_FIELDS = ("key", "split", "pair", "chunk", "jpeg_offset", "image_bytes", "jpeg_crc32")
 
 
-def published_row(row: dict, kind: str) -> dict:
+def published_row(row: Row, kind: str) -> Row:
     """A figure or article row restricted to its published table's fields."""
     return records.published(
         row, records.FIGURE_FIELDS if kind == "figures" else records.ARTICLE_FIELDS
     )
 
 
-def kept_sample(pair) -> dict:
+def kept_sample(pair: Pair) -> Row:
     figure, article = pair
     record = records.pair_record(figure, article, "")
     return {
@@ -355,16 +387,18 @@ def kept_sample(pair) -> dict:
     }
 
 
+@beam.typehints.with_input_types(Row)
+@beam.typehints.with_output_types(Row)
 class WriteWork(beam.PTransform):
     """Rows -> assemble's intermediate Parquet parts (`_assemble/<kind>/part-NNNNN.parquet`,
     rows spread by key hash), each part yielding its summary: rows, status counts, kept
     samples per split, bytes read (the launcher adds them up)."""
 
-    def __init__(self, output_uri: str, kind: str, key_field: str, parts: int):
+    def __init__(self, output_uri: str, kind: str, key_field: str, parts: int) -> None:
         super().__init__()
         self.output_uri, self.kind, self.key_field, self.parts = output_uri, kind, key_field, parts
 
-    def expand(self, rows):
+    def expand(self, rows: beam.PCollection) -> beam.PCollection:
         output_uri, kind, key_field, parts = self.output_uri, self.kind, self.key_field, self.parts
         return (
             rows
@@ -375,13 +409,13 @@ class WriteWork(beam.PTransform):
         )
 
 
-def write_work_part(output_uri: str, kind: str, part: int, rows: list[dict]) -> dict:
+def write_work_part(output_uri: str, kind: str, part: int, rows: list[Row]) -> Row:
     from pmc_pipeline.publish import WORK_DIR
 
     rows.sort(key=lambda r: r[WORK_KEYS[kind]])
     path = f"{WORK_DIR}/{kind}/part-{part:05d}.parquet"
     staging.write_parquet(Output(output_uri), path, rows, work_schema(kind))
-    summary = {"kind": kind, "path": path, "rows": len(rows)}
+    summary: Row = {"kind": kind, "path": path, "rows": len(rows)}
     if kind in ("figures", "articles"):
         counts = Counter((r["status"], manifest.reason_name(r["reason"])) for r in rows)
         summary["statuses"] = [[s, r, n] for (s, r), n in sorted(counts.items(), key=str)]
@@ -404,22 +438,25 @@ def work_schema(kind: str) -> pa.Schema:
     return records.arrow_schemas()[TABLE_SCHEMAS[kind]]
 
 
+@beam.typehints.with_output_types(int)
 class WriteSummary(beam.DoFn):
     """The pipeline's one terminal step: every writer's summary in one JSON file, which the
     launcher reads (a single sink, so that DaskRunner, which computes only a pipeline's last
     step, runs everything)."""
 
-    def __init__(self, output_uri: str, relpath: str):
+    def __init__(self, output_uri: str, relpath: str) -> None:
         self.output_uri, self.relpath = output_uri, relpath
 
-    def process(self, element):
+    def process(self, element: tuple[None, Iterable[Row]]) -> Iterator[int]:
         _, summaries = element
         summaries = sorted(summaries, key=lambda s: json.dumps(s, sort_keys=True))
         Output(self.output_uri).write_json(self.relpath, summaries)
         yield len(summaries)
 
 
-def summarise(pcolls, output_uri: str, relpath: str, label: str = "Summary"):
+def summarise(
+    pcolls: tuple[beam.PCollection, ...], output_uri: str, relpath: str, label: str = "Summary"
+) -> beam.PCollection:
     """Flatten the writers' summaries into one file (see WriteSummary)."""
     return (
         pcolls
@@ -433,7 +470,9 @@ def summarise(pcolls, output_uri: str, relpath: str, label: str = "Summary"):
 # --- assemble: publishing -----------------------------------------------------------------
 
 
-def to_shard(sample: dict, shard_size: int, per_split: dict):
+def to_shard(
+    sample: Row, shard_size: int, per_split: dict[str, int]
+) -> tuple[tuple[str, int], tuple[Row, tuple]]:
     """A kept sample -> ((split, shard index), (pair record, where its JPEG is in staging))."""
     split = sample["split"]
     index = shards.shard_index(sample["key"], shards.shard_count(per_split[split], shard_size))
@@ -443,47 +482,53 @@ def to_shard(sample: dict, shard_size: int, per_split: dict):
     return (split, index), (pair, where)
 
 
+@beam.typehints.with_input_types(tuple[tuple[str, int], Iterable[Any]])
+@beam.typehints.with_output_types(Row)
 class WriteShard(beam.DoFn):
     """One shard from its pair records: reads each sample's JPEG from staging (one ranged
     read per sample, grouped by chunk, each checked against its CRC), then writes the tar
     and its Parquet rows."""
 
-    def __init__(self, output_uri: str):
+    def __init__(self, output_uri: str) -> None:
         self.output_uri = output_uri
 
-    def setup(self):
+    def setup(self) -> None:
         self.output = Output(self.output_uri)
 
-    def process(self, element):
+    def process(
+        self, element: tuple[tuple[str, int], Iterable[tuple[Row, tuple]]]
+    ) -> Iterator[Row]:
         (split, index), located = element
         yield shards.write_shard(self.output, split, index, staged_samples(self.output, located))
 
 
-def staged_samples(output: Output, located) -> list[tuple[dict, bytes]]:
+def staged_samples(output: Output, located: Iterable[tuple[Row, tuple]]) -> list[tuple[Row, bytes]]:
     """(pair, JPEG) for each (pair, (chunk, offset, length, crc)); a sample whose JPEG is not
     in staging (no offset) is logged and left out, which the accounting identity reports."""
-    by_chunk = defaultdict(list)
+    by_chunk: dict[str, list] = defaultdict(list)
     for pair, (chunk, offset, length, crc) in located:
         if chunk is None or offset is None or length is None:
             log.error("no staged JPEG for kept sample %s", pair["key"])
             continue
         by_chunk[chunk].append((pair, (offset, length, crc)))
-    samples = []
+    samples: list[tuple[Row, bytes]] = []
     for chunk, wanted in sorted(by_chunk.items()):
         jpegs = staging.read_jpegs(output, chunk, [span for _, span in wanted])
         samples.extend((pair, jpeg) for (pair, _), jpeg in zip(wanted, jpegs, strict=True))
     return samples
 
 
+@beam.typehints.with_input_types(Row)
+@beam.typehints.with_output_types(Row)
 class WriteTable(beam.PTransform):
     """Rows -> the `parts` Parquet parts of a published table, each part the rows whose key
     hashes to it, sorted."""
 
-    def __init__(self, output_uri: str, kind: str, parts: int):
+    def __init__(self, output_uri: str, kind: str, parts: int) -> None:
         super().__init__()
         self.output_uri, self.kind, self.parts = output_uri, kind, parts
 
-    def expand(self, rows):
+    def expand(self, rows: beam.PCollection) -> beam.PCollection:
         output_uri, kind, parts = self.output_uri, self.kind, self.parts
         key_field = "key" if kind == "figures" else "article_key"
         schema_name = TABLE_SCHEMAS[kind]
