@@ -41,8 +41,8 @@ BUILD := $(PY) -m beam_jobs.build_dataset --layout $(LAYOUT) --root $(ROOT) --ou
 DASK := --runner DaskRunner $(if $(DASK_ADDRESS),--dask_client_address $(DASK_ADDRESS)) \
 	$(if $(DASK_WORKERS),--dask-workers $(DASK_WORKERS))
 
-.PHONY: setup test test-fast lint bench sample train-sample build dask dataflow spark flink \
-	clean
+.PHONY: setup test test-fast lint typecheck bench sample train-sample build dask dataflow spark \
+	flink clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,13 +57,19 @@ setup: $(INSTALLED)all
 test: $(INSTALLED)all
 	$(PY) -m pytest -q
 
-# The tests without the slow ones (builds, training, browsers): a quick check while editing.
+# The tests without those marked slow (builds, training runs, mirrors served with faults,
+# subprocess measurements, the browser): under 2 minutes, a check while editing.
 test-fast: $(INSTALLED)all
 	$(PY) -m pytest -q -m "not slow"
 
+# The gates CI runs before the tests (.ci/run), and pre-commit before a commit.
 lint: $(INSTALLED)all
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy over pmc_pipeline and beam_jobs, configured in pyproject.toml ([tool.mypy]).
+typecheck: $(INSTALLED)all
+	$(VENV)/bin/mypy
 
 # img2dataset, the image benchmark's peer, without its dependencies (see the bench extra in
 # setup.py): only its resizer module is used.
@@ -130,4 +136,4 @@ flink: $(INSTALLED)aws,report
 		--environment_type $(ENVIRONMENT_TYPE) $(BUILD_ARGS)
 
 clean:
-	rm -rf $(SAMPLE_DIR) .pytest_cache build dist *.egg-info
+	rm -rf $(SAMPLE_DIR) .pytest_cache .mypy_cache build dist *.egg-info

@@ -1,11 +1,11 @@
 """pmc_pipeline: PubMed Central OA -> figure-caption dataset (WebDataset + Parquet) and a
-BiomedCLIP-style contrastive trainer. See README.md and DESIGN notes in docs/."""
+BiomedCLIP-style contrastive trainer. See README.md and docs/design.md."""
 
 from setuptools import find_packages, setup
 
 CORE = [
     "apache-beam>=2.60",
-    "boto3>=1.34",
+    "boto3>=1.34",  # S3 roots (sources/s3.py): the default root is s3://pmc-oa-opendata
     # Caption analysis: every anchor word found in one pass (a compiled DFA).
     "ahocorasick-rs>=1.0",
     "imagehash>=4.3",
@@ -35,7 +35,9 @@ EXTRAS = {
         "transformers>=4.40",
         "pandas>=2",  # open_clip_train imports it
     ],
-    "aws": ["boto3>=1.34", "apache-beam[aws]>=2.60"],
+    # Beam's own S3 filesystem, for runners and options that name s3:// paths (boto3, which
+    # reads S3 roots, is in the core).
+    "aws": ["apache-beam[aws]>=2.60"],
     # Beam's DaskRunner: the build on a dask.distributed cluster (--runner DaskRunner).
     "dask": ["apache-beam[dask]>=2.60"],
     # Google Cloud Dataflow (make dataflow): the runner, and `build`, with which Beam turns
@@ -56,6 +58,8 @@ EXTRAS = {
         "hypothesis>=6.100",
         "moto[server]>=5",
         "ruff>=0.5",
+        "mypy>=1.11",  # make typecheck
+        "pre-commit>=3",  # .pre-commit-config.yaml: make lint and make typecheck on commit
         "jsonschema>=4.20",
         "pubmed_parser>=0.5",  # the peer in bench/ (what PMC-15M used)
         "playwright>=1.45",  # drives the system Chromium in the data card test
@@ -77,8 +81,8 @@ setup(
     description="Build a PMC-15M-style figure-caption dataset from PMC OA; train BiomedCLIP-style models",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    python_requires=">=3.10",
-    # schemas/ (top level, as DESIGN.md lays it out) ships inside the package as
+    python_requires=">=3.11",
+    # schemas/ (top level, as docs/design.md lays it out) ships inside the package as
     # pmc_pipeline.schemas, so Dataflow workers installed from the sdist can read it.
     packages=find_packages(include=["pmc_pipeline", "pmc_pipeline.*", "beam_jobs", "beam_jobs.*"])
     + ["pmc_pipeline.schemas"],

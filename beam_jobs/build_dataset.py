@@ -5,7 +5,7 @@
         --temp_location gs://bucket/tmp --setup_file ./setup.py
 
 The launcher (this file) drives four Beam pipelines and does the sequential work between
-them, under the output's lock (docs/design.md, "Two phases"; docs/running.md):
+them, under the output's lock (docs/design.md, "The build"; docs/running.md):
 
   extract   launcher: staging ledger checks -> listing -> resume rule -> plan (plan.py)
             pipeline "extract": planned chunks -> fetch + parse + pair + image + filter ->
@@ -35,6 +35,8 @@ import math
 import sys
 import threading
 import time
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import (
@@ -53,9 +55,10 @@ from beam_jobs.options import OptionError
 from beam_jobs.progress import ExtractProgress
 from pmc_pipeline import extract, ledger, manifest, plan, publish, shards, staging
 from pmc_pipeline.lock import OutputLock, OutputLocked
-from pmc_pipeline.model import FetchError, LayoutError, ListingError
+from pmc_pipeline.model import ArticleRef, FetchError, LayoutError, ListingError
 from pmc_pipeline.outputs import Output
 from pmc_pipeline.sources import read_pmcid_file
+from pmc_pipeline.sources.base import Source
 
 log = logging.getLogger("pmc_pipeline.build")
 
@@ -71,7 +74,9 @@ class BuildFailed(Exception):
 # --- the pipelines ------------------------------------------------------------------------
 
 
-def extract_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, planned):
+def extract_pipeline(
+    pipeline: beam.Pipeline, cfg: BuildConfig, planned: Sequence[plan.PlannedChunk]
+) -> beam.PCollection:
     """planned chunks -> extract -> staging (each chunk's marker is its output)."""
     return (
         pipeline
@@ -88,7 +93,7 @@ def decide_pipeline(
     chunks: list[str],
     stale: frozenset[int],
     expected_figures: int | None = None,
-):
+) -> beam.PCollection:
     """staging (heads only) -> every published decision, by chunk, + summaries."""
     opts = cfg.assemble
     chunk_ids = pipeline | "Chunks" >> beam.Create(chunks) | "SpreadChunks" >> beam.Reshuffle()
@@ -129,7 +134,7 @@ def decision_parts(chunks: list[str]) -> int:
     return max(1, math.ceil(len(chunks) / 8))
 
 
-def destinations(cfg: BuildConfig, decided: dict) -> tuple[dict, list[str]]:
+def destinations(cfg: BuildConfig, decided: dict[str, Any]) -> tuple[dict[str, int], list[str]]:
     """The parts of each table and every published file's destination name (the launcher
     knows them all from the decide pipeline's counts)."""
     opts = cfg.assemble
@@ -151,7 +156,9 @@ def write_groups(names: list[str], parallelism: int) -> dict[str, int]:
     return {name: i % groups for i, name in enumerate(names)}
 
 
-def spread_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict, group_of: dict):
+def spread_pipeline(
+    pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict[str, Any], group_of: dict[str, int]
+) -> beam.PCollection:
     """decisions -> each part's published rows, decided, in files by destination group."""
     opts = cfg.assemble
     parts, _ = destinations(cfg, decided)
@@ -165,7 +172,9 @@ def spread_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, decided: dict, gr
     return T.summarise(written, cfg.output, SPREAD_FILE)
 
 
-def publish_pipeline(pipeline: beam.Pipeline, cfg: BuildConfig, spread: list[dict]):
+def publish_pipeline(
+    pipeline: beam.Pipeline, cfg: BuildConfig, spread: list[dict[str, Any]]
+) -> beam.PCollection:
     """the spread files of each group -> the group's published shards and table parts."""
     by_group: dict[int, list[str]] = {}
     for entry in spread:
@@ -412,7 +421,7 @@ def run_extract(cfg: BuildConfig, engine: engines.Engine, output: Output) -> Non
         )
 
 
-def _listing(cfg: BuildConfig, source):
+def _listing(cfg: BuildConfig, source: Source) -> Iterator[ArticleRef]:
     listing = cfg.listing
     pmcids = read_pmcid_file(listing.pmcids_file) if listing.pmcids_file else None
     refs = source.list_articles(
@@ -448,7 +457,7 @@ def _extract_accounting(output: Output, the_plan: plan.Plan) -> str | None:
     return None
 
 
-def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> dict:
+def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> dict[str, Any]:
     shaped_by = extract.shaped_by(cfg.extract)
     generations = ledger.read(output)
     chunks = ledger.check_for_assemble(output, generations, shaped_by)
@@ -503,10 +512,10 @@ def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> di
     return stats
 
 
-def _decided(output: Output) -> dict:
+def _decided(output: Output) -> dict[str, Any]:
     """The decide pipeline's summaries, added up."""
     summaries = output.read_json(DECIDED_FILE)
-    decided = {
+    decided: dict[str, Any] = {
         "paths": sorted(s["path"] for s in summaries),
         "rows": {"figures": 0, "articles": 0},
         "statuses": {"figures": [], "articles": []},
@@ -525,7 +534,7 @@ def _decided(output: Output) -> dict:
     return decided
 
 
-def _check_failures(decided: dict, max_fraction: float) -> None:
+def _check_failures(decided: dict[str, Any], max_fraction: float) -> None:
     """Refuse to publish when too many articles failed in a way a rerun may mend."""
     total = failed = 0
     for (status, reason), n in decided["statuses"]["articles"]:

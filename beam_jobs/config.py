@@ -14,6 +14,7 @@ from pmc_pipeline.extract import ExtractOptions
 from pmc_pipeline.filters import FilterOptions
 from pmc_pipeline.model import Layout
 from pmc_pipeline.sources import open_source
+from pmc_pipeline.sources.base import Source
 from pmc_pipeline.split import parse_fractions
 
 DEFAULT_ROOTS = {Layout.CLOUD: "s3://pmc-oa-opendata"}
@@ -27,7 +28,7 @@ class SourceSpec:
     root: str
     options: dict = field(default_factory=dict)
 
-    def open(self):
+    def open(self) -> Source:
         return open_source(self.layout, self.root, **self.options)
 
 

@@ -38,7 +38,7 @@ def is_dask(beam_argv: list[str]) -> bool:
 class Engine:
     """Pipeline options for each pipeline of a build, on the chosen runner."""
 
-    def __init__(self, beam_argv: list[str]):
+    def __init__(self, beam_argv: list[str]) -> None:
         self.beam_argv = list(beam_argv)
         self.dask = is_dask(beam_argv)
         self.parallelism = 1  # Dask: the cluster's worker threads

@@ -13,6 +13,8 @@ import argparse
 import datetime as dt
 import difflib
 import os
+from collections.abc import Callable
+from typing import NoReturn
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -24,14 +26,14 @@ class OptionError(Exception):
 class _StrictParser(argparse.ArgumentParser):
     """argparse that raises OptionError instead of printing usage and exiting."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         raise OptionError(message)
 
 
 # --- value checks (argparse `type=` callables; their ValueError becomes the message) ---------
 
 
-def _int_at_least(minimum: int):
+def _int_at_least(minimum: int) -> Callable[[str], int]:
     def check(text: str) -> int:
         try:
             value = int(text)
@@ -45,7 +47,7 @@ def _int_at_least(minimum: int):
     return check
 
 
-def _int_in(low: int, high: int):
+def _int_in(low: int, high: int) -> Callable[[str], int]:
     at_least = _int_at_least(low)
 
     def check(text: str) -> int:
@@ -58,7 +60,9 @@ def _int_in(low: int, high: int):
     return check
 
 
-def _float_in(low: float, high: float | None = None, *, low_open: bool = False):
+def _float_in(
+    low: float, high: float | None = None, *, low_open: bool = False
+) -> Callable[[str], float]:
     def check(text: str) -> float:
         try:
             value = float(text)
@@ -103,7 +107,7 @@ NON_NEGATIVE = _int_at_least(0)
 
 class BuildOptions(PipelineOptions):
     @classmethod
-    def _add_argparse_args(cls, parser):
+    def _add_argparse_args(cls, parser: argparse.ArgumentParser) -> None:
         # Where from, where to.
         parser.add_argument(
             "--layout",
@@ -320,7 +324,7 @@ def _beam_option_strings() -> set[str]:
         seen.add(cls)
         stack.extend(cls.__subclasses__())
         try:
-            cls._add_argparse_args(parser)
+            cls._add_argparse_args(parser)  # type: ignore[arg-type]  # any argparse parser
         except argparse.ArgumentError:
             pass  # an option two classes both declare: already known
     return {s for action in parser._actions for s in action.option_strings} | known_without_dask

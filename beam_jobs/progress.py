@@ -34,7 +34,7 @@ class ExtractProgress:
         interval: float | None = None,
         line_every: float = 30.0,
         bar: bool | None = None,
-    ):
+    ) -> None:
         self.output, self.plan = output, plan
         self.planned = {c.chunk for c in plan.chunks}
         local = not ("://" in output.uri and not output.uri.startswith("file://"))

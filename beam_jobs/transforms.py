@@ -15,19 +15,32 @@ import json
 import logging
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pmc_pipeline import assemble, dedupe, manifest, records, shards, staging
-from pmc_pipeline.extract import extract_article
+from pmc_pipeline.dedupe import Item
+from pmc_pipeline.extract import ExtractOptions, extract_article
 from pmc_pipeline.model import FigureStatus, article_key_of
 from pmc_pipeline.outputs import Output
-from pmc_pipeline.plan import read_planned_refs
+from pmc_pipeline.plan import PlannedChunk, read_planned_refs
+
+if TYPE_CHECKING:
+    from beam_jobs.config import SourceSpec
 
 log = logging.getLogger("pmc_pipeline.build")
+
+# The Beam type hints of what flows between the steps: rows (staging heads, decisions,
+# published rows) are dicts by column name.
+Row = dict[str, Any]
+Decision = tuple[str, str | None, str | None]  # (status, reason, duplicate_of) of a dropped figure
+ArticleGroup = tuple[Row, list[Row]]  # (published article, its figure rows)
+Where = tuple  # ("shard", split, index) or (kind, table part)
 
 # What the decide pipeline reads of staging: only what its decisions need, so that its
 # shuffles move a few hundred bytes per figure, not captions and mentions. The publish
@@ -51,20 +64,28 @@ FIGURE_COLUMNS = [*records.FIGURE_FIELDS, "generation", "chunk", "jpeg_offset", 
 # --- extract ------------------------------------------------------------------------------
 
 
+@beam.typehints.with_input_types(PlannedChunk)
+@beam.typehints.with_output_types(Row)
 class ExtractChunk(beam.DoFn):
     """Extract every article of a planned chunk (fetches overlap in a thread pool: the work
     is mostly waiting on the network) and write the chunk to staging, marker last. Writing
     the same chunk twice (a retried task) gives the same files."""
 
-    def __init__(self, source_spec, extract_options, output_uri: str, threads: int):
+    def __init__(
+        self,
+        source_spec: SourceSpec,
+        extract_options: ExtractOptions,
+        output_uri: str,
+        threads: int,
+    ) -> None:
         self.source_spec, self.opts = source_spec, extract_options
         self.output_uri, self.threads = output_uri, threads
 
-    def setup(self):
+    def setup(self) -> None:
         self.source = self.source_spec.open()
         self.output = Output(self.output_uri)
 
-    def process(self, planned):
+    def process(self, planned: PlannedChunk) -> Iterator[Row]:
         refs = sorted(read_planned_refs(self.output, planned), key=lambda r: r.key)
         with ThreadPoolExecutor(max_workers=self.threads) as pool:
             results = list(pool.map(lambda ref: extract_article(ref, self.source, self.opts), refs))
@@ -83,32 +104,36 @@ class ExtractChunk(beam.DoFn):
 # --- assemble: reading --------------------------------------------------------------------
 
 
+@beam.typehints.with_input_types(str)
+@beam.typehints.with_output_types(Row)
 class ReadStaging(beam.DoFn):
     """The rows of one staging file of a chunk, checked against the chunk's marker."""
 
-    def __init__(self, output_uri: str, filename: str, columns: list[str] | None = None):
+    def __init__(self, output_uri: str, filename: str, columns: list[str] | None = None) -> None:
         self.output_uri, self.filename, self.columns = output_uri, filename, columns
 
-    def setup(self):
+    def setup(self) -> None:
         self.output = Output(self.output_uri)
 
-    def process(self, chunk: str):
+    def process(self, chunk: str) -> Iterator[Row]:
         yield from staging.read_chunk_rows(self.output, chunk, self.filename, self.columns)
 
 
 # --- assemble: articles -------------------------------------------------------------------
 
 
+@beam.typehints.with_input_types(Row)
+@beam.typehints.with_output_types(Row)
 class ChooseArticles(beam.PTransform):
     """Staged article heads -> the published record of each article: per PMCID (one group),
     each version's newest generation, then the newest version unless all versions are
     asked for; split set, takedowns removed."""
 
-    def __init__(self, opts: assemble.AssembleOptions, stale_generations: frozenset[int]):
+    def __init__(self, opts: assemble.AssembleOptions, stale_generations: frozenset[int]) -> None:
         super().__init__()
         self.opts, self.stale = opts, stale_generations
 
-    def expand(self, rows):
+    def expand(self, rows: beam.PCollection) -> beam.PCollection:
         opts, stale = self.opts, self.stale
         return (
             rows
@@ -133,7 +158,7 @@ def _refuse_stale(article: dict, stale: frozenset[int]) -> dict:
     return article
 
 
-def article_group(element):
+def article_group(element: tuple[str, dict[str, list[Row]]]) -> Iterator[tuple[str, ArticleGroup]]:
     """(article_key, {article, figures}) -> (article_key, (article, its figure heads)) for a
     published record; figures of superseded versions or generations are dropped here."""
     key, grouped = element
@@ -143,7 +168,7 @@ def article_group(element):
     yield key, (article, assemble.article_figures(article, grouped["figures"]))
 
 
-def candidate_items(element):
+def candidate_items(element: tuple[str, ArticleGroup]) -> Iterator[Item]:
     """The dedupe items of an article's candidate figures."""
     _, (_, figures) = element
     for figure in figures:
@@ -151,14 +176,14 @@ def candidate_items(element):
             yield dedupe.item_of(figure)
 
 
-def decide_article(element):
+def decide_article(element: tuple[str, dict[str, list]]) -> Iterator[Row]:
     """(article_key, {group, decision}) -> the decisions of one published article: its
     figures' final status (dedupe and decontamination applied) and its own row's."""
     _, grouped = element
     if not grouped["group"]:
         return
     (article, figures) = grouped["group"][0]
-    decisions: dict[str, list] = defaultdict(list)
+    decisions: dict[str, list[Decision]] = defaultdict(list)
     for key, decision in grouped["decision"]:
         if decision is not None:
             decisions[key].append(decision)
@@ -184,13 +209,15 @@ def decide_article(element):
     } | _pick(row, ARTICLE_DECIDED)
 
 
-def _pick(row: dict, names) -> dict:
+def _pick(row: Row, names: Iterable[str]) -> Row:
     return {name: row[name] for name in names}
 
 
 # --- assemble: dedupe ---------------------------------------------------------------------
 
 
+@beam.typehints.with_input_types(Item)
+@beam.typehints.with_output_types(tuple[str, tuple[str, Any]])
 class Dedupe(beam.PTransform):
     """Dedupe items -> (article_key, (figure key, decision)) for every candidate; decision
     None: kept. Up to dedupe.IN_ONE_PLACE_UP_TO expected items, all in one group, decided by
@@ -203,7 +230,7 @@ class Dedupe(beam.PTransform):
     group -> representative of its phash group -> kept item of its near group — through two
     joins (CoGroupByKey), and dedupe.final_decision turns the chain's end into the status."""
 
-    def __init__(self, opts: assemble.AssembleOptions, expected_items: int | None = None):
+    def __init__(self, opts: assemble.AssembleOptions, expected_items: int | None = None) -> None:
         super().__init__()
         self.opts = opts
         self.depth = dedupe.band_depth(expected_items or dedupe.ONE_LEVEL_UP_TO + 1)
@@ -211,7 +238,7 @@ class Dedupe(beam.PTransform):
             expected_items is not None and expected_items <= dedupe.IN_ONE_PLACE_UP_TO
         )
 
-    def expand(self, candidates):
+    def expand(self, candidates: beam.PCollection) -> beam.PCollection:
         opts = self.opts
         if self.in_one_place:  # few enough: one group, the library decides (same answer)
             return (
@@ -288,13 +315,13 @@ class Dedupe(beam.PTransform):
         )
 
 
-def _contamination(item, opts):
+def _contamination(item: Item, opts: assemble.AssembleOptions) -> Iterator[tuple[str, Decision]]:
     reason = dedupe.contamination_reason(item, opts.decontaminate, opts.near_threshold)
     if reason:
         yield item.key, (FigureStatus.CONTAMINATED, reason, None)
 
 
-def _collapse_group(_, group):
+def _collapse_group(_: str, group: Iterable[Item]) -> Iterator[tuple[str, Item]]:
     """(member key, canonical item) for each member of a group of duplicates."""
     group = list(group)
     keep, _others = dedupe.collapse(group)
@@ -302,7 +329,7 @@ def _collapse_group(_, group):
         yield item.key, keep
 
 
-def _chain_end(element):
+def _chain_end(element: tuple[str, dict[str, list[str]]]) -> Iterator[tuple[str, str]]:
     """(representative key, {members, near}) -> (member, the kept item its chain ends at)."""
     representative, grouped = element
     final = grouped["near"][0] if grouped["near"] else representative
@@ -310,7 +337,7 @@ def _chain_end(element):
         yield member, final
 
 
-def _decide(element):
+def _decide(element: tuple[str, dict[str, list[str]]]) -> Iterator[tuple[str, Decision | None]]:
     """(canonical key, {members, final}) -> (member key, its decision; None: kept)."""
     canonical, grouped = element
     (final,) = grouped["final"]
@@ -318,14 +345,16 @@ def _decide(element):
         yield key, dedupe.final_decision(key, canonical, final)
 
 
+@beam.typehints.with_input_types(Item)
+@beam.typehints.with_output_types(tuple[str, str])
 class NearDuplicates(beam.PTransform):
     """Items with distinct phashes -> (dropped key, kept key) for near duplicates."""
 
-    def __init__(self, threshold: int, depth: int = 2):
+    def __init__(self, threshold: int, depth: int = 2) -> None:
         super().__init__()
         self.threshold, self.depth = threshold, depth
 
-    def expand(self, items):
+    def expand(self, items: beam.PCollection) -> beam.PCollection:
         t = self.threshold
         edges = (
             items
@@ -345,18 +374,20 @@ class NearDuplicates(beam.PTransform):
         )
 
 
-def _banded(item, threshold, depth):
+def _banded(item: Item, threshold: int, depth: int) -> list[tuple[str, Item]]:
     return [(band, item) for band in dedupe.band_keys(item.phash, threshold, depth)]
 
 
-def _bucket_edges(bucket, threshold, band):
+def _bucket_edges(
+    bucket: list[Item], threshold: int, band: str
+) -> Iterator[tuple[Item, Item, int]]:
     """Edges of one LSH bucket, each carrying its two items (resolve needs their ranks)."""
     by_key = {item.key: item for item in bucket}
     for a, b, distance in dedupe.bucket_edges(bucket, threshold, band):
         yield by_key[a], by_key[b], distance
 
 
-def _resolve_near(edges):
+def _resolve_near(edges: list[tuple[Item, Item, int]]) -> Iterator[tuple[str, str]]:
     items = {}
     for a, b, _ in edges:
         items[a.key], items[b.key] = a, b
@@ -387,16 +418,18 @@ def decisions_schema() -> pa.Schema:
     )
 
 
+@beam.typehints.with_input_types(Row)
+@beam.typehints.with_output_types(Row)
 class WriteDecisions(beam.PTransform):
     """Decisions -> `_assemble/decisions/part-NNNNN.parquet`, all of a chunk's decisions in
     one part (parts by chunk hash), each part yielding its summary: rows by kind, status
     counts, kept samples per split, bytes read (the launcher adds them up)."""
 
-    def __init__(self, output_uri: str, parts: int):
+    def __init__(self, output_uri: str, parts: int) -> None:
         super().__init__()
         self.output_uri, self.parts = output_uri, parts
 
-    def expand(self, decisions):
+    def expand(self, decisions: beam.PCollection) -> beam.PCollection:
         output_uri, parts = self.output_uri, self.parts
         return (
             decisions
@@ -407,7 +440,7 @@ class WriteDecisions(beam.PTransform):
         )
 
 
-def write_decisions(output_uri: str, part: int, decisions: list[dict]) -> dict:
+def write_decisions(output_uri: str, part: int, decisions: list[Row]) -> Row:
     from pmc_pipeline.publish import WORK_DIR
 
     decisions.sort(key=lambda d: (d["chunk"], d["kind"], d["key"]))
@@ -429,22 +462,23 @@ def write_decisions(output_uri: str, part: int, decisions: list[dict]) -> dict:
     }
 
 
+@beam.typehints.with_output_types(int)
 class WriteSummary(beam.DoFn):
     """The pipeline's one terminal step: every writer's summary in one JSON file, which the
     launcher reads (a single sink, so that DaskRunner, which computes only a pipeline's last
     step, runs everything)."""
 
-    def __init__(self, output_uri: str, relpath: str):
+    def __init__(self, output_uri: str, relpath: str) -> None:
         self.output_uri, self.relpath = output_uri, relpath
 
-    def process(self, element):
+    def process(self, element: tuple[None, Iterable[Row]]) -> Iterator[int]:
         _, summaries = element
         summaries = sorted(summaries, key=lambda s: json.dumps(s, sort_keys=True))
         Output(self.output_uri).write_json(self.relpath, summaries)
         yield len(summaries)
 
 
-def summarise(summaries, output_uri: str, relpath: str):
+def summarise(summaries: beam.PCollection, output_uri: str, relpath: str) -> beam.PCollection:
     """Every writer's summary into one file (see WriteSummary)."""
     return (
         summaries
@@ -477,7 +511,7 @@ SHARD_SCHEMA = pa.schema(
 )
 
 
-def destination_name(where: tuple) -> str:
+def destination_name(where: Where) -> str:
     """('shard', 'train', 3) -> 'shard/train/3'; ('figures', 0) -> 'figures/0'."""
     return "/".join(str(part) for part in where)
 
@@ -486,6 +520,8 @@ def spread_schema(kind: str) -> pa.Schema:
     return SHARD_SCHEMA if kind == "shard" else records.arrow_schemas()[TABLE_SCHEMAS[kind]]
 
 
+@beam.typehints.with_input_types(str)
+@beam.typehints.with_output_types(Row)
 class Spread(beam.DoFn):
     """One part of the decisions -> its chunks' published rows, decided, in one Arrow file
     per (group of destinations, kind): the chunks' whole staged rows (checked against their
@@ -500,14 +536,14 @@ class Spread(beam.DoFn):
         per_split: dict,
         parts: dict,
         group_of: dict[str, int],
-    ):
+    ) -> None:
         self.output_uri, self.shard_size = output_uri, shard_size
         self.per_split, self.parts, self.group_of = per_split, parts, group_of
 
-    def setup(self):
+    def setup(self) -> None:
         self.output = Output(self.output_uri)
 
-    def process(self, relpath: str):
+    def process(self, relpath: str) -> Iterator[Row]:
         with self.output.fs.open_input_file(self.output.path(relpath)) as f:
             decisions = pq.read_table(f).to_pylist()
         part = relpath.rsplit("-", 1)[1].split(".")[0]
@@ -524,33 +560,33 @@ class Spread(beam.DoFn):
             write_spread_file(self.output, path, spread_schema(kind), batches)
             yield {"group": group, "path": path, "destinations": sorted(names)}
 
-    def _chunk(self, chunk: str, decided: list[dict]):
-        by_kind: dict[str, dict] = {"article": {}, "figure": {}}
+    def _chunk(self, chunk: str, decided: list[Row]) -> Iterator[tuple[Where, Row]]:
+        by_kind: dict[str, dict[str, Row]] = {"article": {}, "figure": {}}
         for d in decided:
             by_kind[d["kind"]][d["key"]] = d
         articles = {}
         for row in staging.read_chunk_rows(self.output, chunk, staging.ARTICLES_FILE):
-            d = by_kind["article"].get(row["article_key"])
-            if d is not None:
-                article = {**row, **_pick(d, ARTICLE_DECIDED)}
+            decision = by_kind["article"].get(row["article_key"])
+            if decision is not None:
+                article = {**row, **_pick(decision, ARTICLE_DECIDED)}
                 articles[row["article_key"]] = article
                 yield self._table("articles", published_row(article, "articles"))
         for row in staging.read_chunk_rows(
             self.output, chunk, staging.FIGURES_FILE, FIGURE_COLUMNS
         ):
-            d = by_kind["figure"].get(row["key"])
-            if d is None:
+            decision = by_kind["figure"].get(row["key"])
+            if decision is None:
                 continue  # a figure of a superseded record
-            figure = {**row, **_pick(d, FIGURE_DECIDED)}
+            figure = {**row, **_pick(decision, FIGURE_DECIDED)}
             yield self._table("figures", published_row(figure, "figures"))
             if figure["status"] == FigureStatus.KEPT:
                 yield self._shard(figure, articles[figure["article_key"]])
 
-    def _table(self, kind: str, row: dict):
+    def _table(self, kind: str, row: Row) -> tuple[Where, Row]:
         key = row["key" if kind == "figures" else "article_key"]
         return (kind, staging.stable_hash(key) % self.parts[kind]), row
 
-    def _shard(self, figure: dict, article: dict):
+    def _shard(self, figure: Row, article: Row) -> tuple[Where, Row]:
         split = figure["split"]
         count = shards.shard_count(self.per_split[split], self.shard_size)
         index = shards.shard_index(figure["key"], count)
@@ -567,7 +603,9 @@ def _spread_dir(group: int) -> str:
     return f"{WORK_DIR}/{SPREAD_DIR}/g{group:05d}"
 
 
-def write_spread_file(output: Output, path: str, schema: pa.Schema, batches: dict) -> None:
+def write_spread_file(
+    output: Output, path: str, schema: pa.Schema, batches: dict[str, list[Row]]
+) -> None:
     """An Arrow IPC file of one record batch per destination, in the order of `batches`,
     the destinations' names in its schema metadata."""
     names = list(batches)
@@ -585,6 +623,8 @@ def read_spread_file(output: Output, path: str) -> dict[str, pa.RecordBatch]:
         return {name: reader.get_batch(i) for i, name in enumerate(names)}
 
 
+@beam.typehints.with_input_types(tuple[int, list[str]])
+@beam.typehints.with_output_types(Row)
 class WriteGroup(beam.DoFn):
     """(group, [spread files]) -> the published files of the group's destinations, one at a
     time: each from its batches in every part's file. A shard: its tar and Parquet pair rows
@@ -594,10 +634,10 @@ class WriteGroup(beam.DoFn):
     def __init__(self, output_uri: str):
         self.output_uri = output_uri
 
-    def setup(self):
+    def setup(self) -> None:
         self.output = Output(self.output_uri)
 
-    def process(self, element):
+    def process(self, element: tuple[int, list[str]]) -> Iterator[Row]:
         _, paths = element
         files = {path: read_spread_file(self.output, path) for path in sorted(paths)}
         names = sorted({name for batches in files.values() for name in batches})
@@ -605,7 +645,7 @@ class WriteGroup(beam.DoFn):
             batches = [b[name] for b in files.values() if name in b]
             yield self._write(name, pa.Table.from_batches(batches))
 
-    def _write(self, name: str, table: pa.Table) -> dict:
+    def _write(self, name: str, table: pa.Table) -> Row:
         kind, *where = name.split("/")
         if kind != "shard":
             return shards.write_table_part(
@@ -619,23 +659,23 @@ class WriteGroup(beam.DoFn):
         return shards.write_shard(self.output, split, index, staged_samples(self.output, located))
 
 
-def published_row(row: dict, kind: str) -> dict:
+def published_row(row: Row, kind: str) -> Row:
     """A figure or article row restricted to its published table's fields."""
     return records.published(
         row, records.FIGURE_FIELDS if kind == "figures" else records.ARTICLE_FIELDS
     )
 
 
-def staged_samples(output: Output, located) -> list[tuple[dict, bytes]]:
+def staged_samples(output: Output, located: Iterable[tuple[Row, tuple]]) -> list[tuple[Row, bytes]]:
     """(pair, JPEG) for each (pair, (chunk, offset, length, crc)); a sample whose JPEG is not
     in staging (no offset) is logged and left out, which the accounting identity reports."""
-    by_chunk = defaultdict(list)
+    by_chunk: dict[str, list[tuple[Row, tuple[int, int, int | None]]]] = defaultdict(list)
     for pair, (chunk, offset, length, crc) in located:
         if chunk is None or offset is None or length is None:
             log.error("no staged JPEG for kept sample %s", pair["key"])
             continue
         by_chunk[chunk].append((pair, (offset, length, crc)))
-    samples = []
+    samples: list[tuple[Row, bytes]] = []
     for chunk, wanted in sorted(by_chunk.items()):
         jpegs = staging.read_jpegs(output, chunk, [span for _, span in wanted])
         samples.extend((pair, jpeg) for (pair, _), jpeg in zip(wanted, jpegs, strict=True))

@@ -6,7 +6,7 @@ per kept figure in the cloud layout against the legacy layout on the same mirror
 
 The synthetic mirror (pmc_pipeline.mirror) is written once per layout with the same seed,
 so both layouts hold the same articles, figures and image bytes. Each server runs in its
-own process (tests/servers.py), so server and client do not share one interpreter. A
+own process (tests/helpers/servers.py), so server and client do not share one interpreter. A
 worker does to one article what the build's extract does: open it (cloud: its metadata
 JSON), stop if a selection rule excludes it, else read and parse its XML and fetch the
 full image of every figure. Kept figures are those the mirror's truth file expects the
@@ -32,7 +32,7 @@ from pmc_pipeline.model import FetchError, Layout, ParseError, UnsafeInput
 from pmc_pipeline.sources import open_source
 from pmc_pipeline.sources.selection import exclusion_reason
 
-SERVERS = PROJECT_ROOT / "tests" / "servers.py"
+SERVERS = PROJECT_ROOT / "tests" / "helpers" / "servers.py"
 WORKERS = (1, 8, 32)
 
 
@@ -89,7 +89,7 @@ def run(source, refs, workers: int) -> Tally:
 
 @contextlib.contextmanager
 def server(kind: str, root: Path):
-    """tests/servers.py serving `root` in a child process; yields its URL."""
+    """tests/helpers/servers.py serving `root` in a child process; yields its URL."""
     proc = subprocess.Popen(
         [sys.executable, str(SERVERS), kind, str(root)],
         stdin=subprocess.PIPE,
@@ -183,7 +183,7 @@ def main(argv: list[str]) -> None:
             f"{machine()}. One synthetic mirror per layout (`pmc_pipeline.mirror`, "
             f"{args.articles} articles, seed {args.seed}, default PDF and supplement sizes), "
             "served from a separate process on 127.0.0.1 by moto's S3 server or the threaded "
-            "HTTP server of tests/servers.py; no faults. A worker does what extract does: "
+            "HTTP server of tests/helpers/servers.py; no faults. A worker does what extract does: "
             "open the article (cloud: its metadata JSON), skip it if excluded (retracted), "
             "else read and parse its XML and fetch the full image of each figure. MB/s "
             "counts bodies fetched (legacy: whole packages).",

@@ -29,7 +29,7 @@ from lxml import etree
 from bench.common import SHARED_FIXTURES, machine, table, write_section
 from pmc_pipeline.captions import analyze_caption
 from pmc_pipeline.jats import parse_article
-from pmc_pipeline.jats_refs import cut_reference_lists
+from pmc_pipeline.jats.refs import cut_reference_lists
 
 
 @dataclass

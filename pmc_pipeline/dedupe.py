@@ -202,13 +202,13 @@ def decide_all(
     items: Iterable[Item],
     threshold: int | None = DEFAULT_THRESHOLD,
     decontaminate: Collection[str] = frozenset(),
-) -> dict[str, tuple[str, str, str | None] | None]:
+) -> dict[str, tuple[str, str | None, str | None] | None]:
     """Every candidate's (status, reason, duplicate_of), None when kept: decontamination
     first (it is the stronger reason, and a contaminated image is never the canonical copy
     of a kept one), then dedupe over the clean ones — what the staged Beam transform
     decides, in one process."""
     items = list(items)
-    out: dict[str, tuple[str, str, str | None] | None] = {}
+    out: dict[str, tuple[str, str | None, str | None] | None] = {}
     clean = []
     for item in items:
         reason = contamination_reason(item, decontaminate, threshold)
@@ -326,7 +326,7 @@ def resolve(items: Iterable[Item], edges: Iterable[Edge]) -> dict[str, str]:
     must hold every pair within the threshold (bucket_edges over all buckets does); items
     without edges may be left out; duplicate edges are harmless.
     """
-    by_key = {}
+    by_key: dict[str, Item] = {}
     for item in items:
         if by_key.setdefault(item.key, item) != item:
             raise ValueError(f"two different items with key {item.key!r}")
@@ -390,10 +390,11 @@ def final_decision(key: str, canonical_key: str, final_key: str) -> tuple[str, s
 
 def reason_of(status: str) -> str | None:
     """The reason recorded with a dedupe status (None for any other status)."""
-    return {
+    reasons: dict[str, str] = {
         FigureStatus.DUPLICATE: EXACT_DUPLICATE,
         FigureStatus.NEAR_DUPLICATE: NEAR_DUPLICATE,
-    }.get(status)
+    }
+    return reasons.get(status)
 
 
 @dataclass(frozen=True)
@@ -444,7 +445,9 @@ def dedupe_with_stats(
     if len({item.key for item in items}) != len(items):
         raise ValueError("item keys must be unique")
     exact_of, survivors = _collapse_by(items, lambda item: item.pixel_sha256)
-    same_phash_of, near_of, stats = {}, {}, BucketStats()
+    same_phash_of: dict[str, str] = {}
+    near_of: dict[str, str] = {}
+    stats = BucketStats()
     if threshold is not None:
         _bucket_kinds(threshold, depth)  # validates both
         same_phash_of, representatives = _collapse_by(survivors, lambda item: item.phash)
@@ -458,7 +461,8 @@ def _collapse_by(items: list[Item], field) -> tuple[dict[str, str], list[Item]]:
     lists per group costs several times more at a million items)."""
     mapping: dict[str, str] = {}
     kept: list[Item] = []
-    head_value = head_key = None
+    head_value: str | None = None
+    head_key = ""
     for item in sorted(items, key=lambda item: (field(item), item.priority, item.key)):
         value = field(item)
         if kept and value == head_value:

@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 
 import imagehash
 import numpy as np
@@ -46,6 +47,10 @@ from PIL import ExifTags, Image, ImageCms, ImageOps
 from pmc_pipeline import image_memory
 from pmc_pipeline.image_memory import DEFAULT_MEMORY_BUDGET, DecodeFacts, decode_estimate
 from pmc_pipeline.jpeg_segments import strip_metadata
+
+if TYPE_CHECKING:
+    from PIL.JpegImagePlugin import JpegImageFile
+    from PIL.TiffImagePlugin import TiffImageFile
 
 # Reason codes of ImageError (recorded as the figure's status reason).
 EMPTY = "empty"  # no bytes, or an image with a zero side
@@ -437,7 +442,8 @@ def _wide_to_l(im: Image.Image) -> Image.Image:
         if is_float:
             grey = _stretch_float(raw, lo, hi)
         else:
-            grey = _stretch_int(raw.astype(np.int64), int(lo), int(hi))
+            # lo, hi are set: an integer band always has values
+            grey = _stretch_int(raw.astype(np.int64), int(cast(int, lo)), int(cast(int, hi)))
             if isinstance(transparent, int):
                 grey[raw == transparent] = _WHITE
         out.paste(Image.fromarray(grey), box[:2])  # uint8, 2-D: mode L
@@ -545,11 +551,12 @@ def _facts(
 
 def _planes(im: Image.Image, mode: str) -> float:
     """Components at full resolution: a JPEG's chroma may be subsampled."""
-    if im.format != "JPEG" or not im.layer:
+    layers = cast("JpegImageFile", im).layer if im.format == "JPEG" else None
+    if not layers:
         return float(Image.getmodebands(mode))
-    h_max = max(h for _, h, _, _ in im.layer)
-    v_max = max(v for _, _, v, _ in im.layer)
-    return sum(h * v for _, h, v, _ in im.layer) / (h_max * v_max)
+    h_max = max(h for _, h, _, _ in layers)
+    v_max = max(v for _, _, v, _ in layers)
+    return sum(h * v for _, h, v, _ in layers) / (h_max * v_max)
 
 
 def _tiff_strip_bytes(im: Image.Image) -> int:
@@ -558,7 +565,7 @@ def _tiff_strip_bytes(im: Image.Image) -> int:
     TIFFs itself, straight into the image."""
     if im.format != "TIFF" or im.info.get("compression", "raw") == "raw":
         return 0
-    tags = im.tag_v2
+    tags = cast("TiffImageFile", im).tag_v2
     width, height = im.size
     bits = tags.get(258, (8,))
     bits_per_pixel = sum(bits) if isinstance(bits, tuple) else bits * tags.get(277, 1)

@@ -45,7 +45,7 @@ class OutputLocked(Exception):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def process_start(pid: int) -> str | None:
@@ -82,7 +82,7 @@ def holder_is_live(info: dict, stale_after: float = STALE_AFTER_SECONDS) -> bool
         beat = dt.datetime.fromisoformat(info["heartbeat"])
     except (KeyError, TypeError, ValueError):
         return False  # unreadable: nobody can be shown to hold it
-    return (dt.datetime.now(dt.timezone.utc) - beat).total_seconds() < stale_after
+    return (dt.datetime.now(dt.UTC) - beat).total_seconds() < stale_after
 
 
 def describe(info: dict) -> str:
@@ -185,7 +185,7 @@ class OutputLock:
         self.output.write_bytes(LOCK_FILE, self._payload())
         time.sleep(self.settle)  # let a build that wrote at the same moment show itself
         current = self.read()
-        return bool(current) and current.get("token") == self.info["token"]
+        return bool(current and current.get("token") == self.info["token"])
 
     def _remove_stale(self) -> bool:
         """Move a stale lock out of the way; False when another build did so first."""

@@ -1,6 +1,6 @@
 """stats.json: what a build counted, and the accounting identity it must satisfy.
 
-The identity (DESIGN.md): articles listed = sum of article statuses; figures seen = sum of
+The identity (docs/design.md, "Contracts"): articles listed = sum of article statuses; figures seen = sum of
 figure statuses; kept figures = Parquet pair rows = samples across all shards. A build that
 cannot show it is a failed build: `check_identity` lists every way it fails, and the build
 command exits non-zero when the list is not empty.
@@ -97,9 +97,9 @@ def build_info(listing: Mapping | None) -> dict:
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = (
-        dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        dt.datetime.fromtimestamp(int(epoch), dt.UTC)
         if epoch and epoch.isdigit()
-        else dt.datetime.now(dt.timezone.utc)
+        else dt.datetime.now(dt.UTC)
     )
     return {
         "tool": "pmc_pipeline",
@@ -117,8 +117,8 @@ def check_identity(stats: Mapping) -> list[str]:
         problems.append(f"articles listed {a['listed']} != sum of statuses {a['by_status']}")
     if f["seen"] != sum(f["by_status"].values()):
         problems.append(f"figures seen {f['seen']} != sum of statuses {f['by_status']}")
-    unknown = set(a["by_status"]) - set(ArticleStatus.ALL)
-    unknown |= set(f["by_status"]) - set(FigureStatus.ALL)
+    unknown = set(a["by_status"]) - set(ArticleStatus)
+    unknown |= set(f["by_status"]) - set(FigureStatus)
     if unknown:
         problems.append(f"unknown statuses {sorted(unknown)}")
     kept = f["by_status"].get(FigureStatus.KEPT, 0)

@@ -3,21 +3,31 @@
 Data flows one way: ArticleRef (listed) -> Article with Figures (parsed) -> per-figure
 records (staging) -> published pairs. Every article listed ends with exactly one
 ArticleStatus and every figure seen ends with exactly one FigureStatus; the accounting
-identity in DESIGN.md is checked over these.
+identity (docs/design.md, "Contracts") is checked over these.
 
-Everything here is plain data (dataclasses, str constants) so that Beam can pickle it and
+Everything here is plain data (dataclasses, str codes) so that Beam can pickle it and
 the tests can build it by hand.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import asdict, dataclass, field
 
-# --- statuses ---------------------------------------------------------------------------
+# --- statuses and other codes -----------------------------------------------------------
 
 
-class ArticleStatus:
+class Codes(enum.StrEnum):
+    """A set of string codes. Each member is a str in every respect, its repr included: it
+    compares, hashes, formats and serialises (JSON, Parquet, log lines, sort keys) exactly
+    as its value, so what is written and what is read back (a plain str) are the same. The
+    class lists its codes: `list(ArticleStatus)`, `set(FigureStatus)`."""
+
+    __repr__ = str.__repr__
+
+
+class ArticleStatus(Codes):
     """The one final status of every article listed."""
 
     OK = "ok"  # fetched and parsed; its figures are accounted for by FigureStatus
@@ -28,12 +38,11 @@ class ArticleStatus:
     UNSAFE = "unsafe"  # refused: path traversal, bomb, oversize, entity expansion
     REMOVED = "removed"  # taken down at assemble time (retraction / takedown list)
 
-    ALL = (OK, NO_FIGURES, EXCLUDED, FETCH_FAILED, PARSE_FAILED, UNSAFE, REMOVED)
-    # Statuses that --retry-failed redoes: the failure may be transient.
-    RETRYABLE = (FETCH_FAILED,)
+    # Statuses that --retry-failed redoes: the failure may be transient (not a status).
+    RETRYABLE = enum.nonmember((FETCH_FAILED,))
 
 
-class FigureStatus:
+class FigureStatus(Codes):
     """The one final status of every figure seen (in an article with status OK)."""
 
     KEPT = "kept"  # published as a pair
@@ -44,20 +53,18 @@ class FigureStatus:
     CONTAMINATED = "contaminated"  # matches the decontamination hash list
     REMOVED = "removed"  # its article was removed at assemble time
 
-    ALL = (KEPT, FILTERED, IMAGE_FAILED, DUPLICATE, NEAR_DUPLICATE, CONTAMINATED, REMOVED)
 
-
-class FigureKind:
+class FigureKind(Codes):
     FIGURE = "figure"
     TABLE = "table"  # a <table-wrap> that exists only as an image
 
 
-class GraphicRole:
+class GraphicRole(Codes):
     IMAGE = "image"  # the full-size image
     THUMB = "thumb"  # a thumbnail (cloud XML <alternatives>, legacy .gif)
 
 
-class Layout:
+class Layout(Codes):
     CLOUD = "cloud"
     LEGACY = "legacy"
 
@@ -76,7 +83,7 @@ def normalize_pmcid(value: str) -> tuple[str, int | None]:
 
 
 def article_key(pmcid: str, version: int | None) -> str:
-    """Stable key prefix of an article version: 'PMC10009416v1' (no dots, see DESIGN.md)."""
+    """Stable key prefix of an article version: 'PMC10009416v1' (no dots, see docs/design.md)."""
     return f"{pmcid}v{version}" if version is not None else pmcid
 
 

@@ -52,7 +52,7 @@ def begin(output: Output) -> None:
     """Step 1: mark the output as being published and remove the previous publication."""
     output.write_json(
         PUBLISHING_FILE,
-        {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+        {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
     )
     for name in PUBLISHED_FILES:  # stats.json first: nothing may vouch for a mix
         if output.exists(name):

@@ -1,6 +1,6 @@
 """Publishing: WebDataset shards and Parquet files of a build.
 
-Layout (DESIGN.md): `webdataset/<split>/<split>-NNNNNN.tar` with members `<key>.jpg`,
+Layout (docs/design.md, "Contracts"): `webdataset/<split>/<split>-NNNNNN.tar` with members `<key>.jpg`,
 `<key>.txt`, `<key>.json`; `parquet/pairs/<split>/<split>-NNNNNN.parquet` (the same samples,
 one row each, beside their shard); `parquet/figures/figures-NNNNN.parquet` and
 `parquet/articles/articles-NNNNN.parquet`.

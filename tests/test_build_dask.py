@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from build_checks import assert_same_output, check_build
-from servers import Faults, serve_http
+from helpers.build_checks import assert_same_output, check_build
+from helpers.mirrors import replace_xml, truth
+from helpers.servers import Faults, serve_http
 
 from beam_jobs import build_dataset
 from pmc_pipeline.mirror import write_mirror
@@ -65,8 +66,6 @@ def test_a_local_dask_cluster_gives_the_in_process_bytes(mirror, tmp_path):
 def test_hostile_articles_end_the_same_on_both_engines(mirror, cluster, tmp_path):
     """Broken XML, a missing file, an entity bomb, a corrupt image: the same statuses and
     the same bytes on a given cluster (--dask_client_address) as in-process."""
-    from test_build_job import _replace_xml, truth
-
     hostile = tmp_path / "mirror"
     shutil.copytree(mirror, hostile)
     latest = [
@@ -75,9 +74,9 @@ def test_hostile_articles_end_the_same_on_both_engines(mirror, cluster, tmp_path
         if a["latest"] and a["expected_status"] == "ok"
     ]
     broken, gone, bomb, garbled = (hostile / name for name in latest[:4])
-    _replace_xml(hostile, broken, b"<article><front>unclosed")
+    replace_xml(hostile, broken, b"<article><front>unclosed")
     (gone / f"{gone.name}.xml").unlink()
-    _replace_xml(
+    replace_xml(
         hostile,
         bomb,
         b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxxxx"><!ENTITY y "&x;&x;&x;">]>'

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PROJECT_ROOT
+from helpers.paths import PROJECT_ROOT
 
 from beam_jobs import build_dataset
 

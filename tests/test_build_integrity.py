@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from build_checks import assert_same_output, check_build, read_table
-from conftest import PROJECT_ROOT
+from helpers.build_checks import assert_same_output, check_build, read_table
+from helpers.paths import PROJECT_ROOT
 
 from beam_jobs import build_dataset
 from pmc_pipeline import publish
@@ -38,6 +38,23 @@ FAST = ["--chunk-size", "6", "--split", "train=0.6,val=0.2,test=0.2"]
 
 def build(root, out, *extra) -> int:
     return build_dataset.run(["--root", str(root), "--output", str(out), *FAST, *extra])
+
+
+def kill_build_when(root, out, done, *extra) -> None:
+    """Run the build in a process of its own and kill it (SIGKILL, its whole group) as soon
+    as done() holds, or after two minutes."""
+    cmd = [sys.executable, "-m", "beam_jobs.build_dataset", "--root", str(root)]
+    cmd += ["--output", str(out), *FAST, *extra]
+    proc = subprocess.Popen(
+        cmd, cwd=PROJECT_ROOT, start_new_session=True, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def published_files(out: Path) -> list[str]:
@@ -129,18 +146,8 @@ def test_the_identity_is_counted_from_the_files_on_disk(out):
 
 
 def test_a_kill_while_publishing_leaves_no_stats_and_readers_say_so(mirror, out):
-    cmd = [sys.executable, "-m", "beam_jobs.build_dataset", "--root", str(mirror)]
-    cmd += ["--output", str(out), *FAST, "--phase", "assemble", "--shard-size", "3"]
-    proc = subprocess.Popen(
-        cmd, cwd=PROJECT_ROOT, start_new_session=True, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not (out / publish.PUBLISHING_FILE).exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    publishing = out / publish.PUBLISHING_FILE
+    kill_build_when(mirror, out, publishing.exists, "--phase", "assemble", "--shard-size", "3")
     assert (out / publish.PUBLISHING_FILE).exists()
     assert not (out / "stats.json").exists()  # nothing vouches for a mix of two builds
     with pytest.raises(publish.NotPublished, match="being published, or its publication was"):
@@ -216,18 +223,11 @@ def test_damaged_staging_is_refused_naming_the_chunk(mirror, out, built, capsys)
 
 def test_an_unfinished_extract_is_not_assembled(mirror, tmp_path, capsys):
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "beam_jobs.build_dataset", "--root", str(mirror)]
-    cmd += ["--output", str(out), *FAST, "--chunk-size", "2", "--fetch-threads", "1"]
-    proc = subprocess.Popen(
-        cmd, cwd=PROJECT_ROOT, start_new_session=True, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while len(list(out.glob("staging/g*/_SUCCESS.json"))) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+
+    def two_chunks_staged() -> bool:
+        return len(list(out.glob("staging/g*/_SUCCESS.json"))) >= 2
+
+    kill_build_when(mirror, out, two_chunks_staged, "--chunk-size", "2", "--fetch-threads", "1")
     assert build(mirror, out, "--phase", "assemble") == 1
     assert "extract generation 1 did not finish" in capsys.readouterr().err
     assert build(mirror, out, "--chunk-size", "2") == 0

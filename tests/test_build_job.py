@@ -1,5 +1,5 @@
 """The Beam build job end to end (DirectRunner), over mirrors served by a local S3 server, a
-local HTTP server and a directory: the DESIGN.md contracts (layout, keys, accounting
+local HTTP server and a directory: the docs/design.md contracts (layout, keys, accounting
 identity, determinism), resume after a kill, --retry-failed, takedowns, daily updates, and
 bad input ending as statuses."""
 
@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
-from build_checks import assert_same_output, check_build, read_table
-from conftest import PROJECT_ROOT, shared_fixture
-from servers import Faults, serve_http, serve_s3
+from helpers.build_checks import assert_same_output, check_build, read_table
+from helpers.mirrors import replace_xml, truth
+from helpers.paths import PROJECT_ROOT, shared_fixture
+from helpers.servers import Faults, serve_http, serve_s3
 
 from beam_jobs import build_dataset
 from pmc_pipeline.mirror import write_mirror
@@ -37,10 +38,6 @@ MULTI = ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing
 def build(root, out, *extra, layout="cloud") -> int:
     argv = ["--layout", layout, "--root", str(root), "--output", str(out), *FAST, *extra]
     return build_dataset.run(argv)
-
-
-def truth(mirror: Path) -> dict:
-    return json.loads((mirror / ".mirror-truth.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -223,13 +220,13 @@ def test_bad_input_ends_as_statuses(cloud_mirror, tmp_path):
         if a["latest"] and a["expected_status"] == "ok"
     ]
     broken, gone, bomb = (mirror / name for name in latest[:3])
-    _replace_xml(mirror, broken, b"<article><front>unclosed")
+    replace_xml(mirror, broken, b"<article><front>unclosed")
     (gone / f"{gone.name}.xml").unlink()
     evil = (
         b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]>'
         b"<article><body><p>&y;</p></body></article>"
     )
-    _replace_xml(mirror, bomb, evil)
+    replace_xml(mirror, bomb, evil)
     assert build(mirror, out) == 0
     got = check_build(out)
     status = {
@@ -259,23 +256,6 @@ def test_build_of_real_jats_articles(tmp_path):
     ok = {a["article_key"] for a in got["articles"] if a["status"] == "ok"}
     assert {k for k in expected if k.split("_")[0] in ok} == seen
     assert len(got["pairs"]) > 150
-
-
-def _replace_xml(mirror: Path, folder: Path, data: bytes) -> None:
-    """Replace an article's XML as a publisher would: new bytes, new md5 in its metadata
-    (otherwise the md5 check rightly reports the changed bytes as a failed fetch)."""
-    import hashlib
-    import re
-
-    (folder / f"{folder.name}.xml").write_bytes(data)
-    for meta in (mirror / "metadata" / f"{folder.name}.json", folder / f"{folder.name}.json"):
-        if meta.exists():
-            text = re.sub(
-                r"(\.xml\?md5=)[0-9a-f]{32}",
-                rf"\g<1>{hashlib.md5(data).hexdigest()}",
-                meta.read_text(),
-            )
-            meta.write_text(text)
 
 
 def _chunks(out: Path) -> list[str]:

@@ -69,6 +69,7 @@ def test_beam_options_pass_through_and_ours_are_kept_apart():
         parse_args(["--output", "o", "--direct_num_worker", "2"])
 
 
+@pytest.mark.slow
 def test_the_command_line_says_the_same_in_one_line(tmp_path):
     """`pmc-pipeline build` (argparse's own parse of the subcommand) and the module entry
     point both answer a bad value with one line and exit 2."""
@@ -102,6 +103,7 @@ def test_a_root_of_the_other_layout_is_an_error_before_any_work(tmp_path, capsys
     assert "is not a directory" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_an_output_that_cannot_be_reached_fails_within_seconds(tmp_path, monkeypatch, capsys):
     """An S3 endpoint that refuses connections (or a store that never answers): one line,
     exit 2, before any work — never a silent hang in a listing of the output."""

@@ -355,33 +355,3 @@ def test_extract_progress_counts_the_articles_of_staged_chunks(tmp_path):
     assert progress.poll() == 2 and progress.poll() == 0
     assert progress.status().startswith("extract: 2 of 6 articles (33.3%), ")
     assert "left" in progress.status()
-
-
-def test_dedupe_in_one_place_decides_as_the_staged_transform():
-    """Beam's Dedupe for a small build (one group, dedupe.decide_all) and for a large one
-    (stage by stage) give every candidate the same decision, contamination included."""
-    import random
-
-    import apache_beam as beam
-    from apache_beam.testing.test_pipeline import TestPipeline
-    from apache_beam.testing.util import assert_that, equal_to
-
-    from beam_jobs.transforms import Dedupe
-    from pmc_pipeline import assemble, dedupe
-    from pmc_pipeline.model import article_key_of
-
-    rng = random.Random(5)
-    base = [rng.getrandbits(64) for _ in range(40)]
-    items = []
-    for i in range(160):
-        phash = base[i % 40] ^ (1 << rng.randrange(64) if i % 3 else 0)  # near copies
-        sha = f"{i % 50:064x}"  # exact copies too
-        items.append(dedupe.Item(f"PMC{i}v1_f001", sha, f"{phash:016x}", (i % 7,)))
-    opts = assemble.AssembleOptions(decontaminate=frozenset({items[3].pixel_sha256}))
-    decided = dedupe.decide_all(items, opts.near_threshold, opts.decontaminate)
-    assert {d[0] for d in decided.values() if d} == {"contaminated", "duplicate", "near_duplicate"}
-    expected = [(article_key_of(key), (key, d)) for key, d in decided.items()]
-    for expected_items in (100, None):  # in one place; stage by stage
-        with TestPipeline() as p:
-            got = p | beam.Create(items) | Dedupe(opts, expected_items)
-            assert_that(got, equal_to(expected))

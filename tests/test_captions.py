@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import shared_fixture
+from helpers.paths import shared_fixture
 
 from pmc_pipeline.captions import FIGURE_TYPES, analyze_caption, caption_fields
 from pmc_pipeline.captions.evaluate import load_dev_set, load_fresh_set, score

@@ -9,8 +9,8 @@ import sys
 
 import jsonschema
 import pytest
-from conftest import shared_fixture
-from jats_docs import fig, nxml, oai_pmh
+from helpers.jats_docs import fig, nxml, oai_pmh
+from helpers.paths import shared_fixture
 
 from pmc_pipeline.cli import main
 from pmc_pipeline.schemas_io import load_schema

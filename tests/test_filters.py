@@ -7,7 +7,7 @@ import dataclasses
 import json
 
 import pytest
-from conftest import PROJECT_ROOT, shared_fixture
+from helpers.paths import PROJECT_ROOT, shared_fixture
 
 from pmc_pipeline import filters
 from pmc_pipeline.filters import (

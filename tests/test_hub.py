@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from build_checks import check_build, read_table
 from datasets.info import DatasetInfosDict
+from helpers.build_checks import check_build, read_table
 from huggingface_hub import DatasetCard
 from PIL import Image
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_fixture
+from helpers.paths import shared_fixture
 from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile, ImageOps, JpegImagePlugin
 
 from pmc_pipeline import images

@@ -2,7 +2,7 @@
 per-process budget with several threads at once, and the case of issue 11 (a 16-bit RGBA
 PNG of ~0.7 MB just under the pixel cap, ~0.7 GB of pixels).
 
-Peaks are measured in a subprocess (tests/memory_probe.py) as the growth of its peak
+Peaks are measured in a subprocess (tests/helpers/memory_probe.py) as the growth of its peak
 resident set, which counts the C buffers of Pillow and the codecs; tracemalloc would not.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import PROJECT_ROOT, shared_fixture
+from helpers.paths import PROJECT_ROOT, shared_fixture
 from PIL import Image, ImageFile
 
 from pmc_pipeline import image_memory, images
@@ -29,7 +29,7 @@ from pmc_pipeline.extract import ExtractOptions, extract_article
 from pmc_pipeline.image_memory import DEFAULT_MEMORY_BUDGET, DecodeBudget
 from pmc_pipeline.images import ImageError, process_image
 
-PROBE = PROJECT_ROOT / "tests" / "memory_probe.py"
+PROBE = PROJECT_ROOT / "tests" / "helpers" / "memory_probe.py"
 MB = 1 << 20
 
 
@@ -227,6 +227,7 @@ def _encode(im: Image.Image, fmt: str, **options) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow
 def test_estimate_bounds_the_measured_peak_of_every_decoding_path(tmp_path):
     floors = worst_cases(tmp_path)
     rows = probe(*sorted(tmp_path.iterdir()), fresh_blocks=True)

@@ -4,9 +4,9 @@ mentions, tables-as-images, namespaces and robustness. Real articles: test_jats_
 from __future__ import annotations
 
 import pytest
-from jats_docs import fig, nxml, oai_pmh
+from helpers.jats_docs import fig, nxml, oai_pmh
 
-from pmc_pipeline import jats
+from pmc_pipeline.jats import article as jats_article
 from pmc_pipeline.jats import article_to_json, parse_article
 from pmc_pipeline.model import FigureKind, GraphicRole, ParseError
 
@@ -305,14 +305,14 @@ def test_oai_pmh_wrapped_jats_reads_like_plain_nxml():
 
 
 def test_a_broken_figure_does_not_lose_the_others(monkeypatch):
-    real_block_text = jats.block_text
+    real_block_text = jats_article.block_text
 
     def fails_on_the_second(caption, names):
         if "second" in "".join(caption.itertext()):
             raise ValueError("simulated bug")
         return real_block_text(caption, names)
 
-    monkeypatch.setattr(jats, "block_text", fails_on_the_second)
+    monkeypatch.setattr(jats_article, "block_text", fails_on_the_second)
     xml = nxml(fig("F1", "<p>first</p>") + fig("F2", "<p>second</p>") + fig("F3", "<p>third</p>"))
     figures = parse_article(xml).figures
     assert [(f.id, f.index, f.caption) for f in figures] == [
@@ -326,7 +326,7 @@ def test_an_unexpected_error_becomes_a_parse_error_with_a_reason(monkeypatch):
     def broken(*_args):
         raise KeyError("boom")
 
-    monkeypatch.setattr(jats, "fill_metadata", broken)
+    monkeypatch.setattr(jats_article, "fill_metadata", broken)
     with pytest.raises(ParseError, match="unexpected KeyError"):
         parse_article(nxml(fig("F1")))
 

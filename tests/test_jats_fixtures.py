@@ -12,40 +12,17 @@ we keep the MathML only, so that TeX is taken out of the expected caption first.
 from __future__ import annotations
 
 import hashlib
-import json
-from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_FIXTURES, shared_fixture
+from helpers.jats_fixtures import expected_files, fixture_names, parsed
+from helpers.paths import shared_fixture
 from lxml import etree
 
-from pmc_pipeline.jats import parse_article
 from pmc_pipeline.licenses import normalize_license
 from pmc_pipeline.model import FigureKind, GraphicRole
 
-JATS_DIR = SHARED_FIXTURES / "jats"
 MATHML = "http://www.w3.org/1998/Math/MathML"
-
-
-@cache
-def expected_files() -> dict:
-    path = shared_fixture("jats", "expected.json")
-    return json.loads(path.read_text(encoding="utf-8"))["files"]
-
-
-def fixture_names() -> list[str]:
-    # Collected without the folder too: each test then skips through shared_fixture().
-    path = JATS_DIR / "expected.json"
-    if not path.exists():
-        return ["(fixtures absent)"]
-    return sorted(json.loads(path.read_text(encoding="utf-8"))["files"])
-
-
-@cache
-def parsed(name: str):
-    xml = shared_fixture("jats", name).read_bytes()
-    return xml, parse_article(xml)
 
 
 def collapse(text: str) -> str:

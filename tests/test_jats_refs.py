@@ -1,16 +1,15 @@
-"""The reference lists are cut out of the bytes before parsing (jats_refs), and the result
+"""The reference lists are cut out of the bytes before parsing (pmc_pipeline/jats/refs.py), and the result
 is checked: what parse_article returns must be what it returns with everything parsed."""
 
 from __future__ import annotations
 
 import pytest
-from jats_docs import fig, nxml, oai_pmh
+from helpers.jats_docs import fig, nxml, oai_pmh
+from helpers.jats_fixtures import fixture_names, parsed
 from lxml import etree
-from test_jats_fixtures import fixture_names, parsed
 
-from pmc_pipeline import jats_xml
-from pmc_pipeline.jats import article_to_json, parse_article
-from pmc_pipeline.jats_refs import CUT_ATTRIBUTE, cut_reference_lists
+from pmc_pipeline.jats import article_to_json, parse_article, xmltree
+from pmc_pipeline.jats.refs import CUT_ATTRIBUTE, cut_reference_lists
 from pmc_pipeline.model import ParseError, UnsafeInput
 
 REFS = (
@@ -50,7 +49,7 @@ def test_several_reference_lists_are_all_cut():
     )
     cut, count = cut_reference_lists(xml)
     assert count == 2 and b"Smith" not in cut
-    root = jats_xml.parse_xml(xml, 1 << 20, skip_references=True)
+    root = xmltree.parse_xml(xml, 1 << 20, skip_references=True)
     assert [el.get(CUT_ATTRIBUTE) for el in root.find("back")] == ["1", "1", None]
     same_as_fully_parsed(xml)
 
@@ -85,9 +84,9 @@ def test_a_figure_in_a_reference_list_the_scan_reads_is_still_found(monkeypatch)
     xml = nxml(BODY, back=REFS, after=sub_article)
     assert cut_reference_lists(xml)[1] == 1
     parses = []
-    real_parse = jats_xml._parse
+    real_parse = xmltree._parse
     monkeypatch.setattr(
-        jats_xml, "_parse", lambda data, **kw: parses.append(data) or real_parse(data, **kw)
+        xmltree, "_parse", lambda data, **kw: parses.append(data) or real_parse(data, **kw)
     )
     article = same_as_fully_parsed(xml)
     assert [f["id"] for f in article["figures"]] == ["F1", "S1F1"]
@@ -105,7 +104,7 @@ def test_a_reference_list_in_the_body_is_read():
     # In an appendix the byte search sees a list in <back>, but the scan reads appendices.
     in_app = nxml(BODY, back=f"<app-group><app><title>A</title>{in_body}</app></app-group>")
     assert cut_reference_lists(in_app)[1] == 1
-    root = jats_xml.parse_xml(in_app, 1 << 20, skip_references=True)
+    root = xmltree.parse_xml(in_app, 1 << 20, skip_references=True)
     assert root.find("back/app-group/app/ref-list").get(CUT_ATTRIBUTE) is None
     assert [f["id"] for f in same_as_fully_parsed(in_app)["figures"]] == ["F1", "F2"]
 
@@ -116,7 +115,7 @@ def test_nested_reference_lists_fall_back_to_a_full_parse():
     cut, count = cut_reference_lists(xml)
     with pytest.raises(etree.XMLSyntaxError):  # the byte search pairs the wrong tags
         etree.fromstring(cut)
-    root = jats_xml.parse_xml(xml, 1 << 20, skip_references=True)
+    root = xmltree.parse_xml(xml, 1 << 20, skip_references=True)
     assert root.find("back/ref-list/ref-list") is not None  # read whole, nothing lost
     same_as_fully_parsed(xml)
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from jats_docs import NXML_DOCTYPE, article, fig, nxml
+from helpers.jats_docs import NXML_DOCTYPE, article, fig, nxml
 
-from pmc_pipeline import jats_xml
-from pmc_pipeline.jats import parse_article
+from pmc_pipeline.jats import parse_article, xmltree
 from pmc_pipeline.model import ParseError, UnsafeInput
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -32,7 +31,7 @@ def no_parsing(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("the document reached the XML parser")
 
-    monkeypatch.setattr(jats_xml.etree, "fromstring", refuse)
+    monkeypatch.setattr(xmltree.etree, "fromstring", refuse)
 
 
 def test_a_document_over_the_size_cap_is_refused_before_parsing(no_parsing):

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from build_checks import check_build
-from conftest import PROJECT_ROOT
-from servers import Faults, serve_http
+from helpers.build_checks import check_build
+from helpers.paths import PROJECT_ROOT
+from helpers.servers import Faults, serve_http
 
 from beam_jobs import build_dataset
 from pmc_pipeline.lock import LOCK_FILE, OutputLock, OutputLocked, process_start
@@ -64,7 +64,7 @@ def test_a_stale_lock_is_taken_over(tmp_path, holder, caplog):
 
 
 def test_a_lock_from_another_host_with_a_fresh_heartbeat_is_live(tmp_path):
-    beat = dt.datetime.now(dt.timezone.utc).isoformat()
+    beat = dt.datetime.now(dt.UTC).isoformat()
     (tmp_path / LOCK_FILE).write_text(
         json.dumps({"host": "elsewhere", "pid": 1, "heartbeat": beat, "started": beat})
     )

@@ -11,10 +11,12 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import shared_fixture
+from helpers.paths import shared_fixture
 from PIL import Image
 
 from pmc_pipeline.mirror import TRUTH_NAME, write_mirror
+
+pytestmark = pytest.mark.slow
 
 SMALL = {"pdf_scale": 0.01, "supplement_scale": 0.01, "workers": 2}
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import imagehash
 import numpy as np
 import pytest
+from helpers.mirrors import decodes
+from helpers.sources_trees import BULK_LIST_HEADER, FILE_LIST_HEADER
 from lxml import etree
 from PIL import Image
 
@@ -71,15 +73,6 @@ def latest_figures(truth: dict):
         if article["latest"]:
             for figure in article["figures"]:
                 yield article, figure
-
-
-def decodes(data: bytes) -> bool:
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-        return True
-    except Exception:
-        return False
 
 
 # --- cloud ----------------------------------------------------------------------------------
@@ -207,14 +200,7 @@ def test_legacy_file_lists_name_every_package(legacy):
     articles = {a["pmcid"]: a for a in truth["articles"]}
     with (legacy / "oa_file_list.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == [
-        "File",
-        "Article Citation",
-        "Accession ID",
-        "Last Updated (YYYY-MM-DD HH:MM:SS)",
-        "PMID",
-        "License",
-    ]
+    assert rows[0] == FILE_LIST_HEADER
     assert len(rows) - 1 == len(articles) == N_ARTICLES - len(truth["omitted"])
     for location, citation, pmcid, updated, pmid, license_code in rows[1:]:
         article = articles[pmcid]
@@ -243,15 +229,7 @@ def test_legacy_bulk_lists_carry_retracted_and_match_their_tarballs(legacy):
         )
         with filelist.open(newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f))
-        assert rows[0] == [
-            "Article File",
-            "Article Citation",
-            "AccessionID",
-            "LastUpdated (YYYY-MM-DD HH:MM:SS)",
-            "PMID",
-            "License",
-            "Retracted",
-        ]
+        assert rows[0] == BULK_LIST_HEADER
         tar_path = Path(str(filelist).replace(".filelist.csv", ".tar.gz"))
         with tarfile.open(tar_path) as tar:
             members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}

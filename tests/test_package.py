@@ -9,7 +9,7 @@ import tarfile
 import zlib
 
 import pytest
-from sources_trees import jats, jpeg_bytes, tar_gz
+from helpers.sources_trees import jats, jpeg_bytes, tar_gz
 
 from pmc_pipeline.model import FetchError, ParseError, UnsafeInput
 from pmc_pipeline.sources.legacy import load_package

@@ -9,9 +9,9 @@ import csv
 import random
 
 import pytest
-from conftest import shared_fixture
-from servers import serve_http
-from sources_trees import tar_gz
+from helpers.paths import shared_fixture
+from helpers.servers import serve_http
+from helpers.sources_trees import FILE_LIST_HEADER, tar_gz
 
 from pmc_pipeline.jats import parse_article
 from pmc_pipeline.model import Layout, UnsafeInput
@@ -33,16 +33,7 @@ def write_mirror(root, package: bytes) -> None:
     (root / LOCATION).write_bytes(package)
     with open(root / "oa_file_list.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "File",
-                "Article Citation",
-                "Accession ID",
-                "Last Updated (YYYY-MM-DD HH:MM:SS)",
-                "PMID",
-                "License",
-            ]
-        )
+        writer.writerow(FILE_LIST_HEADER)
         writer.writerow(
             [
                 LOCATION,

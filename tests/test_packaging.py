@@ -10,8 +10,9 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import pytest
 from apache_beam.runners.portability.stager import Stager
-from conftest import PROJECT_ROOT
+from helpers.paths import PROJECT_ROOT
 
 # The job's entry point and the modules its workers import lazily (per layout and store).
 JOB_MODULES = [
@@ -36,6 +37,7 @@ def job_module_files() -> set[str]:
     return files
 
 
+@pytest.mark.slow
 def test_sdist_carries_every_module_the_job_imports(tmp_path):
     sdist = Stager._build_setup_package(str(PROJECT_ROOT / "setup.py"), str(tmp_path))
     with tarfile.open(sdist) as tar:

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers.report_build import HOSTILE, PER_SPLIT, built_output, hostile_copy
 from lxml import html as lxml_html
 from PIL import Image
 
@@ -35,27 +36,7 @@ from pmc_pipeline.staging import stable_hash
 
 pytestmark = pytest.mark.slow
 
-ARTICLES = 60
-SEED = 5  # a mirror whose build has exact and near duplicates and three splits
-BUILD_ARGS = ["--chunk-size", "20", "--shard-size", "40", "--split", "train=0.6,val=0.2,test=0.2"]
-PER_SPLIT = 12
 DUPLICATES = (FigureStatus.DUPLICATE, FigureStatus.NEAR_DUPLICATE)
-
-
-def built_output(base: Path) -> Path:
-    """The shared build under pytest's session temp folder (built on first use)."""
-    out = base / "report-build" / "out"
-    if not (out / "stats.json").exists():
-        from beam_jobs import build_dataset
-        from pmc_pipeline.mirror import write_mirror
-
-        mirror = base / "report-build" / "mirror"
-        write_mirror(
-            mirror, "cloud", ARTICLES, SEED, pdf_scale=0.02, supplement_scale=0.1, workers=1
-        )
-        argv = ["--layout", "cloud", "--root", str(mirror), "--output", str(out), *BUILD_ARGS]
-        assert build_dataset.run(argv) == 0
-    return out
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +88,7 @@ def test_funnel_equals_stats_json_and_the_parquet_tables(build, card):
         ("figures", None, None): stats["figures"]["seen"],
         ("pairs", None, None): stats["pairs"],
     }
-    for stage, known in (("articles", ArticleStatus.ALL), ("figures", FigureStatus.ALL)):
+    for stage, known in (("articles", tuple(ArticleStatus)), ("figures", tuple(FigureStatus))):
         block = stats[stage]
         for status in known:  # every status has a row, zeros too
             expected[(stage, status, None)] = block["by_status"].get(status, 0)
@@ -296,21 +277,6 @@ def test_without_staging_removed_figures_are_listed_without_images(build, tmp_pa
     assert (out / "card" / "index.html").exists()
 
 
-HOSTILE = '</p><script>alert(1)</script><img src="http://example.invalid/x.png" onerror="alert(2)">'
-
-
-def hostile_copy(build: Path, out: Path) -> Path:
-    """A copy of the build whose pairs have markup and script in caption, title, journal."""
-    shutil.copytree(build, out, ignore=shutil.ignore_patterns("card"))
-    for part in sorted((out / "parquet" / "pairs").rglob("*.parquet")):
-        pairs = pq.read_table(part)
-        for name in ("caption", "title", "journal"):
-            values = pa.array([f"{HOSTILE} {i}" for i in range(pairs.num_rows)], pa.string())
-            pairs = pairs.set_column(pairs.schema.get_field_index(name), name, values)
-        pq.write_table(pairs, part)
-    return out
-
-
 def test_captions_titles_and_journals_are_escaped(build, tmp_path):
     doc = parse(write_card(hostile_copy(build, tmp_path / "out"), per_split=3))
     assert not doc.xpath("//script")
@@ -324,7 +290,7 @@ def test_captions_titles_and_journals_are_escaped(build, tmp_path):
 
 def test_card_of_a_build_on_s3_equals_the_local_one(build, card, tmp_path, monkeypatch):
     """Read through pyarrow's S3 filesystem from a local moto server (no network)."""
-    from servers import BUCKET, serve_s3
+    from helpers.servers import BUCKET, serve_s3
 
     with serve_s3(build) as endpoint:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)

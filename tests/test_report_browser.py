@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.report_build import PER_SPLIT, built_output, hostile_copy
 from lxml import html as lxml_html
 from PIL import Image
-from test_report import PER_SPLIT, built_output, hostile_copy
 
 from pmc_pipeline.report import write_card
 

@@ -8,8 +8,8 @@ import pickle
 import shutil
 
 import pytest
-from servers import Faults, serve_s3
-from sources_trees import CloudArticle, md5, write_cloud_article, write_inventory
+from helpers.servers import Faults, serve_s3
+from helpers.sources_trees import CloudArticle, md5, write_cloud_article, write_inventory
 
 from pmc_pipeline.model import FetchError, Layout, ListingError, MissingFile
 from pmc_pipeline.sources import open_source

@@ -19,8 +19,8 @@ import shutil
 import threading
 
 import pytest
-from servers import Faults, _FileHandler, _running, _Server, serve_http, serve_s3
-from sources_trees import (
+from helpers.servers import Faults, _FileHandler, _running, _Server, serve_http, serve_s3
+from helpers.sources_trees import (
     CloudArticle,
     LegacyArticle,
     jats,
@@ -29,7 +29,7 @@ from sources_trees import (
     write_cloud_article,
     write_file_lists,
     write_inventory,
-    write_legacy_article,
+    write_legacy_tree,
 )
 
 from pmc_pipeline import staging
@@ -53,11 +53,7 @@ BULK_PAGE = "/oa_bulk/oa_comm/xml/"  # the index page that names the bulk list (
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
-    root = tmp_path_factory.mktemp("legacy")
-    for article in ARTICLES:
-        write_legacy_article(root, article)
-    write_file_lists(root, ARTICLES)
-    return root
+    return write_legacy_tree(tmp_path_factory.mktemp("legacy"), ARTICLES)
 
 
 def retracted(refs) -> set[str]:
@@ -138,28 +134,32 @@ def test_an_index_page_swapped_for_a_shorter_one_is_caught(tree, bad_reads, erro
                 list(source.list_articles())
 
 
-def test_an_index_page_cut_short_at_the_server_fails_the_listing(tree):
-    with serve_altered(tree, BULK_PAGE, lambda n, body: body[: len(body) // 2]) as url:
-        with pytest.raises(ListingError, match=r"is not a whole HTML page \(no closing </html>\)"):
+def listing_fails(tree, page: str, alter, message: str) -> None:
+    """Listing `tree`, served with `page` changed by alter(n, body), fails with `message`."""
+    with serve_altered(tree, page, alter) as url:
+        with pytest.raises(ListingError, match=message):
             list(open_source(Layout.LEGACY, url, **FAST).list_articles())
+
+
+def test_an_index_page_cut_short_at_the_server_fails_the_listing(tree):
+    def alter(n, body):
+        return body[: len(body) // 2]
+
+    listing_fails(tree, BULK_PAGE, alter, r"is not a whole HTML page \(no closing </html>\)")
 
 
 def test_a_root_page_that_does_not_show_the_file_list_fails_the_listing(tree):
     def alter(n, body):
         return body.replace(b'<a href="oa_file_list.csv">oa_file_list.csv</a>', b"")
 
-    with serve_altered(tree, "/", alter) as url:
-        with pytest.raises(ListingError, match="incomplete_listing: .* does not show oa_file_list"):
-            list(open_source(Layout.LEGACY, url, **FAST).list_articles())
+    listing_fails(tree, "/", alter, "incomplete_listing: .* does not show oa_file_list")
 
 
 def test_a_folder_linked_but_missing_fails_the_listing(tree):
     def alter(n, body):
         return body.replace(b"</body>", b'<a href="ghost/">ghost/</a></body>')
 
-    with serve_altered(tree, "/oa_bulk/", alter) as url:
-        with pytest.raises(ListingError, match="oa_bulk/ghost/ is linked from its parent"):
-            list(open_source(Layout.LEGACY, url, **FAST).list_articles())
+    listing_fails(tree, "/oa_bulk/", alter, "oa_bulk/ghost/ is linked from its parent")
 
 
 @pytest.mark.parametrize(

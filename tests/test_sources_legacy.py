@@ -9,14 +9,15 @@ import io
 import pickle
 
 import pytest
-from servers import Faults, serve_http
-from sources_trees import (
+from helpers.servers import Faults, serve_http
+from helpers.sources_trees import (
     LegacyArticle,
     citation,
     tar_gz,
     write_bulk_list,
     write_file_lists,
     write_legacy_article,
+    write_legacy_tree,
 )
 
 from pmc_pipeline.model import (
@@ -39,11 +40,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
-    root = tmp_path_factory.mktemp("legacy")
-    for article in ARTICLES:
-        write_legacy_article(root, article)
-    write_file_lists(root, ARTICLES)
-    return root
+    return write_legacy_tree(tmp_path_factory.mktemp("legacy"), ARTICLES)
 
 
 def test_csv_file_list():

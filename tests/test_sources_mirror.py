@@ -11,13 +11,15 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import shared_fixture
-from servers import Faults, serve_http, serve_s3
+from helpers.paths import shared_fixture
+from helpers.servers import Faults, serve_http, serve_s3
 
 from pmc_pipeline.jats import parse_article
 from pmc_pipeline.mirror import TRUTH_NAME, write_mirror
 from pmc_pipeline.model import FetchError, Layout, MissingFile, UnsafeInput
 from pmc_pipeline.sources import open_source
+
+pytestmark = pytest.mark.slow
 
 SMALL = {"pdf_scale": 0.05, "supplement_scale": 0.05, "workers": 2}
 # Quick to recover: a slow reply times out after half a second; backoff stays short.

@@ -9,8 +9,8 @@ import pickle
 import time
 
 import pytest
-from servers import Faults, fault_proxy, serve_http, serve_s3
-from sources_trees import jpeg_bytes, md5
+from helpers.servers import Faults, fault_proxy, serve_http, serve_s3
+from helpers.sources_trees import jpeg_bytes, md5
 
 from pmc_pipeline.model import FetchError, MissingFile, UnsafeInput
 from pmc_pipeline.sources import ObjectInfo, RetryPolicy, open_store
@@ -341,7 +341,7 @@ def test_s3_rate_limit_takes_a_token_per_request(s3_endpoint, monkeypatch):
 
 
 def test_http_head_falls_back_to_get_when_the_server_refuses_head(tree):
-    from servers import _FileHandler, _running, _Server
+    from helpers.servers import _FileHandler, _running, _Server
 
     class NoHead(_FileHandler):
         def do_HEAD(self):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import PROJECT_ROOT
+from helpers.paths import PROJECT_ROOT
 
 THIN = """
 import sys

@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 
 torch = pytest.importorskip("torch")
-from torch_threads import one_torch_thread  # noqa: E402, F401
+from helpers.torch_threads import one_torch_thread  # noqa: E402, F401
 
 wds = pytest.importorskip("webdataset")
 
@@ -122,16 +122,7 @@ def test_corrupt_samples_are_skipped_and_counted(tmp_path, tower):
 def test_training_stream_skips_corrupt_samples_and_reports_them(tmp_path, tower):
     _corrupt_build(tmp_path)
     plan = EpochPlan.build(shard_sizes(str(tmp_path), "train"), streams=1, micro_batch=4)
-    dataset = TrainStreams(
-        str(tmp_path),
-        plan,
-        transform=_transform,
-        tokenizer_dir=str(tower),
-        context_length=32,
-        rank=0,
-        num_streams=1,
-        shuffle_buffer=50,
-    )
+    dataset = _streams(tmp_path, tower, plan=plan, transform=_transform, shuffle_buffer=50)
     skipped, keys = Counter(), set()
     for batch, _ in zip(make_loader(dataset, 0, 0, False), range(30), strict=False):
         skipped.update(batch.skipped)
@@ -166,16 +157,30 @@ def _plan(build, streams=1, micro_batch=5, multiple=1, seed=0):
     return EpochPlan.build(shard_sizes(str(build), "train"), streams, micro_batch, multiple, seed)
 
 
-def _streams(build, tower, start=None, seed=0, stream_count=1, rank=0, plan=None):
+def _as_tensor(image):
+    return torch.from_numpy(np.asarray(image, dtype="float32"))
+
+
+def _streams(
+    build,
+    tower,
+    start=None,
+    seed=0,
+    stream_count=1,
+    rank=0,
+    plan=None,
+    transform=_as_tensor,
+    shuffle_buffer=7,
+):
     return TrainStreams(
         str(build),
         plan or _plan(build, seed=seed),
-        transform=lambda image: torch.from_numpy(np.asarray(image, dtype="float32")),
+        transform=transform,
         tokenizer_dir=str(tower),
         context_length=32,
         rank=rank,
         num_streams=stream_count,
-        shuffle_buffer=7,
+        shuffle_buffer=shuffle_buffer,
         start=start,
     )
 
@@ -259,7 +264,7 @@ def test_stats_json_count_is_used_when_present(tmp_path):
 
 def test_a_build_on_s3_is_read_like_a_local_one(tmp_path, tower, monkeypatch):
     pytest.importorskip("moto")
-    from servers import serve_s3
+    from helpers.servers import serve_s3
 
     local = tmp_path / "build"
     write_synthetic_build(local, {"train": 12, "val": 5}, shard_size=5, image_size=16)

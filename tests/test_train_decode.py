@@ -12,12 +12,12 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 
 torch = pytest.importorskip("torch")
-from torch_threads import one_torch_thread  # noqa: E402, F401
+from helpers.torch_threads import one_torch_thread  # noqa: E402, F401
 
 pytest.importorskip("open_clip")
 
 import numpy as np  # noqa: E402
-from conftest import shared_fixture  # noqa: E402
+from helpers.paths import shared_fixture  # noqa: E402
 from open_clip.transform import PreprocessCfg, image_transform_v2  # noqa: E402
 from PIL import Image  # noqa: E402
 

@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 
 torch = pytest.importorskip("torch")
-from torch_threads import one_torch_thread  # noqa: E402, F401
+from helpers.torch_threads import one_torch_thread  # noqa: E402, F401
 
 pytest.importorskip("open_clip")
 

@@ -18,7 +18,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a model hub
 
 torch = pytest.importorskip("torch")
-from torch_threads import one_torch_thread  # noqa: E402, F401
+from helpers.torch_threads import one_torch_thread  # noqa: E402, F401
 
 pytest.importorskip("open_clip")
 
@@ -117,6 +117,7 @@ assert not any(m.startswith("pmc_pipeline") for m in sys.modules), "used pmc_pip
 """
 
 
+@pytest.mark.slow
 def test_export_loads_with_plain_open_clip_and_gives_the_same_embeddings(trained, tmp_path):
     run_dir, _ = trained
     images = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
@@ -291,6 +292,7 @@ def _write_spec_many_times(path: str, start, value: int) -> None:
         write_json_atomic(Path(path), {"model_cfg": value})
 
 
+@pytest.mark.slow
 def test_ranks_writing_the_same_json_at_once_do_not_collide(tmp_path):
     # Every rank writes RUN_DIR/model/open_clip_config.json as it builds the model; with
     # one shared temporary name, one rank's rename could take the other's file away.

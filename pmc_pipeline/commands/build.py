@@ -11,9 +11,9 @@ ACCEPTS_EXTRA_ARGS = True  # Beam's own pipeline options
 
 
 def add_arguments(parser) -> None:
-    from beam_jobs.logs import configure_logging
+    from pmc_pipeline.logs import configure_build_logging
 
-    configure_logging()  # before Beam is imported
+    configure_build_logging()  # before Beam is imported
     from beam_jobs.options import BuildOptions
 
     BuildOptions._add_argparse_args(parser)  # so --help lists them and bad values fail early
@@ -25,9 +25,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from beam_jobs.logs import configure_logging
+    from pmc_pipeline.logs import configure_build_logging
 
-    configure_logging()  # before Beam is imported
+    configure_build_logging()  # before Beam is imported
     from beam_jobs.build_dataset import run as run_build
 
     return run_build(args.command_argv)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 from pathlib import Path
 
 
@@ -33,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING)
+    from pmc_pipeline.logs import configure_evaluate_logging
+
+    configure_evaluate_logging()
     if not args.data and not args.zero_shot:
         raise SystemExit("evaluate: give --data (retrieval) and/or --zero-shot IMAGE_DIR")
     export_dir = Path(args.run) / "export"
@@ -61,7 +62,7 @@ def _evaluate(args: argparse.Namespace, export_dir: Path, device: str | None) ->
             device=device,
         )
     if args.zero_shot:
-        templates = evaluate.DEFAULT_TEMPLATES
+        templates: tuple[str, ...] = evaluate.DEFAULT_TEMPLATES
         if args.templates:
             lines = Path(args.templates).read_text(encoding="utf-8").splitlines()
             templates = tuple(line for line in lines if line.strip())

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 
@@ -32,14 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pmc_pipeline.logs import configure_train_logging
     from pmc_pipeline.train.config import from_args
     from pmc_pipeline.train.loop import train
 
     rank = int(os.environ.get("RANK", "0"))
-    logging.basicConfig(
-        level=logging.INFO if rank == 0 else logging.WARNING,
-        format=f"%(asctime)s [rank {rank}] %(levelname)s %(name)s: %(message)s",
-    )
+    configure_train_logging(rank)
     try:
         result = train(from_args(args))
     except (FileExistsError, ValueError) as exc:  # bad options or data: a message, no trace

@@ -13,6 +13,8 @@ no clock is read (a build date is shown only when stats.json records one).
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
 from pmc_pipeline.hub.facts import (
@@ -113,13 +115,13 @@ def top_header(facts: BuildFacts) -> dict:
         splits = {s: p for s, p in _table_splits(facts, config).items() if p.files}
         if not splits:
             continue  # a table with no file (an empty build) cannot be loaded
-        entry = {"config_name": config}
+        entry: dict[str, Any] = {"config_name": config}
         if config == "pairs":
             entry["default"] = True
         entry["data_files"] = [{"split": s, "path": p.pattern} for s, p in splits.items()]
         configs.append(entry)
         infos.append(_dataset_info(config, fields_yaml(arrow_schema(schema_name)), splits))
-    header = {
+    header: dict[str, Any] = {
         "pretty_name": PRETTY_NAME,
         "license": "other",
         "license_name": LICENSE_NAME,
@@ -139,7 +141,7 @@ def webdataset_header(facts: BuildFacts) -> dict:
     webdataset/), with the sample's features declared."""
     splits = {s: p for s, p in facts.shards.items() if p.files}
     relative = {s: p.pattern.removeprefix("webdataset/") for s, p in splits.items()}
-    header = {
+    header: dict[str, Any] = {
         "pretty_name": PRETTY_NAME + " (WebDataset shards)",
         "license": "other",
         "license_name": LICENSE_NAME,

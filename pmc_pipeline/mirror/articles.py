@@ -88,7 +88,7 @@ class FigureMarkup:
     fig_id: str
     kind: str  # 'figure' or 'table'
     placement: str
-    number: int  # 1-based among figures of its kind, for labels and mention text
+    number: str  # shown in labels and mentions: '3' (1-based within its kind), 'A1', 'R1'
     label: str | None
     caption: str | None  # markup of the <caption> content, None for no <caption>
     graphics: list[tuple[str, str]]  # (href, role) in XML order; role 'image' or 'thumb'

@@ -21,8 +21,9 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pmc_pipeline.mirror.bundle import VersionBundle
 from pmc_pipeline.mirror.files import write_file
@@ -130,7 +131,7 @@ def write_inventories(
         stamp = day.strftime("%Y-%m-%dT%H-%MZ")
         cutoff = day.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         listed = [r for r in rows if r.last_modified <= cutoff]
-        data_files = []
+        data_files: list[dict[str, Any]] = []
         for n, start in enumerate(range(0, max(1, len(listed)), rows_per_file)):
             data = _csv_gz(listed[start : start + rows_per_file])
             key = f"{INVENTORY_PREFIX}data/{derive_uuid(seed, 'inventory', stamp, n)}.csv.gz"
@@ -142,7 +143,7 @@ def write_inventories(
             "sourceBucket": BUCKET,
             "destinationBucket": f"arn:aws:s3:::{BUCKET}",
             "version": "2016-11-30",
-            "creationTimestamp": str(int(day.replace(tzinfo=timezone.utc).timestamp() * 1000)),
+            "creationTimestamp": str(int(day.replace(tzinfo=UTC).timestamp() * 1000)),
             "fileFormat": "CSV",
             "fileSchema": "Bucket, Key, LastModifiedDate, ETag",
             "files": data_files,

@@ -99,6 +99,16 @@ def _grainy_layer(seed: int, w: int, h: int, factor: int, base: int, amplitude: 
     return Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8), "L")
 
 
+def _grainy_canvas(
+    spec: VisualSpec, factor: int, base: int, amplitude: int
+) -> tuple[Image.Image, ImageDraw.ImageDraw, int, int]:
+    """A grainy grey layer at 1/factor of the picture's size (see _grainy_layer), its
+    drawing context and its size."""
+    layer = _grainy_layer(spec.seed, spec.width, spec.height, factor, base, amplitude)
+    lw, lh = layer.size
+    return layer, ImageDraw.Draw(layer), lw, lh
+
+
 def _upscale(layer: Image.Image, w: int, h: int) -> Image.Image:
     return layer.resize((w, h), Image.Resampling.BILINEAR)
 
@@ -112,16 +122,37 @@ def _colorize(grey: Image.Image, ink: tuple[int, int, int], floor: float = 0.0) 
     return Image.merge("RGB", bands)
 
 
+def _white_canvas(w: int, h: int) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    """A white RGB picture of w x h and its drawing context."""
+    img = Image.new("RGB", (w, h), _WHITE)
+    return img, ImageDraw.Draw(img)
+
+
+def _plot_canvas(
+    rng: random.Random, w: int, h: int
+) -> tuple[Image.Image, ImageDraw.ImageDraw, tuple[int, int, int, int]]:
+    """A white chart of w x h, its drawing context and its plot area."""
+    img, draw = _white_canvas(w, h)
+    return img, draw, _plot_area(rng, w, h)
+
+
+def _finish_plot(
+    draw: ImageDraw.ImageDraw, rng: random.Random, box: tuple[int, int, int, int], line: int, color
+) -> None:
+    """The axes, and (six times in ten) a legend."""
+    _axes(draw, box, line)
+    if rng.random() < 0.6:
+        _legend(draw, rng, box, color)
+
+
 def _bar_chart(spec: VisualSpec, rng: random.Random) -> Image.Image:
     """Vertical bars (or, one time in four, horizontal ones) with error bars."""
     w, h = spec.width, spec.height
     horizontal = rng.random() < 0.25
     # Drawn upright; a horizontal chart is drawn on the transposed canvas, then turned.
     cw, ch = (h, w) if horizontal else (w, h)
-    img = Image.new("RGB", (cw, ch), _WHITE)
-    draw = ImageDraw.Draw(img)
     line = max(1, min(cw, ch) // 200)
-    box = _plot_area(rng, cw, ch)
+    img, draw, box = _plot_canvas(rng, cw, ch)
     left, top, right, bottom = box
     n = rng.randint(3, 10)
     slot = (right - left) / n
@@ -140,18 +171,14 @@ def _bar_chart(spec: VisualSpec, rng: random.Random) -> Image.Image:
         draw.line(
             [(mid - slot * 0.1, y - err), (mid + slot * 0.1, y - err)], fill=(0, 0, 0), width=line
         )
-    _axes(draw, box, line)
-    if rng.random() < 0.6:
-        _legend(draw, rng, box, COLORS[spec.color])
+    _finish_plot(draw, rng, box, line, COLORS[spec.color])
     return img.transpose(Image.Transpose.ROTATE_270) if horizontal else img
 
 
 def _line_plot(spec: VisualSpec, rng: random.Random) -> Image.Image:
     w, h = spec.width, spec.height
-    img = Image.new("RGB", (w, h), _WHITE)
-    draw = ImageDraw.Draw(img)
     line = max(2, min(w, h) // 120)
-    box = _plot_area(rng, w, h)
+    img, draw, box = _plot_canvas(rng, w, h)
     left, top, right, bottom = box
     points = rng.randint(5, 14)
     colors = [COLORS[spec.color], (150, 150, 150), (60, 60, 60)][: rng.randint(1, 3)]
@@ -167,17 +194,13 @@ def _line_plot(spec: VisualSpec, rng: random.Random) -> Image.Image:
         draw.line(xy, fill=color, width=line, joint="curve")
         for x, y in xy:
             _marker(draw, spec.shape, x, y, line * 2, color)
-    _axes(draw, box, max(1, line // 2))
-    if rng.random() < 0.6:
-        _legend(draw, rng, box, COLORS[spec.color])
+    _finish_plot(draw, rng, box, max(1, line // 2), COLORS[spec.color])
     return img
 
 
 def _scatter_plot(spec: VisualSpec, rng: random.Random) -> Image.Image:
     w, h = spec.width, spec.height
-    img = Image.new("RGB", (w, h), _WHITE)
-    draw = ImageDraw.Draw(img)
-    box = _plot_area(rng, w, h)
+    img, draw, box = _plot_canvas(rng, w, h)
     left, top, right, bottom = box
     radius = max(2, min(w, h) // rng.randint(40, 90))
     color = COLORS[spec.color]
@@ -189,17 +212,13 @@ def _scatter_plot(spec: VisualSpec, rng: random.Random) -> Image.Image:
             v = min(0.98, max(0.02, rng.gauss(cv, sv)))
             x, y = left + (right - left) * u, bottom - (bottom - top) * v
             _marker(draw, spec.shape, x, y, radius, color)
-    _axes(draw, box, max(1, radius // 3))
-    if rng.random() < 0.6:
-        _legend(draw, rng, box, COLORS[spec.color])
+    _finish_plot(draw, rng, box, max(1, radius // 3), COLORS[spec.color])
     return img
 
 
 def _fluorescence(spec: VisualSpec, rng: random.Random) -> Image.Image:
     w, h = spec.width, spec.height
-    layer = _grainy_layer(spec.seed, w, h, 4, base=12, amplitude=24)
-    draw = ImageDraw.Draw(layer)
-    lw, lh = layer.size
+    layer, draw, lw, lh = _grainy_canvas(spec, 4, base=12, amplitude=24)
     for _ in range(rng.randint(12, 60)):
         x, y = rng.uniform(0, lw), rng.uniform(0, lh)
         rx, ry = rng.uniform(1, lw / 10 + 1), rng.uniform(1, lh / 10 + 1)
@@ -227,9 +246,7 @@ def _western_blot(spec: VisualSpec, rng: random.Random) -> Image.Image:
     """Membrane strips (one per probed protein, cut apart as published blots are) with a
     band per lane, on film whose exposure drifts across the image."""
     w, h = spec.width, spec.height
-    layer = _grainy_layer(spec.seed, w, h, 3, base=6, amplitude=12)
-    draw = ImageDraw.Draw(layer)
-    lw, lh = layer.size
+    layer, draw, lw, lh = _grainy_canvas(spec, 3, base=6, amplitude=12)
     for i, level in enumerate(rng.sample(range(0, 40), 4)):  # uneven exposure, by quadrant
         x, y = (i % 2) * lw / 2, (i // 2) * lh / 2
         draw.rectangle([x, y, x + lw / 2, y + lh / 2], fill=level)
@@ -254,8 +271,7 @@ def _western_blot(spec: VisualSpec, rng: random.Random) -> Image.Image:
 
 def _heatmap(spec: VisualSpec, rng: random.Random) -> Image.Image:
     w, h = spec.width, spec.height
-    img = Image.new("RGB", (w, h), _WHITE)
-    draw = ImageDraw.Draw(img)
+    img, draw = _white_canvas(w, h)
     rows, cols = rng.randint(6, 30), rng.randint(4, 16)
     left = int(w * rng.uniform(0.1, 0.25))
     cell_w, cell_h = (w - left - 4) / cols, (h - 8) / rows
@@ -276,8 +292,7 @@ def _heatmap(spec: VisualSpec, rng: random.Random) -> Image.Image:
 
 def _schematic(spec: VisualSpec, rng: random.Random) -> Image.Image:
     w, h = spec.width, spec.height
-    img = Image.new("RGB", (w, h), _WHITE)
-    draw = ImageDraw.Draw(img)
+    img, draw = _white_canvas(w, h)
     color = COLORS[spec.color]
     line = max(2, min(w, h) // 150)
     n = rng.randint(3, 7)
@@ -312,9 +327,7 @@ def _schematic(spec: VisualSpec, rng: random.Random) -> Image.Image:
 
 def _ct_scan(spec: VisualSpec, rng: random.Random) -> Image.Image:
     w, h = spec.width, spec.height
-    layer = _grainy_layer(spec.seed, w, h, 2, base=10, amplitude=20)
-    draw = ImageDraw.Draw(layer)
-    lw, lh = layer.size
+    layer, draw, lw, lh = _grainy_canvas(spec, 2, base=10, amplitude=20)
     cx, cy = lw * rng.uniform(0.35, 0.65), lh * rng.uniform(0.35, 0.65)
     rx, ry = lw * rng.uniform(0.22, 0.45), lh * rng.uniform(0.2, 0.42)
     draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=rng.randint(90, 160))
@@ -331,8 +344,7 @@ def _ct_scan(spec: VisualSpec, rng: random.Random) -> Image.Image:
 
 def _table(spec: VisualSpec, rng: random.Random) -> Image.Image:
     w, h = spec.width, spec.height
-    img = Image.new("RGB", (w, h), _WHITE)
-    draw = ImageDraw.Draw(img)
+    img, draw = _white_canvas(w, h)
     rows, cols = rng.randint(5, 16), rng.randint(2, 7)
     line = max(1, min(w, h) // 300)
     ink = COLORS[spec.color]

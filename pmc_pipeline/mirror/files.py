@@ -7,14 +7,14 @@ so a directory listing (and any store that reports mtimes) is as deterministic a
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 
 def epoch(iso_utc: str) -> float:
     """Seconds since the epoch of '2026-03-14T12:34:56Z' (or with '.000Z')."""
     text = iso_utc.rstrip("Z").split(".")[0]
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
 def safe_key(key: str) -> PurePosixPath:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import cast
 
 from pmc_pipeline.mirror import cloud, legacy, real, synthetic
 from pmc_pipeline.mirror.bundle import VersionBundle
@@ -49,7 +50,7 @@ def _init(opts: MirrorOptions, root: Path, image_index: real.ImageIndex) -> None
     _STATE["ctx"] = synthetic.SyntheticContext(
         seed=opts.seed,
         layout=opts.layout,
-        pmcid_base=opts.pmcid_base,
+        pmcid_base=cast(int, opts.pmcid_base),  # set by MirrorOptions
         snapshot_date=opts.snapshot_date,
         pdf_scale=opts.pdf_scale,
         supplement_scale=opts.supplement_scale,
@@ -85,11 +86,11 @@ def _make(job: tuple) -> _Result:
     result = _Result(omitted=omitted)
     for bundle in bundles:
         if _STATE["opts"].layout == Layout.CLOUD:
-            row, files, size = cloud.write_version(root, bundle)
-            result.inventory.append(row)
+            inventory_row, files, size = cloud.write_version(root, bundle)
+            result.inventory.append(inventory_row)
         else:
-            row, files, size = legacy.write_package(root, bundle)
-            result.file_list = (row, bundle.xml)
+            list_row, files, size = legacy.write_package(root, bundle)
+            result.file_list = (list_row, bundle.xml)
         result.files += files
         result.bytes += size
         result.entries.append((bundle.truth, bundle.phashes))
@@ -165,8 +166,8 @@ def write_mirror(
         layout=layout,
         n_articles=n_articles,
         seed=seed,
-        jats_dir=jats_dir,
-        images_dir=images_dir,
+        jats_dir=cast(Path | None, jats_dir),  # MirrorOptions makes a Path of a str
+        images_dir=cast(Path | None, images_dir),
         **options,
     )
     root = _prepare(Path(out_dir), opts.overwrite)
@@ -188,7 +189,7 @@ def write_mirror(
         for result in _progress(_results(opts, root, jobs, image_index), len(jobs), opts.progress):
             inventory.extend(result.inventory)
             if result.file_list is not None:
-                listings.add(*result.file_list)
+                cast(legacy.Listings, listings).add(*result.file_list)  # legacy layout
             if result.omitted is not None:
                 omitted.append(result.omitted)
             counts.add(result)
@@ -223,14 +224,16 @@ def write_mirror(
 
 @dataclass
 class _Counts:
+    """What the run wrote, as it goes; its counts are MirrorSummary's of the same names."""
+
     pmcids: set = field(default_factory=set)
-    versions: int = 0
+    article_versions: int = 0
     figures: int = 0
     image_files: int = 0
-    corrupt: int = 0
-    missing: int = 0
+    corrupt_images: int = 0
+    missing_images: int = 0
     duplicates: int = 0
-    near: int = 0
+    near_duplicates: int = 0
     files: int = 0
     bytes: int = 0
 
@@ -239,35 +242,28 @@ class _Counts:
         self.bytes += result.bytes
         for entry, _ in result.entries:
             self.pmcids.add(entry["pmcid"])
-            self.versions += 1
+            self.article_versions += 1
             if not entry["latest"]:
                 continue
             for figure in entry["figures"]:
                 self.figures += 1
                 self.image_files += int(bool(figure["image_file"]) and not figure["missing"])
                 self.image_files += int(bool(figure["thumbnail_file"]))
-                self.corrupt += int(bool(figure["corrupt"]))
-                self.missing += int(figure["missing"])
+                self.corrupt_images += int(bool(figure["corrupt"]))
+                self.missing_images += int(figure["missing"])
                 kind = figure["duplicate_kind"]
                 self.duplicates += int(kind in ("same_bytes", "same_pixels"))
-                self.near += int(kind in NEAR_TRANSFORMS)
+                self.near_duplicates += int(kind in NEAR_TRANSFORMS)
 
     def summary(self, root: Path, layout: str, omitted: int, truth_path: Path) -> MirrorSummary:
+        counted = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "pmcids"}
         return MirrorSummary(
             out_dir=root,
             layout=layout,
             articles=len(self.pmcids),
-            article_versions=self.versions,
             omitted=omitted,
-            figures=self.figures,
-            image_files=self.image_files,
-            corrupt_images=self.corrupt,
-            missing_images=self.missing,
-            duplicates=self.duplicates,
-            near_duplicates=self.near,
-            files=self.files,
-            bytes=self.bytes,
             truth_path=truth_path,
+            **counted,
         )
 
 

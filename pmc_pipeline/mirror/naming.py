@@ -8,47 +8,56 @@ article). Figures and tables are numbered separately, in document order.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pmc_pipeline.mirror.plan import ArticleHeader
+
+# Style -> the stem of an article's own files, a str.format template over the header's
+# fields, the journal's code, and art: the publisher's article number (art4: its last 4
+# digits).
+ARTICLE_STEMS = {
+    "wiley": "{code}-{volume}-{first_page}",
+    "frontiers": "{code}-{volume}-{art}",
+    "mdpi": "{code}-{volume}-{art}",
+    "springer": "{code}_{year}_{art}",
+    "plos": "{code}.{art:07d}",
+    "bmc": "{code}{art4}",
+    "preprint": "nihpp-{year}.{month:02d}.{day:02d}.{art}v{versions}",
+    "elsevier": "main",
+}
+# Style -> (the stem of a figure's or an image table's files, a template over the article
+# stem, the kind's letters and the number; the letters of a table; those of a figure).
+FIGURE_STEMS = {
+    "wiley": ("{stem}-{letters}{number:03d}", "t", "g"),
+    "frontiers": ("{stem}-{letters}{number:03d}", "t", "g"),
+    "mdpi": ("{stem}-{letters}{number:03d}", "t", "g"),
+    "springer": ("{stem}_{letters}{number}_HTML", "Tab", "Fig"),
+    "plos": ("{stem}.{letters}{number:03d}", "t", "g"),
+    "bmc": ("{stem}-{letters}{number}", "T", ""),
+    "preprint": ("{stem}-{letters}{number:04d}", "t", "f"),
+    "elsevier": ("{letters}{number}", "tbl", "gr"),
+}
 
 
 def article_stem(header: ArticleHeader) -> str:
     """The stem of the article's own files (legacy '<stem>.nxml', '<stem>.pdf')."""
-    j, art = header.journal, header.article_number
-    style = j.style
-    if style == "wiley":
-        return f"{j.code}-{header.volume}-{header.first_page}"
-    if style in ("frontiers", "mdpi"):
-        return f"{j.code}-{header.volume}-{art}"
-    if style == "springer":
-        return f"{j.code}_{header.year}_{art}"
-    if style == "plos":
-        return f"{j.code}.{art:07d}"
-    if style == "bmc":
-        return f"{j.code}{art % 10000}"
-    if style == "preprint":
-        return f"nihpp-{header.year}.{header.month:02d}.{header.day:02d}.{art}v{header.versions}"
-    if style == "elsevier":
-        return "main"
-    raise ValueError(f"unknown naming style {style!r}")
+    art = header.article_number
+    template = _template(ARTICLE_STEMS, header.journal.style)
+    return template.format(**vars(header), code=header.journal.code, art=art, art4=art % 10000)
 
 
 def figure_stem(header: ArticleHeader, kind: str, number: int) -> str:
     """The stem of a figure's (kind 'figure') or image table's (kind 'table') files."""
-    stem, style = article_stem(header), header.journal.style
-    table = kind == "table"
-    if style in ("wiley", "frontiers", "mdpi"):
-        return f"{stem}-{'t' if table else 'g'}{number:03d}"
-    if style == "springer":
-        return f"{stem}_{'Tab' if table else 'Fig'}{number}_HTML"
-    if style == "plos":
-        return f"{stem}.{'t' if table else 'g'}{number:03d}"
-    if style == "bmc":
-        return f"{stem}-{'T' if table else ''}{number}"
-    if style == "preprint":
-        return f"{stem}-{'t' if table else 'f'}{number:04d}"
-    if style == "elsevier":
-        return f"{'tbl' if table else 'gr'}{number}"
-    raise ValueError(f"unknown naming style {style!r}")
+    template, table, figure = _template(FIGURE_STEMS, header.journal.style)
+    letters = table if kind == "table" else figure
+    return template.format(stem=article_stem(header), letters=letters, number=number)
+
+
+def _template(templates: dict[str, Any], style: str) -> Any:
+    try:
+        return templates[style]
+    except KeyError:
+        raise ValueError(f"unknown naming style {style!r}") from None
 
 
 def supplement_name(header: ArticleHeader, number: int, extension: str) -> str:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
+from typing import Any, cast
 
 from lxml import etree
 from PIL import Image
@@ -199,6 +200,7 @@ class ImageIndex:
 
 def _visual_from_caption(caption: str, seed: int, name: str, kind: str) -> VisualSpec:
     text = f" {caption.lower()} "
+    visual_kind: str | None
     if kind == FigureKind.TABLE:
         visual_kind = "table"
     else:
@@ -238,7 +240,7 @@ def _decoded(data: bytes) -> Image.Image | None:
     the header is checked before any pixel is decoded)."""
     try:
         image = Image.open(io.BytesIO(data))
-        if image.width * image.height > Image.MAX_IMAGE_PIXELS:
+        if image.width * image.height > cast(int, Image.MAX_IMAGE_PIXELS):
             return None
         image.load()
         return image
@@ -247,52 +249,65 @@ def _decoded(data: bytes) -> Image.Image | None:
 
 
 @dataclass
-class _Files:
-    """The files made for one article, by name; what each image is."""
+class _ArticleFiles:
+    """The files made for one real article, by name, and what each image is. Pictures come
+    from the --images index when a file matches, else are drawn (seeded by the article's
+    path and the file's name)."""
 
-    media: dict[str, bytes]
-    described: dict[str, dict]
-    phashes: dict[str, int]
-    pictures: dict[str, tuple[Image.Image, tuple[int, int]]]  # full image: (preview, size)
+    index: ImageIndex
+    seed: int
+    article: str  # the article's path under --jats
+    media: dict[str, bytes] = field(default_factory=dict)
+    described: dict[str, dict] = field(default_factory=dict)
+    phashes: dict[str, int] = field(default_factory=dict)
+    pictures: dict[str, tuple[Image.Image, tuple[int, int]]] = field(default_factory=dict)
 
+    def add_picture(
+        self, name: str, *, thumb: bool, caption: str, kind: str, full_name: str | None = None
+    ) -> None:
+        """Put the image file `name` in: real if found, else drawn (a thumbnail is drawn
+        from its full image `full_name`, real or not, so the two show the same)."""
+        if name in self.media:
+            return
+        found = self.index.find(name, thumb)
+        if found is not None and found.stat().st_size <= MAX_IMAGE_BYTES:
+            data = found.read_bytes()
+            picture = _decoded(data)
+            described: dict[str, Any] = {
+                "image_source": "real",
+                "format": None,
+                "mode": None,
+                "width": None,
+                "height": None,
+            }
+            if picture is not None:
+                described.update(
+                    format=picture.format,
+                    mode=picture.mode,
+                    width=picture.width,
+                    height=picture.height,
+                )
+        else:
+            picture, data, described = self._stand_in(name, thumb, caption, kind, full_name)
+        described["corrupt"] = picture is None
+        self.media[name] = data
+        self.described[name] = described
+        if not thumb and picture is not None:
+            small = images.preview(picture)
+            self.pictures[name] = (small, picture.size)
+            self.phashes[name] = lookalike.phash(small)
 
-def _picture_for(
-    files: _Files,
-    index: ImageIndex,
-    seed: int,
-    article: str,
-    name: str,
-    thumb: bool,
-    caption: str,
-    kind: str,
-    full_name: str | None,
-) -> None:
-    """Put the file `name` in `files`: real if found, else drawn (a thumbnail is drawn
-    from its full image, real or not, so the two show the same)."""
-    if name in files.media:
-        return
-    found = index.find(name, thumb)
-    if found is not None and found.stat().st_size <= MAX_IMAGE_BYTES:
-        data = found.read_bytes()
-        picture = _decoded(data)
-        described = {
-            "image_source": "real",
-            "format": None,
-            "mode": None,
-            "width": None,
-            "height": None,
-        }
-        if picture is not None:
-            described.update(
-                format=picture.format, mode=picture.mode, width=picture.width, height=picture.height
-            )
-    else:
-        picture, size = files.pictures.get(full_name, (None, None)) if thumb else (None, None)
-        if picture is None:
-            picture = drawing.render(
-                _visual_from_caption(caption, seed, f"{article}/{full_name or name}", kind)
-            )
+    def _stand_in(
+        self, name: str, thumb: bool, caption: str, kind: str, full_name: str | None
+    ) -> tuple[Image.Image, bytes, dict[str, Any]]:
+        """A drawn picture for `name`, its file's bytes and what they are."""
+        drawn = self.pictures.get(full_name) if thumb and full_name else None
+        if drawn is None:
+            path = f"{self.article}/{full_name or name}"
+            picture = drawing.render(_visual_from_caption(caption, self.seed, path, kind))
             size = picture.size
+        else:
+            picture, size = drawn
         if thumb:
             encoding = Encoding("GIF", "P")
             size = images.pmc_thumbnail_size(*size)
@@ -300,15 +315,13 @@ def _picture_for(
         else:
             encoding = _stand_in_encoding(name)
             data = images.encode(picture, encoding)
-        described = {"image_source": "stand_in", "format": encoding.format, "mode": encoding.mode}
+        described: dict[str, Any] = {
+            "image_source": "stand_in",
+            "format": encoding.format,
+            "mode": encoding.mode,
+        }
         described.update(width=size[0], height=size[1])
-    described["corrupt"] = picture is None
-    files.media[name] = data
-    files.described[name] = described
-    if not thumb and picture is not None:
-        small = images.preview(picture)
-        files.pictures[name] = (small, picture.size)
-        files.phashes[name] = lookalike.phash(small)
+        return picture, data, described
 
 
 def _file_names(href: str) -> tuple[str, str | None] | None:
@@ -407,95 +420,18 @@ def real_article(
     snapshot, a second apart in path order)."""
     path = Path(job.path)
     xml = read_xml(path)
-    root = parse(xml)
-    article = article_element(root)
+    article = article_element(parse(xml))
     if article is None:
         raise ValueError(f"{path}: no <article> element")
-    files = _Files({}, {}, {}, {})
-    figures = []
+    files = _ArticleFiles(index, seed, job.relative)
     key_version = 1 if layout == Layout.CLOUD else None
-    for position, element in enumerate(_figure_elements(article), start=1):
-        caption = _caption_of(element)
-        kind = FigureKind.FIGURE if _local(element) == "fig" else FigureKind.TABLE
-        graphics, image_file, thumb_file = [], None, None
-        for graphic in (e for e in element.iter() if _local(e) == "graphic"):
-            href = graphic.get(XLINK_HREF) or graphic.get("href") or ""
-            role = "thumb" if graphic.get("content-type") == "thumb" else "image"
-            graphics.append({"href": href, "role": role})
-            names = _file_names(href)
-            if names is None:
-                continue
-            full, companion = names
-            if role == "thumb":
-                _picture_for(
-                    files, index, seed, job.relative, full, True, caption, kind, image_file
-                )
-                thumb_file = thumb_file or full
-                continue
-            _picture_for(files, index, seed, job.relative, full, False, caption, kind, None)
-            image_file = image_file or full
-            if companion:
-                _picture_for(files, index, seed, job.relative, companion, True, caption, kind, full)
-                thumb_file = thumb_file or companion
-        described = files.described.get(image_file or "", {})
-        figures.append(
-            {
-                "index": position,
-                "key": figure_key(job.pmcid, key_version, position),
-                "id": element.get("id"),
-                "kind": kind,
-                "label": None,
-                "caption": caption or None,
-                "placement": None,
-                "parent_group": None,
-                "mentions": None,
-                "visual": None,
-                "size_class": None,
-                "misnamed": False,
-                "phash_distance": None,
-                "graphics": graphics,
-                "image_file": image_file,
-                "thumbnail_file": thumb_file,
-                "image_source": described.get("image_source"),
-                "format": described.get("format"),
-                "mode": described.get("mode"),
-                "width": described.get("width"),
-                "height": described.get("height"),
-                "corrupt": "undecodable" if described.get("corrupt") else None,
-                "missing": False,
-                "duplicate_of": None,
-                "duplicate_kind": None,
-                "dup_group": None,
-                "similar_to": [],
-                "expected_status": None,  # real markup: the parser and filters decide
-                "expected_reason": None,
-                "expected_keep": None,
-            }
-        )
+    figures = [
+        _figure(files, element, figure_key(job.pmcid, key_version, position), position)
+        for position, element in enumerate(_figure_elements(article), start=1)
+    ]
     supplements = _other_media(files, article, seed, job, supplement_scale)
-    title = _meta_text(article, ("article-title",))
-    pmid = _article_id(article, ("pmid",))
-    license_code = _license(article)
-    facts = ArticleFacts(
-        pmid=int(pmid) if pmid and pmid.isdigit() else None,
-        doi=_article_id(article, ("doi",)),
-        mid=None,
-        title=title,
-        citation=_journal(article),
-        open_access=True,
-        manuscript=False,
-        historical_ocr=False,
-        retracted=False,
-        license_code=license_code,
-    )
-    stem = path.stem
-    pdf = pdf_bytes(
-        seed, ("real", job.relative), rng_for(seed, "real-pdf", job.relative), pdf_scale
-    )
-    updated_at = (
-        datetime.fromisoformat(snapshot_date) - timedelta(days=30) + timedelta(seconds=job.ordinal)
-    )
-    updated = updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    facts = _facts(article)
+    updated = _updated(snapshot_date, job.ordinal)
     entry = truth.article_entry(
         pmcid=job.pmcid,
         version=1,
@@ -513,16 +449,18 @@ def real_article(
     )
     entry["expected_status"] = None  # real markup: decided by the parser, not by us
     entry["expected_reason"] = None
-    name_to_key = {f["image_file"]: f["key"] for f in figures if f["image_file"]}
+    name_to_key = {f.image_file: f.key for f in figures if f.image_file}
     return VersionBundle(
         pmcid=job.pmcid,
         version=1,
         latest=True,
         updated=updated,
         xml=xml,
-        stem=stem,
+        stem=path.stem,
         text=truth.plain_text(article),
-        pdf=pdf,
+        pdf=pdf_bytes(
+            seed, ("real", job.relative), rng_for(seed, "real-pdf", job.relative), pdf_scale
+        ),
         media=[MediaFile(n, d) for n, d in sorted(files.media.items())],
         facts=facts,
         truth=entry,
@@ -530,7 +468,76 @@ def real_article(
     )
 
 
-def _other_media(files: _Files, article, seed: int, job: RealJob, scale: float) -> list[str]:
+def _figure(files: _ArticleFiles, element, key: str, position: int) -> truth.TruthFigure:
+    """A figure's truth entry, its graphics' image files put in `files` on the way: each
+    full image (and the thumbnail beside it, for an href without an extension), and each
+    thumbnail the XML names."""
+    caption = _caption_of(element)
+    kind = FigureKind.FIGURE if _local(element) == "fig" else FigureKind.TABLE
+    graphics, image_file, thumb_file = [], None, None
+    for graphic in (e for e in element.iter() if _local(e) == "graphic"):
+        href = graphic.get(XLINK_HREF) or graphic.get("href") or ""
+        role = "thumb" if graphic.get("content-type") == "thumb" else "image"
+        graphics.append({"href": href, "role": role})
+        names = _file_names(href)
+        if names is None:
+            continue
+        full, companion = names
+        if role == "thumb":
+            files.add_picture(full, thumb=True, caption=caption, kind=kind, full_name=image_file)
+            thumb_file = thumb_file or full
+            continue
+        files.add_picture(full, thumb=False, caption=caption, kind=kind)
+        image_file = image_file or full
+        if companion:
+            files.add_picture(companion, thumb=True, caption=caption, kind=kind, full_name=full)
+            thumb_file = thumb_file or companion
+    described = files.described.get(image_file or "", {})
+    return truth.TruthFigure(
+        index=position,
+        key=key,
+        id=element.get("id"),
+        kind=kind,
+        caption=caption or None,
+        graphics=graphics,
+        image_file=image_file,
+        thumbnail_file=thumb_file,
+        image_source=described.get("image_source"),
+        format=described.get("format"),
+        mode=described.get("mode"),
+        width=described.get("width"),
+        height=described.get("height"),
+        corrupt="undecodable" if described.get("corrupt") else None,
+        # real markup: the parser and filters decide; expected_* stay None
+    )
+
+
+def _facts(article) -> ArticleFacts:
+    """What the article's front matter says of it (real articles are taken as open access,
+    unretracted)."""
+    pmid = _article_id(article, ("pmid",))
+    return ArticleFacts(
+        pmid=int(pmid) if pmid and pmid.isdigit() else None,
+        doi=_article_id(article, ("doi",)),
+        mid=None,
+        title=_meta_text(article, ("article-title",)),
+        citation=_journal(article),
+        open_access=True,
+        manuscript=False,
+        historical_ocr=False,
+        retracted=False,
+        license_code=_license(article),
+    )
+
+
+def _updated(snapshot_date: str, ordinal: int) -> str:
+    """When the listings say the article was last updated: 30 days before the snapshot, a
+    second apart in path order."""
+    at = datetime.fromisoformat(snapshot_date) - timedelta(days=30) + timedelta(seconds=ordinal)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _other_media(files: _ArticleFiles, article, seed: int, job: RealJob, scale: float) -> list[str]:
     """Stand-ins for the article's other files: <media>/<supplementary-material> hrefs
     (by extension) and <inline-graphic> images (small GIFs); the supplements' names."""
     supplements = []

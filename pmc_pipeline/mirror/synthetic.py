@@ -9,7 +9,8 @@ but the seed and the index, so any worker can make any article.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import cast
 
 from PIL import Image
 
@@ -117,7 +118,7 @@ def _duplicate_image(
         base_hash = lookalike.phash(base)
         rng = rng_for(ctx.seed, "near", header.index, draft.slot)
         # The planned change, or milder ones if it moved the hash too far.
-        for transform in (draft.near_transform, "recompress", "resize"):
+        for transform in (cast(str, draft.near_transform), "recompress", "resize"):
             rgb = images.perturb(base, transform, rng)
             quality = images.near_duplicate_quality(transform, rng)
             data = images.encode(rgb, Encoding("JPEG", "RGB", quality=quality))
@@ -157,7 +158,7 @@ def _figure_image(
     with_thumb = enc.format != "GIF"
     decodable = True
     if draft.role == "corrupt":
-        data = images.corrupt(data, draft.corruption, rng)
+        data = images.corrupt(cast(bytes, data), cast(str, draft.corruption), rng)
         decodable = False
     elif draft.role == "missing":
         data = None
@@ -227,7 +228,7 @@ def _number_figures(
 def _figures(ctx: SyntheticContext, header: plan.ArticleHeader) -> list[_Figure]:
     header_of = functools.partial(header_for, ctx)
     drafts = plan.resolve_sources(ctx.seed, header, plan.figure_drafts(ctx.seed, header), header_of)
-    figures = []
+    figures: list[_Figure] = []
     group_id = f"fg{header.fig_group_start}" if header.fig_group_start is not None else None
     for position, (draft, (fig_id, shown, label, stem)) in enumerate(
         zip(drafts, _number_figures(header, drafts), strict=True), start=1
@@ -297,6 +298,14 @@ def citation(header: plan.ArticleHeader) -> str:
     )
 
 
+def _front_matter(header: plan.ArticleHeader, version: int, pdf_name: str | None) -> ArticleMeta:
+    """What the front matter of one version states: the header's facts of the same names,
+    the version and the PDF's name."""
+    own = ("version", "pdf_name")
+    facts = {f.name: getattr(header, f.name) for f in fields(ArticleMeta) if f.name not in own}
+    return ArticleMeta(**facts, version=version, pdf_name=pdf_name)
+
+
 def synthetic_article(ctx: SyntheticContext, index: int) -> list[VersionBundle]:
     """Every version of synthetic article `index` the layout holds, oldest first: all of
     them in the cloud layout; in the legacy layout the newest, and only if open access."""
@@ -315,30 +324,8 @@ def synthetic_article(ctx: SyntheticContext, index: int) -> list[VersionBundle]:
     for version in versions:
         # An older version lacks the figures its successors added at the end.
         shown = figures[: max(0, len(figures) - (header.versions - version))]
-        meta = ArticleMeta(
-            pmcid=header.pmcid,
-            version=version,
-            versions=header.versions,
-            pmid=header.pmid,
-            doi=header.doi,
-            mid=header.mid,
-            journal=header.journal,
-            article_type=header.article_type,
-            year=header.year,
-            month=header.month,
-            day=header.day,
-            volume=header.volume,
-            issue=header.issue,
-            first_page=header.first_page,
-            license_code=header.license_code,
-            license_style=header.license_style,
-            open_access=header.open_access,
-            pdf_name=(
-                f"{header.pmcid}.{version}.pdf" if ctx.layout == Layout.CLOUD else f"{stem}.pdf"
-            )
-            if pdf
-            else None,
-        )
+        pdf_name = f"{header.pmcid}.{version}.pdf" if ctx.layout == Layout.CLOUD else f"{stem}.pdf"
+        meta = _front_matter(header, version, pdf_name if pdf else None)
         markup = article_markup(
             rng_for(ctx.seed, "markup", index, version),
             meta,
@@ -358,7 +345,7 @@ def synthetic_article(ctx: SyntheticContext, index: int) -> list[VersionBundle]:
             if image.full_data is not None:
                 media.append(MediaFile(image.full_name, image.full_data))
             if image.thumb_data is not None:
-                media.append(MediaFile(image.thumb_name, image.thumb_data))
+                media.append(MediaFile(cast(str, image.thumb_name), image.thumb_data))
             key = figure_key(header.pmcid, key_version, figure.position)
             figure_truths.append(
                 truth.synthetic_figure(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -73,7 +74,7 @@ def figure_facts(root) -> dict[str, dict]:
     for p in root.iter():
         if _local(p) != "p" or any(_local(a) == "caption" for a in _ancestors(p)):
             continue
-        cited = set()
+        cited: set[str] = set()
         for xref in p.iter():
             if _local(xref) == "xref" and xref.get("ref-type") in ("fig", "table"):
                 cited.update((xref.get("rid") or "").split())
@@ -108,80 +109,118 @@ def plain_text(root) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-# --- entries ----------------------------------------------------------------------------------
+# --- entries ---------------------------------------------------------------------------------
 
 
-def expected_figure(entry: dict) -> tuple[str | None, str | None]:
+@dataclass
+class TruthFigure:
+    """One figure's entry in the truth file (docs/mirror.md): what the mirror wrote for it,
+    and what a default build must make of it (expected_*: None where the truth cannot say).
+    Synthetic figures fill every field; real articles' figures (real.py) what their XML
+    and image files show, the rest left at the defaults."""
+
+    index: int  # 1-based, as the parser counts figures and tables-as-images
+    key: str
+    id: str | None
+    kind: str  # FigureKind
+    caption: str | None
+    graphics: list[dict]  # {"href", "role"} as the XML names them
+    image_file: str | None
+    thumbnail_file: str | None
+    image_source: str | None  # synthetic, real or stand_in
+    format: str | None
+    mode: str | None
+    width: int | None
+    height: int | None
+    corrupt: str | None = None  # how the image file was damaged, if it was
+    missing: bool = False  # the XML names an image file the mirror does not hold
+    label: str | None = None
+    placement: str | None = None
+    parent_group: str | None = None
+    mentions: int | None = None  # body paragraphs citing it
+    visual: dict | None = None  # what a synthetic picture shows
+    size_class: str | None = None  # normal, tiny or extreme
+    misnamed: bool = False
+    duplicate_of: str | None = None
+    duplicate_kind: str | None = None
+    phash_distance: int | None = None
+    dup_group: str | None = None  # filled in when the whole mirror is known
+    similar_to: list[str] = field(default_factory=list)
+    expected_status: str | None = None
+    expected_reason: str | None = None
+    expected_keep: bool | None = None
+
+    def expect(self, status: str | None, reason: str | None) -> None:
+        self.expected_status = status
+        self.expected_reason = reason
+        self.expected_keep = None if status is None else status == FigureStatus.KEPT
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def expected_figure(figure: TruthFigure) -> tuple[str | None, str | None]:
     """(FigureStatus, reason) under the default rules, the rules in filters.py's order;
     (None, reason) for a duplicate, whose fate is decided by the canonical choice."""
-    if entry["kind"] == "table":
+    if figure.kind == "table":
         return FigureStatus.FILTERED, "table_excluded"
-    if len((entry["caption"] or "").split()) < MIN_CAPTION_WORDS:
+    if len((figure.caption or "").split()) < MIN_CAPTION_WORDS:
         return FigureStatus.FILTERED, "caption_too_short"
-    if entry["missing"]:
-        if entry["thumbnail_file"]:
+    if figure.missing:
+        if figure.thumbnail_file:
             return FigureStatus.FILTERED, THUMBNAIL_FALLBACK_REASON
         return FigureStatus.IMAGE_FAILED, "no_image"
-    if entry["corrupt"]:
+    if figure.corrupt:
         return FigureStatus.IMAGE_FAILED, None  # the decoder names the reason
-    if entry["size_class"] == "tiny":
+    if figure.size_class == "tiny":
         return FigureStatus.FILTERED, "min_side"
-    if entry["size_class"] == "extreme":
+    if figure.size_class == "extreme":
         return FigureStatus.FILTERED, "aspect_ratio"
-    if entry["duplicate_of"]:
-        return None, "near_duplicate" if entry["duplicate_kind"] not in (
+    if figure.duplicate_of:
+        return None, "near_duplicate" if figure.duplicate_kind not in (
             "same_bytes",
             "same_pixels",
         ) else "duplicate"
     return FigureStatus.KEPT, None
 
 
-def _set_expected(entry: dict, status: str | None, reason: str | None) -> None:
-    entry["expected_status"] = status
-    entry["expected_reason"] = reason
-    entry["expected_keep"] = None if status is None else status == FigureStatus.KEPT
-
-
-def synthetic_figure(key: str, position: int, draft, markup, image, xml_facts: dict) -> dict:
+def synthetic_figure(key: str, position: int, draft, markup, image, xml_facts: dict) -> TruthFigure:
     facts = xml_facts[markup.fig_id]
-    size_class = draft.role if draft.role in ("tiny", "extreme") else "normal"
     dup = image.duplicate or {}
-    entry = {
-        "index": position,
-        "key": key,
-        "id": markup.fig_id,
-        "kind": markup.kind,
-        "label": _norm(markup.label) if markup.label is not None else None,
-        "caption": facts["caption"],
-        "placement": markup.placement,
-        "parent_group": markup.group_id,
-        "mentions": facts["mentions"],
-        "graphics": [{"href": href, "role": role} for href, role in markup.graphics],
-        "image_file": image.full_name,
-        "thumbnail_file": image.thumb_name,
-        "image_source": "synthetic",
-        "visual": {
+    figure = TruthFigure(
+        index=position,
+        key=key,
+        id=markup.fig_id,
+        kind=markup.kind,
+        label=_norm(markup.label) if markup.label is not None else None,
+        caption=facts["caption"],
+        placement=markup.placement,
+        parent_group=markup.group_id,
+        mentions=facts["mentions"],
+        graphics=[{"href": href, "role": role} for href, role in markup.graphics],
+        image_file=image.full_name,
+        thumbnail_file=image.thumb_name,
+        image_source="synthetic",
+        visual={
             "kind": image.visual.kind,
             "color": image.visual.color,
             "shape": image.visual.shape,
             "panels": list(image.visual.panels),
         },
-        "format": image.format,
-        "mode": image.mode,
-        "width": image.width,
-        "height": image.height,
-        "size_class": size_class,
-        "misnamed": draft.misnamed,
-        "missing": image.full_data is None,
-        "corrupt": draft.corruption,
-        "duplicate_of": dup.get("of"),
-        "duplicate_kind": dup.get("kind"),
-        "phash_distance": dup.get("distance"),
-        "dup_group": None,
-        "similar_to": [],
-    }
-    _set_expected(entry, *expected_figure(entry))
-    return entry
+        format=image.format,
+        mode=image.mode,
+        width=image.width,
+        height=image.height,
+        size_class=draft.role if draft.role in ("tiny", "extreme") else "normal",
+        misnamed=draft.misnamed,
+        missing=image.full_data is None,
+        corrupt=draft.corruption,
+        duplicate_of=dup.get("of"),
+        duplicate_kind=dup.get("kind"),
+        phash_distance=dup.get("distance"),
+    )
+    figure.expect(*expected_figure(figure))
+    return figure
 
 
 def expected_article(
@@ -213,13 +252,13 @@ def article_entry(
     updated: str,
     pdf: bool,
     supplements: list[str],
-    figures: list[dict],
+    figures: list[TruthFigure],
     extra: dict | None = None,
 ) -> dict:
     status, reason = expected_article(facts.retracted, facts.open_access, latest, bool(figures))
     if status != ArticleStatus.OK:
         for figure in figures:
-            _set_expected(figure, None, None)  # not seen by a default build
+            figure.expect(None, None)  # not seen by a default build
     return {
         "pmcid": pmcid,
         "version": key_version,
@@ -245,12 +284,18 @@ def article_entry(
         "expected_status": status,
         "expected_reason": reason,
         **(extra or {}),
-        "figures": figures,
+        "figures": [figure.to_json() for figure in figures],
     }
 
 
 def synthetic_article(
-    header, version: int, key_version: int | None, latest: bool, facts, figures, supplements
+    header,
+    version: int,
+    key_version: int | None,
+    latest: bool,
+    facts,
+    figures: list[TruthFigure],
+    supplements: list[str],
 ) -> dict:
     return article_entry(
         pmcid=header.pmcid,
@@ -317,8 +362,9 @@ class TruthWriter:
             first = True
             for line in scratch:
                 entry = json.loads(line)
-                for figure in entry["figures"]:
-                    _finish_figure(figure, entry, group_of, similar)
+                entry["figures"] = [
+                    _finish_figure(figure, entry, group_of, similar) for figure in entry["figures"]
+                ]
                 out.write(
                     ("" if first else ",\n") + json.dumps(entry, ensure_ascii=False, sort_keys=True)
                 )
@@ -339,20 +385,23 @@ class TruthWriter:
 
 
 def _finish_figure(
-    figure: dict, article: dict, group_of: dict[str, str], similar: dict[str, list[str]]
-) -> None:
-    key = figure.get("key")
-    if key is None or not article["latest"]:
-        return
-    figure["dup_group"] = group_of.get(key)
-    figure["similar_to"] = sorted(similar.get(key, []))
-    undecided = figure["expected_status"] in (FigureStatus.KEPT, None)
+    entry: dict, article: dict, group_of: dict[str, str], similar: dict[str, list[str]]
+) -> dict:
+    """The figure's entry with what only the whole mirror shows (its duplicate group, the
+    unrelated images that look like it, and what that does to its expected status)."""
+    if entry.get("key") is None or not article["latest"]:
+        return entry
+    figure = TruthFigure(**entry)
+    figure.dup_group = group_of.get(figure.key)
+    figure.similar_to = sorted(similar.get(figure.key, []))
+    undecided = figure.expected_status in (FigureStatus.KEPT, None)
     if (
         article["expected_status"] == ArticleStatus.OK
         and undecided
-        and (figure["dup_group"] or figure["similar_to"])
+        and (figure.dup_group or figure.similar_to)
     ):
-        reason = "duplicate" if figure["dup_group"] else "lookalike"
-        if figure["duplicate_kind"] in NEAR_TRANSFORMS:
+        reason = "duplicate" if figure.dup_group else "lookalike"
+        if figure.duplicate_kind in NEAR_TRANSFORMS:
             reason = "near_duplicate"
-        _set_expected(figure, None, reason)
+        figure.expect(None, reason)
+    return figure.to_json()

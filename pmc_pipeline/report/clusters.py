@@ -61,6 +61,8 @@ def choose(groups: Mapping[str, list[Mapping]], limit: int) -> list[str]:
 
 def phash_distance(a: str | None, b: str | None) -> int | None:
     """Hamming distance of two 64-bit phashes in hex (None when either is unreadable)."""
+    if a is None or b is None:
+        return None
     try:
         return (int(a, 16) ^ int(b, 16)).bit_count()
     except (TypeError, ValueError):

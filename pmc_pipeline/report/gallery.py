@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 
 import pyarrow as pa
 
@@ -25,53 +26,67 @@ BATCH_ROWS = 65_536
 
 def sample_keys(pairs: pa.Table, per_split: int, seed: int = 0) -> dict[str, list[str]]:
     """{split: up to per_split keys}, in sample order (ascending hash)."""
-    heaps: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    # Batch by batch, so that only one batch of keys is ever held as Python strings.
-    for batch in pairs.select(["split", "key"]).to_batches(max_chunksize=BATCH_ROWS):
-        splits, keys = batch.column("split").to_pylist(), batch.column("key").to_pylist()
-        for split, key in zip(splits, keys, strict=True):
-            # A max-heap of the per_split smallest hashes so far (negated for heapq).
-            entry = (-stable_hash(f"{seed}:{key}"), key)
-            heap = heaps[split]
-            if len(heap) < per_split:
-                heapq.heappush(heap, entry)
-            elif per_split and entry > heap[0]:
-                heapq.heapreplace(heap, entry)
-    return {split: [key for _, key in sorted(heap, reverse=True)] for split, heap in heaps.items()}
+    members = (
+        (split, key)
+        for splits, keys in _columns(pairs, "split")
+        for split, key in zip(splits, keys, strict=True)
+    )
+    return _bottom_k(members, per_split, seed)
 
 
 def sample_keys_by_type(pairs: pa.Table, per_type: int, seed: int = 0) -> dict[str, list[str]]:
     """{figure type: up to per_type keys}, the same bottom-k over stable hashes as
     sample_keys, over the pairs of each type (a pair may be drawn for several types)."""
+    members = (
+        (name, key)
+        for types, keys in _columns(pairs, "figure_types")
+        for names, key in zip(types, keys, strict=True)
+        for name in names or ()
+    )
+    return _bottom_k(members, per_type, seed)
+
+
+def _columns(pairs: pa.Table, column: str) -> Iterator[tuple[list, list]]:
+    """(the column's values, the keys) batch by batch, so that only one batch of keys is
+    ever held as Python strings."""
+    for batch in pairs.select([column, "key"]).to_batches(max_chunksize=BATCH_ROWS):
+        yield batch.column(column).to_pylist(), batch.column("key").to_pylist()
+
+
+def _bottom_k(members: Iterable[tuple[str, str]], k: int, seed: int) -> dict[str, list[str]]:
+    """{group: the k keys of the group whose hash of '<seed>:<key>' is smallest, ascending}
+    from (group, key) pairs."""
     heaps: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for batch in pairs.select(["figure_types", "key"]).to_batches(max_chunksize=BATCH_ROWS):
-        types, keys = batch.column("figure_types").to_pylist(), batch.column("key").to_pylist()
-        for names, key in zip(types, keys, strict=True):
-            entry = (-stable_hash(f"{seed}:{key}"), key)
-            for name in names or ():
-                heap = heaps[name]
-                if len(heap) < per_type:
-                    heapq.heappush(heap, entry)
-                elif per_type and entry > heap[0]:
-                    heapq.heapreplace(heap, entry)
-    return {name: [key for _, key in sorted(heap, reverse=True)] for name, heap in heaps.items()}
+    for group, key in members:
+        # A max-heap of the k smallest hashes so far (negated for heapq).
+        entry = (-stable_hash(f"{seed}:{key}"), key)
+        heap = heaps[group]
+        if len(heap) < k:
+            heapq.heappush(heap, entry)
+        elif k and entry > heap[0]:
+            heapq.heapreplace(heap, entry)
+    return {group: [key for _, key in sorted(heap, reverse=True)] for group, heap in heaps.items()}
 
 
 def read_type_gallery(
     output: Output, pairs: pa.Table, per_type: int, seed: int = 0
-) -> tuple[dict[str, list[dict]], dict[str, bytes]]:
+) -> tuple[dict[str, list[Mapping]], dict[str, bytes]]:
     """({figure type: pair rows in sample order}, {key: published JPEG})."""
-    chosen = sample_keys_by_type(pairs, per_type, seed)
-    rows = by_key(read_pairs(output, [k for keys in chosen.values() for k in keys]))
-    gallery = {name: [rows[k] for k in keys if k in rows] for name, keys in chosen.items()}
-    return gallery, published_jpegs(output, rows.values())
+    return _read_chosen(output, sample_keys_by_type(pairs, per_type, seed))
 
 
 def read_gallery(
     output: Output, pairs: pa.Table, per_split: int, seed: int = 0
-) -> tuple[dict[str, list[dict]], dict[str, bytes]]:
+) -> tuple[dict[str, list[Mapping]], dict[str, bytes]]:
     """({split: pair rows in sample order}, {key: published JPEG}) of the gallery."""
-    chosen = sample_keys(pairs, per_split, seed)
+    return _read_chosen(output, sample_keys(pairs, per_split, seed))
+
+
+def _read_chosen(
+    output: Output, chosen: dict[str, list[str]]
+) -> tuple[dict[str, list[Mapping]], dict[str, bytes]]:
+    """The pair rows of the keys chosen per group, in their order (a key whose row is gone
+    is left out), and the published JPEGs of those rows."""
     rows = by_key(read_pairs(output, [k for keys in chosen.values() for k in keys]))
-    gallery = {split: [rows[k] for k in keys if k in rows] for split, keys in chosen.items()}
+    gallery = {group: [rows[k] for k in keys if k in rows] for group, keys in chosen.items()}
     return gallery, published_jpegs(output, rows.values())

@@ -24,7 +24,7 @@ from pmc_pipeline.report.style import CSS
 PMC_ARTICLE_URL = "https://pmc.ncbi.nlm.nih.gov/articles/{}/"
 _PMCID = re.compile(r"^PMC[0-9]+$")
 
-ARTICLE_STATUS_TEXT = {
+ARTICLE_STATUS_TEXT: dict[str, str] = {
     ArticleStatus.OK: "fetched and parsed; its figures are counted below",
     ArticleStatus.NO_FIGURES: "parsed, but no figure with a graphic",
     ArticleStatus.EXCLUDED: "a selection rule: retracted, not open access, licence, type",
@@ -33,7 +33,7 @@ ARTICLE_STATUS_TEXT = {
     ArticleStatus.UNSAFE: "refused: path traversal, bomb, oversize, entity expansion",
     ArticleStatus.REMOVED: "taken down at assemble time (takedown list)",
 }
-FIGURE_STATUS_TEXT = {
+FIGURE_STATUS_TEXT: dict[str, str] = {
     FigureStatus.KEPT: "published as a figure-caption pair",
     FigureStatus.FILTERED: "a keep/drop rule: caption length, image size or shape, tables",
     FigureStatus.IMAGE_FAILED: "no image file, or an unreadable or unsafe image",
@@ -141,14 +141,19 @@ def _overview(stats: Mapping) -> str:
     )
     problems = stats.get("identity", {}).get("problems") or []
     broken = "".join(f"<li>{_e(p)}</li>" for p in problems)
-    return (
-        '<section id="overview"><h2>Overview</h2>'
+    return _section(
+        "overview",
+        "Overview",
         '<p class="lead">What this build published, counted by the build itself '
         "(<code>stats.json</code>).</p>"
         f'<div class="tiles">{cells}</div>'
-        + (f'<ul class="problems">{broken}</ul>' if broken else "")
-        + "</section>"
+        + (f'<ul class="problems">{broken}</ul>' if broken else ""),
     )
+
+
+def _section(section_id: str, title: str, body: str) -> str:
+    """One section of the card: <section id=...> with its <h2> title, then `body`."""
+    return f'<section id="{section_id}"><h2>{title}</h2>{body}</section>'
 
 
 # --- funnel --------------------------------------------------------------------------------------
@@ -159,10 +164,10 @@ def _funnel(stats: Mapping) -> str:
     rows = [
         _stage_row("articles", "Articles listed", articles["listed"]),
         *_status_rows(
-            "articles", articles, articles["listed"], ArticleStatus.ALL, ARTICLE_STATUS_TEXT
+            "articles", articles, articles["listed"], tuple(ArticleStatus), ARTICLE_STATUS_TEXT
         ),
         _stage_row("figures", "Figures seen (in articles with status ok)", figures["seen"]),
-        *_status_rows("figures", figures, figures["seen"], FigureStatus.ALL, FIGURE_STATUS_TEXT),
+        *_status_rows("figures", figures, figures["seen"], tuple(FigureStatus), FIGURE_STATUS_TEXT),
         _stage_row("pairs", "Pairs published", stats["pairs"]),
     ]
     for split, n in _by_count(stats["pairs_per_split"]):
@@ -177,15 +182,14 @@ def _funnel(stats: Mapping) -> str:
                 stats["pairs"],
             )
         )
-    return (
-        '<section id="funnel"><h2>Funnel</h2>'
+    return _section(
+        "funnel",
+        "Funnel",
         '<p class="lead">From every article listed to the pairs kept. Each article ends with '
         "exactly one status and each figure seen with exactly one; the reason names the rule "
         "that dropped it (<code>docs/filters.md</code> lists them all).</p>"
         '<table class="funnel"><thead><tr><th>stage / status / reason</th><th>count</th>'
-        "<th>share of stage</th><th></th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></section>"
+        "<th>share of stage</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>",
     )
 
 
@@ -230,12 +234,12 @@ def _row(cls: str, attrs: Mapping[str, str], label: str, n: int, total: int) -> 
 
 def _charts(charts: Sequence[tuple[Chart, str]]) -> str:
     figures = "".join(_chart(chart, png) for chart, png in charts)
-    return (
-        '<section id="charts"><h2>Distributions</h2>'
+    return _section(
+        "charts",
+        "Distributions",
         '<p class="lead">Of the published pairs (figure placements: of every figure seen), '
         "from the Parquet tables. Dashed lines mark filter thresholds; the numbers behind each "
-        "chart are under it.</p>"
-        f'<div class="charts">{figures}</div></section>'
+        f'chart are under it.</p><div class="charts">{figures}</div>',
     )
 
 
@@ -264,18 +268,28 @@ def _gallery(page: Page) -> str:
     blocks = []
     for split, total in _by_count(per_split):
         rows = page.gallery.get(split, [])
-        cards = "".join(_card(page, row, split=row["split"]) for row in rows)
         blocks.append(
-            f'<div class="split" id="gallery-{_e(split)}" data-split="{_e(split)}">'
-            f"<h3>{_e(split)}: {_n(len(rows))} of {_n(total)} pairs</h3>"
-            f'<div class="gallery">{cards}</div></div>'
+            _cards_block(
+                page,
+                rows,
+                f'<div class="split" id="gallery-{_e(split)}" data-split="{_e(split)}">'
+                f"<h3>{_e(split)}: {_n(len(rows))} of {_n(total)} pairs</h3>",
+            )
         )
-    return (
-        '<section id="gallery"><h2>Gallery</h2>'
+    return _section(
+        "gallery",
+        "Gallery",
         '<p class="lead">Pairs drawn at random from each split (the same ones every time: '
         "the smallest hashes of the keys), with the caption as published and a link to the "
-        "article on PMC.</p>" + "".join(blocks) + "</section>"
+        "article on PMC.</p>" + "".join(blocks),
     )
+
+
+def _cards_block(page: Page, rows: Sequence[Mapping], opening: str) -> str:
+    """One block of a gallery (a split, a figure type): `opening` (its <div ...> and
+    heading), then a card per pair row, closed."""
+    cards = "".join(_card(page, row, split=row["split"]) for row in rows)
+    return f'{opening}<div class="gallery">{cards}</div></div>'
 
 
 def _type_gallery(page: Page) -> str:
@@ -284,18 +298,20 @@ def _type_gallery(page: Page) -> str:
         rows = page.type_gallery.get(name, [])
         if not rows:
             continue
-        cards = "".join(_card(page, row, split=row["split"]) for row in rows)
         blocks.append(
-            f'<div class="figure-type" id="type-{_e(name)}" data-type="{_e(name)}">'
-            f'<h3>{_e(name)}</h3><p class="note">{_e(TYPE_DESCRIPTIONS[name])}</p>'
-            f'<div class="gallery">{cards}</div></div>'
+            _cards_block(
+                page,
+                rows,
+                f'<div class="figure-type" id="type-{_e(name)}" data-type="{_e(name)}">'
+                f'<h3>{_e(name)}</h3><p class="note">{_e(TYPE_DESCRIPTIONS[name])}</p>',
+            )
         )
-    return (
-        '<section id="figure-types"><h2>Figure types</h2>'
+    return _section(
+        "figure-types",
+        "Figure types",
         '<p class="lead">A few pairs of each figure type, drawn the same way as the gallery. '
         "Types are read from the caption; the chart above counts them.</p>"
-        + ("".join(blocks) or "<p>No pairs.</p>")
-        + "</section>"
+        + ("".join(blocks) or "<p>No pairs.</p>"),
     )
 
 
@@ -325,10 +341,8 @@ def _clusters(page: Page) -> str:
         rows.append(
             f'<div class="cluster" data-kept="{_e(cluster.kept_key)}">{"".join(cards)}</div>'
         )
-    return (
-        '<section id="duplicates"><h2>Duplicates removed</h2>'
-        + intro
-        + f'<div class="clusters">{"".join(rows)}</div></section>'
+    return _section(
+        "duplicates", "Duplicates removed", intro + f'<div class="clusters">{"".join(rows)}</div>'
     )
 
 
@@ -389,10 +403,11 @@ def _options(options: Mapping) -> str:
         f"<tr><th><code>{_e(name)}</code></th><td>{_e(_option_value(value))}</td></tr>"
         for name, value in _flatten(options)
     )
-    return (
-        '<section id="options"><h2>Build options</h2>'
+    return _section(
+        "options",
+        "Build options",
         '<p class="lead">As recorded in <code>stats.json</code>.</p>'
-        f'<table class="options"><tbody>{rows}</tbody></table></section>'
+        f'<table class="options"><tbody>{rows}</tbody></table>',
     )
 
 

@@ -17,6 +17,7 @@ import re
 import tarfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from typing import IO, cast
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -39,7 +40,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def shard_file(split: str | None, shard: str | None) -> str | None:
-    """The shard's path under OUTPUT (DESIGN.md layout), or None for a name that is not one."""
+    """The shard's path under OUTPUT (the layout in docs/design.md), or None for a name that is not one."""
     if _NAME.match(split or "") and _NAME.match(shard or ""):
         return f"webdataset/{split}/{shard}.tar"
     return None
@@ -73,7 +74,7 @@ def shard_jpegs(output: Output, shard: str, keys: Iterable[str]) -> dict[str, by
                 key = wanted.get(member.name)
                 if key is None or not member.isfile() or member.size > MAX_JPEG_BYTES:
                     continue
-                found[key] = tar.extractfile(member).read()
+                found[key] = cast(IO[bytes], tar.extractfile(member)).read()
                 if len(found) == len(wanted):
                     break
     return found

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import io
 import textwrap
+from typing import Any, cast
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, FigureBase
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from pmc_pipeline.report.charts import Bars, Chart, Distribution
@@ -24,7 +25,7 @@ from pmc_pipeline.report.charts import Bars, Chart, Distribution
 SIZE_INCHES = (5.6, 3.5)
 DPI = 140  # 784 x 490 px: sharp when the grid shows a chart at about 400 px wide
 COLORS = ["#3b6ea8", "#e0883a", "#5a9e6f", "#b5525c", "#8c6bb1"]
-STYLE = {
+STYLE: dict[str, Any] = {
     "font.family": "DejaVu Sans",  # shipped with matplotlib: no system font lookup
     "font.size": 8.5,
     "figure.titlesize": 10.5,
@@ -44,7 +45,7 @@ MAX_TICK_LABELS = 24  # more categories than this: only every n-th is labelled
 
 def render_png(chart: Chart) -> bytes:
     """The chart as PNG bytes."""
-    with mpl.rc_context(STYLE):
+    with mpl.rc_context(STYLE):  # type: ignore[arg-type]  # its keys are rc names
         fig = Figure(figsize=SIZE_INCHES, dpi=DPI)
         ax = fig.add_subplot()
         # Titles at the figure's left edge, not the axes', so they line up across the grid
@@ -67,10 +68,11 @@ def _draw_bars(ax: Axes, chart: Bars) -> None:
         return
     positions = np.arange(len(chart.labels))
     base = np.zeros(len(chart.labels))
-    draw = ax.barh if chart.horizontal else ax.bar
     for color, (name, values) in zip(COLORS, chart.series.items(), strict=False):
-        offset = {"left": base} if chart.horizontal else {"bottom": base}
-        bars = draw(positions, values, color=color, label=name, **offset)
+        if chart.horizontal:
+            bars = ax.barh(positions, values, color=color, label=name, left=base)
+        else:
+            bars = ax.bar(positions, values, color=color, label=name, bottom=base)
         base = base + np.asarray(values)
     if len(chart.labels) <= 16:  # totals on the bars, while they fit
         ax.bar_label(bars, labels=[f"{int(v):,}" for v in base], padding=2, fontsize=7.5)
@@ -102,9 +104,9 @@ def _draw_bars(ax: Axes, chart: Bars) -> None:
         ax.legend(loc="lower right" if chart.horizontal else "upper right")
 
 
-def _margins(fig: Figure, left: float = 0.6, bottom: float = 0.45) -> None:
+def _margins(fig: FigureBase, left: float = 0.6, bottom: float = 0.45) -> None:
     """Fixed margins, in inches (axis labels and ticks need about 0.45-0.6 in)."""
-    width, height = fig.get_size_inches()
+    width, height = cast(Figure, fig).get_size_inches()  # the axes' figure, not a subfigure
     fig.subplots_adjust(
         left=min(left, width * 0.5) / width,
         bottom=min(bottom, height * 0.5) / height,
@@ -124,7 +126,8 @@ def _draw_distribution(ax: Axes, chart: Distribution) -> None:
     bins = _bins(low, high, chart.log)
     alpha = 0.6 if len(present) > 1 else 0.9
     for color, (name, values) in zip(COLORS, present.items(), strict=False):
-        ax.hist(values, bins=bins, color=color, alpha=alpha, label=f"{name} ({len(values):,})")
+        label = f"{name} ({len(values):,})"
+        ax.hist(values, bins=bins, color=color, alpha=alpha, label=label)  # type: ignore[arg-type]
     if chart.log:
         ax.set_xscale("log")
         # Ticks at 1, 2, 3, 5 x 10^n written as plain numbers, not as 2x10^1.

@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 # Options open_source keeps for the layout; every other option goes to the store.
-_SOURCE_OPTIONS = {
+_SOURCE_OPTIONS: dict[str, tuple[str, str]] = {
     Layout.CLOUD: ("listing", "inventory_prefix"),
     Layout.LEGACY: ("file_list", "bulk_lists"),
 }

@@ -209,7 +209,8 @@ class CloudArticleFiles(ArticleFiles):
         's3://pmc-oa-opendata/PMC1.1/PMC1.1.xml?md5=ab12': the article folder onwards,
         whatever bucket or host the URL names, so mirrors resolve too."""
         parts = urlsplit(url)
-        md5 = (parse_qs(parts.query).get("md5") or [None])[0]
+        md5s = parse_qs(parts.query).get("md5")
+        md5 = md5s[0] if md5s else None
         path = "/" + unquote(parts.path).lstrip("/")
         at = path.find("/" + self.ref.location)
         key = path[at + 1 :] if at >= 0 else path[1:]
@@ -246,10 +247,10 @@ class CloudArticleFiles(ArticleFiles):
             if not is_image(key):
                 raise MissingFile(f"missing: href {href!r} of {self.stem} names no image file")
             return key, self._get(key, self.limits.image)
-        key = match_href(href, media)
-        if key is None:
+        matched = match_href(href, media)
+        if matched is None:
             raise MissingFile(f"missing: no image among {self.stem}'s media for href {href!r}")
-        return key, self._get(key, self.limits.image, media[key])
+        return matched, self._get(matched, self.limits.image, media[matched])
 
 
 def _date_of(manifest_key: str) -> str | None:

@@ -40,7 +40,7 @@ _PACKAGE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
 
 def is_package(location: str | None) -> bool:
-    return bool(location) and location.lower().endswith(_PACKAGE_SUFFIXES)
+    return location is not None and location.lower().endswith(_PACKAGE_SUFFIXES)
 
 
 def _header_field(name: str) -> str | None:

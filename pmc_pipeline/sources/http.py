@@ -12,9 +12,9 @@ checked page by page (see HttpStore.index_page).
 from __future__ import annotations
 
 import http.client
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from email.utils import parsedate_to_datetime
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import lxml.html
@@ -28,16 +28,13 @@ from pmc_pipeline.model import FetchError, MissingFile
 
 from .ratelimit import RateLimiter, default_rate
 from .store import (
-    CappedReader,
     ObjectInfo,
     ProcessLocalClient,
     Retryable,
     RetryPolicy,
     Store,
-    buffered,
-    check_declared_size,
     iso_utc,
-    read_all,
+    open_capped,
 )
 
 USER_AGENT = f"pmc_pipeline/{__version__} (PMC figure-caption dataset builder)"
@@ -92,7 +89,7 @@ class HttpStore(ProcessLocalClient, Store):
         self.uri = base_url.rstrip("/") + "/"
         rate = default_rate(base_url) if requests_per_second is None else requests_per_second
         self.limiter = RateLimiter(rate) if rate else None
-        self.timeout = tuple(timeout)
+        self.timeout = cast(tuple[float, float], tuple(timeout))
         self.retry = RetryPolicy(attempts=attempts, backoff=backoff, backoff_max=backoff_max)
         self.retry_after_max = retry_after_max
         self.pool_size = pool_size
@@ -118,7 +115,7 @@ class HttpStore(ProcessLocalClient, Store):
             backoff_max=self.retry.backoff_max,
             backoff_jitter=self.retry.backoff,
             respect_retry_after_header=True,
-            retry_after_max=self.retry_after_max,
+            retry_after_max=self.retry_after_max,  # type: ignore[arg-type]  # any seconds
             raise_on_status=False,  # the last 5xx reply comes back and names the reason
         )
         retry.limiter = self.limiter
@@ -158,32 +155,21 @@ class HttpStore(ProcessLocalClient, Store):
             raise FetchError(f"http_{response.status_code}: {key}")
         return response
 
-    def _get_once(self, key: str, max_bytes: int) -> bytes:
-        with self.open(key, max_bytes=max_bytes) as stream:
-            return read_all(stream)
-
     def open(self, key: str, *, max_bytes: int) -> BinaryIO:
         response = self._request("GET", key, stream=True)
-        length = _content_length(response)
-        try:
-            check_declared_size(key, length, max_bytes)
-        except BaseException:
-            response.close()
-            raise
-        # With a Content-Encoding the length counts encoded bytes; urllib3 then checks it.
-        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
         response.raw.decode_content = True
-        raw = CappedReader(
+        return open_capped(
             response.raw,
             key=key,
             max_bytes=max_bytes,
-            expected=None if encoded else length,
+            size=_content_length(response),
+            # With a Content-Encoding the length counts encoded bytes; urllib3 checks it.
+            encoded=response.headers.get("Content-Encoding", "identity").lower() != "identity",
+            release=response.close,
             transient=_TRANSIENT,
-            on_close=response.close,
             min_rate=self.min_rate,
             grace=self.timeout[1],
         )
-        return buffered(raw)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -208,7 +194,9 @@ class HttpStore(ProcessLocalClient, Store):
 
     # --- listing from directory index pages ---------------------------------------------
 
-    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list(
+        self, prefix: str = "", *, recursive: bool = True
+    ) -> Generator[ObjectInfo, None, None]:
         folder, _, name_prefix = prefix.rpartition("/")
         yield from self._walk(f"{folder}/" if folder else "", name_prefix, recursive, False)
 

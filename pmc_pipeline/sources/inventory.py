@@ -10,6 +10,7 @@ CSV are URL-encoded.
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import json
@@ -102,7 +103,7 @@ def read_inventory(store: Store, manifest: Manifest, limits: Limits) -> Entries:
     entries: Entries = {}
     for key, md5 in manifest.files:
         entries.update(
-            store.retry.call(lambda k=key, m=md5: _read_data_file(store, k, m, manifest, limits))
+            store.retry.call(functools.partial(_read_data_file, store, key, md5, manifest, limits))
         )
     return entries
 
@@ -131,6 +132,7 @@ def _read_data_file(
         except (OSError, EOFError, UnicodeDecodeError, csv.Error, ParseError) as exc:
             # OSError covers gzip.BadGzipFile (a bad CRC): corrupt in transit, or at rest.
             raise Retryable(f"corrupt_inventory: {key}: {exc}") from exc
+    assert hashing.md5 is not None  # made with md5=True
     if md5 and hashing.md5.hexdigest() != md5:
         raise Retryable(f"md5_mismatch: {key} (expected {md5})")
     return entries

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import io
 from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO, cast
 
 from pmc_pipeline.model import (
     ArticleRef,
@@ -190,7 +191,7 @@ class LegacyArticleFiles(ArticleFiles):
         return self._package
 
     def xml(self) -> bytes:
-        return self.package().xml
+        return cast(bytes, self.package().xml)  # a package without its XML is refused
 
     def image(self, href: str) -> tuple[str, bytes]:
         package = self.package()
@@ -225,7 +226,7 @@ def load_package(store: Store, key: str, limits: Limits) -> Package:
         with store.open(key, max_bytes=limits.package) as stream:
             hashed = HashingReader(stream)
             try:
-                return read_package(hashed, name=key, limits=limits)
+                return read_package(cast(BinaryIO, hashed), name=key, limits=limits)
             except DamagedArchive as exc:
                 hashed.drain()  # the fingerprint covers the whole body, not just its start
                 at_source = functools.partial(_damaged_at_source, exc)
@@ -236,7 +237,7 @@ def load_package(store: Store, key: str, limits: Limits) -> Package:
 
 def _damaged_at_source(damaged: DamagedArchive) -> Package:
     package = damaged.package
-    if package.damage.startswith(TRUNCATED) and package.xml is not None:
+    if cast(str, package.damage).startswith(TRUNCATED) and package.xml is not None:
         return package
     raise UnsafeInput(str(damaged)) from damaged
 

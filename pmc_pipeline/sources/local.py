@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from pmc_pipeline.model import FetchError, MissingFile
 
-from .store import (
-    CappedReader,
-    ObjectInfo,
-    RetryPolicy,
-    Store,
-    buffered,
-    check_declared_size,
-    iso_utc,
-    read_all,
-)
+from .store import ObjectInfo, RetryPolicy, Store, iso_utc, open_capped
 
 
 class LocalStore(Store):
@@ -39,10 +30,6 @@ class LocalStore(Store):
             raise FetchError(f"bad_key: {key!r} leaves the store root")
         return path
 
-    def _get_once(self, key: str, max_bytes: int) -> bytes:
-        with self.open(key, max_bytes=max_bytes) as stream:
-            return read_all(stream)
-
     def open(self, key: str, *, max_bytes: int) -> BinaryIO:
         path = self._path(key)
         try:
@@ -52,13 +39,7 @@ class LocalStore(Store):
         except OSError as exc:
             raise FetchError(f"io_error: {key}: {exc}") from exc
         size = os.fstat(handle.fileno()).st_size
-        try:
-            check_declared_size(key, size, max_bytes)
-        except BaseException:
-            handle.close()
-            raise
-        raw = CappedReader(handle, key=key, max_bytes=max_bytes, expected=size)
-        return buffered(raw)
+        return open_capped(handle, key=key, max_bytes=max_bytes, size=size)
 
     def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
@@ -70,7 +51,9 @@ class LocalStore(Store):
             return None
         return ObjectInfo(key, st.st_size, iso_utc(st.st_mtime))
 
-    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list(
+        self, prefix: str = "", *, recursive: bool = True
+    ) -> Generator[ObjectInfo, None, None]:
         folder, _, name_prefix = prefix.rpartition("/")
         start = self._path(folder) if folder else self.root
         if not start.is_dir():

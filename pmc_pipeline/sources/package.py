@@ -23,12 +23,13 @@ import posixpath
 import tarfile
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from pmc_pipeline.model import ParseError, UnsafeInput
 
 from .limits import Limits
 from .pairing import is_image
+from .store import CountingReader
 
 _XML_EXTENSIONS = (".nxml", ".xml")
 TRUNCATED = "truncated_archive"  # the stream ends early (inside a member or its headers)
@@ -59,28 +60,6 @@ class DamagedArchive(Exception):
         self.package = package
 
 
-class _Counter(io.RawIOBase):
-    """Counts the bytes read through it; `check` runs after every read."""
-
-    def __init__(self, source: BinaryIO, check=None) -> None:
-        super().__init__()
-        self._source = source
-        self._check = check
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        chunk = self._source.read(len(buffer))
-        n = len(chunk)
-        buffer[:n] = chunk
-        self.count += n
-        if self._check is not None:
-            self._check()
-        return n
-
-
 def read_package(stream: BinaryIO, *, name: str, limits: Limits) -> Package:
     """Read a .tar.gz (or plain .tar) package from `stream`.
 
@@ -89,10 +68,10 @@ def read_package(stream: BinaryIO, *, name: str, limits: Limits) -> Package:
     (Retryable, UnsafeInput over the transfer cap) pass through unchanged.
     """
     package = Package(name=name)
-    compressed = _Counter(stream)
+    compressed = CountingReader(stream)
     head = io.BufferedReader(compressed, buffer_size=_CHUNK)
     is_gzip = head.peek(2)[:2] == b"\x1f\x8b"
-    inner: BinaryIO = gzip.GzipFile(fileobj=head, mode="rb") if is_gzip else head
+    inner = cast(BinaryIO, gzip.GzipFile(fileobj=head, mode="rb") if is_gzip else head)
 
     def check_expansion() -> None:
         unpacked, packed = unpacked_counter.count, max(1, compressed.count)
@@ -104,7 +83,7 @@ def read_package(stream: BinaryIO, *, name: str, limits: Limits) -> Package:
                 f"(limit {limits.max_ratio:.0f}x)"
             )
 
-    unpacked_counter = _Counter(inner, check_expansion if is_gzip else None)
+    unpacked_counter = CountingReader(inner, check_expansion if is_gzip else None)
     try:
         with tarfile.open(fileobj=unpacked_counter, mode="r|") as archive:
             for member in archive:

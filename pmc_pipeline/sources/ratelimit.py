@@ -63,4 +63,4 @@ class RateLimiter:
         return {"rate": self.rate, "burst": self.burst}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["rate"], state["burst"])
+        RateLimiter.__init__(self, state["rate"], state["burst"])

@@ -10,8 +10,8 @@ S3 throttles); a body that breaks off mid-read is retried by the store's RetryPo
 from __future__ import annotations
 
 import http.client
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Generator
+from typing import BinaryIO, cast
 
 import urllib3
 
@@ -19,15 +19,12 @@ from pmc_pipeline.model import FetchError, MissingFile
 
 from .ratelimit import RateLimiter
 from .store import (
-    CappedReader,
     ObjectInfo,
     ProcessLocalClient,
     RetryPolicy,
     Store,
-    buffered,
-    check_declared_size,
     iso_utc,
-    read_all,
+    open_capped,
     transport_reason,
 )
 
@@ -80,7 +77,7 @@ class S3Store(ProcessLocalClient, Store):
         self.region = region or (PMC_REGION if bucket == PMC_BUCKET else None)
         self.endpoint_url = endpoint_url
         self.profile = profile
-        self.timeout = tuple(timeout)
+        self.timeout = cast(tuple[float, float], tuple(timeout))
         self.retry = RetryPolicy(attempts=attempts, backoff=backoff, backoff_max=backoff_max)
         self.pool_size = pool_size
         self.addressing_style = addressing_style
@@ -136,29 +133,17 @@ class S3Store(ProcessLocalClient, Store):
         except BotoCoreError as exc:
             raise FetchError(f"{transport_reason(exc)}: {key}: {exc}") from exc
 
-    def _get_once(self, key: str, max_bytes: int) -> bytes:
-        with self.open(key, max_bytes=max_bytes) as stream:
-            return read_all(stream)
-
     def open(self, key: str, *, max_bytes: int) -> BinaryIO:
         response = self._call(key, "get_object", Key=self.prefix + key)
-        body = response["Body"]
-        length = response.get("ContentLength")
-        try:
-            check_declared_size(key, length, max_bytes)
-        except BaseException:
-            body.close()
-            raise
-        raw = CappedReader(
-            body,
+        return open_capped(
+            response["Body"],
             key=key,
             max_bytes=max_bytes,
-            expected=length,
+            size=response.get("ContentLength"),
             transient=_transient(),
             min_rate=self.min_rate,
             grace=self.timeout[1],
         )
-        return buffered(raw)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -173,7 +158,9 @@ class S3Store(ProcessLocalClient, Store):
             (response.get("ETag") or "").strip('"') or None,
         )
 
-    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list(
+        self, prefix: str = "", *, recursive: bool = True
+    ) -> Generator[ObjectInfo, None, None]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         params = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}

@@ -16,10 +16,10 @@ import threading
 import time
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import BinaryIO, TypeVar
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 from pmc_pipeline.model import FetchError, ParseError, UnsafeInput
 
@@ -55,7 +55,7 @@ class Damaged(Retryable):
     ends as FetchError 'damaged_in_transit: ...', which the build records as retryable.
     """
 
-    def __init__(self, reason: str, fingerprint: bytes, at_source: Callable[[], object]) -> None:
+    def __init__(self, reason: str, fingerprint: bytes, at_source: Callable[[], Any]) -> None:
         super().__init__(reason)
         self.fingerprint = fingerprint
         self.at_source = at_source
@@ -134,10 +134,11 @@ class Store(ABC):
 
         return self.retry.call(attempt)
 
-    @abstractmethod
     def _get_once(self, key: str, max_bytes: int) -> bytes:
-        """One attempt at the whole body; raises MissingFile, UnsafeInput, Retryable or
-        FetchError."""
+        """One attempt at the whole body (open, read to the end, close); raises MissingFile,
+        UnsafeInput, Retryable or FetchError."""
+        with self.open(key, max_bytes=max_bytes) as stream:
+            return read_all(stream)
 
     @abstractmethod
     def open(self, key: str, *, max_bytes: int) -> BinaryIO:
@@ -145,7 +146,9 @@ class Store(ABC):
         a body cut short. It is not retried: callers that stream retry the whole read."""
 
     @abstractmethod
-    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list(
+        self, prefix: str = "", *, recursive: bool = True
+    ) -> Generator[ObjectInfo, None, None]:
         """Objects whose key starts with `prefix`, in key order. With recursive=False only
         those directly under the prefix's folder (no further '/')."""
 
@@ -185,23 +188,21 @@ def _same(data: bytes) -> bytes:
     return data
 
 
-def _raiser(exc: BaseException) -> Callable[[], T]:
-    def at_source() -> T:
+def _raiser(exc: BaseException) -> Callable[[], NoReturn]:
+    def at_source() -> NoReturn:
         raise exc
 
     return at_source
 
 
-class HashingReader(io.RawIOBase):
-    """A raw stream over `source` that counts the bytes read through it and keeps their
-    CRC-32 (cheap: a fingerprint that tells two bodies apart) and, with md5=True, their
-    md5; `drain()` reads the rest, so that these cover the whole body."""
+class CountingReader(io.RawIOBase):
+    """A raw stream over `source` that counts the bytes read through it; `after_read`,
+    when given, runs after every read (a check on the count, say)."""
 
-    def __init__(self, source: BinaryIO, *, md5: bool = False) -> None:
+    def __init__(self, source: BinaryIO, after_read: Callable[[], None] | None = None) -> None:
         super().__init__()
         self._source = source
-        self.md5 = hashlib.md5() if md5 else None
-        self.crc32 = 0
+        self._after_read = after_read
         self.count = 0
 
     def readable(self) -> bool:
@@ -210,12 +211,31 @@ class HashingReader(io.RawIOBase):
     def readinto(self, buffer) -> int:
         chunk = self._source.read(len(buffer))
         n = len(chunk)
+        self._seen(chunk)
+        self.count += n
+        buffer[:n] = chunk
+        if self._after_read is not None:
+            self._after_read()
+        return n
+
+    def _seen(self, chunk: bytes) -> None:
+        """What a subclass does with each chunk read."""
+
+
+class HashingReader(CountingReader):
+    """A CountingReader that keeps the CRC-32 of what it read (cheap: a fingerprint that
+    tells two bodies apart) and, with md5=True, its md5; `drain()` reads the rest, so that
+    these cover the whole body."""
+
+    def __init__(self, source: BinaryIO, *, md5: bool = False) -> None:
+        super().__init__(source)
+        self.md5 = hashlib.md5() if md5 else None
+        self.crc32 = 0
+
+    def _seen(self, chunk: bytes) -> None:
         if self.md5 is not None:
             self.md5.update(chunk)
         self.crc32 = zlib.crc32(chunk, self.crc32)
-        self.count += n
-        buffer[:n] = chunk
-        return n
 
     def drain(self) -> None:
         buffer = bytearray(_CHUNK)
@@ -310,8 +330,42 @@ class CappedReader(io.RawIOBase):
         super().close()
 
 
-def buffered(raw: CappedReader) -> BinaryIO:
-    """A buffered binary stream over a CappedReader (closing it closes the source)."""
+def open_capped(
+    source: BinaryIO,
+    *,
+    key: str,
+    max_bytes: int,
+    size: int | None,
+    encoded: bool = False,
+    release: Callable[[], None] | None = None,
+    transient: tuple[type[BaseException], ...] = (),
+    min_rate: float | None = None,
+    grace: float = 60.0,
+) -> BinaryIO:
+    """What every store's open() returns for a body it has started to receive: `source`
+    read through a CappedReader, buffered (closing it closes the source).
+
+    `size` is the length the store declares (a file's size, a Content-Length): a body
+    declared over max_bytes is refused before a byte of it is read, and the source is
+    released (`release`, else source.close()); otherwise a body that ends short of it is
+    reported as truncated, unless it is `encoded` (the size then counts encoded bytes).
+    `release` is also called when the stream is closed; `transient`, `min_rate` and `grace`
+    are CappedReader's."""
+    try:
+        check_declared_size(key, size, max_bytes)
+    except BaseException:
+        (release or source.close)()
+        raise
+    raw = CappedReader(
+        source,
+        key=key,
+        max_bytes=max_bytes,
+        expected=None if encoded else size,
+        transient=transient,
+        on_close=release,
+        min_rate=min_rate,
+        grace=grace,
+    )
     return io.BufferedReader(raw, buffer_size=_CHUNK)
 
 
@@ -340,7 +394,7 @@ def transport_reason(exc: BaseException) -> str:
 def iso_utc(moment: datetime | float) -> str:
     """ISO 8601 in UTC with a 'Z', from a datetime or a POSIX timestamp."""
     if not isinstance(moment, datetime):
-        moment = datetime.fromtimestamp(moment, tz=timezone.utc)
+        moment = datetime.fromtimestamp(moment, tz=UTC)
     elif moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

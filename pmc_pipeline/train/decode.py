@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import simplejpeg
@@ -157,7 +158,10 @@ class LoaderTransform:
         self, transform: Callable, min_side: int | None = None, max_pixels: int = MAX_IMAGE_PIXELS
     ):
         self.transform, self.min_side, self.max_pixels = transform, min_side, max_pixels
-        self.crop, self.tail, self.mean, self.std = None, None, None, None
+        self.crop: Any = None  # the transform's RandomResizedCrop, when it starts with one
+        self.tail: Callable | None = None  # its ToTensor + Normalize, when it ends with them
+        self.mean: torch.Tensor | None = None  # Normalize's, shaped for a batch
+        self.std: torch.Tensor | None = None
         steps = list(transform.transforms) if isinstance(transform, T.Compose) else None
         if steps is None:
             self.middle = transform
@@ -204,6 +208,7 @@ class LoaderTransform:
         """The batch tensor of `image` outputs."""
         if self.tail is None:
             return torch.stack(images)
+        assert self.mean is not None and self.std is not None  # set with the tail
         arrays = [np.asarray(image) for image in images]
         shape = arrays[0].shape
         channels = self.mean.shape[1]

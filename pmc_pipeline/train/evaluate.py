@@ -113,7 +113,9 @@ def embed_split(
         # then does the rest, as open_clip's preprocess of the full image would
         min_side=EVAL_DECODE_FACTOR * size,
     )
-    images, texts, skipped = [], [], Counter()
+    images: list[torch.Tensor] = []
+    texts: list[torch.Tensor] = []
+    skipped: Counter = Counter()
     for batch in make_loader(dataset, min(workers, len(shards)), seed=0, pin_memory=False):
         skipped.update(batch.skipped)
         if len(batch):
@@ -134,8 +136,8 @@ def evaluate_retrieval(
     device: str | None = None,
 ) -> dict:
     """Recall@k of the export on a split; `device` cpu or cuda (default: cuda if available)."""
-    device = pick_device(device)
-    model, preprocess, tokenizer = load_export(export_dir, device)
+    chosen = pick_device(device)
+    model, preprocess, tokenizer = load_export(export_dir, chosen)
     image_emb, text_emb, skipped = embed_split(
         model,
         preprocess,
@@ -144,7 +146,7 @@ def evaluate_retrieval(
         split,
         batch_size=batch_size,
         workers=workers,
-        device=device,
+        device=chosen,
     )
     return {
         "split": split,
@@ -180,14 +182,14 @@ def zero_shot(
     """Top-1 / top-5 accuracy of zero-shot classification on an image folder. A class's
     text embedding is the mean of its prompts' embeddings (prompt ensembling); class names
     default to the folder names with underscores as spaces. `device` as evaluate_retrieval."""
-    device = pick_device(device)
-    model, preprocess, tokenizer = load_export(export_dir, device)
+    chosen = pick_device(device)
+    model, preprocess, tokenizer = load_export(export_dir, chosen)
     items = image_folder(image_dir)
     folders = sorted({name for _, _, name in items})
     names = [(class_names or {}).get(f, f.replace("_", " ")) for f in folders]
     class_emb = []
     for name in names:
-        prompts = tokenizer([t.format(name) for t in templates]).to(device)
+        prompts = tokenizer([t.format(name) for t in templates]).to(chosen)
         emb = model.encode_text(prompts, normalize=True).mean(dim=0)
         class_emb.append(F.normalize(emb, dim=-1))
     classifier = torch.stack(class_emb)
@@ -198,7 +200,7 @@ def zero_shot(
         for path, _, _ in chunk:
             with Image.open(path) as image:
                 pixels.append(preprocess(image.convert("RGB")))
-        logits = model.encode_image(torch.stack(pixels).to(device), normalize=True) @ classifier.T
+        logits = model.encode_image(torch.stack(pixels).to(chosen), normalize=True) @ classifier.T
         top = logits.topk(min(5, len(names)), dim=-1).indices.cpu()
         labels = torch.tensor([label for _, label, _ in chunk])
         correct1 += (top[:, 0] == labels).sum().item()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 from safetensors.torch import save_file
@@ -41,7 +42,8 @@ def export_model(run: Run, model: torch.nn.Module, directory: Path | None = None
     save_file(state, str(staging / WEIGHTS_NAME), metadata={"format": "pt"})
     model_cfg = run.resolved_model_cfg()
     model_cfg["vision_cfg"].pop("patch_dropout", None)  # a training-time option
-    config = {"model_cfg": model_cfg, "preprocess_cfg": dict(model.visual.preprocess_cfg)}
+    visual = cast(Any, model.visual)  # open_clip's vision tower
+    config = {"model_cfg": model_cfg, "preprocess_cfg": dict(visual.preprocess_cfg)}
     write_json_atomic(staging / CONFIG_NAME, config)
     relocate_export(staging, final_dir=target)
     old = target.with_name(target.name + ".old")

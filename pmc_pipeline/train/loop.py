@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 from open_clip.loss import ClipLoss
@@ -348,7 +349,7 @@ class Trainer:
             world_size=world.world_size,
         )
         if exact:
-            ckpt.set_rng_state(checkpoint["rng"][world.rank], world.device)
+            ckpt.set_rng_state(cast(dict, checkpoint)["rng"][world.rank], world.device)
         else:
             torch.manual_seed(stable_seed("model", config.seed, world.rank, self.step))
 
@@ -414,7 +415,7 @@ class Trainer:
 
     def record(self, loss: float, seconds: float, steps: int) -> dict:
         """The log record of the current step (skips summed over all ranks)."""
-        skipped = sum(gather_objects(self.world, self.data.skipped), Counter())
+        skipped: Counter = sum(gather_objects(self.world, self.data.skipped), Counter())
         return {
             "step": self.step,
             "loss": loss,
@@ -480,5 +481,5 @@ class Trainer:
                 export_model(self.run, self.model)
             barrier(self.world)
             export_dir = self.run.export_dir
-        skipped = sum(gather_objects(self.world, self.data.skipped), Counter())
+        skipped: Counter = sum(gather_objects(self.world, self.data.skipped), Counter())
         return TrainResult(self.run.root, self.step, self.total, loss, dict(skipped), export_dir)

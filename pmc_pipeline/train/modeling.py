@@ -6,8 +6,8 @@ way a user loads the export, so what we train is what plain open_clip loads.
 
 from __future__ import annotations
 
-import logging
 import math
+from typing import Any, cast
 
 import open_clip
 import torch
@@ -21,35 +21,31 @@ def create_model(run: Run, device: torch.device):
     a pretrained text tower; the train transform is open_clip's RandomResizedCrop at the
     run's crop scale."""
     spec = write_open_clip_spec(run)
-    # open_clip warns that no CLIP weights were found: expected for a model being trained.
-    quiet = logging.getLogger()
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        model, train_transform, eval_transform = open_clip.create_model_and_transforms(
-            f"local-dir:{spec}",
-            pretrained_text=run.text_pretrained,
-            aug_cfg={"scale": run.config.crop_scale},
-            output_dict=True,
-            device=device,
-        )
-    finally:
-        quiet.setLevel(level)
+    # open_clip logs that no CLIP weights were found, as expected for a model being trained:
+    # the train command's logging drops its lines (pmc_pipeline/logs.py).
+    model, train_transform, eval_transform = open_clip.create_model_and_transforms(
+        f"local-dir:{spec}",
+        pretrained_text=run.text_pretrained,
+        aug_cfg={"scale": run.config.crop_scale},
+        output_dict=True,
+        device=device,
+    )
     return model, train_transform, eval_transform
 
 
 def enable_grad_checkpointing(model: torch.nn.Module) -> None:
     """Recompute activations in the backward pass in both towers. The HF text tower uses
     the non-reentrant variant, which needs no input that requires grad and works with DDP."""
-    model.visual.set_grad_checkpointing(True)
-    hf_model = getattr(model.text, "transformer", None)
+    clip = cast(Any, model)  # open_clip's model: .visual and .text towers
+    clip.visual.set_grad_checkpointing(True)
+    hf_model: Any = getattr(clip.text, "transformer", None)
     kwargs = {"use_reentrant": False}
     if hasattr(hf_model, "activation_checkpointing_enable"):  # transformers >= 5
         hf_model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
     elif hasattr(hf_model, "gradient_checkpointing_enable"):
         hf_model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
     else:  # open_clip's own text transformer
-        model.text.set_grad_checkpointing(True)
+        clip.text.set_grad_checkpointing(True)
 
 
 def _no_weight_decay(name: str, param: torch.nn.Parameter) -> bool:
@@ -59,11 +55,12 @@ def _no_weight_decay(name: str, param: torch.nn.Parameter) -> bool:
 
 def create_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.AdamW:
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups: list[dict[str, Any]] = [
+        {"params": [p for n, p in named if _no_weight_decay(n, p)], "weight_decay": 0.0},
+        {"params": [p for n, p in named if not _no_weight_decay(n, p)]},
+    ]
     return torch.optim.AdamW(
-        [
-            {"params": [p for n, p in named if _no_weight_decay(n, p)], "weight_decay": 0.0},
-            {"params": [p for n, p in named if not _no_weight_decay(n, p)]},
-        ],
+        groups,
         lr=config.lr,
         betas=(config.beta1, config.beta2),
         eps=config.eps,

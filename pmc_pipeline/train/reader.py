@@ -1,7 +1,7 @@
 """Reading a build's published files: which shards a split has, how many pairs, its
 captions, and the samples of one shard.
 
-The build (DESIGN.md) writes `OUTPUT/webdataset/<split>/<split>-NNNNNN.tar` with members
+The build (docs/design.md) writes `OUTPUT/webdataset/<split>/<split>-NNNNNN.tar` with members
 `<key>.jpg`, `<key>.txt`, `<key>.json`, beside them `sizes.json` (shard file -> samples),
 and `OUTPUT/stats.json` with `pairs_per_split`.
 OUTPUT may be a local path, s3:// or gs:// (through pmc_pipeline.outputs.Output). The shard
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import tarfile
 from collections.abc import Iterator
+from typing import IO, cast
 
 from webdataset.tariterators import base_plus_ext
 
@@ -55,7 +56,9 @@ def read_shard(output: Output, relpath: str, max_member_bytes: int = MAX_MEMBER_
             tarfile.open(fileobj=stream, mode="r|") as tar,
         ):
             for info in tar:
-                key, ext = base_plus_ext(info.name) if info.isfile() else (None, None)
+                if not info.isfile():
+                    continue
+                key, ext = base_plus_ext(info.name)
                 if key is None:
                     continue
                 if sample is None or sample["__key__"] != key:
@@ -65,7 +68,7 @@ def read_shard(output: Output, relpath: str, max_member_bytes: int = MAX_MEMBER_
                 if info.size > max_member_bytes:
                     sample["__skip__"] = OVERSIZE_MEMBER
                     continue
-                sample[ext.lower()] = tar.extractfile(info).read()
+                sample[ext.lower()] = cast(IO[bytes], tar.extractfile(info)).read()
         if sample is not None:
             yield sample
     except (OSError, EOFError, tarfile.TarError) as exc:

@@ -15,7 +15,16 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+# The special tokens, by the role Hugging Face tokenizers give them; in this order they take
+# the ids 0 to 4.
+TOKEN_ROLES = {
+    "pad_token": "[PAD]",
+    "unk_token": "[UNK]",
+    "cls_token": "[CLS]",
+    "sep_token": "[SEP]",
+    "mask_token": "[MASK]",
+}
+SPECIAL_TOKENS = tuple(TOKEN_ROLES.values())
 
 # Files of a Hugging Face text tower that describe it without its weights.
 TOWER_FILES = (
@@ -60,13 +69,7 @@ def save_tokenizer(tokenizer, directory: Path, context_length: int) -> int:
 
     directory.mkdir(parents=True, exist_ok=True)
     wrapped = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=context_length,
+        tokenizer_object=tokenizer, model_max_length=context_length, **TOKEN_ROLES
     )
     wrapped.save_pretrained(str(directory))
     # vocab.txt as BERT has it, for tools that read the vocabulary directly.

@@ -32,7 +32,7 @@ def read_samples(out: Path) -> list[dict]:
 
 
 def check_build(out: Path, near_threshold: int | None = 4) -> dict:
-    """Every contract of DESIGN.md on one build; returns what was read for more checks."""
+    """Every contract of docs/design.md on one build; returns what was read for more checks."""
     out = Path(out)
     stats = json.loads((out / "stats.json").read_text())
     assert stats["identity"] == {"holds": True, "problems": []}, stats["identity"]

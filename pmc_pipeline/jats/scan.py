@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .jats_xml import Names
+from .xmltree import Names
 
 # Floats that may sit inside a paragraph: not part of its sentences, and what they hold
 # (captions, table cells) is not running text.
-FLOATS = ("fig", "fig-group", "table-wrap", "table-wrap-group", "boxed-text")
+FLOATS: tuple[str, ...] = ("fig", "fig-group", "table-wrap", "table-wrap-group", "boxed-text")
 FLOATS += ("supplementary-material", "media")
 # Where a figure sits, most telling first: a figure in a fig-group inside an appendix is
 # placed 'app' (its group is still named by parent_group); anything else is 'body'.

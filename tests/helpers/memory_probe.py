@@ -1,6 +1,6 @@
 """Peak resident memory of images.process_image, measured by the kernel (run as a script).
 
-    python tests/memory_probe.py [--threads N] [--budget BYTES] FILE...
+    python tests/helpers/memory_probe.py [--threads N] [--budget BYTES] FILE...
 
 For each FILE in turn (or for all of them at once on N threads), prints one JSON line:
 the estimate image_memory makes, and the growth of the process's peak resident set
@@ -23,7 +23,7 @@ import sys
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from PIL import Image  # noqa: E402
 

@@ -7,9 +7,9 @@ is most of the cost of reading an article, so parse_article cuts the reference l
 at the end of the main article's <back> out of the bytes before lxml sees them: each
 `<ref-list ...>...</ref-list>` becomes an empty `<ref-list ... pmc-pipeline-cut="1"/>`.
 
-The cut is a byte search, so it is checked, never trusted (see jats_xml.parse_xml):
+The cut is a byte search, so it is checked, never trusted (see xmltree.parse_xml):
 the cut document must parse, and every cut list must come out as a direct child of the
-main article's <back>, which is where the figure scan never looks (jats_scan skips
+main article's <back>, which is where the figure scan never looks (scan.py skips
 them); otherwise the whole document is parsed as given. What a cut does change: the
 markup inside a cut reference list is not read, so a document that is well-formed
 except inside its reference list is read instead of refused
@@ -37,7 +37,7 @@ _NAME_ENDS = frozenset(bytes([c]) for c in b" \t\r\n/>")
 def cut_reference_lists(xml: bytes) -> tuple[bytes, int]:
     """`xml` with its last reference list emptied, and any written just before it (only
     whitespace between), and how many were cut (0, and `xml` itself, when none)."""
-    pieces = []  # the document from its end backwards
+    pieces: list[bytes] = []  # the document from its end backwards
     kept_from = len(xml)  # xml[kept_from:] is in pieces already
     end = xml.rfind(_CLOSE)
     while end >= 0:

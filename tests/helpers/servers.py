@@ -347,7 +347,7 @@ def upload_tree(endpoint: str, root_dir: str | Path, bucket: str = BUCKET) -> in
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python tests/servers.py s3|http DIR [--fault-rate R]`: serve DIR in this process
+    """`python tests/helpers/servers.py s3|http DIR [--fault-rate R]`: serve DIR in this process
     (so that a benchmark's client and server do not share one interpreter), print the URL
     on the first line of stdout, and serve until stdin closes or the process is stopped."""
     import argparse

@@ -13,10 +13,11 @@ import re
 
 from lxml import etree
 
-from .jats_scan import FLOATS, Scan
-from .jats_text import collapse
-from .jats_xml import Names, text_content
-from .model import Figure
+from pmc_pipeline.model import Figure
+
+from .scan import FLOATS, Scan
+from .text import collapse
+from .xmltree import Names, text_content
 
 # The markers put in front of each citing <xref>. First DEL: legal in XML 1.0 but never
 # in running text, and ASCII, so a paragraph of ASCII text stays ASCII, which every string

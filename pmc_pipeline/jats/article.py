@@ -18,12 +18,7 @@ from os import PathLike
 
 from lxml import etree
 
-from .jats_mentions import attach_mentions
-from .jats_meta import fill_metadata
-from .jats_scan import FigureElement, placement, scan_article
-from .jats_text import block_text, text_of
-from .jats_xml import XLINK_HREF, Names, child, children, find_article, names_for, parse_xml
-from .model import (
+from pmc_pipeline.model import (
     Article,
     ArticleStatus,
     Figure,
@@ -33,6 +28,12 @@ from .model import (
     ParseError,
     UnsafeInput,
 )
+
+from .mentions import attach_mentions
+from .meta import fill_metadata
+from .scan import FigureElement, placement, scan_article
+from .text import block_text, text_of
+from .xmltree import XLINK_HREF, Names, child, children, find_article, names_for, parse_xml
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def parse_article(
     Raises UnsafeInput for refused input (size cap, entity declarations) and ParseError for
     anything else that is not a readable JATS article; the message is the reason. The
     reference list, which nothing here reads, is not parsed unless `read_references`
-    (see jats_refs): that is faster, and a document that is well-formed except inside its
+    (see refs.py): that is faster, and a document that is well-formed except inside its
     reference list is read rather than refused.
     """
     root = parse_xml(xml, max_bytes, skip_references=not read_references)

@@ -13,10 +13,11 @@ import re
 
 from lxml import etree
 
-from .jats_text import text_of
-from .jats_xml import ALI_LICENSE_REF, XLINK_HREF, Names, child, children
-from .licenses import normalize_license
-from .model import Article, License, normalize_pmcid
+from pmc_pipeline.licenses import normalize_license
+from pmc_pipeline.model import Article, License, normalize_pmcid
+
+from .text import text_of
+from .xmltree import ALI_LICENSE_REF, XLINK_HREF, Names, child, children
 
 # pub-id-type values naming the PMCID, best first: 'pmcid-ver' (PMC13239990.1) carries the
 # version; 'accession' is OAI-PMH's and only counts when it looks like a PMCID.

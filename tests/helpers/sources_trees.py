@@ -1,5 +1,5 @@
 """Small PMC trees (cloud and legacy layouts) built inside tests, byte by byte as
-DESIGN.md describes them, for the sources tests. The synthetic mirror generator
+docs/sources.md describes them, for the sources tests. The synthetic mirror generator
 (pmc_pipeline.mirror) is tested against the same readers separately."""
 
 from __future__ import annotations
@@ -208,6 +208,34 @@ def write_legacy_article(root: Path, article: LegacyArticle) -> None:
     path.write_bytes(tar_gz(members))
 
 
+# The legacy file lists' headers, as NCBI wrote them (oa_file_list.csv; the bulk filelists).
+FILE_LIST_HEADER = [
+    "File",
+    "Article Citation",
+    "Accession ID",
+    "Last Updated (YYYY-MM-DD HH:MM:SS)",
+    "PMID",
+    "License",
+]
+BULK_LIST_HEADER = [
+    "Article File",
+    "Article Citation",
+    "AccessionID",
+    "LastUpdated (YYYY-MM-DD HH:MM:SS)",
+    "PMID",
+    "License",
+    "Retracted",
+]
+
+
+def write_legacy_tree(root: Path, articles: list[LegacyArticle]) -> Path:
+    """A legacy root: every article's package, the file lists and a bulk list."""
+    for article in articles:
+        write_legacy_article(root, article)
+    write_file_lists(root, articles)
+    return root
+
+
 def citation(article: LegacyArticle) -> str:
     return f"J Test. 2024 Mar 1; {article.number}(1):1-{article.number}, with a comma"
 
@@ -216,16 +244,7 @@ def write_file_lists(root: Path, articles: list[LegacyArticle], *, bulk: bool = 
     """oa_file_list.csv, oa_file_list.txt and (optionally) a bulk filelist with Retracted."""
     with open(root / "oa_file_list.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "File",
-                "Article Citation",
-                "Accession ID",
-                "Last Updated (YYYY-MM-DD HH:MM:SS)",
-                "PMID",
-                "License",
-            ]
-        )
+        writer.writerow(FILE_LIST_HEADER)
         for a in articles:
             writer.writerow(
                 [
@@ -252,10 +271,9 @@ def write_file_lists(root: Path, articles: list[LegacyArticle], *, bulk: bool = 
 def write_bulk_list(path: Path, articles: list[LegacyArticle]) -> None:
     """A bulk *.filelist.csv: Article File names an XML in a bulk tarball; has Retracted."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = "Article File,Article Citation,AccessionID,LastUpdated (YYYY-MM-DD HH:MM:SS)"
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*header.split(","), "PMID", "License", "Retracted"])
+        writer.writerow(BULK_LIST_HEADER)
         for a in articles:
             writer.writerow(
                 [

@@ -1,6 +1,6 @@
 """Text out of JATS elements: labels, titles and full captions with correct spacing.
 
-Text is read by libxml2 in C (see jats_xml.text_content) rather than by a Python walk over
+Text is read by libxml2 in C (see xmltree.text_content) rather than by a Python walk over
 every node: this runs over ~25 million figures. For a caption, the subtree is prepared
 first by editing it in place: a space after every block element, so
 'Title.</title><p>First' does not glue into 'Title.First', and duplicate math notations
@@ -14,7 +14,7 @@ import re
 
 from lxml import etree
 
-from .jats_xml import MATHML_NS, Names, text_content
+from .xmltree import MATHML_NS, Names, text_content
 
 # JATS elements that start a block of text inside a caption (or a paragraph): inline markup
 # (<italic>, <sub>, <xref>, MathML) is left alone, since its spacing is already in the text.

@@ -18,8 +18,9 @@ import threading
 
 from lxml import etree
 
-from .jats_refs import CUT_ATTRIBUTE, cut_reference_lists
-from .model import ParseError, UnsafeInput
+from pmc_pipeline.model import ParseError, UnsafeInput
+
+from .refs import CUT_ATTRIBUTE, cut_reference_lists
 
 JATS_NS = "https://jats.nlm.nih.gov/ns/archiving/1.3/"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -75,7 +76,8 @@ def _read_prolog(xml: bytes) -> tuple[bool, bool]:
     entities); (True, True) when the prolog cannot be read as ASCII-compatible bytes, so
     that the checks after parsing run. Only the prolog is read, so this costs nothing on
     a large document."""
-    start = _PROLOG.match(xml).end()
+    prolog = _PROLOG.match(xml)  # always matches: every part of it is optional
+    start = prolog.end() if prolog else 0
     if xml.startswith(b"<!DOCTYPE", start):
         doctype = _DOCTYPE.match(xml, start)
         internal_subset = doctype is None or doctype.group(1) is not None
@@ -88,6 +90,7 @@ def _read_prolog(xml: bytes) -> tuple[bool, bool]:
 def _parse(xml: bytes, read_warnings: bool) -> tuple[etree._Element | None, bool, str | None]:
     """(root or None, whether undeclared named entities were met, the error if any)."""
     parser = _parser()
+    error: str | None
     try:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:
@@ -107,7 +110,7 @@ def parse_xml(xml: bytes, max_bytes: int, *, skip_references: bool = False) -> e
     """The root element of `xml`, parsed safely; UnsafeInput or ParseError with a reason.
 
     With `skip_references`, the reference lists at the end of the main article's <back>
-    are not parsed (see jats_refs): they come out empty, and a document that is not
+    are not parsed (see refs.py): they come out empty, and a document that is not
     well-formed only inside them is read."""
     if not isinstance(xml, (bytes, bytearray, memoryview)):
         raise TypeError(f"JATS must be given as bytes, not {type(xml).__name__}")
