@@ -309,7 +309,7 @@ def main(argv: list[str]) -> None:
             )
     measured = [
         {"articles": n, "engine": v, **{p: phases[p] for p in PHASES}}
-        for (n, v), (phases, _) in raw.items()
+        for (n, v), (phases, _, _) in raw.items()
     ]
     MEASURED.write_text(json.dumps({"machine": machine(), "runs": measured}, indent=1) + "\n")
     markdown = render(args.sizes, rows)
