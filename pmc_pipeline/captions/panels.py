@@ -625,6 +625,10 @@ class _State:
                 # upper-case 'A' may be the article, so its 'B' must follow later.
                 if single_upper_a and not self._confirmed(cand):
                     return None
+                # "...(pSB1075); a volume corresponding to ...": after a ';' a lone 'a' is
+                # the article unless a bare 'b' follows.
+                if labels == ["a"] and not at_sentence and not self._confirmed(cand):
+                    return None
                 if labels[0].isupper() and not (capital or self.bare_style):
                     return None
                 if labels[0].islower() and self.order and labels[0] != expected:
@@ -681,7 +685,7 @@ class _State:
     def _marker(self, cand: _Candidate, new: list[str]) -> None:
         self._introduce(new)
         labels = [self.known[_key(lab)] for lab in cand.labels]
-        self.splits.append((cand.start, cand.end, labels))
+        self.splits.append((self._segment_end(cand.start), cand.end, labels))
         for lab in labels:
             k = _key(lab)
             self.group_of[k] = min(self.group_of.get(k, 10**6), len(labels))
@@ -691,6 +695,16 @@ class _State:
             self.bare_style = True
         self.last_label_was_marker = True
         self.last_marker_labels = labels
+
+    def _segment_end(self, start: int) -> int:
+        """Where the text before a marker ends: at the marker, or before the 'and' / 'or' that
+        joins it to a list item ("A: osteophyte at TS; and B: narrowing": A's text ends at
+        the ';')."""
+        before = self.text[max(0, start - 8) : start]
+        for joint in (" and ", " or ", " & "):
+            if before.endswith(joint) and before[: -len(joint)].endswith((";", ",")):
+                return start - len(joint) + 1
+        return start
 
     # -- result -------------------------------------------------------------------------
 
