@@ -523,6 +523,28 @@ _GENERIC_MICROSCOPY = (
     r"transverse)\s+sections?\b",
 )
 
+# What is not a figure of any kind above: a table, a screenshot or a program's window, a
+# page or a form, a portrait, a logo. Read only when no word of a type is found.
+_OTHER = (
+    r"\btable\b(?!\s*S?\d)",
+    r"\bscreen\s?shots?\b",
+    r"\binterfaces?\b",
+    r"\bweb\s?pages?\b",
+    r"(?-i:\b(?:HTML|PDF)\b)",
+    r"\bheader\b",
+    r"\bsource\s+code\b",
+    r"\bsoftware\b",
+    r"\bcover\s+page\b",
+    r"\bportrait\b",
+    r"\bpainting\b",
+    r"\blogos?\b",
+    r"\bquestionnaire\b",
+    r"\btemplate\b",
+    r"\b(?:instruction|consent|registration|report|application)\s+forms?\b",
+    r"\bfigure\s+title\b",
+    r"(?<!in )\bfigure\s+supplements?\b(?!\s*\d)",
+)
+
 # A photo or picture of no stated kind: a photograph, unless the caption names microscopy or
 # radiology ("TEM picture", "photos of the MRI").
 _GENERIC_PHOTO = (r"\bphotos?\b", r"\bpictures?\b")
@@ -610,6 +632,14 @@ _ANCHORS = {
         "operating",
     ),
     r"\b(?:holo|para)types?\b": ("holotype", "paratype"),
+    r"(?-i:\b(?:HTML|PDF)\b)": ("HTML", "PDF"),
+    r"\b(?:instruction|consent|registration|report|application)\s+forms?\b": (
+        "instruction",
+        "consent",
+        "registration",
+        "report",
+        "application",
+    ),
     r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
     r"absorption|fluorescence|powder))": ("x-ray", "x ray", "xray"),
     r"(?-i:\bH\s?&\s?E\b)": ("H&E", "H &E", "H& E", "H & E"),
@@ -919,16 +949,6 @@ class _Matcher:
 
 
 MAX_EVIDENCE = 5  # words kept per type
-# What is not a figure of any kind above: a table, a screenshot or a program's window, a
-# page or a form, a portrait, a logo. Read only when no word of a type is found.
-_OTHER_RE = re.compile(
-    r"\btable\b(?!\s*S?\d)|\bscreen\s?shots?\b|\b(?:user\s+)?interfaces?\b|\bweb\s?pages?\b"
-    r"|\b(?:HTML|PDF)\b|\bheader\b|\bsource\s+code\b|\bsoftware\b|\bcover\s+page\b"
-    r"|\bportrait\b|\bpainting\b|\blogos?\b|\bquestionnaire\b|\btemplate\b"
-    r"|\b(?:instruction|consent|registration|report|application)\s+forms?\b"
-    r"|\bfigure\s+title\b|(?<!in )\bfigure\s+supplements?\b(?!\s*\d)",
-    re.IGNORECASE,
-)
 # A caption that is only a label ("Figure 4", "Fig. 2") or nothing.
 _LABEL_ONLY_RE = re.compile(r"(?:(?:fig(?:ure)?|box|plate)\.?\s*[\w.-]*\s*)?\.?", re.IGNORECASE)
 # The groups of patterns, in the order they are needed: strong words and the generic
@@ -951,8 +971,12 @@ _MATCHER = _Matcher(
     extra={**layout.EXTRA_WORDS, **panels.EXTRA_WORDS},
 )
 _LATE_MATCHER = _Matcher(
-    {"image_context": _IMAGE_CONTEXT, **{f"weak:{t}": p for t, p in _WEAK.items()}},
-    (frozenset(["image_context"]), frozenset(f"weak:{t}" for t in _WEAK)),
+    {
+        "image_context": _IMAGE_CONTEXT,
+        "other": _OTHER,
+        **{f"weak:{t}": p for t, p in _WEAK.items()},
+    },
+    (frozenset(["image_context"]), frozenset(["other", *(f"weak:{t}" for t in _WEAK)])),
     extra={},
 )
 
@@ -1025,12 +1049,12 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         evidence[PHOTOGRAPH] = evidence.get(PHOTOGRAPH, ()) + photos
     if evidence:
         return Tagging(tuple(sorted(evidence)), evidence)
-    if _OTHER_RE.search(caption):
-        return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
-    # Weak words decide alone: the type(s) with the most of them.
     if late_hits is None:
         late_hits = _LATE_MATCHER.scan(caption)
     words = _LATE_MATCHER.words(caption, late_hits, WEAK)
+    if "other" in words:
+        return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
+    # Weak words decide alone: the type(s) with the most of them.
     weak = {t: words.get(group, ()) for t, group in _WEAK_NAMES}
     most = max(len(w) for w in weak.values())
     if most:
