@@ -546,8 +546,10 @@ _OTHER = (
 )
 
 # A photo or picture of no stated kind: a photograph, unless the caption names microscopy or
-# radiology ("TEM picture", "photos of the MRI").
+# radiology ("TEM picture", "photos of the MRI") or a magnification ("higher magnification
+# pictures of the clones").
 _GENERIC_PHOTO = (r"\bphotos?\b", r"\bpictures?\b")
+_MAGNIFIED = (r"\bmagnifi\w+",)
 
 # A map is a diagram (a map of a study area, a pathway map), but not a heat map, an fMRI
 # activation map, nor the density map of a structure: the word counts only when the caption
@@ -573,6 +575,8 @@ _IMAGE_CONTEXT = (
     r"\bimages?\b",
     r"\bimaging\b",
     r"\bimaged\b",
+    r"\bpictures?\b",
+    r"\bphotos?\b",
     r"\bmicrograph\w*",
     r"\bmicroscop\w+",
     r"\bscale\s+bars?\b",
@@ -960,6 +964,7 @@ _STRONG_GROUPS = {
     **{f"strong:{t}": p for t, p in _STRONG.items()},
     "generic": _GENERIC_MICROSCOPY,
     "generic_photo": _GENERIC_PHOTO,
+    "magnified": _MAGNIFIED,
     "map": _MAP,
     "fluorescence_cue": _FLUORESCENCE_CUE,
 }
@@ -1045,7 +1050,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     if maps and not (evidence.keys() & _NOT_MAPS):
         evidence[DIAGRAM] = evidence.get(DIAGRAM, ()) + maps
     photos = words.get("generic_photo")
-    if photos and not (evidence.keys() & _IMAGED):
+    if photos and not (evidence.keys() & _IMAGED) and "magnified" not in words:
         evidence[PHOTOGRAPH] = evidence.get(PHOTOGRAPH, ()) + photos
     if evidence:
         return Tagging(tuple(sorted(evidence)), evidence)
