@@ -116,10 +116,34 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
         ("Xray of the hand; MitoTracker is not used.", ["fluorescence_microscopy", "radiology"]),
         ("The effect of the CTCF knockdown by sex.", ["chart"]),
         ("Mechanism of pyroptosis. (A) Western blot of GSDMD.", ["gel_blot"]),
+        # A caption that names nothing is a photograph; `other` has words of its own.
+        ("Port sites", ["photograph"]),
+        ("Figure 4", ["other"]),
+        ("Screenshot of the viewer's main window.", ["other"]),
+        ("Nodules scattered over the skin of the neck.", ["photograph"]),
+        ("Magnetic resonance cholangiopancreatography of the pancreas.", ["radiology"]),
+        ("Nuclear magnetic resonance spectra of compound 3.", ["chart"]),
+        (
+            "Transmission electron microscopic (TEM) picture of the particles.",
+            ["electron_microscopy"],
+        ),
+        ("Higher magnification pictures of clones that lost GFP.", ["fluorescence_microscopy"]),
+        ("Areas where the virus was reported. Map was created using DIVA-GIS.", ["diagram"]),
+        ("Electron density map of the active site.", ["molecular_structure"]),
     ],
 )
 def test_type_words_are_specific(caption, types):
     assert list(analyze_caption(caption).figure_types) == types
+
+
+def test_list_items_end_before_the_joining_and():
+    got = analyze_caption("Radiographic grades: A: osteophyte; and B: narrowing of the joint.")
+    assert [(p.label, p.subcaption) for p in got.panels] == [
+        ("A", "osteophyte;"),
+        ("B", "narrowing of the joint."),
+    ]
+    # After a ';' a lone 'a' is the article unless a bare 'b' follows.
+    assert analyze_caption("Lanes 1-3 hold the extracts; a volume of 5 µl was loaded.").panels == ()
 
 
 @pytest.mark.parametrize(
