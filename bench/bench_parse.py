@@ -333,7 +333,8 @@ Machine: {machine()}.
 {captions_line}
 
 Where that time goes (each part timed alone, right after the `parse_article` of its article,
-best of {rounds}; the parts overlap only where indented):
+best of {rounds}; the indented row is part of the one above it). Each part alone pays for
+the caches that `parse_article` left cold, so the parts add up to more than the whole.
 
 {parts_table}
 
