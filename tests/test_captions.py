@@ -7,7 +7,7 @@ import pytest
 from helpers.paths import shared_fixture
 
 from pmc_pipeline.captions import FIGURE_TYPES, analyze_caption, caption_fields
-from pmc_pipeline.captions.evaluate import load_dev_set, load_fresh_set, score
+from pmc_pipeline.captions.evaluate import FRESH2_SET, load_dev_set, load_fresh_set, score
 
 # Issue 16's targets for the held-out set; the development set must meet them too.
 TARGETS = {
@@ -50,19 +50,40 @@ def test_fixture_captions_meet_the_targets():
 
 def test_fresh_captions_labelled_independently():
     """The independent check (labels written before the parser ran on these captions):
-    its labels index the captions they were made on, and panels, sub-captions and compound
-    stay at the issue's targets (types are reported in docs/captions.md, below the 0.85
-    micro-F1 target on this set)."""
+    its labels index the captions they were made on, and types, panels, sub-captions and
+    compound stay at the issue's targets (docs/captions.md has every type's precision)."""
     items = load_fresh_set(shared_fixture())
     assert len(items) == 87
-    for item in items:
-        for panel in item["panels"]:
-            assert panel["subcaption"] and panel["subcaption"] in item["caption"]
-        assert item["caption"].startswith(item["shared_caption"])
+    _check_labels_index_their_captions(items)
     s = score(items)
+    assert s.micro_f1 >= 0.85, s.as_dict()
     assert s.panel_labels_exact >= 0.9
     assert s.subcaptions_equal >= 0.85
     assert s.compound_accuracy >= 0.95
+
+
+def test_second_fresh_set_of_other_publishers():
+    """The second independent set (tests/data/captions_fresh2.json: ROCO's CC BY captions of
+    many journals and PLOS captions, labelled before the tagger ran on them; stored as text, so
+    it runs without fixtures). Types and panels at the issue's targets; sub-captions below
+    them (0.77: nine of the eleven panels missed are one caption whose inline list the rules
+    read differently from the parser, see docs/captions.md), kept from falling further."""
+    items = load_fresh_set(None, FRESH2_SET)
+    assert len(items) == 120
+    _check_labels_index_their_captions(items)
+    s = score(items)
+    assert s.micro_f1 >= 0.85, s.as_dict()
+    assert s.panel_labels_exact >= 0.9
+    assert s.subcaptions_equal >= 0.75
+    assert s.compound_accuracy >= 0.95
+
+
+def _check_labels_index_their_captions(items: list[dict]) -> None:
+    for item in items:
+        assert set(item["types"]) <= set(FIGURE_TYPES) and item["types"] == sorted(item["types"])
+        for panel in item["panels"]:
+            assert panel["subcaption"] and panel["subcaption"] in item["caption"]
+        assert item["caption"].startswith(item["shared_caption"])
 
 
 def test_types_are_from_the_taxonomy_sorted_with_evidence():
@@ -95,10 +116,34 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
         ("Xray of the hand; MitoTracker is not used.", ["fluorescence_microscopy", "radiology"]),
         ("The effect of the CTCF knockdown by sex.", ["chart"]),
         ("Mechanism of pyroptosis. (A) Western blot of GSDMD.", ["gel_blot"]),
+        # A caption that names nothing is a photograph; `other` has words of its own.
+        ("Port sites", ["photograph"]),
+        ("Figure 4", ["other"]),
+        ("Screenshot of the viewer's main window.", ["other"]),
+        ("Nodules scattered over the skin of the neck.", ["photograph"]),
+        ("Magnetic resonance cholangiopancreatography of the pancreas.", ["radiology"]),
+        ("Nuclear magnetic resonance spectra of compound 3.", ["chart"]),
+        (
+            "Transmission electron microscopic (TEM) picture of the particles.",
+            ["electron_microscopy"],
+        ),
+        ("Higher magnification pictures of clones that lost GFP.", ["fluorescence_microscopy"]),
+        ("Areas where the virus was reported. Map was created using DIVA-GIS.", ["diagram"]),
+        ("Electron density map of the active site.", ["molecular_structure"]),
     ],
 )
 def test_type_words_are_specific(caption, types):
     assert list(analyze_caption(caption).figure_types) == types
+
+
+def test_list_items_end_before_the_joining_and():
+    got = analyze_caption("Radiographic grades: A: osteophyte; and B: narrowing of the joint.")
+    assert [(p.label, p.subcaption) for p in got.panels] == [
+        ("A", "osteophyte;"),
+        ("B", "narrowing of the joint."),
+    ]
+    # After a ';' a lone 'a' is the article unless a bare 'b' follows.
+    assert analyze_caption("Lanes 1-3 hold the extracts; a volume of 5 µl was loaded.").panels == ()
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,9 @@ A labelled caption is a dict with `caption`, optional `title`, `types` (sorted t
 (they run anywhere) and labels of real fixture captions, which it reads from the fixture
 articles themselves (labels hold character spans, not copies of the text).
 `load_fresh_set(fixtures)` reads tests/data/captions_fresh.json, real captions labelled by
-hand before the parser ever ran on them (an independent check, not tuning data).
+hand before the parser ever ran on them (an independent check, not tuning data); with
+`path=FRESH2_SET`, the second such set (tests/data/captions_fresh2.json, other publishers and
+fields).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pmc_pipeline.captions.taxonomy import FIGURE_TYPES
 
 DEV_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_dev.json"
 FRESH_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh.json"
+FRESH2_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh2.json"
 
 
 def _norm(text: str) -> str:

@@ -268,6 +268,8 @@ _BARE_WORD = re.compile(r" [:;,]?[A-Za-z](?![^\W\d_])(?P<word>[^ ]{0,8})(?= |$)"
 
 def _with_panel_words(text: str, found: list[_Candidate]) -> list[_Candidate]:
     """A 'Panel(s)' or 'In panels' before a label belongs to its marker."""
+    if "anel" not in text:  # most captions: one scan instead of one per candidate
+        return found
     for cand in found:
         if "anel" in text[max(0, cand.start - TAIL) : cand.start]:
             prefix = _PANEL_WORD.search(text, max(0, cand.start - TAIL), cand.start)
@@ -348,6 +350,7 @@ def _bare_candidate(text: str, start: int) -> _Candidate | None:
     return _Candidate(start, end, labels, "bare", delim) if labels else None
 
 
+_JOINTS = (" and ", " or ", " & ")
 _BETWEEN_ADJACENT = re.compile(r"\s*(?:,|and|&|,\s*and)\s*")
 
 
@@ -360,6 +363,7 @@ def _merge_adjacent(text: str, found: list[_Candidate]) -> list[_Candidate]:
             prev is not None
             and prev.form == cand.form
             and cand.form in ("paren", "close")
+            and cand.start - prev.end <= 7  # at most ", and " between them
             and _BETWEEN_ADJACENT.fullmatch(text, prev.end, cand.start)
         ):
             prev.labels = prev.labels + cand.labels
@@ -376,9 +380,9 @@ def _letter(label: str) -> str:
     return label[0]
 
 
-def _key(label: str) -> str:
-    """Labels compare without case: '(e, f)' refers back to panels E and F."""
-    return label.casefold()
+# Labels compare without case: '(e, f)' refers back to panels E and F. (The str method
+# itself: a Python function around it costs more than the casefold.)
+_key = str.casefold
 
 
 class _State:
@@ -401,8 +405,15 @@ class _State:
         self.last_label_was_marker = False
         self.last_label_was_inline = False  # the previous label named new panels inline
         self.headers: list[set[str]] = []  # label sets of group markers (2+ labels)
-        # Where sentences start (after '. ' and a capital, not after 'Fig.' or 'et al.').
-        self.boundaries = [m.end() for m in _BOUNDARY.finditer(text)]
+        self._boundaries: list[int] | None = None  # found when first needed
+        self._depth_at = (0, 0)  # (position, parentheses open there), for _inside_parenthesis
+
+    @property
+    def boundaries(self) -> list[int]:
+        """Where sentences start (after '. ' and a capital, not after 'Fig.' or 'et al.')."""
+        if self._boundaries is None:
+            self._boundaries = [m.end() for m in _BOUNDARY.finditer(self.text)]
+        return self._boundaries
 
     # -- context ------------------------------------------------------------------------
 
@@ -423,7 +434,12 @@ class _State:
         """Labels inside someone else's parenthesis ("(26–32 hpf: A, C, E–G)") do not open
         descriptions."""
         text, pos = self.text, cand.start
-        return text.count("(", 0, pos) > text.count(")", 0, pos)
+        at, depth = self._depth_at
+        if pos < at:  # candidates come in order; this is only for safety
+            at = depth = 0
+        depth += text.count("(", at, pos) - text.count(")", at, pos)
+        self._depth_at = (pos, depth)
+        return depth > 0
 
     def _list_position(self, cand: _Candidate, before: str, in_list: bool) -> bool:
         """At the head of a list item: after ';' always, after ',' while markers are being
@@ -537,6 +553,18 @@ class _State:
         before = self._before(pos)
         nested = self._inside_parenthesis(cand)
         at_sentence = not nested and self._sentence_start_before(pos, before)
+        if (
+            at_sentence
+            and cand.form == "paren"
+            and len(new) == len(labels)
+            and self._is_new_valid(labels)
+        ):
+            # The common case, "... end of a sentence. (B) Next panel": a marker whatever
+            # else the context says (what _classify_paren decides for it, without the tests).
+            self.last_label_was_inline = False
+            self._marker(cand, new)
+            self.last_label_pos = pos
+            return
         in_list = self.last_label_was_marker and self._same_sentence(pos)
         at_list = not nested and self._list_position(cand, before, in_list)
         capital = self._follows_capital(cand)
@@ -625,6 +653,10 @@ class _State:
                 # upper-case 'A' may be the article, so its 'B' must follow later.
                 if single_upper_a and not self._confirmed(cand):
                     return None
+                # "...(pSB1075); a volume corresponding to ...": after a ';' a lone 'a' is
+                # the article unless a bare 'b' follows.
+                if labels == ["a"] and not at_sentence and not self._confirmed(cand):
+                    return None
                 if labels[0].isupper() and not (capital or self.bare_style):
                     return None
                 if labels[0].islower() and self.order and labels[0] != expected:
@@ -681,7 +713,7 @@ class _State:
     def _marker(self, cand: _Candidate, new: list[str]) -> None:
         self._introduce(new)
         labels = [self.known[_key(lab)] for lab in cand.labels]
-        self.splits.append((cand.start, cand.end, labels))
+        self.splits.append((self._segment_end(cand.start), cand.end, labels))
         for lab in labels:
             k = _key(lab)
             self.group_of[k] = min(self.group_of.get(k, 10**6), len(labels))
@@ -691,6 +723,18 @@ class _State:
             self.bare_style = True
         self.last_label_was_marker = True
         self.last_marker_labels = labels
+
+    def _segment_end(self, start: int) -> int:
+        """Where the text before a marker ends: at the marker, or before the 'and' / 'or' that
+        joins it to a list item ("A: osteophyte at TS; and B: narrowing": A's text ends at
+        the ';')."""
+        if not self.text.endswith(_JOINTS, 0, start):
+            return start
+        before = self.text[max(0, start - 8) : start]
+        for joint in _JOINTS:
+            if before.endswith(joint) and before[: -len(joint)].endswith((";", ",")):
+                return start - len(joint) + 1
+        return start
 
     # -- result -------------------------------------------------------------------------
 

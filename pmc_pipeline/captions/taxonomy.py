@@ -70,8 +70,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\btomograph(?:y|ic|s)\b",
         r"(?-i:\bf?MRI\b)",
         r"(?-i:\bMR\s+(?:image|imaging|angiograph)\w*)",
-        r"magnetic\s+resonance\s+(?:imag|angiograph)\w*",
-        r"\bT[12][\s-]weighted",
+        r"(?<!nuclear )\bmagnetic\s+resonance\s+(?:imag|angiograph|cholangio|venograph|urograph|"
+        r"enterograph|elastograph|arthrograph|spectroscop)\w*",
+        r"(?-i:\bMR(?:CP|A)\b)",
+        r"\bT-?[12][\s-]weighted",
+        r"\bperfusion[\s-]weighted",
+        r"\barterial\s+spin\s+label\w*",
+        r"(?-i:\bASL\b)(?=\s+perfusion)",
         r"(?-i:\bFLAIR\b)",
         r"diffusion[\s-]weighted",
         r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
@@ -92,18 +97,31 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bFDG\b)",
         r"\btomosynthesis\b",
         r"\bbone\s+scan",
+        r"\bnuclear\s+medicine\b",
+        r"\b(?:barium|contrast)\s+(?:swallow|meal|enema|esophagram|study|studies)\b",
+        r"\bcontrast[\s-]enhanced\b",
+        r"\bhysterosalpingogra\w+",
+        r"\bcholangiogra\w+",
+        r"\bpyelogra\w+",
+        r"\burogra\w+",
+        r"\bmyelogra\w+",
+        r"\bvenogra\w+",
+        r"\barthrogra\w+",
+        r"\bcystogra\w+",
+        r"\burethrogra\w+",
+        r"\blymphoscintigra\w+",
     ),
     LIGHT_MICROSCOPY: (
         r"(?-i:\bH\s?&\s?E\b)",
         r"\bh(?:a)?ematoxylin",
         r"\beosin\b",
-        r"\bhistolog\w*",
         r"\bhistopatholog\w*",
         r"\bhistochem\w*",
         r"\bimmunohistochem\w*",
         r"(?-i:\bIHC\b)",
         r"\bbright[\s-]?field\b",
-        r"\blight\s+micro\w+",
+        r"(?<!reflected-)(?<!reflected )\blight\s+micro\w+",
+        r"\boptical\s+micro\w+",
         r"\bgiemsa\b",
         r"\bmasson",
         r"\btrichrome\b",
@@ -118,6 +136,16 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bsirius\s+red\b",
         r"\bvon\s+kossa\b",
         r"\bx-gal\b",
+        r"\bpentachrome\b",
+        r"\bvan\s+gieson\b",
+        r"\breticulin\b",
+        r"\bprussian\s+blue\b",
+        r"\bcongo\s+red\b",
+        r"\bmucicarmine\b",
+        r"\bgrocott\b",
+        r"\bmethenamine[\s-]silver\b",
+        r"\bziehl[\s–-]+neelsen\b",
+        r"\bpapanicolaou\b",
         r"\bcrystal\s+violet\b",
         r"\bcytolog\w*",
         r"\bsmears?\b",
@@ -157,6 +185,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bcryo-?em\b(?!\s+(?:structure|map|density|reconstruction))",
         r"\bimmunogold\b",
         r"\bimmuno-gold\b",
+        r"\bcolloidal\s+gold\b",
         r"\bultrastructur\w*",
         r"\bnegative(?:ly)?[\s-]stain\w*",
         # Single-particle EM: 2D class averages, random conical tilt, "EM images/density".
@@ -177,12 +206,15 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bSDS[\s-]?PAGE\b)",
         r"(?-i:\bPAGE\b)",
         r"\bcoomassie\b",
-        r"\bsilver[\s-]stain\w*",
+        r"(?<!methenamine )(?<!methenamine-)\bsilver[\s-]stain\w*",
+        r"(?-i:\bTLC\b)",
+        r"\bthin[\s-]layer\s+chromatogra\w+",
         r"\bzymogra\w+",
         r"(?-i:\bEMSA\b)",
         r"\bgel[\s-]shift\b",
         r"\bloading\s+control\b",
-        r"\bgels?\b(?!\s*(?:filtration|permeation))",
+        r"(?<!silica )(?<!ultrasound )(?<!aloe vera )\bgels?\b"
+        r"(?!\s*(?:filtration|permeation|pads?|straps?|formulations?|dressings?|materials?))",
     ),
     CHART: (
         r"\bgraphs?\b",
@@ -195,20 +227,20 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bheat[\s-]?maps?\b",
         r"\bbox[\s-]?(?:and[\s-]whisker|plot)s?\b",
         r"\bwhiskers?\b",
-        r"\bscatter\w*\b",
+        r"\bscatter[\s-]?(?:plot|gram|diagram)s?\b",
         r"\berror\s+bars?\b",
         r"\b(?:grey|gray|white|black|open|filled|solid|closed)\s+(?:columns|bars|circles|squares|"
         r"triangles|diamonds|symbols)\b",
         r"(?<!scale )\bbars\b(?!\s*(?:=|:|,?\s*\d))",
         r"\bbar\s+(?:graph|chart|diagram)s?",
-        r"\bspectr(?:um|a)\b",
-        r"\bchromatogra\w+",
+        r"(?<!autism )(?<!broad-)(?<!broad )\bspectr(?:um|a)\b(?!\s+disorders?)",
+        r"(?<!thin-layer )(?<!thin layer )\bchromatogra\w+",
         r"(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m\.?|sem|standard\s+(?:deviation|error))",
         r"(?-i:\b[Pp]\d?\s*[<>=≤]\s*0?\.\d)",
         r"(?-i:\bANOVA\b)",
         r"\bt[\s-]tests?\b",
         r"\bquantif\w+",
-        r"\bquantitat\w+",
+        r"\bquantitat\w++(?!\s+traits?)",
         r"\bregression\b",
         r"(?-i:\bROC\b)",
         r"\bforest\s+plot",
@@ -220,7 +252,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bflow\s+cytometr\w+",
         r"(?-i:\bFACS\b)",
         r"\bline[\s-]?scans?\b",
-        r"\btraces?\b",
+        r"\btraces\b",
         r"\bprofiles\b",
         r"\bsurvival\s+(?:curves?|rates?|analys\w+|probabilit\w+|plots?|times?|of)\b",
         r"\boverall\s+survival\b",
@@ -258,6 +290,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
         r"\blocation\s+of\s+the\s+study",
         r"\bstudy\s+areas?\b(?=[^.]{0,40}\b(?:outlined|map|located))",
+        r"(?-i:\b(?:Arc|DIVA-|Q)?GIS\b)",
     ),
     MOLECULAR_STRUCTURE: (
         r"\bchemical\s+structures?\b",
@@ -296,8 +329,6 @@ _STRONG: dict[str, tuple[str, ...]] = {
     ),
     PHOTOGRAPH: (
         r"\bphotograph\w*",
-        r"\bphotos?\b",
-        r"\bpictures?\b",
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
         r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?)",
@@ -320,6 +351,19 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bexcised\s+tumou?rs?\b",
         r"\bappearance\s+of\s+(?:the\s+)?(?:mice|patient|tumou?rs?|wounds?|lesions?|skin|plants?)",
         r"\bparticipants?\s+(?:interacting|observing|taking|filling)",
+        r"\bvideo\s+(?:image|snapshot|still|frame|capture)s?\b",
+        r"\bretroillumination\b",
+        r"\bnarrow[\s-]band\s+imaging\b",
+        r"\bcolposcop\w+",
+        r"\bthoracoscop\w+",
+        r"\bhysteroscop\w+",
+        r"\bgastroscop\w+",
+        r"\bsigmoidoscop\w+",
+        r"\botoscop\w+",
+        r"\bureteroscop\w+",
+        r"\bnasendoscop\w+",
+        r"\b(?:surgical|operative|operating)\s+(?:field|view|specimen|site)s?\b",
+        r"\bexcised\s+(?:specimen|lesion|mass|tissue|tumou?r)s?\b",
     ),
 }
 
@@ -327,7 +371,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
     DIAGRAM: (
         r"\bmechanisms?\b",
         r"\bpathways?\b",
-        r"\bmodel\b",
+        r"(?<!experimental )(?<!animal )(?<!mouse )(?<!rat )\bmodel\b",
         r"\bcycle\b",
         r"\bstrateg\w+",
         r"\bclassification\b",
@@ -344,7 +388,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\barchitecture\b",
         r"\boverview\b",
         r"\bdepict\w*",
-        r"\bset-?up\b",
+        r"\blocations?\s+of\b",
         r"\bnetwork\b",
         r"\billustrat\w+",
         r"\bactivation\b",
@@ -352,6 +396,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bbiogenesis\b",
         r"\bmethods\b",
         r"\bsignall?ing\b",
+        r"\brepresentation\b",
+        r"\bbenefits?\b",
     ),
     CHART: (
         r"\bcomparison\b",
@@ -373,17 +419,86 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bstatistic\w*",
         r"\baverage\w*\b",
         r"\bsimulat\w+",
-        r"\bassays?\b",
         r"\blevels?\b",
-        r"\bfrequenc\w+",
+        r"(?<!radio )(?<!radio-)\bfrequenc\w+",
         r"\bmeasured\b",
         r"\bvalues?\b",
         r"\bratio\b",
+        r"\bidentit(?:y|ies)\b",
     ),
     # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex." (a caption that
     # opens so; "the structure of adult eyes" is not one).
     MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"(?<!.)structure\s+of\b"),
     GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b", r"\bimmunoprecipitat\w+"),
+    # A magnified view, an optical image, embryos: light microscopy when nothing else is named.
+    LIGHT_MICROSCOPY: (r"\bmagnifi\w+", r"\boptical\s+images?\b", r"\bembryos?\b"),
+    # Planes, slices and segmentations of a scan.
+    RADIOLOGY: (
+        r"\baxial\b",
+        r"\bsagittal\b",
+        r"\bcoronal\b",
+        r"\bslices?\b",
+        r"\bscans?\b",
+        r"\bsegmentation\b",
+    ),
+    # What a photograph shows when no word names it: a patient's eye, skin or teeth, a
+    # surgical step, a device, an organism or a specimen.
+    PHOTOGRAPH: (
+        r"\bpatient\b",
+        r"\bcase\s*#?\s*\d",
+        r"\beyes?\b",
+        r"\beyelids?\b",
+        r"\bcornea\w*",
+        r"\bconjunctiva\w*",
+        r"\bpupils?\b",
+        r"\bintraocular\b",
+        r"\bskin\b",
+        r"\bteeth\b",
+        r"\btooth\b",
+        r"\bincisors?\b",
+        r"\bmolars?\b",
+        r"\bgingiva\w*",
+        r"\bintraoral\b",
+        r"\boral\s+cavity\b",
+        r"\blesions?\b",
+        r"\bulcer\w*",
+        r"\bwounds?\b",
+        r"\bswelling\b",
+        r"\blarynx\b",
+        r"\bsurg\w+",
+        r"\bincision\w*",
+        r"\bflaps?\b",
+        r"\bgrafts?\b",
+        r"\bsutur\w+",
+        r"\btrocars?\b",
+        r"\bport\s+sites?\b",
+        r"\bdissect\w+",
+        r"\bexcis\w+",
+        r"\bresect\w+",
+        r"\bblade\b",
+        r"\bforceps\b",
+        r"\bdevices?\b",
+        r"\bapparatus\b",
+        r"\binstruments?\b",
+        r"\bprosthes[ie]s\b",
+        r"\bimplants?\b",
+        r"\bcasts?\b",
+        r"\bsplints?\b",
+        r"\bequipment\b",
+        r"\bphantom\b",
+        r"\bset-?up\b",
+        r"\blarva\w*",
+        r"\bspecimens?\b",
+        r"\bcolon(?:y|ies)\b",
+        r"\bagar\b",
+        r"\bfossils?\b",
+        r"\bhabitus\b",
+        r"\b(?:holo|para)types?\b",
+        r"\bsnapshots?\b",
+        r"\bplants?\b",
+        r"\bflowers?\b",
+        r"\bleaves\b",
+    ),
 }
 
 # Microscopy of no stated kind: light microscopy unless fluorescence or EM is named.
@@ -403,8 +518,47 @@ _GENERIC_MICROSCOPY = (
     r"\bstained\s+(?:for|with)\b",
     r"\bstained\s+(?:tissue\s+)?sections?\b",
     r"\btissue\s+sections?\b",
-    r"\b(?:retinal|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
+    r"\bhistolog\w*",
+    r"\b(?:retinal|eye|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
     r"transverse)\s+sections?\b",
+)
+
+# What is not a figure of any kind above: a table, a screenshot or a program's window, a
+# page or a form, a portrait, a logo. Read only when no word of a type is found.
+_OTHER = (
+    r"\btable\b(?!\s*S?\d)",
+    r"\bscreen\s?shots?\b",
+    r"\binterfaces?\b",
+    r"\bweb\s?pages?\b",
+    r"(?-i:\b(?:HTML|PDF)\b)",
+    r"\bheader\b",
+    r"\bsource\s+code\b",
+    r"\bsoftware\b",
+    r"\bcover\s+page\b",
+    r"\bportrait\b",
+    r"\bpainting\b",
+    r"\blogos?\b",
+    r"\bquestionnaire\b",
+    r"\btemplate\b",
+    r"\b(?:instruction|consent|registration|report|application)\s+forms?\b",
+    r"\bfigure\s+title\b",
+    r"(?<!in )\bfigure\s+supplements?\b(?!\s*\d)",
+)
+
+# A photo or picture of no stated kind: a photograph, unless the caption names microscopy or
+# radiology ("TEM picture", "photos of the MRI") or a magnification ("higher magnification
+# pictures of the clones").
+_GENERIC_PHOTO = (r"\bphotos?\b", r"\bpictures?\b")
+_MAGNIFIED = (r"\bmagnifi\w+",)
+
+# A map is a diagram (a map of a study area, a pathway map), but not a heat map, an fMRI
+# activation map, nor the density map of a structure: the word counts only when the caption
+# names no radiology, electron microscopy or molecular structure.
+_MAP = (
+    r"(?<![-–])(?<!heat )(?<!density )(?<!activation )(?<!parametric )(?<!coherence )"
+    r"(?<!contour )(?<!linkage )(?<!genetic )(?<!fate )(?<!restriction )(?<!physical )"
+    r"(?<!contact )(?<!topographic )(?<!scalp )(?<!saliency )(?<!feature )(?<!intensity )"
+    r"(?<!color )(?<!colour )(?<!peptide )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)",
 )
 
 # Words that mean fluorescence microscopy when the caption also speaks of images.
@@ -421,6 +575,8 @@ _IMAGE_CONTEXT = (
     r"\bimages?\b",
     r"\bimaging\b",
     r"\bimaged\b",
+    r"\bpictures?\b",
+    r"\bphotos?\b",
     r"\bmicrograph\w*",
     r"\bmicroscop\w+",
     r"\bscale\s+bars?\b",
@@ -458,7 +614,36 @@ _ANCHORS = {
     r"(?-i:\bf?MRI\b)": ("MRI", "fMRI"),
     r"(?-i:\bMR\s+(?:image|imaging|angiograph)\w*)": ("MR ",),
     r"\bx-gal\b": ("x-gal",),
-    r"\bT[12][\s-]weighted": ("t1-weighted", "t1 weighted", "t2-weighted", "t2 weighted"),
+    r"\bT-?[12][\s-]weighted": tuple(
+        f"t{dash}{n}{space}weighted" for dash in ("", "-") for n in "12" for space in ("-", " ")
+    ),
+    r"(?-i:\bMR(?:CP|A)\b)": ("MRCP", "MRA"),
+    r"\b(?:barium|contrast)\s+(?:swallow|meal|enema|esophagram|study|studies)\b": (
+        "barium",
+        "contrast",
+    ),
+    r"(?-i:\b(?:Arc|DIVA-|Q)?GIS\b)": ("GIS", "ArcGIS", "DIVA-GIS", "QGIS"),
+    r"(?<![-–])(?<!heat )(?<!density )(?<!activation )(?<!parametric )(?<!coherence )"
+    r"(?<!contour )(?<!linkage )(?<!genetic )(?<!fate )(?<!restriction )(?<!physical )"
+    r"(?<!contact )(?<!topographic )(?<!scalp )(?<!saliency )(?<!feature )(?<!intensity )"
+    r"(?<!color )(?<!colour )(?<!peptide )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)": (
+        "map",
+        "maps",
+    ),
+    r"\b(?:surgical|operative|operating)\s+(?:field|view|specimen|site)s?\b": (
+        "surgical",
+        "operative",
+        "operating",
+    ),
+    r"\b(?:holo|para)types?\b": ("holotype", "paratype"),
+    r"(?-i:\b(?:HTML|PDF)\b)": ("HTML", "PDF"),
+    r"\b(?:instruction|consent|registration|report|application)\s+forms?\b": (
+        "instruction",
+        "consent",
+        "registration",
+        "report",
+        "application",
+    ),
     r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
     r"absorption|fluorescence|powder))": ("x-ray", "x ray", "xray"),
     r"(?-i:\bH\s?&\s?E\b)": ("H&E", "H &E", "H& E", "H & E"),
@@ -525,9 +710,10 @@ _ANCHORS = {
         "×",
         *(f"x{space}{digit}" for space in ("", " ") for digit in "0123456789"),
     ),
-    r"\b(?:retinal|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
+    r"\b(?:retinal|eye|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
     r"transverse)\s+sections?\b": (
         "retinal",
+        "eye",
         "brain",
         "liver",
         "kidney",
@@ -767,7 +953,8 @@ class _Matcher:
 
 
 MAX_EVIDENCE = 5  # words kept per type
-_TABLE_RE = re.compile(r"\btable\b(?!\s*S?\d)", re.IGNORECASE)
+# A caption that is only a label ("Figure 4", "Fig. 2") or nothing.
+_LABEL_ONLY_RE = re.compile(r"(?:(?:fig(?:ure)?|box|plate)\.?\s*[\w.-]*\s*)?\.?", re.IGNORECASE)
 # The groups of patterns, in the order they are needed: strong words and the generic
 # microscopy words always (one pass, with the words layout.py and panels.py look for); the
 # image words only when a fluorescence cue is found, and the weak words only when nothing
@@ -776,6 +963,9 @@ _TABLE_RE = re.compile(r"\btable\b(?!\s*S?\d)", re.IGNORECASE)
 _STRONG_GROUPS = {
     **{f"strong:{t}": p for t, p in _STRONG.items()},
     "generic": _GENERIC_MICROSCOPY,
+    "generic_photo": _GENERIC_PHOTO,
+    "magnified": _MAGNIFIED,
+    "map": _MAP,
     "fluorescence_cue": _FLUORESCENCE_CUE,
 }
 STRONG = 0
@@ -786,8 +976,12 @@ _MATCHER = _Matcher(
     extra={**layout.EXTRA_WORDS, **panels.EXTRA_WORDS},
 )
 _LATE_MATCHER = _Matcher(
-    {"image_context": _IMAGE_CONTEXT, **{f"weak:{t}": p for t, p in _WEAK.items()}},
-    (frozenset(["image_context"]), frozenset(f"weak:{t}" for t in _WEAK)),
+    {
+        "image_context": _IMAGE_CONTEXT,
+        "other": _OTHER,
+        **{f"weak:{t}": p for t, p in _WEAK.items()},
+    },
+    (frozenset(["image_context"]), frozenset(["other", *(f"weak:{t}" for t in _WEAK)])),
     extra={},
 )
 
@@ -796,6 +990,8 @@ _STRONG_NAMES = tuple((t, f"strong:{t}") for t in _STRONG)
 _WEAK_NAMES = tuple((t, f"weak:{t}") for t in _WEAK)
 _MICROSCOPY = frozenset({FLUORESCENCE_MICROSCOPY, ELECTRON_MICROSCOPY, LIGHT_MICROSCOPY})
 _NOT_MICROSCOPY = frozenset({RADIOLOGY, PHOTOGRAPH})
+_IMAGED = _MICROSCOPY | {RADIOLOGY}  # a photo or picture of these is not a photograph
+_NOT_MAPS = frozenset({RADIOLOGY, ELECTRON_MICROSCOPY, MOLECULAR_STRUCTURE})
 
 
 Hits = list[tuple[int, int, int]]
@@ -850,17 +1046,27 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
         if not (only_scale_bars and evidence.keys() & _NOT_MICROSCOPY):
             evidence[LIGHT_MICROSCOPY] = microscopy
+    maps = words.get("map")
+    if maps and not (evidence.keys() & _NOT_MAPS):
+        evidence[DIAGRAM] = evidence.get(DIAGRAM, ()) + maps
+    photos = words.get("generic_photo")
+    if photos and not (evidence.keys() & _IMAGED) and "magnified" not in words:
+        evidence[PHOTOGRAPH] = evidence.get(PHOTOGRAPH, ()) + photos
     if evidence:
         return Tagging(tuple(sorted(evidence)), evidence)
-    if _TABLE_RE.search(caption):
-        return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
-    # Weak words decide alone: the type(s) with the most of them.
     if late_hits is None:
         late_hits = _LATE_MATCHER.scan(caption)
     words = _LATE_MATCHER.words(caption, late_hits, WEAK)
+    if "other" in words:
+        return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
+    # Weak words decide alone: the type(s) with the most of them.
     weak = {t: words.get(group, ()) for t, group in _WEAK_NAMES}
     most = max(len(w) for w in weak.values())
     if most:
         evidence = {t: w for t, w in weak.items() if len(w) == most}
         return Tagging(tuple(sorted(evidence)), evidence)
-    return Tagging((OTHER,), {})
+    if _LABEL_ONLY_RE.fullmatch(caption):
+        return Tagging((OTHER,), {})
+    # A caption that names no kind of figure nor anything a chart, a diagram or a gel shows
+    # ("Port sites", "Hot air boot dryer.", "Male spicules") is most often a photograph.
+    return Tagging((PHOTOGRAPH,), {})
