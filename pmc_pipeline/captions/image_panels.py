@@ -68,8 +68,14 @@ def estimate_panels(image: Image.Image) -> PanelEstimate:
         columns = _runs(band.mean(axis=0) < BLANK, gutter, piece)
         grid.append(len(columns))
         for left, right in columns:
-            box = (left, top, right, bottom)
-            boxes.append(tuple(round(v / scale) for v in box))
+            boxes.append(
+                (
+                    round(left / scale),
+                    round(top / scale),
+                    round(right / scale),
+                    round(bottom / scale),
+                )
+            )
     return PanelEstimate(
         count=len(boxes), boxes=tuple(boxes), grid=tuple(grid), clean_grid=len(set(grid)) <= 1
     )

@@ -328,7 +328,9 @@ def _may_have_bare_labels(text: str, hints: list[tuple[str, int]]) -> bool:
 def _glued_candidate(text: str, start: int) -> _Candidate | None:
     """A bare label glued to the full stop before it: 'metabolism.A Guilt'."""
     m = _BARE_ONE.match(text, start)
-    labels = _expand(m.group("body")) if m else None
+    if m is None:
+        return None
+    labels = _expand(m.group("body"))
     return _Candidate(start, m.end(), labels, "bare", m.group("delim") or "") if labels else None
 
 

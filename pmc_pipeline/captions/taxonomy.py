@@ -765,6 +765,15 @@ _ANCHORS = {
 _INSIDE_WORDS = frozenset(f"x{space}{digit}" for space in ("", " ") for digit in "0123456789")
 # What comes before a pattern's leading literal: '(?-i:', look-behinds, '\b'.
 _PREFIX = re.compile(r"(?:\(\?-i:|\(\?<[!=](?:[^()]|\([^()]*\))*\)|\\b)*")
+
+
+def _prefix_end(pattern: str) -> int:
+    """Where _PREFIX (which matches the empty string too) ends in a pattern's text."""
+    match = _PREFIX.match(pattern)
+    assert match is not None
+    return match.end()
+
+
 # The pieces of a leading literal: letters, digits and a few signs, and a space ('\s' or
 # '\s+': the caption's whitespace is collapsed).
 _LITERAL_PIECE = re.compile(r"[A-Za-z0-9&±µμ' -]|\\s\+?")
@@ -790,7 +799,7 @@ def _anchors(pattern: str) -> tuple[str, ...]:
 def _leading_literal(pattern: str) -> str:
     r"""The literal every match of `pattern` starts with: r'\bprotein\s+sequences?\b' ->
     'protein sequence' (the last letter is optional), r'\bimmuno-gold' -> 'immuno-gold'."""
-    pos = _PREFIX.match(pattern).end()
+    pos = _prefix_end(pattern)
     pieces = []
     while (m := _LITERAL_PIECE.match(pattern, pos)) is not None:
         pieces.append(" " if m.group().startswith("\\") else m.group())
@@ -812,7 +821,7 @@ def _simple_tail(pattern: str, anchor: str) -> int | None:
     (r'\bconfocal\b', r'\bgraphs?\b', r'\bhistolog\w*'), else None (use the regex)."""
     if pattern in _ANCHORS or pattern.startswith("(?"):
         return None
-    if pattern[: _PREFIX.match(pattern).end()] not in ("", r"\b"):
+    if pattern[: _prefix_end(pattern)] not in ("", r"\b"):
         return None  # look-behinds
     if _leading_literal(pattern).lower() != anchor.lower():
         return None
@@ -821,7 +830,7 @@ def _simple_tail(pattern: str, anchor: str) -> int | None:
 
 def _literal_end(pattern: str) -> int:
     """Where the leading literal of a pattern ends (its optional last letter kept out)."""
-    pos = _PREFIX.match(pattern).end()
+    pos = _prefix_end(pattern)
     last = pos
     while (m := _LITERAL_PIECE.match(pattern, pos)) is not None:
         last, pos = pos, m.end()
@@ -934,7 +943,9 @@ class _Matcher:
                     if tail == _PLURAL and caption[stop : stop + 1] in ("s", "S"):
                         stop += 1
                     if tail >= _WORD_REST:  # the rest of the word
-                        stop = _REST_OF_WORD.match(caption, stop, end + AHEAD).end()
+                        rest = _REST_OF_WORD.match(caption, stop, end + AHEAD)
+                        assert rest is not None  # the pattern matches the empty string too
+                        stop = rest.end()
                         if tail == _SOME_WORD_REST and stop == end:
                             continue
                     elif stop < size and (caption[stop].isalnum() or caption[stop] == "_"):
