@@ -19,6 +19,7 @@ import pytest
 import yaml
 from datasets.info import DatasetInfosDict
 from helpers.build_checks import check_build, read_table
+from helpers.nested_schemas import COMPOUND, PANEL
 from huggingface_hub import DatasetCard
 from PIL import Image
 
@@ -247,21 +248,9 @@ def test_a_new_schema_field_shows_up_in_the_card_by_itself(built, tmp_path, monk
     pair["properties"]["panels"] = {
         "type": "array",
         "description": "the figure's panels",
-        "items": {
-            "type": "object",
-            "properties": {
-                "label": {"type": ["string", "null"], "description": "panel label"},
-                "bbox": {"type": "array", "items": {"type": "number"}, "description": "box"},
-            },
-            "required": ["label", "bbox"],
-        },
+        "items": PANEL,
     }
-    pair["properties"]["compound"] = {
-        "type": ["object", "null"],
-        "description": "whether the figure is compound",
-        "properties": {"is_compound": {"type": "boolean", "description": "yes or no"}},
-        "required": ["is_compound"],
-    }
+    pair["properties"]["compound"] = COMPOUND
     pair["required"] += ["panels", "compound"]
     (schemas / "pair.schema.json").write_text(json.dumps(pair))
     monkeypatch.setattr(schemas_io, "_SOURCE_TREE", schemas)

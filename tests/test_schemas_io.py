@@ -9,6 +9,7 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers.nested_schemas import COMPOUND, PANEL
 
 from pmc_pipeline import schemas_io
 from pmc_pipeline.outputs import Output
@@ -65,24 +66,10 @@ NESTED = {
             "description": "the panels",
             "items": {"$ref": "#/$defs/panel"},
         },
-        "compound": {
-            "type": ["object", "null"],
-            "description": "compound figure",
-            "properties": {"is_compound": {"type": "boolean", "description": "yes or no"}},
-            "required": ["is_compound"],
-        },
+        "compound": {**COMPOUND, "description": "compound figure"},
     },
     "required": ["key", "kind", "panels"],
-    "$defs": {
-        "panel": {
-            "type": "object",
-            "properties": {
-                "label": {"type": ["string", "null"], "description": "panel label"},
-                "bbox": {"type": "array", "items": {"type": "number"}, "description": "box"},
-            },
-            "required": ["label", "bbox"],
-        }
-    },
+    "$defs": {"panel": PANEL},
 }
 
 

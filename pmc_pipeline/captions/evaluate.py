@@ -138,22 +138,26 @@ def _fixture_items(fixtures: Path, labels: list[dict]) -> list[dict]:
             raise FixtureChanged(
                 f"{path} {label['figure_id']}: caption differs from the labelled one"
             )
-        s, e = label["shared"]
         items.append(
-            {
-                "id": f"{path}#{label['figure_id']}",
-                "caption": caption,
-                "title": figure.title,
-                "types": label["types"],
-                "compound": label["compound"],
-                "shared_caption": caption[s:e],
-                "panels": [
-                    {"label": p["label"], "subcaption": caption[p["span"][0] : p["span"][1]]}
-                    for p in label["panels"]
-                ],
-            }
+            _labelled(label, caption, id=f"{path}#{label['figure_id']}", title=figure.title)
         )
     return items
+
+
+def _labelled(label: dict, caption: str, **extra) -> dict:
+    """A labelled item from a label stored as spans into its caption."""
+    s, e = label["shared"]
+    return {
+        **extra,
+        "caption": caption,
+        "types": label["types"],
+        "compound": label["compound"],
+        "shared_caption": caption[s:e],
+        "panels": [
+            {"label": p["label"], "subcaption": caption[p["span"][0] : p["span"][1]]}
+            for p in label["panels"]
+        ],
+    }
 
 
 def load_fresh_set(fixtures: Path | None, path: Path = FRESH_SET) -> list[dict]:
@@ -178,21 +182,9 @@ def load_fresh_set(fixtures: Path | None, path: Path = FRESH_SET) -> list[dict]:
         caption = _norm(html.unescape(figure.get("caption") or ""))
         if hashlib.sha256(caption.encode()).hexdigest() != entry["caption_sha256"]:
             raise FixtureChanged(f"{name} #{entry['index']}: caption differs from the labelled one")
-        s, e = entry["shared"]
         items.append(
-            {
-                "id": f"fresh:{i}",
-                "batch": entry["batch"],
-                "source": name,
-                "caption": caption,
-                "title": None,
-                "types": entry["types"],
-                "compound": entry["compound"],
-                "shared_caption": caption[s:e],
-                "panels": [
-                    {"label": p["label"], "subcaption": caption[p["span"][0] : p["span"][1]]}
-                    for p in entry["panels"]
-                ],
-            }
+            _labelled(
+                entry, caption, id=f"fresh:{i}", batch=entry["batch"], source=name, title=None
+            )
         )
     return items
