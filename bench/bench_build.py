@@ -5,6 +5,9 @@ synthetic mirror at 1,000, 10,000 and 100,000 articles.
 
     python -m bench build [--sizes 1000,10000,100000] [--seed 7] [--workdir DIR]
 
+Runs are recorded in DIR/bench-build-runs.json as each finishes; the table shows every
+recorded run, so sizes may be measured by separate commands on the same workdir.
+
 Each phase of each variant runs in its own child process; a monitor reads every process of
 its tree (the launcher, Dask's nannies and workers) from /proc while it runs, so each
 process's peak RSS (VmHWM) is its own. CPU time counts the whole tree. The published files
@@ -269,7 +272,10 @@ def main(argv: list[str]) -> None:
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-build-"))
     variants = [v.strip() for v in args.variants.split(",")]
-    rows, raw = [], {}
+    # Every finished run is recorded at once, so sizes can be measured by separate commands
+    # (and a long run that stops keeps what it measured); the table shows all recorded runs.
+    runs_file = work / "bench-build-runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else {}
     for n in [int(s) for s in args.sizes.split(",")]:
         mirror = work / f"mirror-{n}"
         if not (mirror / ".mirror-truth.json").exists():
@@ -281,47 +287,59 @@ def main(argv: list[str]) -> None:
             phases = {phase: measure(variant, phase, mirror, out) for phase in PHASES}
             stats_file = out / "stats.json"
             stats = json.loads(stats_file.read_text()) if stats_file.exists() else None
-            raw[(n, variant)] = (phases, stats, published_digests(out))
+            runs[f"{n}|{variant}"] = {
+                "articles": n,
+                "engine": variant,
+                **phases,
+                "identity_holds": None if stats is None else stats["identity"]["holds"],
+                "files_sha256": _digest_of(published_digests(out)),
+            }
+            runs_file.write_text(json.dumps(runs, indent=1) + "\n")
             if not args.keep_outputs:
                 shutil.rmtree(out)
             print(n, variant, json.dumps(phases), flush=True)
-        reference = raw[(n, "plain loop")][2] if "plain loop" in variants else None
-        for variant in variants:
-            phases, stats, digests = raw[(n, variant)]
-            wall = sum(p["seconds"] for p in phases.values())
-            cpu = sum(p["cpu"] for p in phases.values())
-            rows.append(
-                [
-                    f"{n:,}",
-                    variant,
-                    f"{wall:.0f}",
-                    f"{n / wall:.1f}",
-                    f"{cpu:.0f}",
-                    _rss(phases["extract"]["rss"]),
-                    _rss(phases["assemble"]["rss"]),
-                    "—"
-                    if stats is None
-                    else ("holds" if stats["identity"]["holds"] else "**broken**"),
-                    "—"
-                    if reference is None or variant == "plain loop"
-                    else ("yes" if digests == reference else "**no**"),
-                ]
-            )
-    measured = [
-        {"articles": n, "engine": v, **{p: phases[p] for p in PHASES}}
-        for (n, v), (phases, _, _) in raw.items()
-    ]
+    ordered = sorted(
+        runs.values(), key=lambda r: (r["articles"], list(VARIANTS).index(r["engine"]))
+    )
+    rows = [_row(run, runs.get(f"{run['articles']}|plain loop")) for run in ordered]
+    measured = [{k: run[k] for k in ("articles", "engine", *PHASES)} for run in ordered]
     MEASURED.write_text(json.dumps({"machine": machine(), "runs": measured}, indent=1) + "\n")
-    markdown = render(args.sizes, rows)
+    sizes = ",".join(str(n) for n in sorted({run["articles"] for run in ordered}))
+    markdown = render(sizes, rows)
     print(markdown)
     write_section("build", markdown)
+
+
+def _digest_of(digests: dict[str, str]) -> str:
+    """One sha256 over every published file's name and sha256."""
+    return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
+
+
+def _row(run: dict, reference: dict | None) -> list[object]:
+    n, phases = run["articles"], {p: run[p] for p in PHASES}
+    wall = sum(p["seconds"] for p in phases.values())
+    cpu = sum(p["cpu"] for p in phases.values())
+    holds = run["identity_holds"]
+    return [
+        f"{n:,}",
+        run["engine"],
+        f"{wall:.0f}",
+        f"{n / wall:.1f}",
+        f"{cpu:.0f}",
+        _rss(phases["extract"]["rss"]),
+        _rss(phases["assemble"]["rss"]),
+        "—" if holds is None else ("holds" if holds else "**broken**"),
+        "—"
+        if reference is None or run["engine"] == "plain loop"
+        else ("yes" if run["files_sha256"] == reference["files_sha256"] else "**no**"),
+    ]
 
 
 def _rss(by_role: dict[str, float]) -> str:
     return ", ".join(f"{role} {mb:.0f}" for role, mb in sorted(by_role.items()))
 
 
-def render(sizes: str, rows: list[list[str]]) -> str:
+def render(sizes: str, rows: list[list[object]]) -> str:
     """The docs section for the measured rows."""
     headers = [
         "articles",
