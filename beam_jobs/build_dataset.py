@@ -35,7 +35,7 @@ import math
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -260,31 +260,49 @@ OUTPUT_PROBE_SECONDS = 20.0
 def _output_problem(output: Output, seconds: float = OUTPUT_PROBE_SECONDS) -> str | None:
     """Why the output cannot be reached (no credentials, no network, no such bucket), found
     within `seconds`: an object store's client may otherwise retry for many minutes."""
-    found: list[str | None] = []
 
     def probe() -> None:
-        try:
-            output.fs.get_file_info(output.path())
-            found.append(None)
-        except Exception as exc:  # noqa: BLE001 - whatever the store says, in one line
-            found.append(f"cannot reach --output {output.uri}: {' '.join(str(exc).split())}")
+        output.fs.get_file_info(output.path())
 
-    worker = threading.Thread(target=probe, name="output-probe", daemon=True)
+    return _probe(probe, f"cannot reach --output {output.uri}", seconds, catch=(Exception,))
+
+
+def _root_problem(cfg: BuildConfig, seconds: float = OUTPUT_PROBE_SECONDS) -> str | None:
+    """Why the root cannot be read as --layout says (a missing directory, a legacy root read
+    as cloud or the reverse, a store that cannot be reached), found before any work and
+    within `seconds`; None when it can."""
+
+    def probe() -> None:
+        cfg.source.open().check_root()
+
+    return _probe(probe, f"cannot read --root {cfg.source.root}", seconds)
+
+
+def _probe(
+    check: Callable[[], None],
+    what: str,
+    seconds: float,
+    catch: tuple[type[BaseException], ...] = (ListingError, FetchError),
+) -> str | None:
+    """Run `check` in a thread for at most `seconds`: None when it passes, else why not, in
+    one line. A layout error is its own message; any other failure follows `what`."""
+    found: list[str | None] = []
+
+    def run_check() -> None:
+        try:
+            check()
+            found.append(None)
+        except LayoutError as exc:
+            found.append(" ".join(str(exc).split()))
+        except catch as exc:
+            found.append(f"{what}: {' '.join(str(exc).split())}")
+
+    worker = threading.Thread(target=run_check, name="probe", daemon=True)
     worker.start()
     worker.join(seconds)
     if not found:
-        return f"cannot reach --output {output.uri}: no answer within {seconds:g} s"
+        return f"{what}: no answer within {seconds:g} s"
     return found[0]
-
-
-def _root_problem(cfg: BuildConfig) -> str | None:
-    """Why the root cannot be read as --layout says (a missing directory, a legacy root read
-    as cloud or the reverse), checked before any work; None when it can."""
-    try:
-        cfg.source.open().check_root()
-    except (LayoutError, FetchError) as exc:
-        return str(exc)
-    return None
 
 
 def translate_only(cfg: BuildConfig, beam_argv: list[str]) -> int:

@@ -125,6 +125,26 @@ def test_an_output_that_cannot_be_reached_fails_within_seconds(tmp_path, monkeyp
     assert "cannot reach --output s3://no-bucket/out" in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_root_that_cannot_be_reached_is_one_line(tmp_path, monkeypatch, capsys):
+    """The default root on a machine without network (an S3 endpoint that refuses
+    connections): one line naming --root, exit 2, no traceback, nothing written."""
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    out = tmp_path / "out"
+    assert build_dataset.run(["--root", "s3://pmc-oa-opendata", "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("pmc-pipeline build: error: cannot read --root s3://pmc-oa-opendata: ")
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_the_output_probe_gives_up_after_its_time(tmp_path):
     """A store that never answers: the probe says so when its time is up."""
     import threading
