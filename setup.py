@@ -41,8 +41,9 @@ EXTRAS = {
     # Beam's DaskRunner: the build on a dask.distributed cluster (--runner DaskRunner).
     "dask": ["apache-beam[dask]>=2.60"],
     # Google Cloud Dataflow (make dataflow): the runner, and `build`, with which Beam turns
-    # --setup_file into the sdist the workers install.
-    "gcp": ["apache-beam[gcp]>=2.60", "build>=1"],
+    # --setup_file into the sdist the workers install (without isolation, so the build
+    # system's own requirements, pyproject.toml's setuptools and wheel, must be here too).
+    "gcp": ["apache-beam[gcp]>=2.60", "build>=1", "setuptools>=64", "wheel"],
     "report": ["matplotlib>=3.8"],
     # Reading a build the Hugging Face way (docs/hub.md): `datasets` for
     # pmc_pipeline.hub.webdataset_features(), mlcroissant to read croissant.json. Writing the
