@@ -120,9 +120,15 @@ def measure_images() -> dict:
 
 def measure_write(samples) -> dict:
     from pmc_pipeline import shards
+    from pmc_pipeline.captions import caption_fields
     from pmc_pipeline.outputs import Output
-    from pmc_pipeline.records import PAIR_FIELDS
+    from pmc_pipeline.records import EVIDENCE_TYPES, PAIR_FIELDS
 
+    caption = "a caption of twelve words " * 3
+    analysed = caption_fields(caption)  # the caption analysis fields every pair carries
+    analysed["figure_type_evidence"] = {
+        t: analysed["figure_type_evidence"].get(t) for t in EVIDENCE_TYPES
+    }
     pairs = []
     for i, (image, _) in enumerate(samples * 8):
         pair = dict.fromkeys(PAIR_FIELDS)
@@ -134,7 +140,8 @@ def measure_write(samples) -> dict:
             version=1,
             figure_index=1,
             kind="figure",
-            caption="a caption of twelve words " * 3,
+            caption=caption,
+            **analysed,
             caption_tokens=15,
             placement="body",
             mentions=[],
