@@ -57,7 +57,6 @@ class Source(ABC):
         """Raise LayoutError unless the root holds this layout (a few small requests).
         list_articles calls it first; a build calls it before any work."""
 
-    @abstractmethod
     def list_articles(
         self,
         *,
@@ -72,10 +71,18 @@ class Source(ABC):
         found is still listed, so that it ends with a recorded reason (missing).
         all_versions: every version instead of the newest of each article.
 
-        The listing is all or nothing: LayoutError when the root does not hold the layout,
-        ListingError when any file or page it needs stays unreadable after the retries,
-        both before the first article is yielded.
+        The listing is all or nothing: LayoutError when the root does not hold the layout
+        (check_root, first), ListingError when any file or page it needs stays unreadable
+        after the retries, both before the first article is yielded.
         """
+        self.check_root()
+        yield from self._list(since, pmcids, all_versions)
+
+    @abstractmethod
+    def _list(
+        self, since: dt.date | None, pmcids: Iterable[str] | None, all_versions: bool
+    ) -> Iterator[ArticleRef]:
+        """The layout's listing, once check_root has passed (see list_articles)."""
 
     @abstractmethod
     def open_article(self, ref: ArticleRef) -> ArticleFiles:

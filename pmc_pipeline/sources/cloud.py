@@ -82,14 +82,9 @@ class CloudSource(Source):
             f"layout's {', '.join(LEGACY_MARKERS)})"
         )
 
-    def list_articles(
-        self,
-        *,
-        since: dt.date | None = None,
-        pmcids: Iterable[str] | None = None,
-        all_versions: bool = False,
+    def _list(
+        self, since: dt.date | None, pmcids: Iterable[str] | None, all_versions: bool
     ) -> Iterator[ArticleRef]:
-        self.check_root()
         if pmcids is not None:
             self.listed_from = {"kind": "pmcids"}
             with listing_errors(self.store):

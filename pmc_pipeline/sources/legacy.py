@@ -91,19 +91,17 @@ class LegacySource(Source):
             )
         raise LayoutError(f"{self.store.uri} is not a legacy PMC root: it has no {looked_for}")
 
-    def list_articles(
+    def _list(
         self,
-        *,
-        since: dt.date | None = None,
-        pmcids: Iterable[str] | None = None,
-        all_versions: bool = False,  # the legacy layout holds one version per article
+        since: dt.date | None,
+        pmcids: Iterable[str] | None,
+        all_versions: bool,  # the legacy layout holds one version per article
     ) -> Iterator[ArticleRef]:
         wanted = {pmcid for pmcid, _ in parse_pmcids(pmcids)} if pmcids is not None else None
 
         def keep(ref: ArticleRef) -> bool:
             return wanted is None or ref.pmcid in wanted
 
-        self.check_root()
         with listing_errors(self.store):
             main_key = self._main_list()
             bulk_keys = self._bulk_lists(main_key)
