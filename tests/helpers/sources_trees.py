@@ -208,24 +208,16 @@ def write_legacy_article(root: Path, article: LegacyArticle) -> None:
     path.write_bytes(tar_gz(members))
 
 
-# The legacy file lists' headers, as NCBI wrote them (oa_file_list.csv; the bulk filelists).
-FILE_LIST_HEADER = [
-    "File",
-    "Article Citation",
-    "Accession ID",
-    "Last Updated (YYYY-MM-DD HH:MM:SS)",
-    "PMID",
-    "License",
-]
-BULK_LIST_HEADER = [
-    "Article File",
-    "Article Citation",
-    "AccessionID",
-    "LastUpdated (YYYY-MM-DD HH:MM:SS)",
-    "PMID",
-    "License",
-    "Retracted",
-]
+# The legacy file lists' header lines, as NCBI writes them (oa_file_list.csv; the bulk
+# filelists). Written out here rather than imported from pmc_pipeline.mirror, so that the
+# tests hold the mirror's files to NCBI's format, not to the mirror's own copy of it.
+FILE_LIST_HEADER = (
+    "File,Article Citation,Accession ID,Last Updated (YYYY-MM-DD HH:MM:SS),PMID,License"
+).split(",")
+BULK_LIST_HEADER = (
+    "Article File,Article Citation,AccessionID,LastUpdated (YYYY-MM-DD HH:MM:SS),PMID,License,"
+    "Retracted"
+).split(",")
 
 
 def write_legacy_tree(root: Path, articles: list[LegacyArticle]) -> Path:
