@@ -103,12 +103,10 @@ def test_a_root_of_the_other_layout_is_an_error_before_any_work(tmp_path, capsys
     assert "is not a directory" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_an_output_that_cannot_be_reached_fails_within_seconds(tmp_path, monkeypatch, capsys):
-    """An S3 endpoint that refuses connections (or a store that never answers): one line,
-    exit 2, before any work — never a silent hang in a listing of the output."""
+@pytest.fixture
+def closed_s3_endpoint(monkeypatch):
+    """S3 (boto3 and pyarrow alike) pointed at a loopback port nobody listens on."""
     import socket
-    import time
 
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
@@ -117,6 +115,14 @@ def test_an_output_that_cannot_be_reached_fails_within_seconds(tmp_path, monkeyp
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.mark.slow
+def test_an_output_that_cannot_be_reached_fails_within_seconds(closed_s3_endpoint, capsys):
+    """An S3 endpoint that refuses connections (or a store that never answers): one line,
+    exit 2, before any work — never a silent hang in a listing of the output."""
+    import time
+
     started = time.monotonic()
     argv = ["--output", "s3://no-bucket/out", "--phase", "assemble"]
     assert build_dataset.run(argv) == 2
@@ -125,18 +131,9 @@ def test_an_output_that_cannot_be_reached_fails_within_seconds(tmp_path, monkeyp
     assert "cannot reach --output s3://no-bucket/out" in err and len(err.strip().splitlines()) == 1
 
 
-def test_a_root_that_cannot_be_reached_is_one_line(tmp_path, monkeypatch, capsys):
+def test_a_root_that_cannot_be_reached_is_one_line(closed_s3_endpoint, tmp_path, capsys):
     """The default root on a machine without network (an S3 endpoint that refuses
     connections): one line naming --root, exit 2, no traceback, nothing written."""
-    import socket
-
-    with socket.socket() as closed:  # a port nobody listens on
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     out = tmp_path / "out"
     assert build_dataset.run(["--root", "s3://pmc-oa-opendata", "--output", str(out)]) == 2
     err = capsys.readouterr().err.strip()
