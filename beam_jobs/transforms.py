@@ -10,6 +10,7 @@ launcher between pipelines and given to the transforms as plain values.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -615,12 +616,8 @@ def write_spread_file(
             writer.write_batch(pa.RecordBatch.from_pylist(batches[name], schema=schema))
 
 
-def read_spread_file(output: Output, path: str) -> dict[str, pa.RecordBatch]:
-    """{destination: its record batch} of one spread file."""
-    with output.fs.open_input_file(output.path(path)) as f:
-        reader = pa.ipc.open_file(f)
-        names = json.loads(reader.schema.metadata[b"destinations"])
-        return {name: reader.get_batch(i) for i, name in enumerate(names)}
+def _destinations(reader: pa.ipc.RecordBatchFileReader) -> list[str]:
+    return json.loads(reader.schema.metadata[b"destinations"])
 
 
 @beam.typehints.with_input_types(tuple[int, list[str]])
@@ -629,7 +626,11 @@ class WriteGroup(beam.DoFn):
     """(group, [spread files]) -> the published files of the group's destinations, one at a
     time: each from its batches in every part's file. A shard: its tar and Parquet pair rows
     (each sample's JPEG read from staging by range, grouped by chunk, checked against its
-    CRC); a table part: its rows sorted by key. Yields what it wrote."""
+    CRC); a table part: its rows sorted by key. Yields what it wrote.
+
+    The group's files stay open and only their footers are read up front, so that memory
+    holds one destination's rows at a time, whatever the number of destinations in a group
+    (build_dataset.write_groups) or of parts (which grows with the build)."""
 
     def __init__(self, output_uri: str):
         self.output_uri = output_uri
@@ -639,11 +640,16 @@ class WriteGroup(beam.DoFn):
 
     def process(self, element: tuple[int, list[str]]) -> Iterator[Row]:
         _, paths = element
-        files = {path: read_spread_file(self.output, path) for path in sorted(paths)}
-        names = sorted({name for batches in files.values() for name in batches})
-        for name in names:
-            batches = [b[name] for b in files.values() if name in b]
-            yield self._write(name, pa.Table.from_batches(batches))
+        with contextlib.ExitStack() as stack:
+            readers = []
+            for path in sorted(paths):
+                f = stack.enter_context(self.output.fs.open_input_file(self.output.path(path)))
+                reader = pa.ipc.open_file(f)
+                readers.append((reader, {n: i for i, n in enumerate(_destinations(reader))}))
+            names = sorted({name for _, index in readers for name in index})
+            for name in names:
+                batches = [r.get_batch(index[name]) for r, index in readers if name in index]
+                yield self._write(name, pa.Table.from_batches(batches))
 
     def _write(self, name: str, table: pa.Table) -> Row:
         kind, *where = name.split("/")

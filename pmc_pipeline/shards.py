@@ -20,6 +20,7 @@ import tarfile
 from collections.abc import Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pmc_pipeline.outputs import Output
 from pmc_pipeline.records import PAIR_FIELDS, arrow_schemas
@@ -130,11 +131,11 @@ def write_table_part(
     path, rows)."""
     sort_key = "key" if kind == "figures" else "article_key"
     schema = arrow_schemas()[schema_name]
-    if isinstance(rows, pa.Table):
-        # Arrow sorts strings by their UTF-8 bytes: the order of Python's sorted().
-        table = rows.cast(schema).sort_by(sort_key)
-    else:
-        table = pa.Table.from_pylist(sorted(rows, key=lambda r: r[sort_key]), schema=schema)
+    if not isinstance(rows, pa.Table):
+        rows = pa.Table.from_pylist(rows, schema=schema)
+    # Arrow sorts strings by their UTF-8 bytes: the order of Python's sorted(). The rows are
+    # written in that order a row group at a time, never copied whole.
+    order = pc.sort_indices(rows, sort_keys=[(sort_key, "ascending")])
     path = table_file(kind, index)
-    write_parquet(output, path, table, schema)
-    return {"kind": kind, "part": index, "path": path, "rows": table.num_rows}
+    write_parquet(output, path, rows, schema, order)
+    return {"kind": kind, "part": index, "path": path, "rows": rows.num_rows}

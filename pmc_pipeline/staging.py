@@ -30,6 +30,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -186,23 +187,54 @@ def write_chunk(output: Output, chunk: str, results: Iterable) -> dict:
     return marker
 
 
+ROW_GROUP_SIZE = 10_000  # rows per Parquet row group, in every file the build writes
+
+
 def parquet_bytes(rows: list[dict] | pa.Table, schema: pa.Schema) -> bytes:
     """Rows (dicts, or an Arrow table of the schema) as one Parquet file, with fixed writer
     settings: equal rows give equal bytes, however they were batched."""
-    if isinstance(rows, pa.Table):
-        table = rows.cast(schema).combine_chunks()
-    else:
-        table = pa.Table.from_pylist(rows, schema=schema)
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd", row_group_size=10_000, write_statistics=True)
+    _write_row_groups(buffer, _as_table(rows, schema), schema)
     return buffer.getvalue()
 
 
 def write_parquet(
-    output: Output, relpath: str, rows: list[dict] | pa.Table, schema: pa.Schema
+    output: Output,
+    relpath: str,
+    rows: list[dict] | pa.Table,
+    schema: pa.Schema,
+    order: pa.Array | None = None,
 ) -> None:
-    """Rows to one Parquet file with fixed writer settings, so equal rows give equal bytes."""
-    output.write_bytes(relpath, parquet_bytes(rows, schema))
+    """Rows to one Parquet file with fixed writer settings, so equal rows give equal bytes;
+    `order`: the row indices in the order to write them (e.g. pyarrow.compute.sort_indices).
+    Streamed to the output a row group at a time: besides the rows given, memory holds one
+    row group's copy and its compressed pages, not a sorted copy of the whole file."""
+    table = _as_table(rows, schema)
+    with output.open_write(relpath) as out:
+        _write_row_groups(out, table, schema, order)
+
+
+def _as_table(rows: list[dict] | pa.Table, schema: pa.Schema) -> pa.Table:
+    if isinstance(rows, pa.Table):
+        return rows.cast(schema)
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _write_row_groups(
+    sink: Any, table: pa.Table, schema: pa.Schema, order: pa.Array | None = None
+) -> None:
+    """What pq.write_table(sorted table, row_group_size=ROW_GROUP_SIZE) writes, one row
+    group at a time (each row group's columns combined into one chunk first, as the bytes of
+    a page depend on the chunks it is written from)."""
+    with pq.ParquetWriter(sink, schema, compression="zstd", write_statistics=True) as writer:
+        if table.num_rows == 0:
+            writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_SIZE)
+        for start in range(0, table.num_rows, ROW_GROUP_SIZE):
+            if order is None:
+                piece = table.slice(start, ROW_GROUP_SIZE)
+            else:
+                piece = table.take(order[start : start + ROW_GROUP_SIZE])
+            writer.write_table(piece.combine_chunks(), row_group_size=ROW_GROUP_SIZE)
 
 
 def read_marker(output: Output, chunk: str) -> dict:
