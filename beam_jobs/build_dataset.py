@@ -46,14 +46,14 @@ from apache_beam.options.pipeline_options import (
     TestOptions,
 )
 
-from beam_jobs import engines
+from beam_jobs import engines, one_place
 from beam_jobs import options as options_module
 from beam_jobs import transforms as T
 from beam_jobs.config import BuildConfig, config_from_options
 from beam_jobs.logs import configure_logging
 from beam_jobs.options import OptionError
 from beam_jobs.progress import ExtractProgress
-from pmc_pipeline import extract, ledger, manifest, plan, publish, shards, staging
+from pmc_pipeline import dedupe, extract, ledger, manifest, plan, publish, shards, staging
 from pmc_pipeline.lock import OutputLock, OutputLocked
 from pmc_pipeline.model import ArticleRef, FetchError, LayoutError, ListingError
 from pmc_pipeline.outputs import Output
@@ -94,8 +94,22 @@ def decide_pipeline(
     stale: frozenset[int],
     expected_figures: int | None = None,
 ) -> beam.PCollection:
-    """staging (heads only) -> every published decision, by chunk, + summaries."""
+    """staging (heads only) -> every published decision, by chunk, + summaries. Up to
+    dedupe.IN_ONE_PLACE_UP_TO expected figures, one task streams the heads (one_place.py:
+    the dedupe is in one group at that size anyway, and a process then holds a few hundred
+    bytes per figure, not every PCollection); beyond, the heads flow through the runner's
+    shuffles."""
     opts = cfg.assemble
+    if expected_figures is not None and expected_figures <= dedupe.IN_ONE_PLACE_UP_TO:
+        written = (
+            pipeline
+            | "AllChunks" >> beam.Create([sorted(chunks)])
+            | "DecideInOnePlace"
+            >> beam.ParDo(
+                one_place.DecideInOnePlace(cfg.output, opts, stale, decision_parts(chunks))
+            )
+        )
+        return T.summarise(written, cfg.output, DECIDED_FILE)
     chunk_ids = pipeline | "Chunks" >> beam.Create(chunks) | "SpreadChunks" >> beam.Reshuffle()
     articles = (
         chunk_ids
