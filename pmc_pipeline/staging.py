@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -233,8 +234,28 @@ def _write_row_groups(
             if order is None:
                 piece = table.slice(start, ROW_GROUP_SIZE)
             else:
-                piece = table.take(order[start : start + ROW_GROUP_SIZE])
+                piece = _take(table, order[start : start + ROW_GROUP_SIZE])
             writer.write_table(piece.combine_chunks(), row_group_size=ROW_GROUP_SIZE)
+
+
+def _take(table: pa.Table, indices: pa.Array) -> pa.Table:
+    """table.take(indices), taking from each record batch of the table what it holds of the
+    indices: Arrow's take over a table of many chunks concatenates each column whole first,
+    a copy of the table per call."""
+    batches = table.to_batches()
+    if len(batches) <= 1:
+        return table.take(indices)
+    wanted = np.asarray(indices, dtype=np.int64)
+    starts = np.cumsum([0] + [len(b) for b in batches[:-1]])
+    which = np.searchsorted(starts, wanted, side="right") - 1
+    grouped = np.argsort(which, kind="stable")  # positions in `indices`, batch by batch
+    pieces = []
+    for batch in np.unique(which):
+        local = wanted[which == batch] - starts[batch]
+        pieces.append(batches[batch].take(pa.array(local)))
+    taken = pa.Table.from_batches(pieces, schema=table.schema).combine_chunks()
+    # taken holds the rows batch by batch; put them back in the order of `indices`.
+    return taken.take(pa.array(np.argsort(grouped, kind="stable")))
 
 
 def read_marker(output: Output, chunk: str) -> dict:
