@@ -103,7 +103,7 @@ def decide_pipeline(
     if expected_figures is not None and expected_figures <= dedupe.IN_ONE_PLACE_UP_TO:
         written = (
             pipeline
-            | "AllChunks" >> beam.Create([sorted(chunks)])
+            | "AllChunks" >> beam.Create([chunks])
             | "DecideInOnePlace"
             >> beam.ParDo(
                 one_place.DecideInOnePlace(cfg.output, opts, stale, decision_parts(chunks))

@@ -69,13 +69,14 @@ def decide_in_one_place(
     """Three passes over the staged heads: the published articles; their candidates'
     dedupe; the decisions of each part's chunks, written as that part's file."""
     published = _published_articles(output, chunks, opts, stale)
-    candidates: Counter[str] = Counter()  # article key -> its candidate figures
+    n_kept: Counter[str] = Counter()  # article key -> its candidates, then its kept figures
     items: list[Item] = []
     for chunk in chunks:
-        for figure in _figures(output, chunk, published):
-            if assemble.is_candidate(figure):
-                candidates[figure["article_key"]] += 1
-                items.append(dedupe.item_of(figure))
+        for _, figures in _figures(output, chunk, published):
+            for figure in figures:
+                if assemble.is_candidate(figure):
+                    n_kept[figure["article_key"]] += 1
+                    items.append(dedupe.item_of(figure))
     dropped = {
         key: decision
         for key, decision in dedupe.decide_all(
@@ -84,7 +85,6 @@ def decide_in_one_place(
         if decision is not None
     }
     del items
-    n_kept = Counter(candidates)
     n_kept.subtract(Counter(article_key_of(key) for key in dropped))
     articles_of: dict[str, list[str]] = defaultdict(list)  # chunk -> its published articles
     for key, record in published.items():
@@ -97,7 +97,7 @@ def decide_in_one_place(
         for chunk in part_chunks:
             decisions.extend(_figure_decisions(output, chunk, published, dropped))
             for key in articles_of.pop(chunk, ()):
-                decisions.append(_article_decision(_article(published[key]), n_kept[key]))
+                decisions.append(T.article_decision(_article(published[key]), n_kept[key]))
         if decisions:
             yield T.write_decisions(output.uri, part, decisions)
 
@@ -129,36 +129,28 @@ def _article(record: tuple) -> Row:
     return dict(zip(_KEPT, record, strict=True))
 
 
-def _figures(output: Output, chunk: str, published: dict[str, tuple]) -> Iterator[Row]:
-    """The figure heads of a chunk that belong to a published record (assemble.article_figures:
-    the same generation; marked removed when the article was taken down)."""
+def _figures(
+    output: Output, chunk: str, published: dict[str, tuple]
+) -> Iterator[tuple[Row, list[Row]]]:
+    """(published article, its figure heads) for each article of a chunk's figures
+    (assemble.article_figures: the same generation; marked removed when the article was
+    taken down)."""
     rows = staging.read_chunk_rows(output, chunk, staging.FIGURES_FILE, T.FIGURE_HEAD)
     by_article: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         if row["article_key"] in published:
             by_article[row["article_key"]].append(row)
     for key, figures in by_article.items():
-        yield from assemble.article_figures(_article(published[key]), figures)
+        article = _article(published[key])
+        yield article, assemble.article_figures(article, figures)
 
 
 def _figure_decisions(
     output: Output, chunk: str, published: dict[str, tuple], dropped: dict[str, T.Decision]
 ) -> Iterator[Row]:
     """The decision rows of a chunk's published figures (as T.decide_article's)."""
-    for figure in _figures(output, chunk, published):
-        article = _article(published[figure["article_key"]])
-        decision = dropped.get(figure["key"]) if assemble.is_candidate(figure) else None
-        row = assemble.finalize_figure(assemble.apply_decision(figure, decision), article)
-        yield {"kind": "figure", "chunk": row["chunk"], "key": row["key"]} | T._pick(
-            row, T.FIGURE_DECIDED
-        )
-
-
-def _article_decision(article: Row, n_kept: int) -> Row:
-    """The decision row of a published article (as T.decide_article's)."""
-    return {
-        "kind": "article",
-        "chunk": article["chunk"],
-        "key": article["article_key"],
-        "bytes_read": article["bytes_read"],
-    } | T._pick({**article, "n_kept": n_kept}, T.ARTICLE_DECIDED)
+    for article, figures in _figures(output, chunk, published):
+        for figure in figures:
+            decision = dropped.get(figure["key"]) if assemble.is_candidate(figure) else None
+            row = assemble.finalize_figure(assemble.apply_decision(figure, decision), article)
+            yield T.figure_decision(row)

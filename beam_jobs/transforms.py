@@ -198,11 +198,19 @@ def decide_article(element: tuple[str, dict[str, list]]) -> Iterator[Row]:
             assemble.apply_decision(figure, chosen[0] if chosen else None), article
         )
         kept += row["status"] == FigureStatus.KEPT
-        yield {"kind": "figure", "chunk": row["chunk"], "key": row["key"]} | _pick(
-            row, FIGURE_DECIDED
-        )
-    row = {**article, "n_kept": kept}
-    yield {
+        yield figure_decision(row)
+    yield article_decision(article, kept)
+
+
+def figure_decision(row: Row) -> Row:
+    """The decision row of a published figure, from its final row."""
+    return {"kind": "figure", "chunk": row["chunk"], "key": row["key"]} | _pick(row, FIGURE_DECIDED)
+
+
+def article_decision(article: Row, n_kept: int) -> Row:
+    """The decision row of a published article, with the number of its kept figures."""
+    row = {**article, "n_kept": n_kept}
+    return {
         "kind": "article",
         "chunk": row["chunk"],
         "key": row["article_key"],
