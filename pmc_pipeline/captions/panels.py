@@ -58,6 +58,7 @@ _POSITION = (
 _PAREN = re.compile(
     rf"\(\s*(?:[Pp]anels?\s+)?(?P<body>{_LIST})(?:[\s,;]+(?:{_POSITION})\b)*\s*\)"
     rf"(?:\s*[{_DASHES}]\s*\(\s*(?P<to>{_LABEL})\s*\))?"
+    r"(?:\s?[—–](?= ))?"  # "(A)— Plate A ...": the dash after the label separates, as ':'
 )
 # "a)", "b)" with no opening parenthesis.
 _CLOSE = re.compile(rf"(?<![\w(\[{_PRIMES}])(?P<body>{_LIST})\)")
@@ -397,6 +398,7 @@ class _State:
         self.upper: bool | None = None  # the caption's label case
         self.bare_style = False  # a bare label ('a', 'A.') has been a marker
         self.comma_style = False  # a bare label with a comma ('A,') has been accepted
+        self.bare_delims: set[str] = set()  # the delimiters of the bare markers so far
         # Split points: (position where the previous segment ends, where the text starts,
         # labels it opens).
         self.splits: list[tuple[int, int, list[str]]] = []
@@ -512,10 +514,20 @@ class _State:
         """Whether the new labels continue the caption's sequence (any_case: in either
         letter case, for the label expected next)."""
         highest = self.highest
+        # Panels named by plain letters so far: a label with a digit is a sub-label of a
+        # panel ("A1" when A is one) or names something else ("Subcluster A1, red: A2"),
+        # unless it opens the next letter ("(A) ... (B) ... (C1) ... (C2)").
+        plain = bool(self.order) and all(len(k) == 1 for k in self.order)
+        previous = ""
         for lab in labels:
             if _key(lab) in self.known:
                 continue
             letter = _letter(lab)
+            if plain and lab[1:2].isdigit() and letter != previous:
+                next_code = (highest or 0) + 1
+                if _key(letter) in self.known or ord(letter.upper()) != next_code:
+                    return False
+            previous = letter
             if self.upper is not None and letter.isupper() != self.upper and not any_case:
                 return False
             code = ord(letter.upper())
@@ -650,6 +662,8 @@ class _State:
             return None
         expected = self._expected_next()
         if at_sentence or at_list or cand.panel_word:
+            if self.bare_delims == {"."} and cand.delim != "." and not cand.panel_word:
+                return None  # "A. ... B. ... mixed bases W: A or T, D: A, G or T"
             if not cand.delim and not cand.panel_word:
                 # Nature's 'a Title': lower case is unambiguous at a sentence start; an
                 # upper-case 'A' may be the article, so its 'B' must follow later.
@@ -657,7 +671,13 @@ class _State:
                     return None
                 # "...(pSB1075); a volume corresponding to ...": after a ';' a lone 'a' is
                 # the article unless a bare 'b' follows.
-                if labels == ["a"] and not at_sentence and not self._confirmed(cand):
+                # So after a ':' ("... in the skin: a functional model. A: ...").
+                after_colon = before.rstrip().endswith(":")
+                if (
+                    labels == ["a"]
+                    and (after_colon or not at_sentence)
+                    and not self._confirmed(cand)
+                ):
                     return None
                 if labels[0].isupper() and not (capital or self.bare_style):
                     return None
@@ -723,6 +743,7 @@ class _State:
             self.headers.append({_key(lab) for lab in labels})
         if cand.form == "bare":
             self.bare_style = True
+            self.bare_delims.add(cand.delim)
         self.last_label_was_marker = True
         self.last_marker_labels = labels
 

@@ -233,7 +233,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"triangles|diamonds|symbols)\b",
         r"(?<!scale )\bbars\b(?!\s*(?:=|:|,?\s*\d))",
         r"\bbar\s+(?:graph|chart|diagram)s?",
-        r"(?<!autism )(?<!broad-)(?<!broad )\bspectr(?:um|a)\b(?!\s+disorders?)",
+        r"(?<!autism )(?<!broad-)(?<!broad )(?<!color )(?<!colour )\bspectr(?:um|a)\b"
+        r"(?!\s+disorders?)",
         r"(?<!thin-layer )(?<!thin layer )\bchromatogra\w+",
         r"(?:±|\+/?-)\s*(?:s\.?d\.?|s\.?e\.?m\.?|sem|standard\s+(?:deviation|error))",
         r"(?-i:\b[Pp]\d?\s*[<>=≤]\s*0?\.\d)",
@@ -264,7 +265,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bcorrelation\w*",
         r"\bfold[\s-]change",
         r"\bkinetics?\b",
-        r"\bdistribution\s+of\b",
+        r"(?<!geographic )(?<!geographical )\bdistribution\s+of\b",
+        r"\binterquartile\b",
+        r"(?-i:\bIQR\b)",
         r"\bx[\s-]axis\b",
         r"\by[\s-]axis\b",
     ),
@@ -291,6 +294,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\blocation\s+of\s+the\s+study",
         r"\bstudy\s+areas?\b(?=[^.]{0,40}\b(?:outlined|map|located))",
         r"(?-i:\b(?:Arc|DIVA-|Q)?GIS\b)",
+        r"\bgeographic(?:al)?\s+distributions?\b",
+        r"\bgenome\s+(?:organi[sz]ation|maps?|anatom\w+)",
     ),
     MOLECULAR_STRUCTURE: (
         r"\bchemical\s+structures?\b",
@@ -312,7 +317,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bactive\s+sites?\b",
         r"\belectron\s+density\b",
         r"\bsequence\s+alignments?\b",
-        r"\balignment\s+of\b",
+        r"\balignment\s+of\b(?![^.]{0,40}\bgenomes?\b)",  # genomes aligned: a map
         r"\bsequence\s+logos?\b",
         r"\bweblogo\b",
         r"\bamino\s+acid\s+sequences?\b",
@@ -425,6 +430,12 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bvalues?\b",
         r"\bratio\b",
         r"\bidentit(?:y|ies)\b",
+        r"\btime\s+to\b",  # time to an event: a survival-type curve
+        r"\bversus\b",
+        r"\brelation(?:ship)?s?\s+between\b",
+        r"\bscores?\b",
+        r"\bchanges?\s+in\b",
+        r"\bmedian\b",
     ),
     # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex." (a caption that
     # opens so; "the structure of adult eyes" is not one).
