@@ -403,6 +403,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bsignall?ing\b",
         r"\brepresentation\b",
         r"\bbenefits?\b",
+        r"\breconstructions?\b",  # of a skeleton, a scene: a drawing
     ),
     CHART: (
         r"\bcomparison\b",
@@ -436,6 +437,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bscores?\b",
         r"\bchanges?\s+in\b",
         r"\bmedian\b",
+        r"(?-i:\b[rR](?:2|²)\s*=)",  # "black r2 = 1": a coefficient shown
+        r"\blinkage\s+disequilibrium\b",
     ),
     # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex." (a caption that
     # opens so; "the structure of adult eyes" is not one).
@@ -693,6 +696,7 @@ _ANCHORS = {
     ),
     r"(?-i:\b[Pp]\d?\s*[<>=≤]\s*0?\.\d)": _P_VALUE_STARTS,
     r"\bt[\s-]tests?\b": ("t test", "t-test"),
+    r"(?-i:\b[rR](?:2|²)\s*=)": ("r2", "R2", "r²", "R²"),
     r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)": ("UMAP", "t-SNE", "tSNE", "PCA"),
     r"(?-i:\bEM\b)(?=\s+(?:images?|micrographs?|analysis|reconstructions?|density|maps?|grids?|"
     r"structures?|data))": ("EM ",),
