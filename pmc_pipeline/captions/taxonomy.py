@@ -296,6 +296,16 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\b(?:Arc|DIVA-|Q)?GIS\b)",
         r"\bgeographic(?:al)?\s+distributions?\b",
         r"\bgenome\s+(?:organi[sz]ation|maps?|anatom\w+)",
+        # A tree by how it was built or rooted, or of what it relates: a phylogeny drawn.
+        r"\b(?:rooted|unrooted|binary|consensus|species|bayesian|(?-i:ML|NJ|MP)|"
+        r"maximum[\s-]likelihood|neighbou?r[\s-]joining(?:\s+\((?-i:NJ)\))?)\s+trees?\b",
+        r"\btrees?\s+of\s+(?:\d[\d,]*\s+)?(?:\w+\s+){0,3}"
+        r"(?:sequences|isolates|strains|taxa|species)\b",
+        r"\btree\s+topolog\w+",
+        # Logic drawn as gates and circuits (synthetic biology, electronics).
+        r"\b(?:boolean|logic)\s+gates?\b",
+        r"(?-i:\b(?:AND|OR|NOT|NOR|NAND|XOR)\s+gates?\b)",
+        r"\bcircuit\s+(?:schemes?|designs?|diagrams?)\b",
     ),
     MOLECULAR_STRUCTURE: (
         r"\bchemical\s+structures?\b",
@@ -388,7 +398,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\broles?\s+of\b",
         r"\bregulat\w+",
         r"\bscheme\b",
-        r"\bdendrogram\b",
+        r"\bdendr?ogram\b",  # and its common misspelling
         r"\bframework\b",
         r"\barchitecture\b",
         r"\boverview\b",
@@ -399,7 +409,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bactivation\b",
         r"\btherap(?:y|ies)\b",
         r"\bbiogenesis\b",
-        r"\bmethods\b",
+        # Methods shown, not the "(see Materials and Methods)" a caption points to.
+        r"(?<![‘'(])(?<!and )(?<!see )(?<!in )\bmethods\b",
+        r"\bcircuits?\b",
         r"\bsignall?ing\b",
         r"\brepresentation\b",
         r"\bbenefits?\b",
@@ -433,6 +445,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bidentit(?:y|ies)\b",
         r"\btime\s+to\b",  # time to an event: a survival-type curve
         r"\bversus\b",
+        r"\bvs\b",
         r"\brelation(?:ship)?s?\s+between\b",
         r"\bscores?\b",
         r"\bchanges?\s+in\b",
@@ -578,6 +591,7 @@ _MAP = (
 # Words that mean fluorescence microscopy when the caption also speaks of images.
 _FLUORESCENCE_CUE = (
     r"(?-i:\b(?:[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet)\b)",
+    r"(?-i:::(?:gfp|cfp|yfp|rfp|mcherry|venus)\b)",  # a worm reporter: "rom-1::nls::gfp"
     r"\bfluorescen\w+",
     r"\bmerged?\b",
     r"\bco-?locali[sz]\w+",
@@ -700,6 +714,36 @@ _ANCHORS = {
     r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)": ("UMAP", "t-SNE", "tSNE", "PCA"),
     r"(?-i:\bEM\b)(?=\s+(?:images?|micrographs?|analysis|reconstructions?|density|maps?|grids?|"
     r"structures?|data))": ("EM ",),
+    r"\b(?:rooted|unrooted|binary|consensus|species|bayesian|(?-i:ML|NJ|MP)|"
+    r"maximum[\s-]likelihood|neighbou?r[\s-]joining(?:\s+\((?-i:NJ)\))?)\s+trees?\b": (
+        "rooted",
+        "unrooted",
+        "binary",
+        "consensus",
+        "species",
+        "bayesian",
+        "ML ",
+        "NJ ",
+        "MP ",
+        "maximum likelihood",
+        "maximum-likelihood",
+        "neighbor",
+        "neighbour",
+    ),
+    r"(?<![‘'(])(?<!and )(?<!see )(?<!in )\bmethods\b": ("methods",),
+    r"\bvs\b": ("vs",),
+    r"\b(?:boolean|logic)\s+gates?\b": ("boolean", "logic"),
+    r"(?-i:\b(?:AND|OR|NOT|NOR|NAND|XOR)\s+gates?\b)": (
+        "AND ",
+        "OR ",
+        "NOT ",
+        "NOR ",
+        "NAND ",
+        "XOR ",
+    ),
+    r"(?-i:::(?:gfp|cfp|yfp|rfp|mcherry|venus)\b)": tuple(
+        f"::{fp}" for fp in ("gfp", "cfp", "yfp", "rfp", "mcherry", "venus")
+    ),
     r"\b(?:odds|hazard)\s+ratios?\b": ("odds", "hazard"),
     r"\bx[\s-]axis\b": ("x-axis", "x axis"),
     r"\by[\s-]axis\b": ("y-axis", "y axis"),
