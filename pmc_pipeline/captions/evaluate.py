@@ -16,7 +16,8 @@ articles themselves (labels hold character spans, not copies of the text).
 `load_fresh_set(fixtures)` reads tests/data/captions_fresh.json, real captions labelled by
 hand before the parser ever ran on them (an independent check, not tuning data); with
 `path=FRESH2_SET`, the second such set (tests/data/captions_fresh2.json, other publishers and
-fields).
+fields); with `path=FRESH3_SET`, the third (tests/data/captions_fresh3.json, every captioned
+figure of 21 PLOS articles, in batches each labelled before the parser ran on it).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pmc_pipeline.captions.taxonomy import FIGURE_TYPES
 DEV_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_dev.json"
 FRESH_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh.json"
 FRESH2_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh2.json"
+FRESH3_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh3.json"
 
 
 def _norm(text: str) -> str:
