@@ -40,7 +40,7 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -216,11 +216,19 @@ def decide_all(
             out[item.key] = (FigureStatus.CONTAMINATED, reason, None)
         else:
             clean.append(item)
+    out.update(decide_clean(clean, threshold))
+    return out
+
+
+def decide_clean(
+    clean: list[Item], threshold: int | None = DEFAULT_THRESHOLD
+) -> Iterator[tuple[str, tuple[str, str | None, str | None] | None]]:
+    """(key, (status, reason, duplicate_of) or None when kept) of every item, dedupe only:
+    decide_all's second step, over items that passed decontamination."""
     for key, (status, duplicate_of) in dedupe(clean, threshold, band_depth(len(clean))).items():
-        out[key] = (
+        yield key, (
             None if status == FigureStatus.KEPT else (status, reason_of(status), duplicate_of)
         )
-    return out
 
 
 def band_keys(phash: str, threshold: int, depth: int = 1) -> list[str]:
