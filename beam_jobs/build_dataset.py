@@ -54,6 +54,7 @@ from beam_jobs.logs import configure_logging
 from beam_jobs.options import OptionError
 from beam_jobs.progress import ExtractProgress
 from pmc_pipeline import dedupe, extract, ledger, manifest, plan, publish, shards, staging
+from pmc_pipeline.arrow_memory import use_system_pool
 from pmc_pipeline.lock import OutputLock, OutputLocked
 from pmc_pipeline.model import ArticleRef, FetchError, LayoutError, ListingError
 from pmc_pipeline.outputs import Output
@@ -233,6 +234,7 @@ def run(argv: list[str] | None = None) -> int:
     2 for a bad option; 1 when the output is locked, staging cannot be used, too many
     fetches failed, or the accounting identity does not hold."""
     argv = sys.argv[1:] if argv is None else argv
+    use_system_pool()  # the launcher, and an in-process runner's DoFns (arrow_memory.py)
     try:
         build_options, beam_argv = parse_options(argv)
         cfg = config_from_options(build_options)

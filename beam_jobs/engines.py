@@ -20,6 +20,8 @@ from collections.abc import Iterator
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from pmc_pipeline.arrow_memory import use_system_pool
+
 log = logging.getLogger("pmc_pipeline.build")
 
 DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
@@ -86,6 +88,7 @@ def engine(beam_argv: list[str], dask_workers: int | None = None) -> Iterator[En
         yield chosen
         return
     workers = dask_workers or os.cpu_count() or 1
+    use_system_pool()  # before the workers start: they inherit ARROW_DEFAULT_MEMORY_POOL
     with LocalCluster(
         n_workers=workers,
         threads_per_worker=1,

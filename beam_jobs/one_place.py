@@ -26,6 +26,7 @@ import apache_beam as beam
 
 from beam_jobs import transforms as T
 from pmc_pipeline import assemble, dedupe, staging
+from pmc_pipeline.arrow_memory import use_system_pool
 from pmc_pipeline.dedupe import Item
 from pmc_pipeline.model import article_key_of
 from pmc_pipeline.outputs import Output
@@ -52,6 +53,9 @@ class DecideInOnePlace(beam.DoFn):
     ) -> None:
         self.output_uri, self.opts = output_uri, opts
         self.stale, self.parts = stale_generations, parts
+
+    def setup(self) -> None:
+        use_system_pool()
 
     def process(self, chunks: list[str]) -> Iterator[Row]:
         yield from decide_in_one_place(

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pmc_pipeline import assemble, dedupe, manifest, records, shards, staging
+from pmc_pipeline.arrow_memory import use_system_pool
 from pmc_pipeline.dedupe import Item
 from pmc_pipeline.extract import ExtractOptions, extract_article
 from pmc_pipeline.model import FigureStatus, article_key_of
@@ -83,6 +84,7 @@ class ExtractChunk(beam.DoFn):
         self.output_uri, self.threads = output_uri, threads
 
     def setup(self) -> None:
+        use_system_pool()
         self.source = self.source_spec.open()
         self.output = Output(self.output_uri)
 
@@ -114,6 +116,7 @@ class ReadStaging(beam.DoFn):
         self.output_uri, self.filename, self.columns = output_uri, filename, columns
 
     def setup(self) -> None:
+        use_system_pool()
         self.output = Output(self.output_uri)
 
     def process(self, chunk: str) -> Iterator[Row]:
@@ -550,6 +553,7 @@ class Spread(beam.DoFn):
         self.per_split, self.parts, self.group_of = per_split, parts, group_of
 
     def setup(self) -> None:
+        use_system_pool()
         self.output = Output(self.output_uri)
 
     def process(self, relpath: str) -> Iterator[Row]:
@@ -644,6 +648,7 @@ class WriteGroup(beam.DoFn):
         self.output_uri = output_uri
 
     def setup(self) -> None:
+        use_system_pool()
         self.output = Output(self.output_uri)
 
     def process(self, element: tuple[int, list[str]]) -> Iterator[Row]:
