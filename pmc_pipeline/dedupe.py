@@ -226,8 +226,9 @@ def decide_clean(
     """(key, (status, reason, duplicate_of) or None when kept) of every item, dedupe only:
     decide_all's second step, over items that passed decontamination."""
     for key, (status, duplicate_of) in dedupe(clean, threshold, band_depth(len(clean))).items():
-        yield key, (
-            None if status == FigureStatus.KEPT else (status, reason_of(status), duplicate_of)
+        yield (
+            key,
+            (None if status == FigureStatus.KEPT else (status, reason_of(status), duplicate_of)),
         )
 
 
