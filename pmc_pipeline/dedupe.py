@@ -451,6 +451,16 @@ def dedupe_with_stats(
 ) -> tuple[dict[str, Decision], BucketStats]:
     """dedupe() and the LSH bucket statistics of its near stage."""
     items = list(items)
+    exact_of, same_phash_of, near_of, stats = _stage_maps(items, threshold, depth)
+    return decisions(items, exact_of, same_phash_of, near_of), stats
+
+
+def _stage_maps(
+    items: list[Item], threshold: int | None, depth: int
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], BucketStats]:
+    """The three stages' maps (exact member -> canonical, same-phash survivor ->
+    representative, near-duplicate representative -> kept neighbour) and the bucket
+    statistics."""
     if len({item.key for item in items}) != len(items):
         raise ValueError("item keys must be unique")
     exact_of, survivors = _collapse_by(items, lambda item: item.pixel_sha256)
@@ -462,7 +472,7 @@ def dedupe_with_stats(
         same_phash_of, representatives = _collapse_by(survivors, lambda item: item.phash)
         edges, stats = _all_edges(representatives, threshold, depth)
         near_of = resolve(representatives, edges)
-    return decisions(items, exact_of, same_phash_of, near_of), stats
+    return exact_of, same_phash_of, near_of, stats
 
 
 def _collapse_by(items: list[Item], field) -> tuple[dict[str, str], list[Item]]:
