@@ -11,6 +11,9 @@ assemble peak fell from 589 to 460 MB with the system pool, for the same time
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import os
 
 import pyarrow as pa
@@ -28,3 +31,21 @@ def use_system_pool() -> None:
 
 
 _VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+
+
+def trim_heap() -> None:
+    """Give the C library's free heap pages back to the system (glibc's malloc_trim; a no-op
+    elsewhere), after a step that freed much: the dedupe of a whole build leaves its pages
+    free but mapped, and the worker carried them into the publish steps (Dask's own
+    'trim_memory' does the same)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None

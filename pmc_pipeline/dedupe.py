@@ -37,6 +37,7 @@ contaminated image is never the canonical copy of a kept one.
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 from collections import defaultdict
@@ -224,12 +225,29 @@ def decide_clean(
     clean: list[Item], threshold: int | None = DEFAULT_THRESHOLD
 ) -> Iterator[tuple[str, tuple[str, str | None, str | None] | None]]:
     """(key, (status, reason, duplicate_of) or None when kept) of every item, dedupe only:
-    decide_all's second step, over items that passed decontamination."""
-    for key, (status, duplicate_of) in dedupe(clean, threshold, band_depth(len(clean))).items():
-        yield (
-            key,
-            (None if status == FigureStatus.KEPT else (status, reason_of(status), duplicate_of)),
-        )
+    decide_all's second step, over items that passed decontamination. What decisions()
+    gives, without its maps of every item: only a key that a stage moved can end
+    elsewhere than itself (a stage maps members to heads that no later stage maps back),
+    so only those keys, and where they end, are followed and compared."""
+    exact_of, same_phash_of, near_of, _ = _stage_maps(clean, threshold, band_depth(len(clean)))
+    final_of: dict[str, str] = {}
+    for moved in (exact_of, same_phash_of, near_of):
+        for key in moved:
+            final = key
+            for stage in (exact_of, same_phash_of, near_of):
+                final = stage.get(final, final)
+            final_of[key] = final
+    involved = final_of.keys() | set(final_of.values())
+    sha = {item.key: item.pixel_sha256 for item in clean if item.key in involved}
+    del involved
+    for item in clean:
+        final = final_of.get(item.key, item.key)
+        if final == item.key:
+            yield item.key, None
+            continue
+        same = sha[final] == sha[item.key]
+        status = FigureStatus.DUPLICATE if same else FigureStatus.NEAR_DUPLICATE
+        yield item.key, (status, reason_of(status), final)
 
 
 def band_keys(phash: str, threshold: int, depth: int = 1) -> list[str]:
@@ -475,6 +493,10 @@ def _stage_maps(
     return exact_of, same_phash_of, near_of, stats
 
 
+_KEY_OF = operator.attrgetter("key")
+_PRIORITY_OF = operator.attrgetter("priority")
+
+
 def _collapse_by(items: list[Item], field) -> tuple[dict[str, str], list[Item]]:
     """collapse() on every group of items with the same field value, in one sort (a dict of
     lists per group costs several times more at a million items)."""
@@ -482,7 +504,12 @@ def _collapse_by(items: list[Item], field) -> tuple[dict[str, str], list[Item]]:
     kept: list[Item] = []
     head_value: str | None = None
     head_key = ""
-    for item in sorted(items, key=lambda item: (field(item), item.priority, item.key)):
+    # Sorted by (field, priority, key) as three stable sorts, least significant first: the
+    # same order, without a key tuple per item (16 MB at 250,000 items).
+    in_order = sorted(items, key=_KEY_OF)
+    in_order.sort(key=_PRIORITY_OF)
+    in_order.sort(key=field)
+    for item in in_order:
         value = field(item)
         if kept and value == head_value:
             mapping[item.key] = head_key

@@ -411,3 +411,17 @@ def test_contamination_against_brute_force():
     for phash in probes:
         expected = min(hamming(phash, h) for h in listed_phashes) <= 4
         assert (contamination_reason(item("k", phash), listed, 4) is not None) == expected
+
+
+@pytest.mark.parametrize(("seed", "threshold"), [(5, 4), (6, 0), (7, 8), (8, None)])
+def test_decide_clean_gives_what_dedupe_decides(seed, threshold):
+    """decide_clean follows only the keys a stage moved: the same decisions as dedupe()'s
+    map of every item, in the items' order, with the reasons decide_all records."""
+    items = clustered_items(random.Random(seed), 700, threshold or 0)
+    expected = [
+        (key, None if status == KEPT else (status, D.reason_of(status), final))
+        for key, (status, final) in dedupe(items, threshold, D.band_depth(len(items))).items()
+    ]
+    got = list(D.decide_clean(items, threshold))
+    assert got == expected
+    assert {d[0] for _, d in got if d} == ({DUP, NEAR} if threshold is not None else {DUP})
