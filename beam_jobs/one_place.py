@@ -28,7 +28,7 @@ from beam_jobs import transforms as T
 from pmc_pipeline import assemble, dedupe, staging
 from pmc_pipeline.arrow_memory import trim_heap, use_system_pool
 from pmc_pipeline.dedupe import Item
-from pmc_pipeline.model import FigureStatus, article_key_of
+from pmc_pipeline.model import article_key_of
 from pmc_pipeline.outputs import Output
 
 Row = T.Row
@@ -85,9 +85,11 @@ def decide_in_one_place(
                 n_kept[figure["article_key"]] += 1
                 item = dedupe.item_of(figure)
                 # dedupe.decide_all, its decontamination as the items come
-                reason = dedupe.contamination_reason(item, opts.decontaminate, opts.near_threshold)
-                if reason:
-                    dropped[item.key] = (FigureStatus.CONTAMINATED, reason, None)
+                contaminated = dedupe.contamination_decision(
+                    item, opts.decontaminate, opts.near_threshold
+                )
+                if contaminated:
+                    dropped[item.key] = contaminated
                 else:
                     items.append(_compact(item, priorities))
     del priorities
@@ -144,13 +146,12 @@ def _compact(item: Item, priorities: dict[tuple, tuple]) -> Item:
     apart, behind another first byte) and one priority tuple per distinct value. About 120
     of an item's 460 bytes."""
     sha = item.pixel_sha256
+    pixels = b"\1" + sha.encode("utf-8", "surrogatepass")
     if len(sha) == 64 and sha.islower():
         try:
             pixels = b"\0" + bytes.fromhex(sha)
         except ValueError:
-            pixels = b"\1" + sha.encode("utf-8", "surrogatepass")
-    else:
-        pixels = b"\1" + sha.encode("utf-8", "surrogatepass")
+            pass
     priority = priorities.setdefault(item.priority, item.priority)
     return Item(item.key, pixels, item.phash, priority)  # type: ignore[arg-type]
 

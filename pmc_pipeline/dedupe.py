@@ -212,13 +212,22 @@ def decide_all(
     out: dict[str, tuple[str, str | None, str | None] | None] = {}
     clean = []
     for item in items:
-        reason = contamination_reason(item, decontaminate, threshold)
-        if reason:
-            out[item.key] = (FigureStatus.CONTAMINATED, reason, None)
+        contaminated = contamination_decision(item, decontaminate, threshold)
+        if contaminated:
+            out[item.key] = contaminated
         else:
             clean.append(item)
     out.update(decide_clean(clean, threshold))
     return out
+
+
+def contamination_decision(
+    item: Item, hashes: Collection[str], threshold: int | None = DEFAULT_THRESHOLD
+) -> tuple[str, str, None] | None:
+    """decide_all's first step for one item: (CONTAMINATED, reason, None), or None when the
+    item is clean (see contamination_reason)."""
+    reason = contamination_reason(item, hashes, threshold)
+    return (FigureStatus.CONTAMINATED, reason, None) if reason else None
 
 
 def decide_clean(
@@ -231,12 +240,10 @@ def decide_clean(
     so only those keys, and where they end, are followed and compared."""
     exact_of, same_phash_of, near_of, _ = _stage_maps(clean, threshold, band_depth(len(clean)))
     final_of: dict[str, str] = {}
-    for moved in (exact_of, same_phash_of, near_of):
+    stages = (exact_of, same_phash_of, near_of)
+    for moved in stages:
         for key in moved:
-            final = key
-            for stage in (exact_of, same_phash_of, near_of):
-                final = stage.get(final, final)
-            final_of[key] = final
+            final_of[key] = _chain_end(key, stages)
     involved = final_of.keys() | set(final_of.values())
     sha = {item.key: item.pixel_sha256 for item in clean if item.key in involved}
     del involved
@@ -391,9 +398,7 @@ def decisions(
     sha = {item.key: item.pixel_sha256 for item in items}
     out: dict[str, Decision] = {}
     for key in sha:
-        final = key
-        for stage in (exact_of, same_phash_of, near_of):
-            final = stage.get(final, final)
+        final = _chain_end(key, (exact_of, same_phash_of, near_of))
         if final == key:
             out[key] = (FigureStatus.KEPT, None)
         elif sha[final] == sha[key]:
@@ -401,6 +406,13 @@ def decisions(
         else:
             out[key] = (FigureStatus.NEAR_DUPLICATE, final)
     return out
+
+
+def _chain_end(key: str, stages: tuple[Mapping[str, str], ...]) -> str:
+    """Where a key ends when each stage's map is followed in turn (itself if none moves it)."""
+    for stage in stages:
+        key = stage.get(key, key)
+    return key
 
 
 def final_decision(key: str, canonical_key: str, final_key: str) -> tuple[str, str, str] | None:
