@@ -533,17 +533,31 @@ def _collapse_by(items: list[Item], field) -> tuple[dict[str, str], list[Item]]:
 
 def _all_edges(items: list[Item], threshold: int, depth: int = 1) -> tuple[list[Edge], BucketStats]:
     """Every pair within the threshold, by banding: the same pairs as bucket_edges over
-    every bucket with its key, computed a whole kind of key at a time.
+    every bucket with its key (see _pairs_by_banding)."""
+    items = sorted(items, key=lambda item: item.key)
+    if not items:
+        return [], BucketStats()
+    values = np.array([phash_int(item.phash) for item in items], dtype=np.uint64)
+    low, high, d, stats = _pairs_by_banding(values, threshold, depth)
+    # Items are in key order, so the smaller index holds the smaller key.
+    keys = [item.key for item in items]
+    return [
+        (keys[i], keys[j], int(k))
+        for i, j, k in zip(low.tolist(), high.tolist(), d.tolist(), strict=True)
+    ], stats
+
+
+def _pairs_by_banding(
+    values: np.ndarray, threshold: int, depth: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, BucketStats]:
+    """(low, high, distance, stats): the index pairs low < high of `values` (phashes as
+    uint64) within the threshold, each once, and the bucket statistics.
 
     Sorted by a kind's value, each bucket is a run of equal values, so the pairs of every
     bucket are the pairs (i, i + d) inside a run: one vectorised step per offset d, over
     the positions whose run is still longer than d. The work is the number of pairs plus
     n per kind, with no Python loop over buckets.
     """
-    items = sorted(items, key=lambda item: item.key)
-    if not items:
-        return [], BucketStats()
-    values = np.array([phash_int(item.phash) for item in items], dtype=np.uint64)
     found_a, found_b, found_d = [], [], []
     stats = BucketStats()
     for kind in _bucket_kinds(threshold, depth):
@@ -568,15 +582,10 @@ def _all_edges(items: list[Item], threshold: int, depth: int = 1) -> tuple[list[
             active = active[active + offset < len(values)]
             active = active[in_order[active + offset] == in_order[active]]
     if not found_a:
-        return [], stats
-    keys = [item.key for item in items]
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.uint8), stats
     a, b, d = np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_d)
-    # Items are in key order, so the smaller index holds the smaller key.
-    low, high = np.minimum(a, b), np.maximum(a, b)
-    return [
-        (keys[i], keys[j], int(k))
-        for i, j, k in zip(low.tolist(), high.tolist(), d.tolist(), strict=True)
-    ], stats
+    return np.minimum(a, b), np.maximum(a, b), d, stats
 
 
 # --- decontamination ------------------------------------------------------------------------------
