@@ -7,13 +7,15 @@ anyway at this size, and the local runners keep every PCollection of a pipeline 
 (DirectRunner between its stages, Dask's workers until the steps reading them have run), so
 the article and figure heads, their groupings and their joins grew each process by several
 kilobytes per article. Here a process holds, per article, one tuple of its published
-record and a count, and per candidate figure its dedupe item; the heads are read again for
-the decisions, one decision part at a time.
+record and a count, and per candidate figure its dedupe item in columns (dedupe.Candidates,
+about 90 bytes); the heads are read again for the decisions, one decision part at a time.
 
 The decisions are the same, made by the same library functions in the same order of
 precedence (assemble.choose_records -> finalize_article -> article_figures ->
-dedupe.decide_all -> apply_decision -> finalize_figure), and written by the same
-write_decisions: tests/test_build_decide.py compares the decision files of both pipelines.
+dedupe.decide_all's decontamination, then dedupe.decide_candidates, which decides what
+decide_all's decide_clean does -> apply_decision -> finalize_figure), and written by the
+same write_decisions: tests/test_build_decide.py compares the decision files of both
+pipelines, tests/test_dedupe.py the two dedupes.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import apache_beam as beam
 from beam_jobs import transforms as T
 from pmc_pipeline import assemble, dedupe, staging
 from pmc_pipeline.arrow_memory import trim_heap, use_system_pool
-from pmc_pipeline.dedupe import Item
 from pmc_pipeline.model import article_key_of
 from pmc_pipeline.outputs import Output
 
@@ -75,8 +76,7 @@ def decide_in_one_place(
     published = _published_articles(output, chunks, opts, stale)
     n_kept: Counter[str] = Counter()  # article key -> its candidates, then its kept figures
     dropped: dict[str, T.Decision] = {}
-    items: list[Item] = []  # the clean candidates, compact
-    priorities: dict[tuple, tuple] = {}
+    candidates = dedupe.Candidates()  # the clean ones, in columns
     for chunk in chunks:
         for _, figures in _figures(output, chunk, published):
             for figure in figures:
@@ -91,12 +91,9 @@ def decide_in_one_place(
                 if contaminated:
                     dropped[item.key] = contaminated
                 else:
-                    items.append(_compact(item, priorities))
-    del priorities
-    for key, decision in dedupe.decide_clean(items, opts.near_threshold):
-        if decision is not None:
-            dropped[key] = decision
-    del items
+                    candidates.add(item)
+    dropped.update(dedupe.decide_candidates(candidates, opts.near_threshold))
+    del candidates
     trim_heap()
     n_kept.subtract(Counter(article_key_of(key) for key in dropped))
     articles_of: dict[str, list[str]] = defaultdict(list)  # chunk -> its published articles
@@ -138,22 +135,6 @@ def _published_articles(
                 for k, v in ((k, article[k]) for k in _KEPT)
             )
     return published
-
-
-def _compact(item: Item, priorities: dict[tuple, tuple]) -> Item:
-    """The same item in less memory, for the dedupe only (which compares pixel hashes for
-    equality and never shows them): a hex digest as its 32 bytes (any other text kept
-    apart, behind another first byte) and one priority tuple per distinct value. About 120
-    of an item's 460 bytes."""
-    sha = item.pixel_sha256
-    pixels = b"\1" + sha.encode("utf-8", "surrogatepass")
-    if len(sha) == 64 and sha.islower():
-        try:
-            pixels = b"\0" + bytes.fromhex(sha)
-        except ValueError:
-            pass
-    priority = priorities.setdefault(item.priority, item.priority)
-    return Item(item.key, pixels, item.phash, priority)  # type: ignore[arg-type]
 
 
 def _article(record: tuple) -> Row:

@@ -37,6 +37,8 @@ contaminated image is never the canonical copy of a kept one.
 
 from __future__ import annotations
 
+import array
+import hashlib
 import operator
 import os
 import re
@@ -255,6 +257,130 @@ def decide_clean(
         same = sha[final] == sha[item.key]
         status = FigureStatus.DUPLICATE if same else FigureStatus.NEAR_DUPLICATE
         yield item.key, (status, reason_of(status), final)
+
+
+class Candidates:
+    """Dedupe items held in columns, for deciding very many in one place (decide_candidates):
+    per item its key's UTF-8 bytes, its pixel digest (32 bytes), its phash (8 bytes) and
+    its priority (8 bytes), about 90 bytes in numpy and array buffers instead of the few
+    hundred of an Item's Python objects, and nothing left in the heap once it is freed.
+
+    Items must have the usual one-number priority (`priority()`). A pixel_sha256 that is
+    not 64 lowercase hex digits is held as the sha256 of its text: the dedupe only compares
+    pixel hashes for equality, and two different texts never share that digest.
+    """
+
+    _BLOCK = 4096  # keys kept as Python bytes until a block of them goes to numpy
+
+    def __init__(self) -> None:
+        self._key_blocks: list[np.ndarray] = []
+        self._keys: list[bytes] = []
+        self._sha = bytearray()
+        self._phash = array.array("Q")
+        self._priority = array.array("q")
+
+    def __len__(self) -> int:
+        return len(self._priority)
+
+    def add(self, item: Item) -> None:
+        if len(item.priority) != 1 or type(item.priority[0]) is not int:
+            raise ValueError(f"{item.key!r}: a one-number priority is needed, got {item.priority}")
+        key = item.key.encode("utf-8", "surrogatepass")
+        if b"\0" in key:  # numpy's fixed-width bytes would lose a trailing NUL
+            raise ValueError(f"a key with a NUL character: {item.key!r}")
+        self._keys.append(key)
+        if len(self._keys) >= self._BLOCK:
+            self._flush()
+        sha = item.pixel_sha256
+        if _SHA256.fullmatch(sha):
+            self._sha += bytes.fromhex(sha)
+        else:
+            self._sha += hashlib.sha256(sha.encode("utf-8", "surrogatepass")).digest()
+        self._phash.append(phash_int(item.phash))
+        self._priority.append(item.priority[0])
+
+    def _flush(self) -> None:
+        if self._keys:
+            self._key_blocks.append(np.array(self._keys, dtype=np.bytes_))
+            self._keys = []
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(keys as bytes, pixel digests as 32 bytes, phashes as uint64, priorities as
+        int64), in the order the items were added."""
+        self._flush()
+        if self._key_blocks:
+            self._key_blocks = [np.concatenate(self._key_blocks)]
+        keys = self._key_blocks[0] if self._key_blocks else np.zeros(0, dtype="S1")
+        sha = np.frombuffer(self._sha, dtype="S32") if self._sha else np.zeros(0, dtype="S32")
+        return (
+            keys,
+            sha,
+            np.frombuffer(self._phash, dtype=np.uint64),
+            np.frombuffer(self._priority, dtype=np.int64),
+        )
+
+
+def decide_candidates(
+    candidates: Candidates, threshold: int | None = DEFAULT_THRESHOLD
+) -> dict[str, tuple[str, str | None, str]]:
+    """{key: (status, reason, duplicate_of)} of every candidate that is not kept: what
+    decide_clean decides (the same stages, orders and chains), computed on the columns.
+    Only the items that near dedupe joins by an edge become Items, for resolve()."""
+    keys, sha, phash, priority = candidates.columns()
+    n = len(keys)
+    if len(np.unique(keys)) != n:
+        raise ValueError("item keys must be unique")
+    depth = band_depth(n)
+    if threshold is not None:
+        _bucket_kinds(threshold, depth)  # validates both
+    everyone = np.arange(n)
+    # 1. exact: each item to the head of its pixel group, in (sha, priority, key) order
+    exact, survivors = _collapse_columns(everyone, sha, priority, keys)
+    final = exact
+    if threshold is not None:
+        # 2. the survivors with the same phash, to the head of their group
+        same_phash, representatives = _collapse_columns(survivors, phash, priority, keys)
+        final = same_phash[final]
+        # 3. near duplicates among the representatives, in key order as _all_edges has them
+        representatives = representatives[np.argsort(keys[representatives], kind="stable")]
+        low, high, distance, _ = _pairs_by_banding(phash[representatives], threshold, depth)
+        low, high = representatives[low], representatives[high]
+        joined = np.unique(np.concatenate([low, high]))
+        key_of = {int(i): keys[i].decode("utf-8", "surrogatepass") for i in joined}
+        index_of = {key: i for i, key in key_of.items()}
+        near_of = resolve(
+            (Item(key_of[i], "", "", (int(priority[i]),)) for i in key_of),
+            (
+                (key_of[a], key_of[b], d)
+                for a, b, d in zip(low.tolist(), high.tolist(), distance.tolist(), strict=True)
+            ),
+        )
+        near = everyone.copy()
+        for key, kept in near_of.items():
+            near[index_of[key]] = index_of[kept]
+        final = near[final]
+    out: dict[str, tuple[str, str | None, str]] = {}
+    for i in np.flatnonzero(final != everyone).tolist():
+        status = FigureStatus.DUPLICATE if sha[final[i]] == sha[i] else FigureStatus.NEAR_DUPLICATE
+        key = keys[i].decode("utf-8", "surrogatepass")
+        out[key] = (status, reason_of(status), keys[final[i]].decode("utf-8", "surrogatepass"))
+    return out
+
+
+def _collapse_columns(
+    members: np.ndarray, value: np.ndarray, priority: np.ndarray, keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """_collapse_by on columns: (head, heads) where head[i] is the head of member i's group
+    of equal `value` (the first in (value, priority, key) order; i itself for non-members)
+    and heads are the heads, in that order."""
+    order = members[np.lexsort((keys[members], priority[members], value[members]))]
+    in_order = value[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = in_order[1:] != in_order[:-1]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    head = np.arange(len(keys))
+    head[order] = order[group_start]
+    return head, order[starts]
 
 
 def band_keys(phash: str, threshold: int, depth: int = 1) -> list[str]:

@@ -128,28 +128,3 @@ def test_one_place_and_shuffled_decisions_are_the_same(staged, versions, tmp_pat
     pmcids = [a["pmcid"] for a in check_build(one_place)["articles"]]
     several = len(pmcids) > len(set(pmcids))
     assert several == (versions == "--all-versions"), "versions of an article published"
-
-
-def test_compact_items_decide_the_same():
-    """one_place holds its candidates compact (a hex digest as bytes, shared priorities):
-    the dedupe decides the same, for digests and for any other pixel hash text."""
-    import random
-
-    from helpers.dedupe_items import clustered_items
-
-    from beam_jobs import one_place
-
-    items = clustered_items(random.Random(3), 600, 4)
-    odd = [
-        item._replace(key=f"{item.key}_odd{i}", pixel_sha256=text)
-        for i, (item, text) in enumerate(
-            zip(items[:6], ["not hex", "not hex", "AB" * 32, "ab" * 32, "é" * 64, ""], strict=True)
-        )
-    ]
-    items += odd
-    priorities: dict[tuple, tuple] = {}
-    compact = [one_place._compact(item, priorities) for item in items]
-    assert len(priorities) < len(items)
-    expected = list(dedupe.decide_clean(items, 4))
-    assert list(dedupe.decide_clean(compact, 4)) == expected
-    assert any(decision and decision[0] == "duplicate" for _, decision in expected)

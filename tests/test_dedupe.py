@@ -425,3 +425,48 @@ def test_decide_clean_gives_what_dedupe_decides(seed, threshold):
     got = list(D.decide_clean(items, threshold))
     assert got == expected
     assert {d[0] for _, d in got if d} == ({DUP, NEAR} if threshold is not None else {DUP})
+
+
+@pytest.mark.parametrize(("seed", "threshold"), [(5, 4), (6, 0), (7, 8), (8, None), (9, 4)])
+def test_candidates_in_columns_decide_what_decide_clean_decides(seed, threshold):
+    """decide_candidates (the columns one_place holds) drops the same items, with the same
+    status, reason and duplicate_of, as decide_clean on the items: ties of priority,
+    chains through all three stages, pixel hashes that are not hex digests, keys beyond
+    ASCII (ordered by code point, as Python orders them)."""
+    rng = random.Random(seed)
+    items = clustered_items(rng, 900, threshold or 0)
+    odd_texts = ["not hex", "not hex", "AB" * 32, "ab" * 32, "é" * 64, "", "ab" * 32 + "\n"]
+    items += [
+        item._replace(key=f"{item.key}_odd{i}", pixel_sha256=text)
+        for i, (item, text) in enumerate(zip(items[:7], odd_texts, strict=True))
+    ]
+    items += [
+        item._replace(key=f"{item.key}_{tail}")
+        for item, tail in zip(items[7:11], ["é", "z", "\u4e2d", "\U0001f600"], strict=True)
+    ]
+    rng.shuffle(items)
+    expected = {key: d for key, d in D.decide_clean(items, threshold) if d is not None}
+    candidates = D.Candidates()
+    for one in items:
+        candidates.add(one)
+    assert len(candidates) == len(items)
+    assert D.decide_candidates(candidates, threshold) == expected
+    kinds = {d[0] for d in expected.values()}
+    assert kinds == ({DUP, NEAR} if threshold is not None else {DUP})
+
+
+def test_candidates_refuse_what_columns_cannot_hold():
+    candidates = D.Candidates()
+    with pytest.raises(ValueError, match="one-number priority"):
+        candidates.add(item("a", "0" * 16)._replace(priority=(1, 2)))
+    with pytest.raises(ValueError, match="NUL"):
+        candidates.add(item("a\0", "0" * 16))
+    with pytest.raises(ValueError, match="phash"):
+        candidates.add(item("a", "xyz"))
+    candidates.add(item("a", "0" * 16))
+    candidates.add(item("a", "1" * 16))
+    with pytest.raises(ValueError, match="unique"):
+        D.decide_candidates(candidates)
+    with pytest.raises(ValueError, match="threshold"):
+        D.decide_candidates(D.Candidates(), 64)
+    assert D.decide_candidates(D.Candidates()) == {}
