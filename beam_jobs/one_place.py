@@ -78,11 +78,11 @@ def decide_in_one_place(
     dropped: dict[str, T.Decision] = {}
     candidates = dedupe.Candidates()  # the clean ones, in columns
     for chunk in chunks:
-        for _, figures in _figures(output, chunk, published):
+        for article, figures in _figures(output, chunk, published):
             for figure in figures:
                 if not assemble.is_candidate(figure):
                     continue
-                n_kept[figure["article_key"]] += 1
+                n_kept[article["article_key"]] += 1  # the key string published holds
                 item = dedupe.item_of(figure)
                 # dedupe.decide_all, its decontamination as the items come
                 contaminated = dedupe.contamination_decision(
