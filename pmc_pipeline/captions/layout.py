@@ -23,6 +23,7 @@ LAYOUT_PHRASES = (
     "other panel",
     "left to right",
     "top to bottom",
+    "inset",
 )
 # "first and second rows", "three columns" (checked by _COUNTED_PARTS).
 PART_WORDS = ("rows", "columns")

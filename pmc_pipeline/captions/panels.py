@@ -58,7 +58,8 @@ _POSITION = (
 _PAREN = re.compile(
     rf"\(\s*(?:[Pp]anels?\s+)?(?P<body>{_LIST})(?:[\s,;]+(?:{_POSITION})\b)*\s*\)"
     rf"(?:\s*[{_DASHES}]\s*\(\s*(?P<to>{_LABEL})\s*\))?"
-    r"(?:\s?[—–](?= ))?"  # "(A)— Plate A ...": the dash after the label separates, as ':'
+    # "(A)— Plate A ...", "(A): Probability ...": a dash or a colon after the label separates.
+    r"(?:\s?[—–](?= )|:(?=\s))?"
 )
 # "a)", "b)" with no opening parenthesis.
 _CLOSE = re.compile(rf"(?<![\w(\[{_PRIMES}])(?P<body>{_LIST})\)")
@@ -456,7 +457,8 @@ class _State:
             return False
         if joined.endswith(","):  # ", (C)", ", and c"
             return True
-        return last in _AND_WORDS and self._follows_capitalised_word(cand)
+        # "A: without X and B: including Y": a label with a colon needs no capital after it.
+        return last in _AND_WORDS and (self._follows_capitalised_word(cand) or cand.delim == ":")
 
     def _follows_capital(self, cand: _Candidate) -> bool:
         text, end = self.text, cand.end
@@ -464,6 +466,9 @@ class _State:
             end += 1
         after = text[end : end + 1]
         return bool(after) and (after.isupper() or after in '“"‘')
+
+    def _follows_digit(self, cand: _Candidate) -> bool:
+        return self.text[cand.end + 1 : cand.end + 2].isdigit()
 
     def _follows_capitalised_word(self, cand: _Candidate) -> bool:
         """'Comparison', not 'LAP‐MALDI' or 'THL' (an acronym may sit inside a sentence)."""
@@ -499,11 +504,7 @@ class _State:
         """'cells from ctr MO (C) aplnra/b MO (D) or WT (E) Tg(fli1a:EGFP) embryos': after an
         inline label of the same sentence, a label not at the head of a list item
         (', (B) LAP-MALDI ...') is inline too, whatever word follows it."""
-        if not (self.last_label_was_inline and self._same_sentence(cand.start)):
-            return False
-        last = _last_word(before)
-        joined = before[: -len(last)].rstrip() if last in ("and", "or") else before
-        return not joined.endswith((",", ";"))
+        return self.last_label_was_inline and self._same_sentence(cand.start)
 
     def _statement_about(self, cand: _Candidate) -> bool:
         """'(A) is reversed from the original', '(A–H) are reversed images': a sentence about
@@ -580,7 +581,10 @@ class _State:
             self.last_label_pos = pos
             return
         in_list = self.last_label_was_marker and self._same_sentence(pos)
-        at_list = not nested and self._list_position(cand, before, in_list)
+        # After an inline label of the same sentence, the labels that follow it are inline
+        # too, list items or not ("exposed to (A) no X, (B) Y, and (C) Z.").
+        after_inline = self.last_label_was_inline and self._same_sentence(pos)
+        at_list = not nested and not after_inline and self._list_position(cand, before, in_list)
         capital = self._follows_capital(cand)
 
         if cand.form == "bare":
@@ -645,8 +649,8 @@ class _State:
     def _classify_bare(self, cand, before, new, at_sentence, at_list, capital) -> str | None:
         labels = cand.labels
         single_upper_a = len(labels) == 1 and labels[0] in ("A", "I") and not cand.delim
-        if cand.delim == "." and not capital:
-            return None  # "A. thaliana", "E. coli", "vitamin A."
+        if cand.delim == "." and not capital and not self._follows_digit(cand):
+            return None  # "A. thaliana", "E. coli", "vitamin A." (but "E. 3D scatter plot")
         if not new:
             if (
                 (at_sentence or at_list)

@@ -79,6 +79,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bASL\b)(?=\s+perfusion)",
         r"(?-i:\bFLAIR\b)",
         r"diffusion[\s-]weighted",
+        r"\bdiffusion\s+(?:tensor|MRI|MR|imaging|signals?)\b",
+        r"(?-i:\bDTI\b)",
         r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
         r"absorption|fluorescence|powder))",
         r"\bradiograph\w*",
@@ -249,6 +251,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bvenn\b",
         r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)",
         r"\bprincipal\s+component",
+        r"\bmultidimensional\s+scaling\b",
+        r"(?-i:\bN?MDS\b)",
+        r"\bordination\b",
+        r"\badjusted\s+(?:odds|hazard|risk)",
+        r"(?-i:\b9[059]\s?%\s?CIs?\b)",
         r"\bdose[\s-]response",
         r"\bflow\s+cytometr\w+",
         r"(?-i:\bFACS\b)",
@@ -302,6 +309,16 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\btrees?\s+of\s+(?:\d[\d,]*\s+)?(?:\w+\s+){0,3}"
         r"(?:sequences|isolates|strains|taxa|species)\b",
         r"\btree\s+topolog\w+",
+        r"\b(?:bayesian|parsimony|likelihood)\s+(?:inference\s+|consensus\s+)?trees?\b",
+        r"\bmost\s+parsimonious\s+trees?\b",
+        r"\bstrict\s+consensus\b",
+        r"\brooted\s+(?:on|with|using|by)\b",
+        # How studies or participants went through a review or a trial: a flow diagram.
+        r"\bstudy\s+selection\b",
+        r"\bselection\s+of\s+(?:the\s+)?(?:included\s+)?studies\b",
+        r"\b(?:patients?|participants?|subjects?)['’]?s?\s+(?:disposition|flow)\b",
+        r"\bdisposition\s+of\s+(?:the\s+)?(?:patients|participants|subjects)\b",
+        r"\bflow\s+of\s+(?:the\s+)?(?:patients|participants|subjects|studies|information|records)\b",
         # Logic drawn as gates and circuits (synthetic biology, electronics).
         r"\b(?:boolean|logic)\s+gates?\b",
         r"(?-i:\b(?:AND|OR|NOT|NOR|NAND|XOR)\s+gates?\b)",
@@ -344,6 +361,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
     ),
     PHOTOGRAPH: (
         r"\bphotograph\w*",
+        r"\bstereo-?photograph\w*",
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
         r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?)",
@@ -450,6 +468,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bscores?\b",
         r"\bchanges?\s+in\b",
         r"\bmedian\b",
+        r"\bstandard\s+(?:deviations?|errors?)\b",
+        r"\bregressed\b",
         r"(?-i:\b[rR](?:2|²)\s*=)",  # "black r2 = 1": a coefficient shown
         r"\blinkage\s+disequilibrium\b",
     ),
@@ -462,7 +482,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
     # Planes, slices and segmentations of a scan.
     RADIOLOGY: (
         r"\baxial\b",
-        r"\bsagittal\b",
+        r"\bsagittal\b(?!\s+planes?)",  # a movement's sagittal plane is no scan
         r"\bcoronal\b",
         r"\bslices?\b",
         r"\bscans?\b",
@@ -492,7 +512,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bwounds?\b",
         r"\bswelling\b",
         r"\blarynx\b",
-        r"\bsurg\w+",
+        r"\bsurg(?:er|ic|eo)\w*",
         r"\bincision\w*",
         r"\bflaps?\b",
         r"\bgrafts?\b",
@@ -566,7 +586,6 @@ _OTHER = (
     r"\bpainting\b",
     r"\blogos?\b",
     r"\bquestionnaire\b",
-    r"\btemplate\b",
     r"\b(?:instruction|consent|registration|report|application)\s+forms?\b",
     r"\bfigure\s+title\b",
     r"(?<!in )\bfigure\s+supplements?\b(?!\s*\d)",
@@ -575,7 +594,7 @@ _OTHER = (
 # A photo or picture of no stated kind: a photograph, unless the caption names microscopy or
 # radiology ("TEM picture", "photos of the MRI") or a magnification ("higher magnification
 # pictures of the clones").
-_GENERIC_PHOTO = (r"\bphotos?\b", r"\bpictures?\b")
+_GENERIC_PHOTO = (r"\bphotos?\b", r"\bpictures?\b", r"\bstill\s+(?:images?|frames?)\b")
 _MAGNIFIED = (r"\bmagnifi\w+",)
 
 # A map is a diagram (a map of a study area, a pathway map), but not a heat map, an fMRI
@@ -714,6 +733,18 @@ _ANCHORS = {
     r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)": ("UMAP", "t-SNE", "tSNE", "PCA"),
     r"(?-i:\bEM\b)(?=\s+(?:images?|micrographs?|analysis|reconstructions?|density|maps?|grids?|"
     r"structures?|data))": ("EM ",),
+    r"(?-i:\bN?MDS\b)": ("MDS", "NMDS"),
+    r"(?-i:\b9[059]\s?%\s?CIs?\b)": ("95%", "95 %", "90%", "90 %", "99%", "99 %"),
+    r"\b(?:bayesian|parsimony|likelihood)\s+(?:inference\s+|consensus\s+)?trees?\b": (
+        "bayesian",
+        "parsimony",
+        "likelihood",
+    ),
+    r"\b(?:patients?|participants?|subjects?)['’]?s?\s+(?:disposition|flow)\b": (
+        "patient",
+        "participant",
+        "subject",
+    ),
     r"\b(?:rooted|unrooted|binary|consensus|species|bayesian|(?-i:ML|NJ|MP)|"
     r"maximum[\s-]likelihood|neighbou?r[\s-]joining(?:\s+\((?-i:NJ)\))?)\s+trees?\b": (
         "rooted",
@@ -898,14 +929,35 @@ def _literal_end(pattern: str) -> int:
     return pos
 
 
+# Words a headline-style title keeps in lower case ("PPV as a Function of the Pre-Study Odds").
+_HEADLINE_SMALL = frozenset(
+    "a an the and but or nor for so yet as at by in of off on per to up via vs with from into "
+    "onto over than".split()
+)
+
+
+def _headline(words: str) -> str:
+    """Words in a title's headline style: each capitalised but the small ones."""
+    return " ".join(w if w in _HEADLINE_SMALL else w.title() for w in words.lower().split(" "))
+
+
 def case_variants(words) -> tuple[str, ...]:
-    """Each word as written ('MitoTracker'), in lower case, upper case, capitalised and
-    title-cased, once."""
+    """Each word as written ('MitoTracker'), in lower case, upper case, capitalised,
+    title-cased and in a title's headline style ('as a Function of', 'As a Function of'),
+    once."""
     return tuple(
         dict.fromkeys(
             variant
             for word in words
-            for variant in (word, word.lower(), word.upper(), word.capitalize(), word.title())
+            for variant in (
+                word,
+                word.lower(),
+                word.upper(),
+                word.capitalize(),
+                word.title(),
+                _headline(word),
+                _headline(word)[:1].upper() + _headline(word)[1:],
+            )
         )
     )
 
