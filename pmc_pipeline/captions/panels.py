@@ -623,6 +623,7 @@ class _State:
             and new
             and self._is_new_valid(cand.labels)
             and _last_word(before) not in _FUNCTION_WORDS
+            and not before.rstrip().endswith(",")  # "genes include, (A) Wβ, (B) Wip1"
             and not self._continues_inline_labels(cand, before)
         ):
             # "Title with no full stop (A) Schematic ...", "... 2019) (C) Synthesis ..."
@@ -809,7 +810,10 @@ def _boundary_pattern() -> re.Pattern:
         for words in by_length.values()
     )
     not_after += r"(?<![\s(\[][A-Z]\.)(?<!^[A-Z]\.)"
-    return re.compile(rf"[.!?]{not_after}['\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+    # Or a full stop with no space, between a word and a capitalised word: text whose blocks
+    # were joined without one ("... uranyl acetate.The bacteriophages ...").
+    glued = r"(?<=[a-z]{3}\.)(?=[A-Z][a-z]{2})"
+    return re.compile(rf"[.!?]{not_after}['\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])|{glued}")
 
 
 _BOUNDARY = _boundary_pattern()
