@@ -306,7 +306,8 @@ class Candidates:
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(keys as bytes, pixel digests as 32 bytes, phashes as uint64, priorities as
-        int64), in the order the items were added."""
+        int64), in the order the items were added. The arrays share the buffers the items
+        were added to: add nothing after this (the buffers refuse to grow while shared)."""
         self._flush()
         if self._key_blocks:
             self._key_blocks = [np.concatenate(self._key_blocks)]
