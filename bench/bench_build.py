@@ -398,8 +398,9 @@ def render(sizes: str, rows: list[list[object]], remeasured: list[tuple[int, str
     """The docs section for the measured rows."""
     again = "".join(
         f" The assemble phase at {n:,} articles was measured again on {day}"
-        f" (`python -m bench build --assemble-only --sizes {n}`, on the staging of the first"
-        " run; every variant republishes it), its extract is the first run's."
+        f" (`python -m bench build --assemble-only --sizes {n}`, on one staging of the same"
+        " mirror, WORKDIR/staged-N; every variant republishes it), its extract is the first"
+        " run's."
         for n, day in remeasured
     )
     headers = [
