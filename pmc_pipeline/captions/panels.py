@@ -813,7 +813,7 @@ def _boundary_pattern() -> re.Pattern:
     # Or a full stop with no space, between a word and a capitalised word: text whose blocks
     # were joined without one ("... uranyl acetate.The bacteriophages ...").
     glued = r"(?<=[a-z]{3}\.)(?=[A-Z][a-z]{2})"
-    return re.compile(rf"[.!?]{not_after}['\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])|{glued}")
+    return re.compile(rf"[.!?](?:{not_after}['\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])|{glued})")
 
 
 _BOUNDARY = _boundary_pattern()
