@@ -82,7 +82,7 @@ _SENTENCE_ENDS = (".", "!", "?", ":")
 _AND_WORDS = frozenset({"and", "or", "&", "while", "whereas", "then"})
 _FUNCTION_WORDS = frozenset(
     "of for in on at by with from to into and or showing shows show shown between than "
-    "versus vs. as under after before during using via the a an".split()
+    "versus vs. as under after before during using via the a an is are was were".split()
 )
 TAIL = 48  # characters of text before a label that the context tests read
 
@@ -614,7 +614,13 @@ class _State:
             # 'a) positive b) negative': the next label opens the next description;
             # 'segments labeled a–e)' names no panel.
             expected = self._expected_next()
+            if new and self._continues_inline_labels(cand, before):
+                return "inline"  # "for a) SL clustering, b) for AL": the list stays inline
             if not (new and expected and _key(cand.labels[0]) == _key(expected)):
+                # 'results for a) SL clustering, b) for AL': a first 'a)' in mid-sentence
+                # names a panel inline when a 'b)' follows it.
+                if self._first_of_close_list(cand, new):
+                    return "inline"
                 return None
             marker_pos = not self._inside_parenthesis(cand)
         if (
@@ -711,6 +717,13 @@ class _State:
                 return "inline"
         return None
 
+    def _first_of_close_list(self, cand: _Candidate, new: list[str]) -> bool:
+        """A first label 'a)' (no label before it) that a 'b)' follows in the caption."""
+        if self.order or new != cand.labels or _key(cand.labels[0]) != "a":
+            return False
+        nxt = chr(ord(cand.labels[-1][0]) + 1)
+        return re.search(rf"(?<![\w(]){nxt}\)", self.text[cand.end :]) is not None
+
     def _confirmed(self, cand: _Candidate) -> bool:
         """A first bare 'A' counts only when a bare 'B' (same delimiter) follows."""
         nxt = chr(ord(cand.labels[-1][0]) + 1)
@@ -727,6 +740,8 @@ class _State:
         if expected is not None and _key(lab) == _key(expected):
             return False
         word = _last_word(before).lstrip('(["“')
+        if word.lower() in _FUNCTION_WORDS:
+            return False  # "are (A) Wild-type ...": no word abbreviated
         return bool(word) and word[0].casefold() == lab[0].casefold()
 
     def _more_specific(self, labels: list[str]) -> bool:

@@ -82,7 +82,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bdiffusion\s+(?:tensor|MRI|MR|imaging|signals?)\b",
         r"(?-i:\bDTI\b)",
         r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
-        r"absorption|fluorescence|powder))",
+        r"absorption|fluorescence|powder|films?))",
         r"\bradiograph\w*",
         r"\bradiolog\w*\s+(?:image|finding|feature|appearance)s?",
         r"\bmammogra\w+",
@@ -440,7 +440,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bprofile\b",
         r"\bsurvival\b",
         r"\bdistributions?\b",
-        r"\bas\s+a\s+function\s+of\b",
+        r"\bas\s+(?:a\s+)?functions?\s+of\b",
         r"\bnumber\s+of\b",
         r"\bby\s+(?:sex|age|year|group)\b",
         r"\breported\b",
@@ -573,7 +573,7 @@ _GENERIC_MICROSCOPY = (
 # What is not a figure of any kind above: a table, a screenshot or a program's window, a
 # page or a form, a portrait, a logo. Read only when no word of a type is found.
 _OTHER = (
-    r"\btable\b(?!\s*S?\d)",
+    r"(?<!S\d )(?<!S\d\d )\btable\b(?!\s*S?\d)",  # not "(listed in) S1 Table"
     r"\bscreen\s?shots?\b",
     r"\binterfaces?\b",
     r"\bweb\s?pages?\b",
@@ -692,7 +692,7 @@ _ANCHORS = {
         "application",
     ),
     r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
-    r"absorption|fluorescence|powder))": ("x-ray", "x ray", "xray"),
+    r"absorption|fluorescence|powder|films?))": ("x-ray", "x ray", "xray"),
     r"(?-i:\bH\s?&\s?E\b)": ("H&E", "H &E", "H& E", "H & E"),
     r"\bh(?:a)?ematoxylin": ("hematoxylin", "haematoxylin"),
     r"(?<!fluorescence )(?<!fluorescent )\bin\s+situ\s+hybridi[sz]ation": ("in situ hybridi",),
@@ -794,7 +794,7 @@ _ANCHORS = {
         "stick",
         "sphere",
     ),
-    r"\bas\s+a\s+function\s+of\b": ("as a function of",),
+    r"\bas\s+(?:a\s+)?functions?\s+of\b": ("as a function of", "as function", "as functions"),
     r"\bby\s+(?:sex|age|year|group)\b": ("by sex", "by age", "by year", "by group"),
     r"[×x]\s*\d+\s+magnification\b": (
         "×",
