@@ -144,7 +144,7 @@ def main(argv: list[str]) -> None:
     fresh = load_fresh_set(SHARED_FIXTURES if SHARED_FIXTURES.is_dir() else None)
     sets["fresh, labelled independently"] = score(fresh)
     sets["second fresh set (other publishers)"] = score(load_fresh_set(None, FRESH2_SET))
-    sets["third fresh set (48 PLOS articles)"] = score(load_fresh_set(None, FRESH3_SET))
+    sets["third fresh set (58 PLOS articles)"] = score(load_fresh_set(None, FRESH3_SET))
     cue_rows, totals = image_cue_rows() if SHARED_FIXTURES.is_dir() else ([], {})
     agreement = "; ".join(f"{k}: {a} of {n}" for k, (a, n) in totals.items() if n)
     markdown = f"""
@@ -160,8 +160,8 @@ independent accuracy. The fresh set `tests/data/captions_fresh.json` is real cap
 before the parser ran on them: the independent check; the second fresh set
 `tests/data/captions_fresh2.json` is 120 real captions of other publishers and fields (ROCO's
 CC BY validation captions of many PMC journals, PLOS articles), labelled the same way; the
-third, `tests/data/captions_fresh3.json`, is every captioned figure of 48 PLOS articles taken
-in corpus order (315 captions), labelled the same way. Issue 16's targets (for a held-out set): micro-F1 ≥ 0.85, every
+third, `tests/data/captions_fresh3.json`, is every captioned figure of 58 PLOS articles taken
+in corpus order (387 captions), labelled the same way. Issue 16's targets (for a held-out set): micro-F1 ≥ 0.85, every
 type's precision ≥ 0.80, panel labels exact ≥ 0.90, sub-captions equal ≥ 0.85, compound
 right ≥ 0.95.
 

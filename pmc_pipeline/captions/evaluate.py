@@ -17,7 +17,7 @@ articles themselves (labels hold character spans, not copies of the text).
 hand before the parser ever ran on them (an independent check, not tuning data); with
 `path=FRESH2_SET`, the second such set (tests/data/captions_fresh2.json, other publishers and
 fields); with `path=FRESH3_SET`, the third (tests/data/captions_fresh3.json, every captioned
-figure of 48 PLOS articles, in batches each labelled before the parser ran on it).
+figure of 58 PLOS articles, in batches each labelled before the parser ran on it).
 """
 
 from __future__ import annotations
