@@ -500,10 +500,10 @@ class _State:
 
     # -- labels -------------------------------------------------------------------------
 
-    def _continues_inline_labels(self, cand: _Candidate, before: str) -> bool:
-        """'cells from ctr MO (C) aplnra/b MO (D) or WT (E) Tg(fli1a:EGFP) embryos': after an
-        inline label of the same sentence, a label not at the head of a list item
-        (', (B) LAP-MALDI ...') is inline too, whatever word follows it."""
+    def _continues_inline_labels(self, cand: _Candidate) -> bool:
+        """'cells from ctr MO (C) aplnra/b MO (D) or WT (E) Tg(fli1a:EGFP) embryos', 'exposed
+        to (A) no X, (B) Y, and (C) Z': after an inline label of the same sentence, a label
+        is inline too, list item or not, whatever word follows it."""
         return self.last_label_was_inline and self._same_sentence(cand.start)
 
     def _statement_about(self, cand: _Candidate) -> bool:
@@ -581,10 +581,12 @@ class _State:
             self.last_label_pos = pos
             return
         in_list = self.last_label_was_marker and self._same_sentence(pos)
-        # After an inline label of the same sentence, the labels that follow it are inline
-        # too, list items or not ("exposed to (A) no X, (B) Y, and (C) Z.").
-        after_inline = self.last_label_was_inline and self._same_sentence(pos)
-        at_list = not nested and not after_inline and self._list_position(cand, before, in_list)
+        # After an inline label of the same sentence no label heads a list item.
+        at_list = (
+            not nested
+            and not self._continues_inline_labels(cand)
+            and self._list_position(cand, before, in_list)
+        )
         capital = self._follows_capital(cand)
 
         if cand.form == "bare":
@@ -614,12 +616,12 @@ class _State:
             # 'a) positive b) negative': the next label opens the next description;
             # 'segments labeled a–e)' names no panel.
             expected = self._expected_next()
-            if new and self._continues_inline_labels(cand, before):
+            if new and self._continues_inline_labels(cand):
                 return "inline"  # "for a) SL clustering, b) for AL": the list stays inline
             if not (new and expected and _key(cand.labels[0]) == _key(expected)):
                 # 'results for a) SL clustering, b) for AL': a first 'a)' in mid-sentence
                 # names a panel inline when a 'b)' follows it.
-                if self._first_of_close_list(cand, new):
+                if self._first_of_close_list(cand):
                     return "inline"
                 return None
             marker_pos = not self._inside_parenthesis(cand)
@@ -630,7 +632,7 @@ class _State:
             and self._is_new_valid(cand.labels)
             and _last_word(before) not in _FUNCTION_WORDS
             and not before.rstrip().endswith(",")  # "genes include, (A) Wβ, (B) Wip1"
-            and not self._continues_inline_labels(cand, before)
+            and not self._continues_inline_labels(cand)
         ):
             # "Title with no full stop (A) Schematic ...", "... 2019) (C) Synthesis ..."
             if len(new) == len(cand.labels) or before.endswith(")"):
@@ -717,18 +719,21 @@ class _State:
                 return "inline"
         return None
 
-    def _first_of_close_list(self, cand: _Candidate, new: list[str]) -> bool:
+    def _first_of_close_list(self, cand: _Candidate) -> bool:
         """A first label 'a)' (no label before it) that a 'b)' follows in the caption."""
-        if self.order or new != cand.labels or _key(cand.labels[0]) != "a":
+        if self.order or _key(cand.labels[0]) != "a":
             return False
-        nxt = chr(ord(cand.labels[-1][0]) + 1)
-        return re.search(rf"(?<![\w(]){nxt}\)", self.text[cand.end :]) is not None
+        return self._next_label_follows(cand, r"\)")
 
     def _confirmed(self, cand: _Candidate) -> bool:
         """A first bare 'A' counts only when a bare 'B' (same delimiter) follows."""
+        return self._next_label_follows(cand, r"[.,:]?\s")
+
+    def _next_label_follows(self, cand: _Candidate, written: str) -> bool:
+        """Whether the letter after the candidate's last label follows it in the caption,
+        as `written` (a regex of what comes after the letter) says."""
         nxt = chr(ord(cand.labels[-1][0]) + 1)
-        pattern = rf"(?<![\w(]){nxt}[.,:]?\s"
-        return re.search(pattern, self.text[cand.end :]) is not None
+        return re.search(rf"(?<![\w(]){nxt}{written}", self.text[cand.end :]) is not None
 
     def _abbreviation(self, cand: _Candidate, before: str) -> bool:
         """'dorsal (D)', 'curcuminoid (C)': a lone label after a word with its initial, when
