@@ -342,12 +342,12 @@ def decide_candidates(
         # 2. the survivors with the same phash, to the head of their group
         same_phash, representatives = _collapse_columns(survivors, phash, priority, keys)
         final = same_phash[final]
-        # 3. near duplicates among the representatives, in key order as _all_edges has them
-        representatives = representatives[np.argsort(keys[representatives], kind="stable")]
+        # 3. near duplicates among the representatives (resolve depends only on the set of
+        # items and edges, so their order does not matter)
         low, high, distance, _ = _pairs_by_banding(phash[representatives], threshold, depth)
         low, high = representatives[low], representatives[high]
         joined = np.unique(np.concatenate([low, high]))
-        key_of = {int(i): keys[i].decode("utf-8", "surrogatepass") for i in joined}
+        key_of = {int(i): _text(keys[i]) for i in joined}
         index_of = {key: i for i, key in key_of.items()}
         near_of = resolve(
             (Item(key_of[i], "", "", (int(priority[i]),)) for i in key_of),
@@ -363,9 +363,13 @@ def decide_candidates(
     out: dict[str, tuple[str, str | None, str]] = {}
     for i in np.flatnonzero(final != everyone).tolist():
         status = FigureStatus.DUPLICATE if sha[final[i]] == sha[i] else FigureStatus.NEAR_DUPLICATE
-        key = keys[i].decode("utf-8", "surrogatepass")
-        out[key] = (status, reason_of(status), keys[final[i]].decode("utf-8", "surrogatepass"))
+        out[_text(keys[i])] = (status, reason_of(status), _text(keys[final[i]]))
     return out
+
+
+def _text(key: bytes) -> str:
+    """A key of Candidates.columns() as the text it was added as."""
+    return key.decode("utf-8", "surrogatepass")
 
 
 def _collapse_columns(
