@@ -4,8 +4,8 @@ back between the steps of a build.
 pyarrow's default pool (mimalloc or jemalloc in its wheels) keeps freed pages for reuse.
 A worker that decided a build's dedupe, then read its spread files, then wrote its
 published files held on to each step's peak: on a 100,000-article build a Dask worker's
-assemble peak fell from 589 to 474 MB with the system pool (docs/scale.md). Set ARROW_DEFAULT_MEMORY_POOL to choose another pool
-(mimalloc, jemalloc); it is respected.
+assemble peak fell from 589 to 474 MB with the system pool (docs/scale.md). Set
+ARROW_DEFAULT_MEMORY_POOL to choose another pool (mimalloc, jemalloc); it is respected.
 """
 
 from __future__ import annotations
