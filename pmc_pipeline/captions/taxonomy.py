@@ -794,7 +794,7 @@ _ANCHORS = {
         "stick",
         "sphere",
     ),
-    r"\bas\s+(?:a\s+)?functions?\s+of\b": ("as a function of", "as function", "as functions"),
+    r"\bas\s+(?:a\s+)?functions?\s+of\b": ("as a function of", "as function"),
     r"\bby\s+(?:sex|age|year|group)\b": ("by sex", "by age", "by year", "by group"),
     r"[×x]\s*\d+\s+magnification\b": (
         "×",
