@@ -219,6 +219,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?!\s*(?:filtration|permeation|pads?|straps?|formulations?|dressings?|materials?))",
     ),
     CHART: (
+        # Not a graph of graph theory: a drawing of nodes and edges (a diagram, below).
+        r"(?<!sub-)(?<!directed )(?<!bipartite )(?<!acyclic )(?<!knowledge )(?<!filtered )"
         r"\bgraphs?\b",
         r"\bplots?\b",
         r"\bplotted\b",
@@ -309,7 +311,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\btrees?\s+of\s+(?:\d[\d,]*\s+)?(?:\w+\s+){0,3}"
         r"(?:sequences|isolates|strains|taxa|species)\b",
         r"\btree\s+topolog\w+",
-        r"\b(?:bayesian|parsimony|likelihood)\s+(?:inference\s+|consensus\s+)?trees?\b",
+        r"\b(?:bayesian|parsimony|likelihood)\)?\s+(?:inference\s+|consensus\s+)?trees?\b",
         r"\bmost\s+parsimonious\s+trees?\b",
         r"\bstrict\s+consensus\b",
         r"\brooted\s+(?:on|with|using|by)\b",
@@ -323,6 +325,16 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\b(?:boolean|logic)\s+gates?\b",
         r"(?-i:\b(?:AND|OR|NOT|NOR|NAND|XOR)\s+gates?\b)",
         r"\bcircuit\s+(?:schemes?|designs?|diagrams?)\b",
+        # Graphs of graph theory, drawn as nodes and edges.
+        r"\bsub-?graphs?\b",
+        r"\bdirected\s+(?:acyclic\s+)?graphs?\b",
+        r"\bundirected\s+graphs?\b",
+        r"\bbipartite\s+graphs?\b",
+        r"\bknowledge\s+graphs?\b",
+        r"\bfiltered\s+graphs?\b",
+        # A caption that opens with "Scheme of ..." (not of a synthesis or a reaction).
+        r"(?<!.)scheme\s+(?:of|for|showing)\b(?!\s+(?:the\s+)?(?:synthe|reaction|preparation))",
+        r"\bcamera\s+lucida\b",  # a drawing made with one
     ),
     MOLECULAR_STRUCTURE: (
         r"\bchemical\s+structures?\b",
@@ -376,7 +388,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bfundus\b",
         r"\bdermoscop\w+",
         r"\bslit[\s-]lamp\b",
-        r"\bcamera\b",
+        r"\bcamera\b(?!\s+lucida)",
         r"\binflorescences?\b",
         r"\bspread\s+plates?\b",
         r"\bcolonies\s+on\b",
@@ -462,11 +474,18 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bratio\b",
         r"\bidentit(?:y|ies)\b",
         r"\btime\s+to\b",  # time to an event: a survival-type curve
+        # What a quantity does over time: a time course plotted.
+        r"\btime[\s-]courses?\b",
+        r"\btime\s+series\b",
+        r"\btemporal\s+(?:evolution|dynamics|profiles?|changes?)\b",
+        r"\boscillations?\b",
         r"\bversus\b",
         r"\bvs\b",
         r"\brelation(?:ship)?s?\s+between\b",
         r"\bscores?\b",
-        r"\bchanges?\s+in\b",
+        r"\bchanges?\s+(?:in|to|of)\b",
+        r"\beffects?\s+of\b",
+        r"\bamplitudes?\b",
         r"\bmedian\b",
         r"\bstandard\s+(?:deviations?|errors?)\b",
         r"\bregressed\b",
@@ -580,7 +599,6 @@ _OTHER = (
     r"(?-i:\b(?:HTML|PDF)\b)",
     r"\bheader\b",
     r"\bsource\s+code\b",
-    r"\bsoftware\b",
     r"\bcover\s+page\b",
     r"\bportrait\b",
     r"\bpainting\b",
@@ -735,7 +753,7 @@ _ANCHORS = {
     r"structures?|data))": ("EM ",),
     r"(?-i:\bN?MDS\b)": ("MDS", "NMDS"),
     r"(?-i:\b9[059]\s?%\s?CIs?\b)": ("95%", "95 %", "90%", "90 %", "99%", "99 %"),
-    r"\b(?:bayesian|parsimony|likelihood)\s+(?:inference\s+|consensus\s+)?trees?\b": (
+    r"\b(?:bayesian|parsimony|likelihood)\)?\s+(?:inference\s+|consensus\s+)?trees?\b": (
         "bayesian",
         "parsimony",
         "likelihood",
