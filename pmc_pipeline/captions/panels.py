@@ -61,8 +61,11 @@ _PAREN = re.compile(
     # "(A)— Plate A ...", "(A): Probability ...": a dash or a colon after the label separates.
     r"(?:\s?[—–](?= )|:(?=\s))?"
 )
-# "a)", "b)" with no opening parenthesis.
-_CLOSE = re.compile(rf"(?<![\w(\[{_PRIMES}])(?P<body>{_LIST})\)")
+# "a)", "b)" with no opening parenthesis; "a)-f)" is a range; a colon after it separates.
+_CLOSE = re.compile(
+    rf"(?<![\w(\[{_PRIMES}])(?P<body>{_LIST})\)(?:[{_DASHES}]{{1,2}}(?P<to>{_LABEL})\))?"
+    r"(?::(?=\s))?"
+)
 # Bare labels: "A.", "A,", "A:", "a", "c–h", "a, b", "D and E,".
 _BARE = re.compile(
     rf"(?<![\w(\[{_PRIMES}{_DASHES}/.@#+*=<>±×])(?P<body>{_LIST})(?P<delim>[.,:])?(?=\s|$)"
@@ -340,7 +343,8 @@ def _bare_candidate(text: str, start: int) -> _Candidate | None:
     """'a)', 'A.', 'A,', 'a', 'c–h', 'D and E,' starting at `start`, or None."""
     m = _CLOSE.match(text, start)
     if m:
-        labels = _expand(m.group("body"))
+        body = m.group("body")
+        labels = _expand(f"{body}–{m.group('to')}" if m.group("to") else body)
         if labels:
             return _Candidate(start, m.end(), labels, "close")
     m = _BARE.match(text, start)
