@@ -24,6 +24,15 @@ LAYOUT_PHRASES = (
     "left to right",
     "top to bottom",
     "inset",
+    # Sub-figures and sub-plots: "Each sub-figure gives ...", "the subplots show ...".
+    "sub-figures",
+    "subfigures",
+    "each sub-figure",
+    "each subfigure",
+    "sub-plots",
+    "subplots",
+    "each sub-plot",
+    "each subplot",
 )
 # "first and second rows", "three columns" (checked by _COUNTED_PARTS).
 PART_WORDS = ("rows", "columns")
