@@ -779,13 +779,15 @@ class _State:
     def _segment_end(self, start: int) -> int:
         """Where the text before a marker ends: at the marker, or before the 'and' / 'or' that
         joins it to a list item ("A: osteophyte at TS; and B: narrowing": A's text ends at
-        the ';')."""
+        the ';'; "A: without X and B: with X": at 'X')."""
         if not self.text.endswith(_JOINTS, 0, start):
             return start
         before = self.text[max(0, start - 8) : start]
         for joint in _JOINTS:
-            if before.endswith(joint) and before[: -len(joint)].endswith((";", ",")):
-                return start - len(joint) + 1
+            if before.endswith(joint):
+                if before[: -len(joint)].endswith((";", ",")):
+                    return start - len(joint) + 1
+                return start - len(joint)
         return start
 
     # -- result -------------------------------------------------------------------------
