@@ -74,10 +74,13 @@ _AFTER_PART = re.compile(
 _SENTENCE_HEAD = re.compile(r"(?:^|[.;]\s+|\(\s*)(?:on\s+the\s+|at\s+the\s+)?$")
 _PLACE_HEAD = re.compile(r"(?:\s+side)?\s*:", re.IGNORECASE)
 _NOT_AFTER_SIDE = re.compile(r"\s+(?:of|side|corner)\b", re.IGNORECASE)
-# Things in one panel counted off by place: "numbered from left to right", "sorted top to
-# bottom".
+# Things in one panel counted off by place, or a direction in it: "numbered from left to
+# right", "sorted top to bottom", "The motion is left to right", "increasing from left to
+# right".
 _ORDERED_BY_PLACE = re.compile(
-    r"\b(?:numbered|ordered|sorted|ranked)\s+(?:from\s+)?$", re.IGNORECASE
+    r"\b(?:numbered|ordered|sorted|ranked|is|runs?|moves?|flows?|reads?|proceeds?|"
+    r"increas\w*|decreas\w*)\s+(?:from\s+)?$",
+    re.IGNORECASE,
 )
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
 
@@ -91,7 +94,7 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
     parts = False
     for group, word, at, end in hits:
         if group == "layout":
-            if _ORDERED_BY_PLACE.search(caption, max(0, at - 16), at):
+            if _ORDERED_BY_PLACE.search(caption, max(0, at - 24), at):
                 continue  # "categories (numbered from left to right)": items in one panel
             return True
         if group == "parts":
