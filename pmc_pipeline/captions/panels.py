@@ -88,6 +88,8 @@ _FUNCTION_WORDS = frozenset(
     "versus vs. as under after before during using via the a an is are was were".split()
 )
 TAIL = 48  # characters of text before a label that the context tests read
+# Letters that a caption says name things, not panels: "basins identified by letters (A–F)".
+_NAMING_WORDS = frozenset({"letters", "letter", "lettered"})
 
 
 def _last_word(before: str) -> str:
@@ -570,6 +572,8 @@ class _State:
         new = [lab for lab in labels if _key(lab) not in known]
         pos = cand.start
         before = self._before(pos)
+        if _last_word(before).lower() in _NAMING_WORDS:
+            return  # "Lake basins are identified by letters (A–F)": things in one image
         nested = self._inside_parenthesis(cand)
         at_sentence = not nested and self._sentence_start_before(pos, before)
         if (
