@@ -71,7 +71,10 @@ _BARE = re.compile(
     rf"(?<![\w(\[{_PRIMES}{_DASHES}/.@#+*=<>±×])(?P<body>{_LIST})(?P<delim>[.,:])?(?=\s|$)"
 )
 _BARE_ONE = re.compile(rf"(?P<body>{_RANGE})(?P<delim>[.,:])?(?=\s|$)")
-_PANEL_WORD = re.compile(r"(?:\b[Ii]n\s+)?\b[Pp]anels?\s+$")
+# "Panel (B)", "In panels A–J", and at a sentence's start "In (C)", "In graph b)".
+_PANEL_WORD = re.compile(
+    r"(?:(?:\b[Ii]n\s+)?\b[Pp]anels?|\b(?-i:In)(?:\s+(?:graphs?|plots?|figures?))?)\s+$"
+)
 
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -129,6 +132,7 @@ class _Candidate:
     form: str  # paren, close, bare
     delim: str = ""
     panel_word: bool = False
+    in_word: bool = False  # after a bare "In" ("In (C), ..."), no "panel" word
 
 
 # Reaction schemes list their steps as "(a) NaH, THF; (b) ...": not panels.
@@ -275,13 +279,17 @@ _BARE_WORD = re.compile(r" [:;,]?[A-Za-z](?![^\W\d_])(?P<word>[^ ]{0,8})(?= |$)"
 
 def _with_panel_words(text: str, found: list[_Candidate]) -> list[_Candidate]:
     """A 'Panel(s)' or 'In panels' before a label belongs to its marker."""
-    if "anel" not in text:  # most captions: one scan instead of one per candidate
+    if "anel" not in text and "In " not in text:  # most captions: one scan, not one per label
         return found
     for cand in found:
-        if "anel" in text[max(0, cand.start - TAIL) : cand.start]:
+        window = text[max(0, cand.start - TAIL) : cand.start]
+        if "anel" in window or "In " in window:
             prefix = _PANEL_WORD.search(text, max(0, cand.start - TAIL), cand.start)
             if prefix:
                 cand.start, cand.panel_word = prefix.start(), True
+                cand.in_word = "anel" not in prefix.group()
+                if cand.in_word and text[cand.end : cand.end + 1] == ",":
+                    cand.end += 1  # "In c), the auxin ...": the comma ends the marker
     return found
 
 
@@ -574,6 +582,12 @@ class _State:
         before = self._before(pos)
         if _last_word(before).lower() in _NAMING_WORDS:
             return  # "Lake basins are identified by letters (A–F)": things in one image
+        if cand.in_word and not new:
+            # "In (C) the error bars are smaller ...": a back-reference, which ends a list
+            # of markers.
+            self.last_label_pos = pos
+            self.last_label_was_marker = self.last_label_was_inline = False
+            return
         nested = self._inside_parenthesis(cand)
         at_sentence = not nested and self._sentence_start_before(pos, before)
         if (
