@@ -578,7 +578,7 @@ _GENERIC_MICROSCOPY = (
     r"\bmagnification\s*[×x:]\s*\d",
     r"[×x]\s*\d+\s+magnification\b",
     # Not a structure's "scale bar of 7.7 Å" nor a specimen's "Scale bar equals 10 cm".
-    r"\bscale\s+bars?\b(?![^.;]{0,40}?\d\s*(?:cm|Å))",
+    r"\bscale\s+bars?\b(?![^.;]{0,40}?\d(?:\.\d+)?\s*(?:cm|Å))",  # "of 7.7 Å" too
     r"\bimmunostain\w*",
     r"\bwhole[\s-]mount\b",
     r"\bstained\s+(?:for|with)\b",
@@ -1184,7 +1184,11 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     if microscopy and not (evidence.keys() & _MICROSCOPY):
         # A scale bar alone says nothing of microscopy in an MRI or a photograph.
         only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
-        if not (only_scale_bars and evidence.keys() & _NOT_MICROSCOPY):
+        # Nor does a stain in a gel's caption ("gels stained with Coomassie").
+        only_stains = all(w.lower().startswith("stained") for w in microscopy)
+        if not (only_scale_bars and evidence.keys() & _NOT_MICROSCOPY) and not (
+            only_stains and GEL_BLOT in evidence
+        ):
             evidence[LIGHT_MICROSCOPY] = microscopy
     maps = words.get("map")
     if maps and not (evidence.keys() & _NOT_MAPS):
