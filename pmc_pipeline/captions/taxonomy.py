@@ -90,6 +90,45 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bsonogra\w+",
         r"\bechocardiogra\w+",
         r"\bultrasound\s+(?:image|imaging|scan|examination|view|finding)s?",
+        # Ultrasound as what shows it ("Ultrasound of anterior leg", "visualized with
+        # ultrasound"), not the probe, gel or device photographed, nor a guided procedure.
+        r"\bultrasound\b(?![\s-]+(?:gel|probes?|transducers?|devices?|machines?|systems?|"
+        r"guided|guidance|units?|equipment|scanners?|therapy|treatment|energy|waves?|baths?))",
+        r"(?-i:\bUS\s+(?:image|imaging|scan|examination|view|finding)s?)",
+        r"(?-i:\bEUS\b)",
+        r"\bhyper-?echoic\b",
+        r"\bhypo-?echoic\b",
+        r"\banechoic\b",
+        r"\bechogenic\w*",
+        # Echocardiography named by its approach or view.
+        r"(?-i:\bT[TE]E\b)",
+        r"\btrans-?o?esophageal\s+echo\w*",
+        r"\btransthoracic\b",
+        r"\bparasternal\b",
+        r"\bsubcostal\s+views?\b",
+        r"\bfour[\s-]chamber\s+(?:view|image)s?\b",
+        r"\bapical\s+(?:two|three|four|2|3|4)[\s-]chamber\b",
+        # Dental and skeletal radiographs named by their projection.
+        r"(?-i:\bOPGs?\b)",
+        r"\borthopantomogra\w+",
+        r"\bpanoramic\s+(?:radiograph|x-ray|view|image)s?\b",
+        r"\bperiapical\s+(?:radiograph|x-ray|film|view|image)s?\b",
+        r"\bcephalogra\w+",
+        r"\banteroposterior\s+(?:view|projection|radiograph|image)s?\b",
+        r"(?-i:\b(?:A-?P|P-?A)\s+(?:view|projection|radiograph|image)s?\b)",
+        # CT and MRI named by what the image shows: densities, signals, sequences.
+        r"\bcomputeri?[sz]?e?d?[\s-]?tomograph\w*",
+        r"\b(?:hypo|hyper)-?(?:dens|intens|attenuat)\w+",
+        r"\blow[\s-]attenuat\w+",
+        r"\bhigh[\s-]attenuat\w+",
+        r"(?-i:\bT[12]\s+(?:signal|hyperintens\w*|hypointens\w*|images?|sequences?)\b)",
+        r"\bhigh\s+T[12]\s+signal\b",
+        r"(?-i:\bSSFP\b)",
+        r"\bsteady[\s-]state\s+free\s+precession\b",
+        r"\blocali[sz]er\s+images?\b",
+        r"\b(?:brain\s+)?activation\s+maps?\b",
+        r"\bimage\s+intensifier\b",
+        r"\bflat[\s-]panel\s+detectors?\b",
         r"\bdoppler\b",
         r"(?-i:\bPET\b)(?!\s*(?:film|bottle|substrate|fib))",
         r"(?-i:\bSPECT\b)",
@@ -124,6 +163,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bbright[\s-]?field\b",
         r"(?<!reflected-)(?<!reflected )\blight\s+micro\w+",
         r"\boptical\s+micro\w+",
+        r"\bpolari[sz]ed[\s-]light\b",
         r"\bgiemsa\b",
         r"\bmasson",
         r"\btrichrome\b",
@@ -335,6 +375,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # A caption that opens with "Scheme of ..." (not of a synthesis or a reaction).
         r"(?<!.)scheme\s+(?:of|for|showing)\b(?!\s+(?:the\s+)?(?:synthe|reaction|preparation))",
         r"\bcamera\s+lucida\b",  # a drawing made with one
+        # Prints and engravings: an illustration.
+        r"\bengravings?\b",
+        r"\bwoodcuts?\b",
+        r"\blithograph(?:s|ic)?\b",
     ),
     MOLECULAR_STRUCTURE: (
         r"\bchemical\s+structures?\b",
@@ -377,7 +421,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
         r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?)",
-        r"\bendoscop\w+",
+        r"\bendoscop\w++(?!\s+ultraso\w+)",  # endoscopic ultrasound is radiology
         r"\bcolonoscop\w+",
         r"\blaryngoscop\w+",
         r"\bbronchoscop\w+",
@@ -595,6 +639,8 @@ _OTHER = (
     r"(?<!S\d )(?<!S\d\d )\btable\b(?!\s*S?\d)",  # not "(listed in) S1 Table"
     r"\bscreen\s?shots?\b",
     r"\binterfaces?\b",
+    r"\bmain\s+window\b",
+    r"\bdialog(?:ue)?\s+box\w*",
     r"\bweb\s?pages?\b",
     r"(?-i:\b(?:HTML|PDF)\b)",
     r"\bheader\b",
@@ -669,6 +715,14 @@ _P_VALUE_STARTS = tuple(
     for sign in "<>=≤"
 )
 _ANCHORS = {
+    r"(?-i:\bT[TE]E\b)": ("TTE", "TEE"),
+    r"(?-i:\b(?:A-?P|P-?A)\s+(?:view|projection|radiograph|image)s?\b)": ("A-P", "AP", "P-A", "PA"),
+    r"\b(?:hypo|hyper)-?(?:dens|intens|attenuat)\w+": ("hypo", "hyper"),
+    r"(?-i:\bT[12]\s+(?:signal|hyperintens\w*|hypointens\w*|images?|sequences?)\b)": (
+        "T1 ",
+        "T2 ",
+    ),
+    r"\b(?:brain\s+)?activation\s+maps?\b": ("brain ", "activation "),
     r"(?-i:\b(?:micro-?|µ|μ)?CT\b)(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))": (
         "CT",
         "micro-CT",
