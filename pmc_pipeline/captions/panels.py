@@ -523,7 +523,11 @@ class _State:
     def _statement_about(self, cand: _Candidate) -> bool:
         """'(A) is reversed from the original', '(A–H) are reversed images': a sentence about
         panels already described, not a description that opens."""
-        return _VERB_AFTER.match(self.text, cand.end) is not None
+        text, end = self.text, cand.end
+        return (
+            _VERB_AFTER.match(text, end) is not None
+            or _SCALE_BAR_AFTER.match(text, end) is not None
+        )
 
     def _is_new_valid(self, labels: list[str], any_case: bool = False) -> bool:
         """Whether the new labels continue the caption's sequence (any_case: in either
@@ -865,5 +869,7 @@ _VERB_AFTER = re.compile(
     r"\s+(?:is|are|was|were|has|have|shows?|represents?|depicts?|illustrates?|corresponds?"
     r"|indicates?)\b"
 )
+# "(B) scale bar is 1 mm": a statement about a panel already described.
+_SCALE_BAR_AFTER = re.compile(r"\s+scale\s+bars?\b", re.IGNORECASE)
 _CAPITALISED_WORD = re.compile(r"\s*[“\"‘]?[A-Z][a-z]")
 _SPACE_LETTER = re.compile(r"\s+[^\W\d_]")
