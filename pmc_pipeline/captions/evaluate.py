@@ -17,7 +17,9 @@ articles themselves (labels hold character spans, not copies of the text).
 hand before the parser ever ran on them (an independent check, not tuning data); with
 `path=FRESH2_SET`, the second such set (tests/data/captions_fresh2.json, other publishers and
 fields); with `path=FRESH3_SET`, the third (tests/data/captions_fresh3.json, every captioned
-figure of 58 PLOS articles, in batches each labelled before the parser ran on it).
+figure of 71 PLOS articles, in batches each labelled before the parser ran on it); with
+`path=FRESH4_SET`, the fourth (tests/data/captions_fresh4.json, ROCO's radiology and
+non-radiology captions of two files no other set used).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ DEV_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_dev
 FRESH_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh.json"
 FRESH2_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh2.json"
 FRESH3_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh3.json"
+FRESH4_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh4.json"
 
 
 def _norm(text: str) -> str:
