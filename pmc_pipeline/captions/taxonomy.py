@@ -238,6 +238,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
     ),
     GEL_BLOT: (
         r"\bwestern\s+blot\w*",
+        r"\bwestern\s+analys[ie]s\b",
         r"\bimmunoblot\w*",
         r"\b(?:northern|southern|dot|slot)\s+blot\w*",
         r"\bblots\b",
@@ -290,6 +291,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bROC\b)",
         r"\bforest\s+plot",
         r"\bvolcano\b",
+        r"\bramachandran\b",
         r"\bvenn\b",
         r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)",
         r"\bprincipal\s+component",
@@ -538,7 +540,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
     ),
     # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex." (a caption that
     # opens so; "the structure of adult eyes" is not one).
-    MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"(?<!.)structure\s+of\b"),
+    MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"(?<!.)structures?\s+of\b"),
     GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b", r"\bimmunoprecipitat\w+"),
     # A magnified view, an optical image, embryos: light microscopy when nothing else is named.
     LIGHT_MICROSCOPY: (r"\bmagnifi\w+", r"\boptical\s+images?\b", r"\bembryos?\b"),
@@ -859,7 +861,7 @@ _ANCHORS = {
     ),
     r"(?-i:\b(?:CONSORT|PRISMA)\b)": ("CONSORT", "PRISMA"),
     r"\bx[\s-]?ray\s+(?:crystal\w*|structures?)\b": ("x-ray", "x ray", "xray"),
-    r"\b3d\s+structures?\b": ("3d structure",),
+    r"\b3d\s+structures?\b": ("3d structure", "3D structure"),  # as written most often
     r"\b(?:cartoon|surface|stick|sphere)s?\s+representation": (
         "cartoon",
         "surface",
