@@ -1219,6 +1219,11 @@ class Tagging:
     evidence: dict[str, tuple[str, ...]]  # type -> the caption words that decided it
 
 
+def _distinct_words(words: tuple[str, ...]) -> int:
+    """How many different words: case and a plural 's' aside."""
+    return len({w.lower().removesuffix("s") for w in words})
+
+
 def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     """The figure types a caption's words show, each with its evidence. `hits`: what
     scan(caption) gave, when the caller has it, for a caption whose whitespace is collapsed
@@ -1259,11 +1264,13 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     words = _LATE_MATCHER.words(caption, late_hits, WEAK)
     if "other" in words:
         return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
-    # Weak words decide alone: the type(s) with the most of them.
+    # Weak words decide alone: the type(s) with the most of them, a word and its plural
+    # counted once ("specimen", "specimens").
     weak = {t: words.get(group, ()) for t, group in _WEAK_NAMES}
-    most = max(len(w) for w in weak.values())
+    counts = {t: _distinct_words(w) for t, w in weak.items()}
+    most = max(counts.values())
     if most:
-        evidence = {t: w for t, w in weak.items() if len(w) == most}
+        evidence = {t: weak[t] for t, n in counts.items() if n == most}
         return Tagging(tuple(sorted(evidence)), evidence)
     if _LABEL_ONLY_RE.fullmatch(caption):
         return Tagging((OTHER,), {})
