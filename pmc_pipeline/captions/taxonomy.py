@@ -492,6 +492,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\brepresentation\b",
         r"\bbenefits?\b",
         r"\breconstructions?\b",  # of a skeleton, a scene: a drawing
+        r"\bmeshes\b",  # surface meshes of a 3D model
     ),
     CHART: (
         r"\bcomparison\b",
@@ -537,6 +538,11 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bregressed\b",
         r"(?-i:\b[rR](?:2|²)\s*=)",  # "black r2 = 1": a coefficient shown
         r"\blinkage\s+disequilibrium\b",
+        r"\bcorrelated\b",  # "the amount of cells correlated with the outcome"
+        # A landscape computed, not a photographed one.
+        r"\benergy\s+landscapes?\b",
+        r"\bfitness\s+landscapes?\b",
+        r"\bpotential\s+landscapes?\b",
     ),
     # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex." (a caption that
     # opens so; "the structure of adult eyes" is not one).
@@ -552,6 +558,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bslices?\b",
         r"\bscans?\b",
         r"\bsegmentation\b",
+        r"\btractograph\w*",  # fibre tracts drawn from diffusion MRI (or its method's name)
     ),
     # What a photograph shows when no word names it: a patient's eye, skin or teeth, a
     # surgical step, a device, an organism or a specimen.
@@ -642,6 +649,12 @@ _OTHER = (
     r"\bscreen\s?shots?\b",
     r"\binterfaces?\b",
     r"\bmain\s+window\b",
+    r"\bprogram\s+windows?\b",
+    r"\bsoftware\s+windows?\b",
+    r"\bapplication\s+windows?\b",
+    r"\bbrowser\s+windows?\b",
+    r"\bFinder\s+windows?\b",
+    r"\btext\s+files?\b",
     r"\bdialog(?:ue)?\s+box\w*",
     r"\bweb\s?pages?\b",
     r"(?-i:\b(?:HTML|PDF)\b)",
