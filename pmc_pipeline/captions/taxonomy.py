@@ -134,6 +134,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bSPECT\b)",
         r"\bscintigra\w+",
         r"\bangiogra\w+",
+        r"\bcardiac\s+catheteri[sz]ation\b",  # what it showed: an angiogram
         r"\bfluoroscop\w+",
         r"(?-i:\bFDG\b)",
         r"\btomosynthesis\b",
@@ -539,6 +540,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"(?-i:\b[rR](?:2|²)\s*=)",  # "black r2 = 1": a coefficient shown
         r"\blinkage\s+disequilibrium\b",
         r"\bcorrelated\b",  # "the amount of cells correlated with the outcome"
+        r"\bprobability\s+maps?\b",
         # A landscape computed, not a photographed one.
         r"\benergy\s+landscapes?\b",
         r"\bfitness\s+landscapes?\b",
@@ -559,6 +561,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bscans?\b",
         r"\bsegmentation\b",
         r"\btractograph\w*",  # fibre tracts drawn from diffusion MRI (or its method's name)
+        r"\bgrey\s+matter\b",
+        r"\bgray\s+matter\b",
     ),
     # What a photograph shows when no word names it: a patient's eye, skin or teeth, a
     # surgical step, a device, an organism or a specimen.
@@ -597,6 +601,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bblade\b",
         r"\bforceps\b",
         r"\bdevices?\b",
+        r"\bcannula\w*",
+        r"\bendotracheal\s+tubes?\b",
         r"\bapparatus\b",
         r"\binstruments?\b",
         r"\bprosthes[ie]s\b",
@@ -683,7 +689,7 @@ _MAP = (
     r"(?<![-–])(?<!heat )(?<!density )(?<!activation )(?<!parametric )(?<!coherence )"
     r"(?<!contour )(?<!linkage )(?<!genetic )(?<!fate )(?<!restriction )(?<!physical )"
     r"(?<!contact )(?<!topographic )(?<!scalp )(?<!saliency )(?<!feature )(?<!intensity )"
-    r"(?<!color )(?<!colour )(?<!peptide )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)",
+    r"(?<!color )(?<!colour )(?<!peptide )(?<!probability )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)",
 )
 
 # Words that mean fluorescence microscopy when the caption also speaks of images.
@@ -760,7 +766,7 @@ _ANCHORS = {
     r"(?<![-–])(?<!heat )(?<!density )(?<!activation )(?<!parametric )(?<!coherence )"
     r"(?<!contour )(?<!linkage )(?<!genetic )(?<!fate )(?<!restriction )(?<!physical )"
     r"(?<!contact )(?<!topographic )(?<!scalp )(?<!saliency )(?<!feature )(?<!intensity )"
-    r"(?<!color )(?<!colour )(?<!peptide )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)": (
+    r"(?<!color )(?<!colour )(?<!peptide )(?<!probability )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)": (
         "map",
         "maps",
     ),
