@@ -333,7 +333,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\billustrations?\b",
         r"\bcartoons?\b",
         r"\b(?:proposed|working|hypothetical|conceptual|schematic)\s+model\b",
-        r"\bmodel\s+(?:of|depicting|illustrating)\b",
+        # Not an experimental system ("a mouse model of cryptococcosis") nor a mesh or a
+        # binding pose.
+        r"(?<!mouse )(?<!murine )(?<!rat )(?<!animal )(?<!preclinical )(?<!experimental )"
+        r"(?<!disease )(?<!xenograft )(?<!mesh )(?<!binding )\bmodel\s+(?:of|depicting|illustrating)\b",
         r"\bstudy\s+design\b",
         r"\bdesign\s+of\s+the\s+study\b",
         r"(?-i:\b(?:CONSORT|PRISMA)\b)",
