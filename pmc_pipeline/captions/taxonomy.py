@@ -351,6 +351,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\b(?:Arc|DIVA-|Q)?GIS\b)",
         r"\bgeographic(?:al)?\s+distributions?\b",
         r"\bgenome\s+(?:organi[sz]ation|maps?|anatom\w+)",
+        # A gene or a protein drawn as its parts: exons and introns, domains.
+        r"\bgene\s+(?:structure|organi[sz]ation|arrangement|models?)\b",
+        r"\bgenomic\s+(?:structure|organi[sz]ation|arrangement|context)\b",
+        r"\bexon[\s/-]+intron\s+(?:structure|organi[sz]ation|maps?)\b",
+        r"\bintron[\s/-]+exon\s+(?:structure|organi[sz]ation|maps?)\b",
+        r"\bdomain\s+(?:structure|organi[sz]ation|architecture|arrangement|composition)s?\b",
         # A tree by how it was built or rooted, or of what it relates: a phylogeny drawn.
         r"\b(?:rooted|unrooted|binary|consensus|species|bayesian|(?-i:ML|NJ|MP)|"
         r"maximum[\s-]likelihood|neighbou?r[\s-]joining(?:\s+\((?-i:NJ)\))?)\s+trees?\b",
