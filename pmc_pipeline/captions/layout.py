@@ -76,10 +76,10 @@ _PLACE_HEAD = re.compile(r"(?:\s+side)?\s*:", re.IGNORECASE)
 _NOT_AFTER_SIDE = re.compile(r"\s+(?:of|side|corner)\b", re.IGNORECASE)
 # Things in one panel counted off by place, or a direction in it: "numbered from left to
 # right", "sorted top to bottom", "The motion is left to right", "increasing from left to
-# right".
+# right", "genes transcribed from left to right".
 _ORDERED_BY_PLACE = re.compile(
-    r"\b(?:numbered|ordered|sorted|ranked|is|runs?|moves?|flows?|reads?|proceeds?|"
-    r"increas\w*|decreas\w*)\s+(?:from\s+)?$",
+    r"\b(?:numbered|ordered|sorted|ranked|is|are|runs?|moves?|flows?|reads?|proceeds?|"
+    r"transcribed|oriented|increas\w*|decreas\w*)\s+(?:from\s+)?$",
     re.IGNORECASE,
 )
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}

@@ -61,10 +61,15 @@ DESCRIPTIONS = {
 }
 
 # Each pattern is matched case-insensitively unless it starts with '(?-i)' (acronyms).
+# CT, not a qPCR's cycle threshold ("Cycle Threshold, CT") nor a colour or a value.
+_CT = (
+    r"(?<![Tt]hreshold, )(?<![Tt]hreshold \()(?-i:\b(?:micro-?|µ|μ)?CT\b)"
+    r"(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))"
+)
 _STRONG: dict[str, tuple[str, ...]] = {
     RADIOLOGY: (
         r"computed\s+tomograph\w*",
-        r"(?-i:\b(?:micro-?|µ|μ)?CT\b)(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))",
+        _CT,
         r"(?-i:\bCBCT\b)",
         r"cone[\s-]beam",
         r"\btomograph(?:y|ic|s)\b",
@@ -172,6 +177,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bPAS\b)",
         r"\bnissl\b",
         r"\btoluidine\b",
+        r"\balkaline\s+phosphatase\s+stain\w*",
         r"\bgram[\s-]stain\w*",
         r"\boil\s+red\s+o\b",
         r"\balizarin\b",
@@ -314,6 +320,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bvoltammetr\w+",
         r"\bzeta\s+potentials?\b",
         r"\bpercentages?\b",
+        r"(?<!COSY )(?<!HMBC )(?<!NOESY )(?<!ROESY )(?<!TOCSY )(?<!H-H )(?<!H-C )(?<!key )(?<!\(2D\) )"
         r"\bcorrelation\w*",
         r"\bfold[\s-]change",
         r"\bkinetics?\b",
@@ -321,6 +328,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\binterquartile\b",
         r"(?-i:\bIQR\b)",
         r"\bx[\s-]axis\b",
+        r"\bgenome\s+browser\b",
+        r"\bbrowser\s+(?:view|shot|snapshot|track)s?\b",
+        r"\bseq\s+(?:signal|reads|coverage|tracks?)\b",  # "Nascent-Seq signal", "RNA-seq reads"
         r"\by[\s-]axis\b",
     ),
     DIAGRAM: (
@@ -338,6 +348,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?<!mouse )(?<!murine )(?<!rat )(?<!animal )(?<!preclinical )(?<!experimental )"
         r"(?<!disease )(?<!xenograft )(?<!mesh )(?<!binding )\bmodel\s+(?:of|depicting|illustrating)\b",
         r"\bstudy\s+design\b",
+        r"\bexperimental\s+(?:design|set-?up|paradigm|protocol|procedure|timeline|scheme)s?\b",
         r"\bdesign\s+of\s+the\s+study\b",
         r"(?-i:\b(?:CONSORT|PRISMA)\b)",
         r"\btimeline\b",
@@ -351,7 +362,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\b(?:Arc|DIVA-|Q)?GIS\b)",
         r"\bgeographic(?:al)?\s+distributions?\b",
         r"\bgenome\s+(?:organi[sz]ation|maps?|anatom\w+)",
-        # A gene or a protein drawn as its parts: exons and introns, domains.
+        # A gene or a protein drawn as its parts: exons and introns, domains; the gene models
+        # under a genome browser's tracks.
+        r"\bgenome\s+browser\b",
+        r"\bbrowser\s+(?:view|shot|snapshot|track)s?\b",
         r"\bgene\s+(?:structure|organi[sz]ation|arrangement|models?)\b",
         r"\bgenomic\s+(?:structure|organi[sz]ation|arrangement|context)\b",
         r"\bexon[\s/-]+intron\s+(?:structure|organi[sz]ation|maps?)\b",
@@ -412,7 +426,16 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bactive\s+sites?\b",
         r"\belectron\s+density\b",
         r"\bsequence\s+alignments?\b",
+        # 2D NMR correlations drawn on a structure ("Key HMBC and COSY correlations of 1").
+        r"(?-i:\bCOSY)\s+(?:correlations?|spin\s+systems?)\b",
+        r"(?-i:\bHMBC)\s+(?:correlations?|spin\s+systems?)\b",
+        r"(?-i:\bNOESY)\s+(?:correlations?|spin\s+systems?)\b",
+        r"(?-i:\bROESY)\s+(?:correlations?|spin\s+systems?)\b",
+        r"(?-i:\bTOCSY)\s+(?:correlations?|spin\s+systems?)\b",
         r"\balignment\s+of\b(?![^.]{0,40}\bgenomes?\b)",  # genomes aligned: a map
+        # In the plural, of sequences (not "alignments of reads", nor of shapes registered).
+        r"\balignments\s+of\s+(?:\S+\s+){0,4}?(?:sequences?|proteins?|homologs?|orthologs?|"
+        r"genes|residues|domains|motifs)\b",
         r"\bsequence\s+logos?\b",
         r"\bweblogo\b",
         r"\bamino\s+acid\s+sequences?\b",
@@ -473,7 +496,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bmechanisms?\b",
         r"\bpathways?\b",
         r"(?<!experimental )(?<!animal )(?<!mouse )(?<!rat )\bmodel\b",
-        r"\bcycle\b",
+        r"\bcycle\b(?!\s+threshold)",  # not a qPCR's cycle threshold
         r"\bstrateg\w+",
         r"\bclassification\b",
         r"\bprocess\b",
@@ -549,6 +572,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"(?-i:\b[rR](?:2|²)\s*=)",  # "black r2 = 1": a coefficient shown
         r"\blinkage\s+disequilibrium\b",
         r"\bcorrelated\b",  # "the amount of cells correlated with the outcome"
+        r"\babsorbance\b",
+        r"\bpeaks?\b",
         r"\bprobability\s+maps?\b",
         # A landscape computed, not a photographed one.
         r"\benergy\s+landscapes?\b",
@@ -623,7 +648,6 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bset-?up\b",
         r"\blarva\w*",
         r"\bspecimens?\b",
-        r"\bcolon(?:y|ies)\b",
         r"\bagar\b",
         r"\bfossils?\b",
         r"\bhabitus\b",
@@ -646,6 +670,8 @@ _GENERIC_MICROSCOPY = (
     r"\bmagnification\s*[×x:]\s*\d",
     r"[×x]\s*\d+\s+magnification\b",
     # Not a structure's "scale bar of 7.7 Å" nor a specimen's "Scale bar equals 10 cm".
+    # Nor what lies above or below a genome browser's scale bar.
+    r"(?<!above the )(?<!below the )"
     r"\bscale\s+bars?\b(?![^.;]{0,40}?\d(?:\.\d+)?\s*(?:cm|Å))",  # "of 7.7 Å" too
     r"\bimmunostain\w*",
     r"\bwhole[\s-]mount\b",
@@ -723,6 +749,8 @@ _IMAGE_CONTEXT = (
     r"\bscale\s+bars?\b",
     r"\bvisuali[sz]ed\b",
     r"\bstain(?:ing|ed)\b",  # "antibody staining (in red)"
+    r"\bembryos?\b",  # a reporter in a whole embryo or larva is imaged
+    r"\blarvae\b",
     r"\bmarked\s+by\b",  # "clones (marked by the absence of GFP)"
     r"\blabell?ed\s+(?:by|with)\b",  # "labeled by Tg(fli1a:EGFP) expression"
 )
@@ -753,7 +781,7 @@ _ANCHORS = {
         "T2 ",
     ),
     r"\b(?:brain\s+)?activation\s+maps?\b": ("brain ", "activation "),
-    r"(?-i:\b(?:micro-?|µ|μ)?CT\b)(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))": (
+    _CT: (
         "CT",
         "micro-CT",
         "microCT",
@@ -1140,11 +1168,13 @@ class _Matcher:
         self.phases). `caption` has its whitespace collapsed (each match is a caption word)."""
         found: dict[str, dict[str, str]] = {}
         targets = self.phase_targets[phase]
-        ends: dict[re.Pattern, int] = {}  # where each pattern's last match ended
+        # Where each pattern's last match for each group ended (a pattern may serve two
+        # groups: a genome browser is a chart and a diagram).
+        ends: dict[tuple[str, re.Pattern], int] = {}
         size = len(caption)
         for index, start, end in hits:
             for group, regex, tail in targets[index]:
-                if start < ends.get(regex, 0):
+                if start < ends.get((group, regex), 0):
                     continue  # "CT" inside "micro-CT", found at "micro"
                 if tail is None:  # a pattern with more to it than a word: its regex
                     m = regex.match(caption, start, end + AHEAD)
@@ -1163,7 +1193,7 @@ class _Matcher:
                             continue
                     elif stop < size and (caption[stop].isalnum() or caption[stop] == "_"):
                         continue  # no word boundary: "graphics"
-                ends[regex] = stop
+                ends[group, regex] = stop
                 words = found.get(group)
                 if words is None:
                     words = found[group] = {}
