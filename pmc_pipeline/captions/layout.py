@@ -82,6 +82,7 @@ _ORDERED_BY_PLACE = re.compile(
     r"transcribed|oriented|increas\w*|decreas\w*)\s+(?:from\s+)?$",
     re.IGNORECASE,
 )
+_PLACED_PANEL = re.compile(r"\s+panel\b", re.IGNORECASE)
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
 
 
@@ -105,6 +106,8 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
         before = caption[max(0, at - 12) : at].lower()
         if _PLACE_HEAD.match(caption, end) and _SENTENCE_HEAD.search(before):
             return True
+        if _PLACED_PANEL.match(caption, end):
+            return True  # "(bottom panel)": a panel named by its place is one of several
         if (
             (_HEAD.search(before) and _AFTER_HEAD.match(caption, end))
             or (_SIDE.search(before) and not _NOT_AFTER_SIDE.match(caption, end))

@@ -57,6 +57,8 @@ _POSITION = (
 # "(A)", "(A–C)", "(A, B)", "(panel A)", "(A upper panel)": the whole parenthesis is labels.
 _PAREN = re.compile(
     rf"\(\s*(?:[Pp]anels?\s+)?(?P<body>{_LIST})(?:[\s,;]+(?:{_POSITION})\b)*\s*\)"
+    # Not a stereodescriptor: "(E)-hex-2-enal", "(R)-3-hydroxy".
+    r"(?![-‐‑][A-Za-z0-9])"
     rf"(?:\s*[{_DASHES}]\s*\(\s*(?P<to>{_LABEL})\s*\))?"
     # "(A)— Plate A ...", "(A): Probability ...": a dash or a colon after the label separates.
     r"(?:\s?[—–](?= )|:(?=\s))?"
@@ -249,8 +251,14 @@ def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
     for m in _BARE_WORD.finditer(" " + text):  # the text's positions are one less
         start = m.start("word") - 2  # the word's first letter, in text
         size = m.end("word") - m.start("word") + 1
-        if size == 1 and text[start] in "aA" and start > 1 and text[start - 2] not in ".:;!?)":
-            continue  # the article 'a' mid-sentence
+        if (
+            size == 1
+            and text[start] in "aA"
+            and start > 1
+            and text[start - 2] not in ".:;!?)"
+            and not text[max(0, start - 6) : start].lower().endswith(("panel ", "anels "))
+        ):
+            continue  # the article 'a' mid-sentence (not "In panel A")
         while next_paren < len(parens) and parens[next_paren][0] <= start:
             covered_to = max(covered_to, parens[next_paren][1])
             next_paren += 1
@@ -696,7 +704,12 @@ class _State:
             return None
         if not self._is_new_valid(labels):
             return None
-        follows = self._follows_word(cand) or cand.delim in (",", ":", ".")
+        follows = (
+            self._follows_word(cand)
+            or cand.delim in (",", ":", ".")
+            # "Panel B (δH 2.4-4.0 ppm) demonstrates ...": a parenthesis after a named panel
+            or (cand.panel_word and self.text[cand.end : cand.end + 2] == " (")
+        )
         if not follows:
             return None
         expected = self._expected_next()
@@ -827,6 +840,8 @@ class _State:
         best: dict[str, tuple[int, str]] = {}  # key -> (group size, text)
         for start, text_start, labels in self.splits:
             segment = text[text_start : next_split(start)].strip()
+            if segment[:2] == ". ":  # "(A). Representative plates ...": the stop separates
+                segment = segment[2:].lstrip()
             for lab in labels:
                 k = _key(lab)
                 size = len(labels)
