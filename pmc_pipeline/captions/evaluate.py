@@ -19,7 +19,9 @@ hand before the parser ever ran on them (an independent check, not tuning data);
 fields); with `path=FRESH3_SET`, the third (tests/data/captions_fresh3.json, every captioned
 figure of 71 PLOS articles, in batches each labelled before the parser ran on it); with
 `path=FRESH4_SET`, the fourth (tests/data/captions_fresh4.json, ROCO's radiology and
-non-radiology captions of two files no other set used).
+non-radiology captions of two files no other set used); with `path=FRESH5_SET`, the fifth
+(tests/data/captions_fresh5.json, every captioned figure of eight eLife articles, figure
+supplements included).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ FRESH_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_f
 FRESH2_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh2.json"
 FRESH3_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh3.json"
 FRESH4_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh4.json"
+FRESH5_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh5.json"
 
 
 def _norm(text: str) -> str:
