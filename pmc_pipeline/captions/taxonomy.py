@@ -585,7 +585,12 @@ _WEAK: dict[str, tuple[str, ...]] = {
     MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"(?<!.)structures?\s+of\b"),
     GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b", r"\bimmunoprecipitat\w+"),
     # A magnified view, an optical image, embryos: light microscopy when nothing else is named.
-    LIGHT_MICROSCOPY: (r"\bmagnifi\w+", r"\boptical\s+images?\b", r"\bembryos?\b"),
+    LIGHT_MICROSCOPY: (
+        r"\bmagnifi\w+",
+        r"\boptical\s+images?\b",
+        r"\bembryos?\b",
+        r"\bstaining\b",  # a stain with no technique named: seen in a light microscope
+    ),
     # Planes, slices and segmentations of a scan.
     RADIOLOGY: (
         r"\baxial\b",
