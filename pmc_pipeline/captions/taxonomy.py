@@ -573,6 +573,13 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\blinkage\s+disequilibrium\b",
         r"\bcorrelated\b",  # "the amount of cells correlated with the outcome"
         r"\babsorbance\b",
+        # What a quantitative assay measured: plotted.
+        r"(?-i:\bqPCR\b)",
+        r"(?-i:\bRT-qPCR\b)",
+        r"(?-i:\bqRT-PCR\b)",
+        r"\breal[\s-]time\s+(?:q?PCR|RT-PCR)\b",
+        r"(?-i:\bELISAs?\b)",
+        r"\bcoverage\b",
         r"\bpeaks?\b",
         r"\bprobability\s+maps?\b",
         # A landscape computed, not a photographed one.
