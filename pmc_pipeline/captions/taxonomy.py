@@ -609,6 +609,10 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\btractograph\w*",  # fibre tracts drawn from diffusion MRI (or its method's name)
         r"\bgrey\s+matter\b",
         r"\bgray\s+matter\b",
+        # A lesion with no modality named: in PMC's captions most often one seen on a scan
+        # ("Metastatic brain lesion with central necrosis"); skin, oral or wound words make
+        # a clinical photograph.
+        r"\blesions?\b",
     ),
     # What a photograph shows when no word names it: a patient's eye, skin or teeth, a
     # surgical step, a device, an organism or a specimen.
@@ -629,7 +633,6 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bgingiva\w*",
         r"\bintraoral\b",
         r"\boral\s+cavity\b",
-        r"\blesions?\b",
         r"\bulcer\w*",
         r"\bwounds?\b",
         r"\bswelling\b",
@@ -726,7 +729,8 @@ _OTHER = (
 # A photo or picture of no stated kind: a photograph, unless the caption names microscopy or
 # radiology ("TEM picture", "photos of the MRI") or a magnification ("higher magnification
 # pictures of the clones").
-_GENERIC_PHOTO = (r"\bphotos?\b", r"\bpictures?\b", r"\bstill\s+(?:images?|frames?)\b")
+# "photo-cross-linked", "photo-activated": a technique, not a picture.
+_GENERIC_PHOTO = (r"\bphotos?\b(?![-‐]\w)", r"\bpictures?\b", r"\bstill\s+(?:images?|frames?)\b")
 _MAGNIFIED = (r"\bmagnifi\w+",)
 
 # A map is a diagram (a map of a study area, a pathway map), but not a heat map, an fMRI
