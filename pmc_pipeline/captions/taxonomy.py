@@ -328,6 +328,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\binterquartile\b",
         r"(?-i:\bIQR\b)",
         r"\bx[\s-]axis\b",
+        # A quantitative PCR's result is a number per sample: plotted, whatever else the
+        # figure shows ("a gel (left) and IL-1β mRNA measured by qPCR (right)").
+        r"(?-i:\bqPCR\b)",
+        r"(?-i:\bRT-qPCR\b)",
+        r"(?-i:\bqRT-PCR\b)",
+        r"\breal[\s-]time\s+(?:q?PCR|RT-PCR)\b",
         r"\bgenome\s+browser\b",
         r"\bbrowser\s+(?:view|shot|snapshot|track)s?\b",
         r"\bseq\s+(?:signal|reads|coverage|tracks?)\b",  # "Nascent-Seq signal", "RNA-seq reads"
@@ -573,12 +579,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\blinkage\s+disequilibrium\b",
         r"\bcorrelated\b",  # "the amount of cells correlated with the outcome"
         r"\babsorbance\b",
-        # What a quantitative assay measured: plotted.
-        r"(?-i:\bqPCR\b)",
-        r"(?-i:\bRT-qPCR\b)",
-        r"(?-i:\bqRT-PCR\b)",
-        r"\breal[\s-]time\s+(?:q?PCR|RT-PCR)\b",
+        # What an ELISA measured: plotted.
         r"(?-i:\bELISAs?\b)",
+        r"\btrajector(?:y|ies)\b",  # tracked paths drawn on axes
         r"\bcoverage\b",
         r"\bpeaks?\b",
         r"\bprobability\s+maps?\b",
@@ -1328,6 +1331,10 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     maps = words.get("map")
     if maps and not (evidence.keys() & _NOT_MAPS):
         evidence[DIAGRAM] = evidence.get(DIAGRAM, ()) + maps
+    photo = evidence.get(PHOTOGRAPH)
+    if photo and evidence.keys() & _MICROSCOPY and all(w.lower() == "camera" for w in photo):
+        # The microscope's camera ("recorded with a CCD camera on the electron microscope").
+        del evidence[PHOTOGRAPH]
     photos = words.get("generic_photo")
     if photos and not (evidence.keys() & _IMAGED) and "magnified" not in words:
         evidence[PHOTOGRAPH] = evidence.get(PHOTOGRAPH, ()) + photos
