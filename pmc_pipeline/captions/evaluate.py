@@ -20,8 +20,9 @@ fields); with `path=FRESH3_SET`, the third (tests/data/captions_fresh3.json, eve
 figure of 71 PLOS articles, in batches each labelled before the parser ran on it); with
 `path=FRESH4_SET`, the fourth (tests/data/captions_fresh4.json, ROCO's radiology and
 non-radiology captions of two files no other set used); with `path=FRESH5_SET`, the fifth
-(tests/data/captions_fresh5.json, every captioned figure of eight eLife articles, figure
-supplements included).
+(tests/data/captions_fresh5.json, every captioned figure of fourteen eLife articles, figure
+supplements included); with `path=FRESH6_SET`, the sixth (tests/data/captions_fresh6.json,
+every captioned figure of the next eight eLife articles).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ FRESH2_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_
 FRESH3_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh3.json"
 FRESH4_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh4.json"
 FRESH5_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh5.json"
+FRESH6_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh6.json"
 
 
 def _norm(text: str) -> str:
