@@ -1332,8 +1332,11 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     if maps and not (evidence.keys() & _NOT_MAPS):
         evidence[DIAGRAM] = evidence.get(DIAGRAM, ()) + maps
     photo = evidence.get(PHOTOGRAPH)
-    if photo and evidence.keys() & _MICROSCOPY and all(w.lower() == "camera" for w in photo):
-        # The microscope's camera ("recorded with a CCD camera on the electron microscope").
+    if photo and len(evidence) > 1 and all(w.lower() == "camera" for w in photo):
+        # A camera alone is the instrument that recorded what the figure names otherwise: the
+        # microscope's ("recorded with a CCD camera on the electron microscope"), or the one
+        # that filmed what a diagram or a plot was drawn from ("Behaviour diagram ... recorded
+        # by underwater video camera").
         del evidence[PHOTOGRAPH]
     photos = words.get("generic_photo")
     if photos and not (evidence.keys() & _IMAGED) and "magnified" not in words:
