@@ -138,6 +138,13 @@ def image_cue_rows() -> tuple[list[list], dict[str, tuple[int, int]]]:
     return rows, {k: (v[0], v[1]) for k, v in totals.items()}
 
 
+def with_batches(sets: dict[str, Scores], name: str, about: str, items: list[dict]) -> None:
+    """Score a fresh set whole ("<name> (<about>)") and each of its batches on its own row."""
+    sets[f"{name} ({about})"] = score(items)
+    for batch in sorted({item["batch"] for item in items}):
+        sets[f"{name}, batch {batch}"] = score([i for i in items if i["batch"] == batch])
+
+
 def main(argv: list[str]) -> None:
     command = " ".join(["python -m bench captions", *argv])
     dev = load_dev_set(SHARED_FIXTURES if SHARED_FIXTURES.is_dir() else None)
@@ -147,19 +154,15 @@ def main(argv: list[str]) -> None:
     fresh = load_fresh_set(SHARED_FIXTURES if SHARED_FIXTURES.is_dir() else None)
     sets["fresh, labelled independently"] = score(fresh)
     sets["second fresh set (other publishers)"] = score(load_fresh_set(None, FRESH2_SET))
-    third = load_fresh_set(None, FRESH3_SET)
-    sets["third fresh set (71 PLOS articles)"] = score(third)
-    for batch in sorted({item["batch"] for item in third}):
-        sets[f"third fresh set, batch {batch}"] = score([i for i in third if i["batch"] == batch])
-    fourth = load_fresh_set(None, FRESH4_SET)
-    sets["fourth fresh set (ROCO radiology and non-radiology)"] = score(fourth)
-    for batch in sorted({item["batch"] for item in fourth}):
-        sets[f"fourth fresh set, batch {batch}"] = score([i for i in fourth if i["batch"] == batch])
+    with_batches(sets, "third fresh set", "71 PLOS articles", load_fresh_set(None, FRESH3_SET))
+    with_batches(
+        sets,
+        "fourth fresh set",
+        "ROCO radiology and non-radiology",
+        load_fresh_set(None, FRESH4_SET),
+    )
     sets["fifth fresh set (14 eLife articles)"] = score(load_fresh_set(None, FRESH5_SET))
-    sixth = load_fresh_set(None, FRESH6_SET)
-    sets["sixth fresh set (8 eLife articles)"] = score(sixth)
-    for batch in sorted({item["batch"] for item in sixth}):
-        sets[f"sixth fresh set, batch {batch}"] = score([i for i in sixth if i["batch"] == batch])
+    with_batches(sets, "sixth fresh set", "8 eLife articles", load_fresh_set(None, FRESH6_SET))
     cue_rows, totals = image_cue_rows() if SHARED_FIXTURES.is_dir() else ([], {})
     agreement = "; ".join(f"{k}: {a} of {n}" for k, (a, n) in totals.items() if n)
     markdown = f"""

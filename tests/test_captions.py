@@ -94,9 +94,9 @@ def test_fourth_fresh_set_of_roco_radiology_and_clinical_captions():
     """The fourth independent set (tests/data/captions_fresh4.json: 60 radiology and 60
     non-radiology captions of two ROCO files no other set used, plain CC BY, in file order,
     labelled and committed before the analysis ran on them), at the issue's targets: types
-    0.887 after the fixes its untouched 0.677 and later sets led to (clinical captions that name what they
-    show by an echo view, a projection, a signal or a catheterization, or not at all;
-    docs/captions.md)."""
+    0.887 after the fixes its untouched 0.677 and later sets led to (clinical captions that
+    name what they show by an echo view, a projection, a signal or a catheterization, or not
+    at all; docs/captions.md)."""
     items = load_fresh_set(None, FRESH4_SET)
     assert {item["batch"] for item in items} == {"4r", "4n"}
     _check_fresh_set(items, 120, subcaptions=0.85)
@@ -107,8 +107,8 @@ def test_fifth_fresh_set_of_elife_articles_with_their_figure_supplements():
     figure supplements included, of fourteen eLife articles in two batches, each labelled
     and committed before the analysis ran on it). Labels and sub-captions at the issue's
     targets; types at 0.84 and compound at 0.92, below the issue's 0.85 and 0.95 (0.852 and
-    0.927 after the fixes its untouched measures and set 6 led to, batch 5a 0.721 and 0.883, batch 5b
-    0.823 and 0.940: genome browser views, NMR correlation drawings, chromatograms, assays
+    0.927 after the fixes its untouched measures and set 6 led to, batch 5a 0.721 and 0.883,
+    batch 5b 0.823 and 0.940: genome browser views, NMR correlation drawings, chromatograms, assays
     named by their method, and supplements that show several images without saying so;
     docs/captions.md)."""
     items = load_fresh_set(None, FRESH5_SET)

@@ -36,13 +36,14 @@ from pathlib import Path
 from pmc_pipeline.captions import analyze_caption
 from pmc_pipeline.captions.taxonomy import FIGURE_TYPES
 
-DEV_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_dev.json"
-FRESH_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh.json"
-FRESH2_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh2.json"
-FRESH3_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh3.json"
-FRESH4_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh4.json"
-FRESH5_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh5.json"
-FRESH6_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "captions_fresh6.json"
+_DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+DEV_SET = _DATA / "captions_dev.json"
+FRESH_SET = _DATA / "captions_fresh.json"
+FRESH2_SET = _DATA / "captions_fresh2.json"
+FRESH3_SET = _DATA / "captions_fresh3.json"
+FRESH4_SET = _DATA / "captions_fresh4.json"
+FRESH5_SET = _DATA / "captions_fresh5.json"
+FRESH6_SET = _DATA / "captions_fresh6.json"
 
 
 def _norm(text: str) -> str:
