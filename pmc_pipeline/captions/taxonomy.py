@@ -299,7 +299,6 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bforest\s+plot",
         r"\bvolcano\b",
         r"\bramachandran\b",
-        r"\bvenn\b",
         r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)",
         r"\bprincipal\s+component",
         r"\bmultidimensional\s+scaling\b",
@@ -341,7 +340,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
     ),
     DIAGRAM: (
         r"\bschemati\w*",
-        r"(?<!venn )(?<!bifurcation )(?<!phase )(?<!bar )\bdiagram\w*",
+        r"(?<!bifurcation )(?<!phase )(?<!bar )\bdiagram\w*",
+        # Overlapping sets drawn as circles, with or without counts in them: every labeller
+        # of every set typed them diagrams (charts only when other plots were beside them).
+        r"\bvenn\b",
         r"\bflow[\s-]?charts?\b",
         r"\bflow\s+diagram",
         r"\bwork[\s-]?flows?\b",
@@ -361,7 +363,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bphylogen\w*",
         r"\bcladogram\b",
         r"\bbiorender\b",
-        r"\b(?:interpretive|line|schematic)\s+drawings?\b",
+        # A drawing is drawn, whatever it shows ("explanatory drawing", "Drawings are not
+        # to scale"); a sketch too.
+        r"\bdrawings?\b(?!\s+(?:is|are)\s+(?:provided|shown|given)\s+in\b)",  # not elsewhere
+        r"\bsketch(?:es)?\b",
         r"\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
         r"\blocation\s+of\s+the\s+study",
         r"\bstudy\s+areas?\b(?=[^.]{0,40}\b(?:outlined|map|located))",
@@ -404,8 +409,14 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bbipartite\s+graphs?\b",
         r"\bknowledge\s+graphs?\b",
         r"\bfiltered\s+graphs?\b",
-        # A caption that opens with "Scheme of ..." (not of a synthesis or a reaction).
-        r"(?<!.)scheme\s+(?:of|for|showing)\b(?!\s+(?:the\s+)?(?:synthe|reaction|preparation))",
+        # A caption, a panel or a sentence that opens with "Scheme of ..." (not of a
+        # synthesis or a reaction) or "Depiction of ...": what it shows is drawn. Opening:
+        # at the start, or after ". ", ") ", ": " or "; " ("(A) Scheme of the assay.").
+        r"(?<![^.\x29:;] )scheme\s+(?:of|for|showing)\b"
+        r"(?!\s+(?:the\s+)?(?:synthe|reaction|preparation))",
+        r"(?<![^.\x29:;] )depictions?\s+of\b",
+        # A gene targeted in a mouse is shown as its locus and the targeting construct.
+        r"\btargeting\s+(?:strateg(?:y|ies)|vectors?|constructs?|schemes?)\b",
         r"\bcamera\s+lucida\b",  # a drawing made with one
         # Prints and engravings: an illustration.
         r"\bengravings?\b",
@@ -993,11 +1004,6 @@ _ANCHORS = {
         "staining",
         "stained",
         "signal",
-    ),
-    r"\b(?:interpretive|line|schematic)\s+drawings?\b": (
-        "interpretive",
-        "line draw",
-        "schematic draw",
     ),
 }
 # Anchors that may start inside a word (the pattern has no \b before them).
