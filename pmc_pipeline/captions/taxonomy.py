@@ -455,9 +455,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"genes|residues|domains|motifs)\b",
         r"\bsequence\s+logos?\b",
         r"\bweblogo\b",
-        r"\bamino\s+acid\s+sequences?\b",
-        r"\bnucleotide\s+sequences?\b",
-        r"\bprotein\s+sequences?\b",
+        # Sequences shown, not the data a tree was inferred from, a database of them or a
+        # comparison of whole genomes plotted.
+        r"(?<!from )\bamino\s+acid\s+sequences?\b(?!\s+(?:database|comparison))",
+        r"(?<!from )\bnucleotide\s+sequences?\b(?!\s+(?:database|comparison))",
+        r"(?<!from )\bprotein\s+sequences?\b(?!\s+(?:database|comparison))",
         r"\breaction\s+schemes?\b",
         r"\bsynthetic\s+(?:route|scheme|pathway)s?\b",
         r"\bchemical\s+synthesis\b",
