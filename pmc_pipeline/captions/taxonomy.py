@@ -1256,12 +1256,13 @@ _MATCHER = _Matcher(
     (frozenset(_STRONG_GROUPS),),
     extra={**layout.EXTRA_WORDS, **panels.EXTRA_WORDS},
 )
+_LATE_GROUPS = {
+    "image_context": _IMAGE_CONTEXT,
+    "other": _OTHER,
+    **{f"weak:{t}": p for t, p in _WEAK.items()},
+}
 _LATE_MATCHER = _Matcher(
-    {
-        "image_context": _IMAGE_CONTEXT,
-        "other": _OTHER,
-        **{f"weak:{t}": p for t, p in _WEAK.items()},
-    },
+    _LATE_GROUPS,
     (frozenset(["image_context"]), frozenset(["other", *(f"weak:{t}" for t in _WEAK)])),
     extra={},
 )
