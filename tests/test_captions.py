@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from helpers.paths import shared_fixture
 
-from pmc_pipeline.captions import FIGURE_TYPES, analyze_caption, caption_fields
+from pmc_pipeline.captions import FIGURE_TYPES, analyze_caption, caption_fields, taxonomy
 from pmc_pipeline.captions.evaluate import (
     FRESH2_SET,
     FRESH3_SET,
@@ -17,6 +20,7 @@ from pmc_pipeline.captions.evaluate import (
     load_fresh_set,
     score,
 )
+from pmc_pipeline.captions.text import collapse_spaces
 
 # Issue 16's targets for the held-out set; the development set must meet them too.
 TARGETS = {
@@ -232,6 +236,31 @@ def test_list_items_end_before_the_joining_and():
 )
 def test_labels_and_non_labels(caption, labels):
     assert [p.label for p in analyze_caption(caption).panels] == labels
+
+
+def test_every_match_of_a_type_pattern_starts_at_one_of_its_anchors():
+    """The tagger tries a pattern's regex only where the automaton finds one of its anchors
+    (in the cases case_variants gives) and only AHEAD characters past it. On every caption
+    of the labelled sets, a plain case-insensitive search for each pattern must find nothing
+    that way misses ("Oil red O" did: no case variant of "oil red o" is mixed-case)."""
+    captions = [item["caption"] for item in load_dev_set(None)["synthetic"]]
+    for path in sorted(Path(FRESH2_SET).parent.glob("captions_fresh*.json")):
+        captions += [item["caption"] for item in load_fresh_set(None, path)]
+    text = "\n\n".join(collapse_spaces(caption) for caption in captions)
+    missed = []
+    for groups in (taxonomy._STRONG_GROUPS, taxonomy._LATE_GROUPS):
+        for group, patterns in groups.items():
+            for pattern in patterns:
+                anchors = taxonomy._anchors(pattern)
+                for m in re.finditer(pattern, text, re.IGNORECASE):
+                    if not any(
+                        text.startswith(anchor, m.start())
+                        and m.end() <= m.start() + len(anchor) + taxonomy.AHEAD
+                        for anchor in anchors
+                    ):
+                        missed.append((group, pattern, m.group()))
+    assert len(captions) > 1300
+    assert not missed, missed[:10]
 
 
 def test_messy_input_never_raises():

@@ -805,6 +805,8 @@ _P_VALUE_STARTS = tuple(
     for sign in "<>=≤"
 )
 _ANCHORS = {
+    # A stain's name in mixed case, which no case variant of "oil red o" gives.
+    r"\boil\s+red\s+o\b": ("oil red o", "Oil red O", "oil red O"),
     r"(?-i:\bT[TE]E\b)": ("TTE", "TEE"),
     r"(?-i:\b(?:A-?P|P-?A)\s+(?:view|projection|radiograph|image)s?\b)": ("A-P", "AP", "P-A", "PA"),
     r"\b(?:hypo|hyper)-?(?:dens|intens|attenuat)\w+": ("hypo", "hyper"),
