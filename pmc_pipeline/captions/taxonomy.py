@@ -295,6 +295,15 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bquantif\w+",
         r"\bquantitat\w++(?!\s+traits?)",
         r"\bregression\b",
+        # A recorded signal drawn against time (not a scan gated on it: "ECG-gated CT").
+        r"(?-i:\bEEGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
+        r"(?-i:\bECGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
+        r"(?-i:\bEKGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
+        r"(?-i:\bEMGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
+        r"\belectro(?:encephalo|cardio|myo)gra(?:ms?|phy|phic)\b",
+        # One quantity against another ("(F) Relationships between arbor area, number of
+        # branch points and axon length"); not how taxa are related (a tree).
+        r"(?<!phylogenetic )(?<!evolutionary )(?<!taxonomic )\brelationships?\s+between\b",
         r"(?-i:\bROC\b)",
         r"\bforest\s+plot",
         r"\bvolcano\b",
@@ -367,6 +376,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # to scale"); a sketch too.
         r"\bdrawings?\b(?!\s+(?:is|are)\s+(?:provided|shown|given)\s+in\b)",  # not elsewhere
         r"\bsketch(?:es)?\b",
+        # A neuron or an arbor traced by hand or by software is drawn; not a recording's
+        # trace ("EEG tracings": a chart) nor a labelling technique ("lineage tracing").
+        r"(?<!lineage )(?<!isotope )(?<!tracer )(?<!eeg )(?<!ecg )(?<!ekg )(?<!emg )"
+        r"(?<!pressure )(?<!doppler )(?<!spectral )\btracings?\b"
+        r"(?!\s+(?:assays?|experiments?|studies|study|analys[ie]s|method))",
         r"\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
         r"\blocation\s+of\s+the\s+study",
         r"\bstudy\s+areas?\b(?=[^.]{0,40}\b(?:outlined|map|located))",
@@ -696,7 +710,12 @@ _GENERIC_MICROSCOPY = (
     r"\bmicrographs?\b",
     r"\bphotomicrographs?\b",
     r"(?-i:\bDIC\b)",
+    r"\bdifferential\s+interference\s+contrast\b",
     r"\bphase[\s-]contrast\b",
+    # The planes a microscope focuses on ("four Z-planes", "a Z-stacked image").
+    r"(?<!\w[-/])\bz[\s-]?(?:planes?|stacks?|stacked|projections?)\b",  # not "x-z plane"
+    r"\bfocal\s+planes?\b",
+    r"\boptical\s+(?:sections?|slices?)\b",
     r"\boriginal\s+magnification\b",
     r"\bmagnification\s*[×x:]\s*\d",
     r"[×x]\s*\d+\s+magnification\b",
@@ -807,6 +826,9 @@ _P_VALUE_STARTS = tuple(
 _ANCHORS = {
     # A stain's name in mixed case, which no case variant of "oil red o" gives.
     r"\boil\s+red\s+o\b": ("oil red o", "Oil red O", "oil red O"),
+    r"(?<!\w[-/])\bz[\s-]?(?:planes?|stacks?|stacked|projections?)\b": tuple(
+        f"z{sep}{word}" for sep in ("-", " ", "") for word in ("plane", "stack", "projection")
+    ),
     r"(?-i:\bT[TE]E\b)": ("TTE", "TEE"),
     r"(?-i:\b(?:A-?P|P-?A)\s+(?:view|projection|radiograph|image)s?\b)": ("A-P", "AP", "P-A", "PA"),
     r"\b(?:hypo|hyper)-?(?:dens|intens|attenuat)\w+": ("hypo", "hyper"),
