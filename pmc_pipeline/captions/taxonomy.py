@@ -66,6 +66,32 @@ _CT = (
     r"(?<![Tt]hreshold, )(?<![Tt]hreshold \()(?-i:\b(?:micro-?|µ|μ)?CT\b)"
     r"(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))"
 )
+# A band named by what it is ("cleavage product bands", "cross-reactive background bands"):
+# the automaton finds "band", the look-behinds what precedes it.
+_GEL_BANDS = (
+    "(?:"
+    + "|".join(
+        f"(?<={word} )"
+        for word in (
+            "product",
+            "protein",
+            "specific",
+            "nonspecific",
+            "non-specific",
+            "background",
+            "cross-reactive",
+            "crossreactive",
+            "cleavage",
+            "substrate",
+            "PCR",
+            "DNA",
+            "RNA",
+            "doublet",
+        )
+    )
+    + r")bands?\b"
+)
+
 _STRONG: dict[str, tuple[str, ...]] = {
     RADIOLOGY: (
         r"computed\s+tomograph\w*",
@@ -252,7 +278,14 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bblotting\b",
         r"\bgel\s+electrophores\w+",
         r"\belectrophoresis\b",
-        r"\bagarose\b",
+        # A gel, not the beads of an affinity capture ("immuno-captured with anti-Flag
+        # agarose", "streptavidin agarose beads").
+        r"(?<!flag )(?<!-ha )(?<!-myc )(?<!-v5 )(?<!streptavidin )(?<!nta )(?<!glutathione )"
+        r"(?<!protein a )(?<!protein g )(?<!protein a/g )(?<!conjugated )\bagarose\b"
+        r"(?!\s+(?:beads?|resin|affinity|matrix|slurry))",
+        # Bands of a gel or a blot, named as such.
+        _GEL_BANDS,
+        r"\bbands?\s+(?:at|of)\s+[~∼]?\d+(?:\.\d+)?\s*(?:kDa|kb|bp|nt)\b",
         r"(?-i:\bSDS[\s-]?PAGE\b)",
         r"(?-i:\bPAGE\b)",
         r"\bcoomassie\b",
@@ -544,7 +577,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bframework\b",
         r"\barchitecture\b",
         r"\boverview\b",
-        r"\bdepict\w*",
+        r"\bdepict(?:ed|ions?)\b",  # not a key's verb: "Black balls depict centromeres"
         r"\blocations?\s+of\b",
         r"\bnetwork\b",
         r"\billustrat\w+",
@@ -682,7 +715,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bdevices?\b",
         r"\bcannula\w*",
         r"\bendotracheal\s+tubes?\b",
-        r"\bapparatus\b",
+        r"(?<!golgi )\bapparatus\b",  # a device, not an organelle
         r"\binstruments?\b",
         r"\bprosthes[ie]s\b",
         r"\bimplants?\b",
@@ -778,6 +811,7 @@ _MAP = (
     r"(?<!color )(?<!colour )(?<!peptide )(?<!probability )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)",
 )
 
+_COLOUR_LOCALIZATION = r"\((?:green|red|magenta|cyan)\)\s+(?:locali[sz]\w+|relative\s+to)\b"
 # Words that mean fluorescence microscopy when the caption also speaks of images.
 _FLUORESCENCE_CUE = (
     r"(?-i:\b(?:[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet)\b)",
@@ -788,9 +822,19 @@ _FLUORESCENCE_CUE = (
     # A stained channel named by its colour: "nuclei (blue)", "TUNEL staining (in red)".
     r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles|angioblasts|staining|stained|"
     r"signals?)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)\)",
+    # A tagged protein named by its colour where it localises ("Rts1-13myc (green)
+    # localization relative to Ndc10-6HA (red)"), and the DNA counterstained blue.
+    _COLOUR_LOCALIZATION,
+    r"\bDNA\s+(?:is\s+|was\s+)?(?:shown|stained|counterstained|labell?ed)\s+(?:in\s+)?blue\b",
 )
 _IMAGE_CONTEXT = (
     r"\bimages?\b",
+    # Nuclei spread on a slide and looked at; a kymograph is a movie's time-space image.
+    r"\bspread\s+nuclei\b",
+    r"\bnuclear\s+spreads?\b",
+    r"\bchromosom(?:e|al)\s+spreads?\b",
+    r"\bmeiotic\s+spreads?\b",
+    r"\bkymographs?\b",
     r"\bimaging\b",
     r"\bimaged\b",
     r"\bpictures?\b",
@@ -826,6 +870,8 @@ _P_VALUE_STARTS = tuple(
 _ANCHORS = {
     # A stain's name in mixed case, which no case variant of "oil red o" gives.
     r"\boil\s+red\s+o\b": ("oil red o", "Oil red O", "oil red O"),
+    _GEL_BANDS: ("band",),
+    _COLOUR_LOCALIZATION: ("(green)", "(red)", "(magenta)", "(cyan)"),
     r"(?<!\w[-/])\bz[\s-]?(?:planes?|stacks?|stacked|projections?)\b": tuple(
         f"z{sep}{word}" for sep in ("-", " ", "") for word in ("plane", "stack", "projection")
     ),
