@@ -70,8 +70,11 @@ _AFTER_PART = re.compile(
     r"\s+(?:panel|image|graph|plot|column|row|figure|table|inset)s?\b", re.IGNORECASE
 )
 # A part named by its place at the head of a sentence: "Below: Quantification ...", "On the
-# right: close-ups ...", "On the right side: ..." (the rest of the figure is another part).
-_SENTENCE_HEAD = re.compile(r"(?:^|[.;]\s+|\(\s*)(?:on\s+the\s+|at\s+the\s+)?$")
+# right: close-ups ...", "On the right side: ...", "Panel to right: ..." (the rest of the
+# figure is another part).
+_SENTENCE_HEAD = re.compile(
+    r"(?:^|[.;]\s+|\(\s*)(?:(?:panels?\s+)?(?:on|at|to)\s+(?:the\s+)?)?$", re.IGNORECASE
+)
 _PLACE_HEAD = re.compile(r"(?:\s+side)?\s*:", re.IGNORECASE)
 _NOT_AFTER_SIDE = re.compile(r"\s+(?:of|side|corner)\b", re.IGNORECASE)
 # Things in one panel counted off by place, or a direction in it: "numbered from left to
