@@ -22,7 +22,9 @@ figure of 71 PLOS articles, in batches each labelled before the parser ran on it
 non-radiology captions of two files no other set used); with `path=FRESH5_SET`, the fifth
 (tests/data/captions_fresh5.json, every captioned figure of fourteen eLife articles, figure
 supplements included); with `path=FRESH6_SET`, the sixth (tests/data/captions_fresh6.json,
-every captioned figure of the next eight eLife articles).
+every captioned figure of the next eight eLife articles); with `path=FRESH7_SET`, the seventh
+(tests/data/captions_fresh7.json, every captioned figure of the eight eLife articles after
+those). `FRESH_SETS` lists them all, in order.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ FRESH3_SET = _DATA / "captions_fresh3.json"
 FRESH4_SET = _DATA / "captions_fresh4.json"
 FRESH5_SET = _DATA / "captions_fresh5.json"
 FRESH6_SET = _DATA / "captions_fresh6.json"
+FRESH7_SET = _DATA / "captions_fresh7.json"
+FRESH_SETS = (FRESH_SET, FRESH2_SET, FRESH3_SET, FRESH4_SET, FRESH5_SET, FRESH6_SET, FRESH7_SET)
 
 
 def _norm(text: str) -> str:
