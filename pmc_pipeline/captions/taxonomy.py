@@ -501,6 +501,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\balignments\s+of\s+(?:\S+\s+){0,4}?(?:sequences?|proteins?|homologs?|orthologs?|"
         r"genes|residues|domains|motifs)\b",
         r"\bsequence\s+logos?\b",
+        # A sequence shown with its residues marked ("TM segment residues are underlined",
+        # "In the sequence shown, exon 17a is highlighted"), not one shown elsewhere.
+        r"\bresidues\s+(?:are|were)\s+(?:shown|underlined|highlighted|boxed|shaded)\b"
+        r"(?!\s+in\s+(?:fig|table|supp))",
+        r"\bin\s+the\s+sequences?\s+shown\b",
+        r"\bsequences?\s+(?:is\s+|are\s+)?(?:highlighted|underlined|boxed)\b",
         r"\bweblogo\b",
         # Sequences shown, not the data a tree was inferred from, a database of them or a
         # comparison of whole genomes plotted.
@@ -1380,6 +1386,18 @@ def _distinct_words(words: tuple[str, ...]) -> int:
     return len({w.lower().removesuffix("s") for w in words})
 
 
+_SEQUENCE_WORDS = re.compile(r"sequen|residue|align|logo", re.IGNORECASE)
+
+
+def _only_sequences(evidence: dict[str, tuple[str, ...]]) -> bool:
+    """The caption names a molecular structure only as a sequence (an alignment, residues
+    marked), and no radiology or electron microscopy: a map beside it is a gene's or an
+    isoform's map, not a structure's density map."""
+    if evidence.keys() & _NOT_MAPS != {MOLECULAR_STRUCTURE}:
+        return False
+    return all(_SEQUENCE_WORDS.search(word) for word in evidence[MOLECULAR_STRUCTURE])
+
+
 def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     """The figure types a caption's words show, each with its evidence. `hits`: what
     scan(caption) gave, when the caller has it, for a caption whose whitespace is collapsed
@@ -1408,7 +1426,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         ):
             evidence[LIGHT_MICROSCOPY] = microscopy
     maps = words.get("map")
-    if maps and not (evidence.keys() & _NOT_MAPS):
+    if maps and not (evidence.keys() & _NOT_MAPS) or maps and _only_sequences(evidence):
         evidence[DIAGRAM] = evidence.get(DIAGRAM, ()) + maps
     photo = evidence.get(PHOTOGRAPH)
     if photo and len(evidence) > 1 and all(w.lower() == "camera" for w in photo):
