@@ -750,6 +750,7 @@ _GENERIC_MICROSCOPY = (
     r"\bphotomicrographs?\b",
     r"(?-i:\bDIC\b)",
     r"\bdifferential\s+interference\s+contrast\b",
+    r"\bnomarski\b",  # DIC by its inventor's name
     r"\bphase[\s-]contrast\b",
     # The planes a microscope focuses on ("four Z-planes", "a Z-stacked image").
     r"(?<!\w[-/])\bz[\s-]?(?:planes?|stacks?|stacked|projections?)\b",  # not "x-z plane"
