@@ -62,8 +62,10 @@ DESCRIPTIONS = {
 
 # Each pattern is matched case-insensitively unless it starts with '(?-i)' (acronyms).
 # CT, not a qPCR's cycle threshold ("Cycle Threshold, CT") nor a colour or a value.
+# "(CT)" alone defines an abbreviation ("a cytoplasmic tail (CT)"): not counted ("computed
+# tomography (CT)" is found by its words).
 _CT = (
-    r"(?<![Tt]hreshold, )(?<![Tt]hreshold \()(?-i:\b(?:micro-?|µ|μ)?CT\b)"
+    r"(?<![Tt]hreshold, )(?<![Tt]hreshold \()(?!(?<=\()(?-i:CT)\))(?-i:\b(?:micro-?|µ|μ)?CT\b)"
     r"(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))"
 )
 # A band named by what it is ("cleavage product bands", "cross-reactive background bands"):
@@ -286,6 +288,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # Bands of a gel or a blot, named as such.
         _GEL_BANDS,
         r"\bbands?\s+(?:at|of)\s+[~∼]?\d+(?:\.\d+)?\s*(?:kDa|kb|bp|nt)\b",
+        r"\blanes?\s+\d",  # "Lanes 1–8", "lane 2": a gel's or a blot's
         r"(?-i:\bSDS[\s-]?PAGE\b)",
         r"(?-i:\bPAGE\b)",
         r"\bcoomassie\b",
@@ -334,6 +337,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bEKGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
         r"(?-i:\bEMGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
         r"\belectro(?:encephalo|cardio|myo)gra(?:ms?|phy|phic)\b",
+        # An axis drawn on a log scale; averages drawn ("B shows the 5 and 11 year means",
+        # "12-month running means"), not "by means of" nor "which means that".
+        r"\blog(?:arithmic)?[\s-]+scales?\b",
+        r"(?<!by )(?<!a )\bmeans\b(?!\s+(?:that|to)\b)",
         # One quantity against another ("(F) Relationships between arbor area, number of
         # branch points and axon length"); not how taxa are related (a tree).
         r"(?<!phylogenetic )(?<!evolutionary )(?<!taxonomic )\brelationships?\s+between\b",
@@ -396,7 +403,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # Not an experimental system ("a mouse model of cryptococcosis") nor a mesh or a
         # binding pose.
         r"(?<!mouse )(?<!murine )(?<!rat )(?<!animal )(?<!preclinical )(?<!experimental )"
-        r"(?<!disease )(?<!xenograft )(?<!mesh )(?<!binding )\bmodel\s+(?:of|depicting|illustrating)\b",
+        r"(?<!disease )(?<!xenograft )(?<!mesh )(?<!binding )\bmodel\s+(?:of|depicting|illustrating)\b"
+        r"(?!\s+(?:\S+\s+){0,2}(?:infection|disease|injury|sepsis|colitis)\b)",  # a system
         r"\bstudy\s+design\b",
         r"\bexperimental\s+(?:design|set-?up|paradigm|protocol|procedure|timeline|scheme)s?\b",
         r"\bdesign\s+of\s+the\s+study\b",
@@ -590,8 +598,10 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bactivation\b",
         r"\btherap(?:y|ies)\b",
         r"\bbiogenesis\b",
-        # Methods shown, not the "(see Materials and Methods)" a caption points to.
-        r"(?<![‘'(])(?<!and )(?<!see )(?<!in )\bmethods\b",
+        # Methods shown, not the "(see Materials and Methods)" a caption points to, nor the
+        # methods data were estimated or linked by ("via alternative methods", "a number of
+        # methods").
+        r"(?<![‘'(])(?<!and )(?<!see )(?<!in )(?<!alternative )(?<!of )\bmethods\b",
         r"\bcircuits?\b",
         r"\bsignall?ing\b",
         r"\brepresentation\b",
@@ -659,7 +669,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
     # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex." (a caption that
     # opens so; "the structure of adult eyes" is not one).
     MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"(?<!.)structures?\s+of\b"),
-    GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b", r"\bimmunoprecipitat\w+"),
+    GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b(?!\s+\d)", r"\bimmunoprecipitat\w+"),
     # A magnified view, an optical image, embryos: light microscopy when nothing else is named.
     LIGHT_MICROSCOPY: (
         r"\bmagnifi\w+",
@@ -733,7 +743,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\blarva\w*",
         r"\bspecimens?\b",
         r"\bagar\b",
-        r"\bfossils?\b",
+        r"\bfossils?\b(?!\s+fuels?)",  # not coal and oil
         r"\bhabitus\b",
         r"\b(?:holo|para)types?\b",
         r"\bsnapshots?\b",
@@ -1000,7 +1010,7 @@ _ANCHORS = {
         "neighbor",
         "neighbour",
     ),
-    r"(?<![‘'(])(?<!and )(?<!see )(?<!in )\bmethods\b": ("methods",),
+    r"(?<![‘'(])(?<!and )(?<!see )(?<!in )(?<!alternative )(?<!of )\bmethods\b": ("methods",),
     r"\bvs\b": ("vs",),
     r"\b(?:boolean|logic)\s+gates?\b": ("boolean", "logic"),
     r"(?-i:\b(?:AND|OR|NOT|NOR|NAND|XOR)\s+gates?\b)": (
