@@ -85,7 +85,9 @@ _ORDERED_BY_PLACE = re.compile(
     r"transcribed|oriented|increas\w*|decreas\w*)\s+(?:from\s+)?$",
     re.IGNORECASE,
 )
-_PLACED_PANEL = re.compile(r"\s+panel\b", re.IGNORECASE)
+_PLACED_PANEL = re.compile(
+    r"\s+(?:panel|graph|plot|diagram|chart|image|micrograph|blot|gel)\b", re.IGNORECASE
+)
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
 
 
