@@ -24,7 +24,8 @@ non-radiology captions of two files no other set used); with `path=FRESH5_SET`, 
 supplements included); with `path=FRESH6_SET`, the sixth (tests/data/captions_fresh6.json,
 every captioned figure of the next eight eLife articles); with `path=FRESH7_SET`, the seventh
 (tests/data/captions_fresh7.json, every captioned figure of the eight eLife articles after
-those). `FRESH_SETS` lists them all, in order.
+those); with `path=FRESH8_SET`, the eighth (tests/data/captions_fresh8.json, every captioned
+figure of eleven PLOS articles of five journals). `FRESH_SETS` lists them all, in order.
 """
 
 from __future__ import annotations
@@ -47,7 +48,17 @@ FRESH4_SET = _DATA / "captions_fresh4.json"
 FRESH5_SET = _DATA / "captions_fresh5.json"
 FRESH6_SET = _DATA / "captions_fresh6.json"
 FRESH7_SET = _DATA / "captions_fresh7.json"
-FRESH_SETS = (FRESH_SET, FRESH2_SET, FRESH3_SET, FRESH4_SET, FRESH5_SET, FRESH6_SET, FRESH7_SET)
+FRESH8_SET = _DATA / "captions_fresh8.json"
+FRESH_SETS = (
+    FRESH_SET,
+    FRESH2_SET,
+    FRESH3_SET,
+    FRESH4_SET,
+    FRESH5_SET,
+    FRESH6_SET,
+    FRESH7_SET,
+    FRESH8_SET,
+)
 
 
 def _norm(text: str) -> str:
