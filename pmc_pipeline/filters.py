@@ -185,7 +185,8 @@ def figure_drop_reason(
     if opts.figure_types is not None:
         types = figure_types(figure.caption)
         if not opts.figure_types.intersection(types):
-            return f"{FIGURE_TYPE_NOT_ALLOWED}:{'+'.join(types)}"
+            # "untyped": the caption names no kind of figure (pmc_pipeline.captions)
+            return f"{FIGURE_TYPE_NOT_ALLOWED}:{'+'.join(types) or 'untyped'}"
     if image is None:
         return NO_IMAGE
     short, long = sorted((image.orig_width, image.orig_height))

@@ -226,8 +226,12 @@ def test_figure_type_allowlist_keeps_a_figure_with_any_allowed_type():
     reason = figure_drop_reason(photo, None, opts)
     assert reason == "figure_type_not_allowed:photograph"
     assert filters.figure_status(reason) == FigureStatus.FILTERED
-    untyped = figure("A screenshot of the settings window of the program.")
-    assert figure_drop_reason(untyped, None, opts) == "figure_type_not_allowed:other"
+    screenshot = figure("A screenshot of the settings window of the program.")
+    assert figure_drop_reason(screenshot, None, opts) == "figure_type_not_allowed:other"
+    assert figure_drop_reason(screenshot, None, FilterOptions()) == filters.NO_IMAGE
+    # A caption that names no kind of figure has no type: no allowlist keeps it.
+    untyped = figure("Climate forcings employed in our six main scenarios.")
+    assert figure_drop_reason(untyped, None, opts) == "figure_type_not_allowed:untyped"
     assert figure_drop_reason(untyped, None, FilterOptions()) == filters.NO_IMAGE
 
 

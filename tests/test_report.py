@@ -27,7 +27,7 @@ from pmc_pipeline import cli
 from pmc_pipeline.manifest import count_statuses
 from pmc_pipeline.model import ArticleStatus, FigureStatus
 from pmc_pipeline.report import ReportError, write_card
-from pmc_pipeline.report.charts import all_charts
+from pmc_pipeline.report.charts import UNTYPED, all_charts, figure_types
 from pmc_pipeline.report.clusters import phash_distance
 from pmc_pipeline.report.gallery import sample_keys
 from pmc_pipeline.report.plots import render_png
@@ -378,6 +378,21 @@ def test_sample_keys_is_a_bottom_k_that_ignores_row_order():
     assert sample_keys(rows.take(order), 10, seed=3) == chosen
     assert sample_keys(rows, 10, seed=4) != chosen
     assert sample_keys(rows, 0) == {"train": [], "val": []}
+
+
+def test_figure_type_chart_counts_pairs_whose_caption_names_no_type():
+    rows = pa.table(
+        {
+            "figure_types": [["chart"], ["chart", "gel_blot"], [], []],
+            "compound": [False, True, False, True],
+        }
+    )
+    bars = figure_types(rows)
+    single, compound = bars.series["single panel"], bars.series["compound"]
+    counts = {label: (single[i], compound[i]) for i, label in enumerate(bars.labels)}
+    assert counts["chart"] == (1, 1) and counts["gel_blot"] == (0, 1)
+    assert counts[UNTYPED] == (1, 1)
+    assert bars.labels[-1] == UNTYPED
 
 
 def test_phash_distance():

@@ -211,16 +211,21 @@ def mentions(pairs: pa.Table, cap: int = MAX_MENTIONS) -> Bars:
     )
 
 
+# The bar of the pairs whose caption names no kind of figure (no type: docs/captions.md).
+UNTYPED = "no type named"
+
+
 def figure_types(pairs: pa.Table) -> Bars:
     """Pairs per figure type (read from the caption), single-panel and compound apart. A
-    figure has one or more types, so a pair counts under each of its types."""
-    single = dict.fromkeys(FIGURE_TYPES, 0)
-    compound = dict.fromkeys(FIGURE_TYPES, 0)
+    figure has one or more types, or none when its caption names none, so a pair counts
+    under each of its types or under UNTYPED."""
+    single = dict.fromkeys((*FIGURE_TYPES, UNTYPED), 0)
+    compound = dict.fromkeys((*FIGURE_TYPES, UNTYPED), 0)
     for batch in pairs.select(["figure_types", "compound"]).to_batches():
         types, flags = batch.column(0).to_pylist(), batch.column(1).to_pylist()
         for names, is_compound in zip(types, flags, strict=True):
             counts = compound if is_compound else single
-            for name in names or ():
+            for name in names or (UNTYPED,):
                 counts[name] = counts.get(name, 0) + 1
     labels = list(single)
     total = pairs.num_rows
@@ -233,8 +238,9 @@ def figure_types(pairs: pa.Table) -> Bars:
         {"single panel": [single[t] for t in labels], "compound": [compound[t] for t in labels]},
         horizontal=True,
         note=f"Types are read from the caption (docs/captions.md); a figure can have several, "
-        f"so the bars add up to more than the {total:,} pairs. {n_compound:,} pairs are "
-        "compound (two or more panels).",
+        f"so the bars add up to more than the {total:,} pairs, and a caption that names no "
+        f"kind of figure gives none ('{UNTYPED}'). {n_compound:,} pairs are compound (two or "
+        "more panels).",
     )
 
 
