@@ -94,6 +94,11 @@ _GEL_BANDS = (
     + r")bands?\b"
 )
 
+_SPECIMEN_VIEWS = (
+    r"\b(?:dorsal|ventral|lateral|medial|anterior|posterior|labial|lingual|occlusal|oblique|palatal|buccal|mesial|dorsolateral|ventrolateral|anterolateral|posterolateral|ventromedial|dorsomedial|"
+    r"(?:left|right)\s+lateral)\s+views?\b"
+)
+
 _STRONG: dict[str, tuple[str, ...]] = {
     RADIOLOGY: (
         r"computed\s+tomograph\w*",
@@ -756,6 +761,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bplants?\b",
         r"\bflowers?\b",
         r"\bleaves\b",
+        # A specimen shown from its sides ("A, dorsal; and B, ventral views"): a photograph
+        # when nothing else is named (an X-ray's "lateral view" names its radiograph).
+        _SPECIMEN_VIEWS,
     ),
 }
 
@@ -894,6 +902,29 @@ _ANCHORS = {
     # A stain's name in mixed case, which no case variant of "oil red o" gives.
     r"\boil\s+red\s+o\b": ("oil red o", "Oil red O", "oil red O"),
     _GEL_BANDS: ("band",),
+    _SPECIMEN_VIEWS: (
+        "dorsal view",
+        "ventral view",
+        "lateral view",
+        "medial view",
+        "anterior view",
+        "posterior view",
+        "labial view",
+        "lingual view",
+        "occlusal view",
+        "oblique view",
+        "palatal view",
+        "buccal view",
+        "mesial view",
+        "dorsolateral view",
+        "ventrolateral view",
+        "anterolateral view",
+        "posterolateral view",
+        "ventromedial view",
+        "dorsomedial view",
+        "left lateral",
+        "right lateral",
+    ),
     _COLOUR_LOCALIZATION: ("(green)", "(red)", "(magenta)", "(cyan)"),
     r"(?<!\w[-/])\bz[\s-]?(?:planes?|stacks?|stacked|projections?)\b": tuple(
         f"z{sep}{word}" for sep in ("-", " ", "") for word in ("plane", "stack", "projection")
