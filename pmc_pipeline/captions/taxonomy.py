@@ -94,10 +94,29 @@ _GEL_BANDS = (
     + r")bands?\b"
 )
 
-_SPECIMEN_VIEWS = (
-    r"\b(?:dorsal|ventral|lateral|medial|anterior|posterior|labial|lingual|occlusal|oblique|palatal|buccal|mesial|dorsolateral|ventrolateral|anterolateral|posterolateral|ventromedial|dorsomedial|"
-    r"(?:left|right)\s+lateral)\s+views?\b"
+# The sides a specimen is shown from ("A, dorsal; and B, ventral views").
+_VIEW_SIDES = (
+    "dorsal",
+    "ventral",
+    "lateral",
+    "medial",
+    "anterior",
+    "posterior",
+    "labial",
+    "lingual",
+    "occlusal",
+    "oblique",
+    "palatal",
+    "buccal",
+    "mesial",
+    "dorsolateral",
+    "ventrolateral",
+    "anterolateral",
+    "posterolateral",
+    "ventromedial",
+    "dorsomedial",
 )
+_SPECIMEN_VIEWS = r"\b(?:" + "|".join(_VIEW_SIDES) + r"|(?:left|right)\s+lateral)\s+views?\b"
 
 _STRONG: dict[str, tuple[str, ...]] = {
     RADIOLOGY: (
@@ -337,10 +356,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bquantitat\w++(?!\s+traits?)",
         r"\bregression\b",
         # A recorded signal drawn against time (not a scan gated on it: "ECG-gated CT").
-        r"(?-i:\bEEGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
-        r"(?-i:\bECGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
-        r"(?-i:\bEKGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
-        r"(?-i:\bEMGs?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))",
+        *(
+            rf"(?-i:\b{signal}s?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))"
+            for signal in ("EEG", "ECG", "EKG", "EMG")
+        ),
         r"\belectro(?:encephalo|cardio|myo)gra(?:ms?|phy|phic)\b",
         # An axis drawn on a log scale; averages drawn ("B shows the 5 and 11 year means",
         # "12-month running means"), not "by means of" nor "which means that".
@@ -902,29 +921,7 @@ _ANCHORS = {
     # A stain's name in mixed case, which no case variant of "oil red o" gives.
     r"\boil\s+red\s+o\b": ("oil red o", "Oil red O", "oil red O"),
     _GEL_BANDS: ("band",),
-    _SPECIMEN_VIEWS: (
-        "dorsal view",
-        "ventral view",
-        "lateral view",
-        "medial view",
-        "anterior view",
-        "posterior view",
-        "labial view",
-        "lingual view",
-        "occlusal view",
-        "oblique view",
-        "palatal view",
-        "buccal view",
-        "mesial view",
-        "dorsolateral view",
-        "ventrolateral view",
-        "anterolateral view",
-        "posterolateral view",
-        "ventromedial view",
-        "dorsomedial view",
-        "left lateral",
-        "right lateral",
-    ),
+    _SPECIMEN_VIEWS: (*(f"{side} view" for side in _VIEW_SIDES), "left lateral", "right lateral"),
     _COLOUR_LOCALIZATION: ("(green)", "(red)", "(magenta)", "(cyan)"),
     r"(?<!\w[-/])\bz[\s-]?(?:planes?|stacks?|stacked|projections?)\b": tuple(
         f"z{sep}{word}" for sep in ("-", " ", "") for word in ("plane", "stack", "projection")
