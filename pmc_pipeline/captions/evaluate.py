@@ -25,7 +25,9 @@ supplements included); with `path=FRESH6_SET`, the sixth (tests/data/captions_fr
 every captioned figure of the next eight eLife articles); with `path=FRESH7_SET`, the seventh
 (tests/data/captions_fresh7.json, every captioned figure of the eight eLife articles after
 those); with `path=FRESH8_SET`, the eighth (tests/data/captions_fresh8.json, every captioned
-figure of eleven PLOS articles of five journals). `FRESH_SETS` lists them all, in order.
+figure of eleven PLOS articles of five journals); with `path=FRESH9_SET`, the ninth
+(tests/data/captions_fresh9.json, the next seven such articles, measured untouched and left
+so). `FRESH_SETS` lists them all, in order.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ FRESH5_SET = _DATA / "captions_fresh5.json"
 FRESH6_SET = _DATA / "captions_fresh6.json"
 FRESH7_SET = _DATA / "captions_fresh7.json"
 FRESH8_SET = _DATA / "captions_fresh8.json"
+FRESH9_SET = _DATA / "captions_fresh9.json"
 FRESH_SETS = (
     FRESH_SET,
     FRESH2_SET,
@@ -58,6 +61,7 @@ FRESH_SETS = (
     FRESH6_SET,
     FRESH7_SET,
     FRESH8_SET,
+    FRESH9_SET,
 )
 
 
