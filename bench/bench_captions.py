@@ -20,14 +20,6 @@ from PIL import Image
 from bench.common import SHARED_FIXTURES, table, write_section
 from pmc_pipeline.captions import analyze_caption
 from pmc_pipeline.captions.evaluate import (
-    FRESH2_SET,
-    FRESH3_SET,
-    FRESH4_SET,
-    FRESH5_SET,
-    FRESH6_SET,
-    FRESH7_SET,
-    FRESH8_SET,
-    FRESH9_SET,
     FRESH_SETS,
     Scores,
     load_dev_set,
@@ -142,39 +134,52 @@ def image_cue_rows() -> tuple[list[list], dict[str, tuple[int, int]]]:
     return rows, {k: (v[0], v[1]) for k, v in totals.items()}
 
 
-def with_batches(sets: dict[str, Scores], name: str, about: str, items: list[dict]) -> None:
-    """Score a fresh set whole ("<name> (<about>)") and each of its batches on its own row."""
-    sets[f"{name} ({about})"] = score(items)
-    for batch in sorted({item["batch"] for item in items}):
-        sets[f"{name}, batch {batch}"] = score([i for i in items if i["batch"] == batch])
+# The fresh sets, in FRESH_SETS' order: (the table's row, the per-type section's heading,
+# the prefix of the rows of its batches, or None when the set is reported whole only).
+FRESH_ROWS = (
+    ("fresh, labelled independently", "fresh set", None),
+    ("second fresh set (other publishers)", "second fresh set", None),
+    ("third fresh set (71 PLOS articles)", "third fresh set", "third fresh set"),
+    (
+        "fourth fresh set (ROCO radiology and non-radiology)",
+        "fourth fresh set",
+        "fourth fresh set",
+    ),
+    ("fifth fresh set (14 eLife articles)", "fifth fresh set", None),
+    ("sixth fresh set (8 eLife articles)", "sixth fresh set", "sixth fresh set"),
+    ("seventh fresh set (8 more eLife articles)", "seventh fresh set", "seventh fresh set"),
+    ("eighth fresh set (11 PLOS articles)", "eighth fresh set", "eighth fresh set"),
+    ("ninth fresh set (7 more PLOS articles)", "ninth fresh set", "ninth fresh set"),
+)
+
+
+def with_batches(sets: dict[str, Scores], row: str, batches: str | None, items: list[dict]) -> None:
+    """Score a fresh set whole (`row`) and, with a `batches` prefix, each of its batches on
+    its own row ("<batches>, batch <batch>")."""
+    sets[row] = score(items)
+    if batches is not None:
+        for batch in sorted({item["batch"] for item in items}):
+            sets[f"{batches}, batch {batch}"] = score([i for i in items if i["batch"] == batch])
 
 
 def main(argv: list[str]) -> None:
     command = " ".join(["python -m bench captions", *argv])
-    dev = load_dev_set(SHARED_FIXTURES if SHARED_FIXTURES.is_dir() else None)
+    fixtures = SHARED_FIXTURES if SHARED_FIXTURES.is_dir() else None
+    dev = load_dev_set(fixtures)
     sets = {"written (one per rule)": score(dev["synthetic"])}
     if dev["fixtures"]:
         sets["fixture figures"] = score(dev["fixtures"])
-    fresh = load_fresh_set(SHARED_FIXTURES if SHARED_FIXTURES.is_dir() else None)
-    sets["fresh, labelled independently"] = score(fresh)
-    sets["second fresh set (other publishers)"] = score(load_fresh_set(None, FRESH2_SET))
-    with_batches(sets, "third fresh set", "71 PLOS articles", load_fresh_set(None, FRESH3_SET))
-    with_batches(
-        sets,
-        "fourth fresh set",
-        "ROCO radiology and non-radiology",
-        load_fresh_set(None, FRESH4_SET),
+    pooled: list[dict] = []
+    for path, (row, _, batches) in zip(FRESH_SETS, FRESH_ROWS, strict=True):
+        items = load_fresh_set(fixtures, path)  # each set read once, for its rows and the pool
+        with_batches(sets, row, batches, items)
+        pooled += items
+    pooled_row = f"all {len(FRESH_SETS)} fresh sets"
+    sets[pooled_row] = score(pooled)
+    per_type_sections = "\n\n".join(
+        f"Per type, {heading}:\n\n{per_type_table(sets[row])}"
+        for row, heading, _ in (*FRESH_ROWS, (pooled_row, "all fresh sets pooled", None))
     )
-    sets["fifth fresh set (14 eLife articles)"] = score(load_fresh_set(None, FRESH5_SET))
-    with_batches(sets, "sixth fresh set", "8 eLife articles", load_fresh_set(None, FRESH6_SET))
-    with_batches(
-        sets, "seventh fresh set", "8 more eLife articles", load_fresh_set(None, FRESH7_SET)
-    )
-    with_batches(sets, "eighth fresh set", "11 PLOS articles", load_fresh_set(None, FRESH8_SET))
-    with_batches(sets, "ninth fresh set", "7 more PLOS articles", load_fresh_set(None, FRESH9_SET))
-    fixtures = SHARED_FIXTURES if SHARED_FIXTURES.is_dir() else None
-    pooled = [item for path in FRESH_SETS for item in load_fresh_set(fixtures, path)]
-    sets[f"all {len(FRESH_SETS)} fresh sets"] = score(pooled)
     cue_rows, totals = image_cue_rows() if SHARED_FIXTURES.is_dir() else ([], {})
     agreement = "; ".join(f"{k}: {a} of {n}" for k, (a, n) in totals.items() if n)
     markdown = f"""
@@ -215,45 +220,7 @@ Per type, fixture figures:
 
 {per_type_table(sets["fixture figures"]) if "fixture figures" in sets else "(fixtures absent)"}
 
-Per type, fresh set:
-
-{per_type_table(sets["fresh, labelled independently"])}
-
-Per type, second fresh set:
-
-{per_type_table(sets["second fresh set (other publishers)"])}
-
-Per type, third fresh set:
-
-{per_type_table(sets["third fresh set (71 PLOS articles)"])}
-
-Per type, fourth fresh set:
-
-{per_type_table(sets["fourth fresh set (ROCO radiology and non-radiology)"])}
-
-Per type, fifth fresh set:
-
-{per_type_table(sets["fifth fresh set (14 eLife articles)"])}
-
-Per type, sixth fresh set:
-
-{per_type_table(sets["sixth fresh set (8 eLife articles)"])}
-
-Per type, seventh fresh set:
-
-{per_type_table(sets["seventh fresh set (8 more eLife articles)"])}
-
-Per type, eighth fresh set:
-
-{per_type_table(sets["eighth fresh set (11 PLOS articles)"])}
-
-Per type, ninth fresh set:
-
-{per_type_table(sets["ninth fresh set (7 more PLOS articles)"])}
-
-Per type, all fresh sets pooled:
-
-{per_type_table(sets[f"all {len(FRESH_SETS)} fresh sets"])}
+{per_type_sections}
 
 Image cue (`pmc_pipeline.captions.image_panels`: blank gutters, recursive XY-cut): the
 image's panel count equals the caption's (one when the caption names none) — {agreement}.
