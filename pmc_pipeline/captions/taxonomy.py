@@ -1434,13 +1434,15 @@ def _distinct_words(words: tuple[str, ...]) -> int:
 _SEQUENCE_WORDS = re.compile(r"sequen|residue|align|logo", re.IGNORECASE)
 
 
-def _only_sequences(evidence: dict[str, tuple[str, ...]]) -> bool:
-    """The caption names a molecular structure only as a sequence (an alignment, residues
-    marked), and no radiology or electron microscopy: a map beside it is a gene's or an
-    isoform's map, not a structure's density map."""
-    if evidence.keys() & _NOT_MAPS != {MOLECULAR_STRUCTURE}:
-        return False
-    return all(_SEQUENCE_WORDS.search(word) for word in evidence[MOLECULAR_STRUCTURE])
+def _map_is_drawn(evidence: dict[str, tuple[str, ...]]) -> bool:
+    """A map is a diagram (a study area, a pathway, a gene's isoforms) unless the caption
+    names radiology, electron microscopy or a molecular structure (an fMRI or EM density
+    map, a structure's); a molecular structure named only as a sequence (an alignment,
+    residues marked) does not count: the map beside it is a gene's or an isoform's."""
+    named = evidence.keys() & _NOT_MAPS
+    if named == {MOLECULAR_STRUCTURE}:
+        return all(_SEQUENCE_WORDS.search(word) for word in evidence[MOLECULAR_STRUCTURE])
+    return not named
 
 
 def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
@@ -1471,7 +1473,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         ):
             evidence[LIGHT_MICROSCOPY] = microscopy
     maps = words.get("map")
-    if maps and not (evidence.keys() & _NOT_MAPS) or maps and _only_sequences(evidence):
+    if maps and _map_is_drawn(evidence):
         evidence[DIAGRAM] = evidence.get(DIAGRAM, ()) + maps
     photo = evidence.get(PHOTOGRAPH)
     if photo and len(evidence) > 1 and all(w.lower() == "camera" for w in photo):
