@@ -1309,11 +1309,16 @@ class _Matcher:
         ]
 
     def words(
-        self, caption: str, hits: list[tuple[int, int, int]], phase: int
+        self,
+        caption: str,
+        hits: list[tuple[int, int, int]],
+        phase: int,
+        firsts: dict[str, int] | None = None,
     ) -> dict[str, tuple[str, ...]]:
         """{group: the words its patterns matched at the hits, in order, at most
         MAX_EVIDENCE, once whatever their case} for the groups of `phase` (an index of
-        self.phases). `caption` has its whitespace collapsed (each match is a caption word)."""
+        self.phases). `caption` has its whitespace collapsed (each match is a caption word).
+        `firsts`, when given, gets {group: where its first word starts}."""
         found: dict[str, dict[str, str]] = {}
         targets = self.phase_targets[phase]
         # Where each pattern's last match for each group ended (a pattern may serve two
@@ -1345,6 +1350,8 @@ class _Matcher:
                 words = found.get(group)
                 if words is None:
                     words = found[group] = {}
+                    if firsts is not None:
+                        firsts[group] = start
                 elif len(words) >= MAX_EVIDENCE:
                     continue
                 word = caption[start:stop]
@@ -1489,17 +1496,22 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         return Tagging(tuple(sorted(evidence)), evidence)
     if late_hits is None:
         late_hits = _LATE_MATCHER.scan(caption)
-    words = _LATE_MATCHER.words(caption, late_hits, WEAK)
+    firsts: dict[str, int] = {}
+    words = _LATE_MATCHER.words(caption, late_hits, WEAK, firsts)
     if "other" in words:
         return Tagging((OTHER,), {})  # "Crystallographic statistics table": no weak guess
-    # Weak words decide alone: the type(s) with the most of them, a word and its plural
-    # counted once ("specimen", "specimens").
+    # Weak words decide alone: the type with the most of them, a word and its plural
+    # counted once ("specimen", "specimens"); of types with as many, the one named first
+    # ("Model for the effects of neuronal activity on H2BE expression level": a diagram,
+    # "Comparison of Circuit Construction Cost": a chart).
     weak = {t: words.get(group, ()) for t, group in _WEAK_NAMES}
     counts = {t: _distinct_words(w) for t, w in weak.items()}
     most = max(counts.values())
     if most:
-        evidence = {t: weak[t] for t, n in counts.items() if n == most}
-        return Tagging(tuple(sorted(evidence)), evidence)
+        chosen = min(
+            (firsts[group], t) for t, group in _WEAK_NAMES if counts[t] == most
+        )[1]
+        return Tagging((chosen,), {chosen: weak[chosen]})
     if _LABEL_ONLY_RE.fullmatch(caption):
         return Tagging((OTHER,), {})
     # A caption that names no kind of figure nor anything one shows ("Port sites", "Climate
