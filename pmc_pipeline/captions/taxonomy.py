@@ -115,6 +115,13 @@ _VIEW_SIDES = (
     "posterolateral",
     "ventromedial",
     "dorsomedial",
+    "proximal",
+    "distal",
+    "external",
+    "internal",
+    "apical",
+    "rostral",
+    "caudal",
 )
 _SPECIMEN_VIEWS = r"\b(?:" + "|".join(_VIEW_SIDES) + r"|(?:left|right)\s+lateral)\s+views?\b"
 
@@ -332,7 +339,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgraphs?\b",
         r"\bplots?\b",
         r"\bplotted\b",
-        r"\bcharts?\b",
+        r"(?<!workflow )(?<!work flow )(?<!organizational )(?<!organisational )\bcharts?\b",
         r"\bhistograms?\b",
         r"\bcurves?\b",
         r"\bkaplan[\s–-]+meier\b",
@@ -434,6 +441,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bdesign\s+of\s+the\s+study\b",
         r"(?-i:\b(?:CONSORT|PRISMA)\b)",
         r"\btimeline\b",
+        # The course of an experiment laid out in time, not a quantity's time course.
+        r"\btime[\s-]course\s+of\s+(?:the\s+|an?\s+)?(?:experiments?|protocol|procedure|paradigm)\b",
         r"\bphylogen\w*",
         r"\bcladogram\b",
         r"\bbiorender\b",
@@ -610,14 +619,14 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bsummary\b",
         r"\broles?\s+of\b",
         r"\bregulat\w+",
-        r"\bscheme\b",
+        r"\bschemes?\b",
         r"\bdendr?ogram\b",  # and its common misspelling
-        r"\bframework\b",
-        r"\barchitecture\b",
-        r"\boverview\b",
+        r"\bframeworks?\b",
+        r"\barchitectures?\b",
+        r"\boverviews?\b",
         r"\bdepict(?:ed|ions?)\b",  # not a key's verb: "Black balls depict centromeres"
         r"\blocations?\s+of\b",
-        r"\bnetwork\b",
+        r"\bnetworks?\b",
         r"\billustrat\w+",
         r"\bactivation\b",
         r"\btherap(?:y|ies)\b",
@@ -628,7 +637,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"(?<![‘'(])(?<!and )(?<!see )(?<!in )(?<!alternative )(?<!of )\bmethods\b",
         r"\bcircuits?\b",
         r"\bsignall?ing\b",
-        r"\brepresentation\b",
+        r"\brepresentations?\b",
         r"\bbenefits?\b",
         r"\breconstructions?\b",  # of a skeleton, a scene: a drawing
         r"\bmeshes\b",  # surface meshes of a 3D model
