@@ -50,6 +50,7 @@ def test_synthetic_captions_follow_every_rule():
     assert len(items) >= 30
     for item in items:  # each written caption is exact, rule by rule
         got = analyze_caption(item["caption"], item["title"])
+        assert sorted(got.figure_types) == sorted(item["types"]), item["rule"]
         assert [(p.label, p.subcaption) for p in got.panels] == [
             (p["label"], p["subcaption"]) for p in item["panels"]
         ], item["rule"]

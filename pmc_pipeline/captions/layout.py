@@ -50,12 +50,37 @@ POSITION_WORDS = (
     "below",
     "above",
 )
+# Kinds of picture in the plural, at the head of a sentence with at most two words before
+# them ("Venn diagrams showing ...", "Histograms of ...", "2 hr: Additional images of ...",
+# "These plots represent ..."): several pictures of one kind are described.
+PLURAL_PICTURES = (
+    "images",
+    "micrographs",
+    "photomicrographs",
+    "photographs",
+    "pictures",
+    "diagrams",
+    "histograms",
+    "charts",
+    "plots",
+    "graphs",
+    "spectra",
+    "blots",
+    "views",
+    "scans",
+    "radiographs",
+    "snapshots",
+    "heatmaps",
+    "frames",
+    "stills",
+)
 # The groups of the words, as taxonomy.scan takes them: (words, at a word start only, in
 # any case).
 EXTRA_WORDS = {
     "layout": (LAYOUT_PHRASES, False, True),
     "parts": (PART_WORDS, True, True),
     "position": (POSITION_WORDS, True, True),
+    "plural": (PLURAL_PICTURES, True, True),
 }
 
 _COUNTED_PARTS = re.compile(
@@ -88,6 +113,8 @@ _ORDERED_BY_PLACE = re.compile(
 _PLACED_PANEL = re.compile(
     r"\s+(?:panel|graph|plot|diagram|chart|image|micrograph|blot|gel)\b", re.IGNORECASE
 )
+_PLURAL_HEAD = re.compile(r"(?:^|[.:]\s+)(?:[\w-]+\s+){0,2}$")
+_NOT_PLURAL_PICTURES = re.compile(r"\s+available\b")  # "Color images available online"
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
 
 
@@ -95,7 +122,7 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
     """Two or more panels described without labels, from the (group, word, start, end) hits
     of the EXTRA_WORDS in the caption (in any of the cases taxonomy.case_variants gives):
     'upper and lower panels', 'Left: ... Right: ...', 'at left ... at right', 'the graph on
-    the right', 'from left to right'."""
+    the right', 'from left to right', 'Venn diagrams showing ...'."""
     positions = set()
     parts = False
     for group, word, at, end in hits:
@@ -108,6 +135,12 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
             continue
         if caption[end : end + 1].isalnum():
             continue  # "lefts", "topic"
+        if group == "plural":
+            if _PLURAL_HEAD.search(caption, max(0, at - 40), at) and not (
+                _NOT_PLURAL_PICTURES.match(caption, end)
+            ):
+                return True
+            continue
         before = caption[max(0, at - 12) : at].lower()
         if _PLACE_HEAD.match(caption, end) and _SENTENCE_HEAD.search(before):
             return True
