@@ -75,7 +75,7 @@ def per_type_table(s: Scores) -> str:
 def real_figures() -> list[tuple[str, Image.Image, str, str | None]]:
     """(name, image, caption, title) of the fixture figures with a full image and a caption:
     images/pmc (captions from pubmed-client's metadata JSON) and the OA package."""
-    found = []
+    found: list[tuple[str, Image.Image, str, str | None]] = []
     for meta in sorted((SHARED_FIXTURES / "images" / "pmc").glob("*/*_figures_metadata.json")):
         for fig in json.loads(meta.read_text(encoding="utf-8")):
             stem = Path(fig["original_file_path"]).stem
