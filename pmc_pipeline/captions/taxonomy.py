@@ -339,7 +339,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgraphs?\b",
         r"\bplots?\b",
         r"\bplotted\b",
-        r"(?<!workflow )(?<!work flow )(?<!organizational )(?<!organisational )\bcharts?\b",
+        r"(?<!flow )(?<!flow-)(?<!workflow )(?<!work flow )(?<!organizational )(?<!organisational )"
+        r"\bcharts?\b",
         r"\bhistograms?\b",
         r"\bcurves?\b",
         r"\bkaplan[\s–-]+meier\b",
@@ -377,6 +378,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?<!phylogenetic )(?<!evolutionary )(?<!taxonomic )\brelationships?\s+between\b",
         r"(?-i:\bROC\b)",
         r"\bforest\s+plot",
+        # What a gene ontology analysis shows: counts of genes by term, plotted.
+        r"(?-i:\bGO\b)\s+(?:classifications?|terms?|categor(?:y|ies)|enrichment|annotations?)\b",
         r"\bvolcano\b",
         r"\bramachandran\b",
         r"(?-i:\b(?:UMAP|t-SNE|tSNE|PCA)\b)",
@@ -490,7 +493,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\b(?:boolean|logic)\s+gates?\b",
         r"(?-i:\b(?:AND|OR|NOT|NOR|NAND|XOR)\s+gates?\b)",
         r"\bcircuit\s+(?:schemes?|designs?|diagrams?)\b",
-        # Graphs of graph theory, drawn as nodes and edges.
+        # Graphs of graph theory, drawn as nodes and edges ("Nodes represent bacterial
+        # species and edges ...").
+        r"\b(?:nodes|edges)\s+(?:represent|indicate|denote|correspond|are\s+colou?red)\w*",
         r"\bsub-?graphs?\b",
         r"\bdirected\s+(?:acyclic\s+)?graphs?\b",
         r"\bundirected\s+graphs?\b",
@@ -652,6 +657,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bby\s+(?:sex|age|year|group|region|country|source|month|week)\b",
         # Quantities a population or a process is measured by.
         r"\bper\s+capita\b",
+        r"\bmeta-?analys[ie]s\b",
+        r"\brisks?\b",
         r"\bcumulative\b",
         r"\bemissions?\b",
         r"\bconsumption\b",
@@ -820,7 +827,8 @@ _GENERIC_MICROSCOPY = (
     r"\bstained\s+(?:for|with)\b",
     r"\bstained\s+(?:tissue\s+)?sections?\b",
     r"\btissue\s+sections?\b",
-    r"\bhistolog\w*",
+    # Not a tumour's grade or type, a variable ("Histological grade").
+    r"\bhistolog\w*+(?!\s+(?:grades?|grading|types?|subtypes?|classifications?|variants?)\b)",
     r"\b(?:retinal|eye|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
     r"transverse)\s+sections?\b",
 )
@@ -1055,6 +1063,13 @@ _ANCHORS = {
     ),
     r"(?<![‘'(])(?<!and )(?<!see )(?<!in )(?<!alternative )(?<!of )\bmethods\b": ("methods",),
     r"\bvs\b": ("vs",),
+    r"\b(?:nodes|edges)\s+(?:represent|indicate|denote|correspond|are\s+colou?red)\w*": (
+        "nodes",
+        "edges",
+    ),
+    r"(?-i:\bGO\b)\s+(?:classifications?|terms?|categor(?:y|ies)|enrichment|annotations?)\b": (
+        "GO ",
+    ),
     r"\b(?:boolean|logic)\s+gates?\b": ("boolean", "logic"),
     r"(?-i:\b(?:AND|OR|NOT|NOR|NAND|XOR)\s+gates?\b)": (
         "AND ",
