@@ -18,6 +18,7 @@ from pmc_pipeline.captions.evaluate import (
     FRESH7_SET,
     FRESH8_SET,
     FRESH9_SET,
+    FRESH10_SET,
     FRESH_SETS,
     load_dev_set,
     load_fresh_set,
@@ -168,16 +169,31 @@ def test_eighth_fresh_set_of_plos_articles():
     _check_fresh_set(items, 50, subcaptions=0.85, compound=0.90)
 
 
-def test_ninth_fresh_set_measured_untouched():
+def test_ninth_fresh_set_of_plos_articles():
     """The ninth independent set (tests/data/captions_fresh9.json: every captioned figure of
     the next seven PLOS articles of allofplos' seed corpus, 41 captions; three more articles
-    have no figure), labelled and committed before the analysis ran on it, and left
-    untouched: no rule was changed for it. Types 0.840 (network drawings and text examples
-    that name nothing, plots of measurements made on MRI scans read as radiology), labels
-    and sub-captions 1.000, compound 0.951 (docs/captions.md)."""
+    have no figure), labelled and committed before the analysis ran on it. Untouched: types
+    0.840 (network drawings and text examples that name nothing, plots of measurements made
+    on MRI scans read as radiology), labels and sub-captions 1.000, compound 0.951; types
+    0.889 and compound 0.976 after the next session's general fixes (networks in the
+    plural, plural pictures; docs/captions.md)."""
     items = load_fresh_set(None, FRESH9_SET)
     assert {item["batch"] for item in items} == {"9a", "9b"}
-    _check_fresh_set(items, 41, subcaptions=0.85, f1=0.83)
+    _check_fresh_set(items, 41, subcaptions=0.85)
+
+
+def test_tenth_fresh_set_of_plos_articles():
+    """The tenth independent set (tests/data/captions_fresh10.json: every captioned figure of
+    the next eleven PLOS articles of the seed corpus with a figure, 45 captions: 10a PLOS ONE
+    and Computational Biology, 10b Medicine and Biology), labelled and committed before the
+    analysis ran on it. Untouched: types 0.757 (10a 0.727: drawn networks whose edges are
+    "quantified", flow charts read as charts too; 10b 0.800: forest plots named only by
+    their titles), labels 0.956, sub-captions 0.938, compound 1.000; types 0.855 after the
+    general fixes it led to (docs/captions.md)."""
+    items = load_fresh_set(None, FRESH10_SET)
+    assert {item["batch"] for item in items} == {"10a", "10b"}
+    assert len({item["source"] for item in items}) == 11
+    _check_fresh_set(items, 45, subcaptions=0.85)
 
 
 def _check_fresh_set(
@@ -198,7 +214,11 @@ def _check_labels_index_their_captions(items: list[dict]) -> None:
     for item in items:
         assert set(item["types"]) <= set(FIGURE_TYPES) and item["types"] == sorted(item["types"])
         for panel in item["panels"]:
-            assert panel["subcaption"] and panel["subcaption"] in item["caption"]
+            assert panel["subcaption"] in item["caption"]
+            # Empty only for a marker with nothing after it, at the caption's end ("... C)").
+            assert panel["subcaption"] or re.search(
+                rf"\b{re.escape(panel['label'])}\W*$", item["caption"]
+            ), (item["caption"][-60:], panel)
         assert item["caption"].startswith(item["shared_caption"])
 
 

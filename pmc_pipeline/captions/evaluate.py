@@ -52,6 +52,7 @@ FRESH6_SET = _DATA / "captions_fresh6.json"
 FRESH7_SET = _DATA / "captions_fresh7.json"
 FRESH8_SET = _DATA / "captions_fresh8.json"
 FRESH9_SET = _DATA / "captions_fresh9.json"
+FRESH10_SET = _DATA / "captions_fresh10.json"
 FRESH_SETS = (
     FRESH_SET,
     FRESH2_SET,
@@ -62,6 +63,7 @@ FRESH_SETS = (
     FRESH7_SET,
     FRESH8_SET,
     FRESH9_SET,
+    FRESH10_SET,
 )
 
 
