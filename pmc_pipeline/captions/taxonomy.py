@@ -573,7 +573,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bstereo-?photograph\w*",
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
-        r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?)",
+        r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?|views?|aspects?)",
         r"\bendoscop\w++(?!\s+ultraso\w+)",  # endoscopic ultrasound is radiology
         r"\bcolonoscop\w+",
         r"\blaryngoscop\w+",
@@ -757,6 +757,10 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bmolars?\b",
         r"\bgingiva\w*",
         r"\bintraoral\b",
+        r"\bextraoral\b",
+        # The patient or the operative field before or after surgery, seen (a radiograph
+        # names itself: its words are strong).
+        r"\b(?:pre|post)-?operative\s+(?:views?|appearances?|aspects?|images?|pictures?)\b",
         r"\boral\s+cavity\b",
         r"\bulcer\w*",
         r"\bwounds?\b",
@@ -1063,6 +1067,12 @@ _ANCHORS = {
     ),
     r"(?<![‘'(])(?<!and )(?<!see )(?<!in )(?<!alternative )(?<!of )\bmethods\b": ("methods",),
     r"\bvs\b": ("vs",),
+    r"\b(?:pre|post)-?operative\s+(?:views?|appearances?|aspects?|images?|pictures?)\b": (
+        "preoperative",
+        "pre-operative",
+        "postoperative",
+        "post-operative",
+    ),
     r"\b(?:nodes|edges)\s+(?:represent|indicate|denote|correspond|are\s+colou?red)\w*": (
         "nodes",
         "edges",
