@@ -110,6 +110,12 @@ _ORDERED_BY_PLACE = re.compile(
     r"transcribed|oriented|increas\w*|decreas\w*)\s+(?:from\s+)?$",
     re.IGNORECASE,
 )
+# Something in one image that goes across it: "the innominate artery (white arrow) crossing the
+# trachea from left to right", "a vessel coursing from top to bottom".
+_GOES_ACROSS = re.compile(
+    r"\b(?:cross|pass|extend|run|cours|travers|travel)\w*\s+(?:\S+\s+){0,4}from\s+$",
+    re.IGNORECASE,
+)
 _PLACED_PANEL = re.compile(
     r"\s+(?:panel|graph|plot|diagram|chart|image|micrograph|blot|gel)\b", re.IGNORECASE
 )
@@ -127,7 +133,9 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
     parts = False
     for group, word, at, end in hits:
         if group == "layout":
-            if _ORDERED_BY_PLACE.search(caption, max(0, at - 24), at):
+            if _ORDERED_BY_PLACE.search(caption, max(0, at - 24), at) or (
+                _GOES_ACROSS.search(caption, max(0, at - 60), at)
+            ):
                 continue  # "categories (numbered from left to right)": items in one panel
             return True
         if group == "parts":

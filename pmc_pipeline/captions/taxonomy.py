@@ -331,7 +331,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgel[\s-]shift\b",
         r"\bloading\s+control\b",
         r"(?<!silica )(?<!ultrasound )(?<!aloe vera )\bgels?\b"
-        r"(?!\s*(?:filtration|permeation|pads?|straps?|formulations?|dressings?|materials?))",
+        r"(?!\s*(?:filtration|permeation|pads?|straps?|formulations?|dressings?|materials?|blocks?))",
     ),
     CHART: (
         # Not a graph of graph theory: a drawing of nodes and edges (a diagram, below).
@@ -858,6 +858,7 @@ _OTHER = (
     r"\bcover\s+page\b",
     r"\bportrait\b",
     r"\bpainting\b",
+    r"\bworks?\s+of\s+art\b",
     r"\blogos?\b",
     r"\bquestionnaire\b",
     r"\b(?:instruction|consent|registration|report|application)\s+forms?\b",
