@@ -19,6 +19,7 @@ from pmc_pipeline.captions.evaluate import (
     FRESH8_SET,
     FRESH9_SET,
     FRESH10_SET,
+    FRESH11_SET,
     FRESH_SETS,
     load_dev_set,
     load_fresh_set,
@@ -194,6 +195,22 @@ def test_tenth_fresh_set_of_plos_articles():
     assert {item["batch"] for item in items} == {"10a", "10b"}
     assert len({item["source"] for item in items}) == 11
     _check_fresh_set(items, 45, subcaptions=0.85)
+
+
+def test_eleventh_fresh_set_of_roco_captions():
+    """The eleventh independent set (tests/data/captions_fresh11.json: the next 80 plain CC
+    BY captions of ROCO's validation non-radiology file after the second set's, 79 PMC
+    articles of many journals), labelled and committed before the analysis ran on it.
+    Untouched: types 0.676 (11a 0.667, 11b 0.686): most of its errors are short captions
+    that name no kind of figure ("Clamp 212 standard", "Fibroplasia.", "Three-point
+    flexural strength test.") and that its labellers typed from what such a figure usually
+    shows; labels 1.000, sub-captions 0.714 (14 panels: two "(a) ... and (b) ..." lists
+    read as inline labels by the rules), compound 0.975. After the general fixes it led
+    to: types 0.694, compound 0.988 (docs/captions.md). Held where it is, below the issue's
+    type and sub-caption targets."""
+    items = load_fresh_set(None, FRESH11_SET)
+    assert {item["batch"] for item in items} == {"11a", "11b"}
+    _check_fresh_set(items, 80, subcaptions=0.70, f1=0.69)
 
 
 def _check_fresh_set(

@@ -53,6 +53,7 @@ FRESH7_SET = _DATA / "captions_fresh7.json"
 FRESH8_SET = _DATA / "captions_fresh8.json"
 FRESH9_SET = _DATA / "captions_fresh9.json"
 FRESH10_SET = _DATA / "captions_fresh10.json"
+FRESH11_SET = _DATA / "captions_fresh11.json"
 FRESH_SETS = (
     FRESH_SET,
     FRESH2_SET,
@@ -64,6 +65,7 @@ FRESH_SETS = (
     FRESH8_SET,
     FRESH9_SET,
     FRESH10_SET,
+    FRESH11_SET,
 )
 
 
