@@ -1543,9 +1543,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     counts = {t: _distinct_words(w) for t, w in weak.items()}
     most = max(counts.values())
     if most:
-        chosen = min(
-            (firsts[group], t) for t, group in _WEAK_NAMES if counts[t] == most
-        )[1]
+        chosen = min((firsts[group], t) for t, group in _WEAK_NAMES if counts[t] == most)[1]
         return Tagging((chosen,), {chosen: weak[chosen]})
     if _LABEL_ONLY_RE.fullmatch(caption):
         return Tagging((OTHER,), {})
