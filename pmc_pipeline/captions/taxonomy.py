@@ -136,6 +136,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bMR\s+(?:image|imaging|angiograph)\w*)",
         r"(?<!nuclear )\bmagnetic\s+resonance\s+(?:imag|angiograph|cholangio|venograph|urograph|"
         r"enterograph|elastograph|arthrograph|spectroscop)\w*",
+        # What is seen on or by MRI, named in words ("thrombosis on magnetic resonance").
+        r"(?<=\bon |\bby |\bat )magnetic\s+resonance\b",
         r"(?-i:\bMR(?:CP|A)\b)",
         r"\bT-?[12][\s-]weighted",
         r"\bperfusion[\s-]weighted",
@@ -152,6 +154,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bmammogra\w+",
         r"\bultrasonogra\w+",
         r"\bsonogra\w+",
+        r"\bechogra\w+",  # echography, the word for ultrasonography in many countries
         r"\bechocardiogra\w+",
         r"\bultrasound\s+(?:image|imaging|scan|examination|view|finding)s?",
         # Ultrasound as what shows it ("Ultrasound of anterior leg", "visualized with
@@ -163,20 +166,24 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bhyper-?echoic\b",
         r"\bhypo-?echoic\b",
         r"\banechoic\b",
+        r"\bechoic\b",
+        r"\biso-?echoic\b",
         r"\bechogenic\w*",
         # Echocardiography named by its approach or view.
         r"(?-i:\bT[TE]E\b)",
-        r"\btrans-?o?esophageal\s+echo\w*",
+        r"\btrans-?o?esophageal\s+(?:echo\w*|views?|images?)",
         r"\btransthoracic\b",
         r"\bparasternal\b",
         r"\bsubcostal\s+views?\b",
-        r"\bfour[\s-]chamber\s+(?:view|image)s?\b",
+        r"\bfour[\s-]chamber(?:\s+[\w-]+){0,2}?\s+(?:view|image)s?\b",  # "end-systolic view"
+        r"\b(?:short|long)[\s-]axis\s+(?:view|image)s?\b",
         r"\bapical\s+(?:two|three|four|2|3|4)[\s-]chamber\b",
         # Dental and skeletal radiographs named by their projection.
         r"(?-i:\bOPGs?\b)",
         r"\borthopantomogra\w+",
         r"\bpanoramic\s+(?:radiograph|x-ray|view|image)s?\b",
         r"\bperiapical\s+(?:radiograph|x-ray|film|view|image)s?\b",
+        r"(?-i:\bIOPAR?\b)",  # an intraoral periapical radiograph
         r"\bcephalogra\w+",
         r"\banteroposterior\s+(?:view|projection|radiograph|image)s?\b",
         r"(?-i:\b(?:A-?P|P-?A)\s+(?:view|projection|radiograph|image)s?\b)",
@@ -574,7 +581,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
         r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?|views?|aspects?)",
-        r"\bendoscop\w++(?!\s+ultraso\w+)",  # endoscopic ultrasound is radiology
+        r"\bendoscop\w++(?!\s+(?:ultraso|sonogra)\w+)",  # endoscopic ultrasound is radiology
         r"\bcolonoscop\w+",
         r"\blaryngoscop\w+",
         r"\bbronchoscop\w+",
@@ -1068,6 +1075,7 @@ _ANCHORS = {
     ),
     r"(?<![‘'(])(?<!and )(?<!see )(?<!in )(?<!alternative )(?<!of )\bmethods\b": ("methods",),
     r"\bvs\b": ("vs",),
+    r"\b(?:short|long)[\s-]axis\s+(?:view|image)s?\b": ("short", "long"),
     r"\b(?:pre|post)-?operative\s+(?:views?|appearances?|aspects?|images?|pictures?)\b": (
         "preoperative",
         "pre-operative",
