@@ -318,11 +318,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bblotting\b",
         r"\bgel\s+electrophores\w+",
         r"\belectrophoresis\b",
-        # A gel, not the beads of an affinity capture ("immuno-captured with anti-Flag
-        # agarose", "streptavidin agarose beads").
-        r"(?<!flag )(?<!-ha )(?<!-myc )(?<!-v5 )(?<!streptavidin )(?<!nta )(?<!glutathione )"
-        r"(?<!protein a )(?<!protein g )(?<!protein a/g )(?<!conjugated )\bagarose\b"
-        r"(?!\s+(?:beads?|resin|affinity|matrix|slurry))",
+        # A gel by its strength ("run on 1.5% agarose"), not the beads of an affinity
+        # capture ("anti-Flag agarose") nor what cells grow or are mounted on ("on top of
+        # solid agarose", "an agarose column", "2% agarose pads").
+        r"(?<=% )agarose\b(?!\s+(?:beads?|resin|affinity|matrix|slurry|pads?|columns?|plugs?))",
+        r"(?<=%)agarose\b(?!\s+(?:beads?|resin|affinity|matrix|slurry|pads?|columns?|plugs?))",
         # Bands of a gel or a blot, named as such.
         _GEL_BANDS,
         r"\bbands?\s+(?:at|of)\s+[~∼]?\d+(?:\.\d+)?\s*(?:kDa|kb|bp|nt)\b",
@@ -901,6 +901,9 @@ _FLUORESCENCE_CUE = (
     # A stained channel named by its colour: "nuclei (blue)", "TUNEL staining (in red)".
     r"\b(?:cells|nuclei|microspheres|neurons|puncta|vesicles|angioblasts|staining|stained|"
     r"signals?)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)\)",
+    # Antibodies and toxins labelling a channel named by its colour ("anti-syntaxin
+    # antibodies (green, nerve) and α-bungarotoxin (red)").
+    r"\b(?:antibod(?:y|ies)|bungarotoxin|phalloidin)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)[),]",
     # A tagged protein named by its colour where it localises ("Rts1-13myc (green)
     # localization relative to Ndc10-6HA (red)"), and the DNA counterstained blue.
     _COLOUR_LOCALIZATION,
@@ -1075,6 +1078,11 @@ _ANCHORS = {
     ),
     r"(?<![‘'(])(?<!and )(?<!see )(?<!in )(?<!alternative )(?<!of )\bmethods\b": ("methods",),
     r"\bvs\b": ("vs",),
+    r"\b(?:antibod(?:y|ies)|bungarotoxin|phalloidin)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)[),]": (
+        "antibod",
+        "bungarotoxin",
+        "phalloidin",
+    ),
     r"\b(?:short|long)[\s-]axis\s+(?:view|image)s?\b": ("short", "long"),
     r"\b(?:pre|post)-?operative\s+(?:views?|appearances?|aspects?|images?|pictures?)\b": (
         "preoperative",
