@@ -665,6 +665,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         # Quantities a population or a process is measured by.
         r"\bper\s+capita\b",
         r"\bmeta-?analys[ie]s\b",
+        # What a ChIP measures: signal or enrichment at loci, plotted.
+        r"\bchromatin\s+immunoprecipitation\b",
         r"\brisks?\b",
         r"\bcumulative\b",
         r"\bemissions?\b",
@@ -722,7 +724,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
     # "Structure of LXs.", "Structure of the human PRC2-AEBP2 complex." (a caption that
     # opens so; "the structure of adult eyes" is not one).
     MOLECULAR_STRUCTURE: (r"\bsynthesis\s+of\b", r"(?<!.)structures?\s+of\b"),
-    GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b(?!\s+\d)", r"\bimmunoprecipitat\w+"),
+    GEL_BLOT: (r"(?-i:\bkDa\b)", r"\blanes?\b(?!\s+\d)", r"(?<!chromatin )\bimmunoprecipitat\w+"),
     # A magnified view, an optical image, embryos: light microscopy when nothing else is named.
     LIGHT_MICROSCOPY: (
         r"\bmagnifi\w+",
