@@ -54,6 +54,7 @@ FRESH8_SET = _DATA / "captions_fresh8.json"
 FRESH9_SET = _DATA / "captions_fresh9.json"
 FRESH10_SET = _DATA / "captions_fresh10.json"
 FRESH11_SET = _DATA / "captions_fresh11.json"
+FRESH12_SET = _DATA / "captions_fresh12.json"
 FRESH_SETS = (
     FRESH_SET,
     FRESH2_SET,
@@ -66,6 +67,7 @@ FRESH_SETS = (
     FRESH9_SET,
     FRESH10_SET,
     FRESH11_SET,
+    FRESH12_SET,
 )
 
 
