@@ -176,7 +176,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bparasternal\b",
         r"\bsubcostal\s+views?\b",
         r"\bfour[\s-]chamber(?:\s+[\w-]+){0,2}?\s+(?:view|image)s?\b",  # "end-systolic view"
-        r"\b(?:short|long)[\s-]axis\s+(?:view|image)s?\b",
+        r"\b(?:short|long)[\s-]axis\s+(?:view|image|projection)s?\b",
         r"\bapical\s+(?:two|three|four|2|3|4)[\s-]chamber\b",
         # Dental and skeletal radiographs named by their projection.
         r"(?-i:\bOPGs?\b)",
@@ -212,6 +212,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bbone\s+scan",
         r"\bnuclear\s+medicine\b",
         r"\b(?:barium|contrast)\s+(?:swallow|meal|enema|esophagram|study|studies)\b",
+        r"\bbarium\s+(?:contrast|images?|radiographs?|x-rays?)\b",
+        # Cardiac and vascular MRI by its contrast agent.
+        r"\blate\s+gadolinium\s+enhancement\b",
+        r"\bgadolinium[\s-]enhanced\b",
         r"\bcontrast[\s-]enhanced\b",
         r"\bhysterosalpingogra\w+",
         r"\bcholangiogra\w+",
@@ -315,6 +319,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bimmunoblot\w*",
         r"\b(?:northern|southern|dot|slot)\s+blot\w*",
         r"\bblots\b",
+        r"\b(?:RNA|DNA|protein)\s+(?:gel\s+)?blot\b",  # "small RNA blot (A)"
+        r"\b(?:northern|southern)\s+analys[ie]s\b",
         r"\bblotting\b",
         r"\bgel\s+electrophores\w+",
         r"\belectrophoresis\b",
@@ -1080,12 +1086,14 @@ _ANCHORS = {
     ),
     r"(?<![‘'(])(?<!and )(?<!see )(?<!in )(?<!alternative )(?<!of )\bmethods\b": ("methods",),
     r"\bvs\b": ("vs",),
+    r"\b(?:northern|southern)\s+analys[ie]s\b": ("northern", "southern"),
+    r"\b(?:RNA|DNA|protein)\s+(?:gel\s+)?blot\b": ("RNA", "DNA", "protein"),
     r"\b(?:antibod(?:y|ies)|bungarotoxin|phalloidin)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)[),]": (
         "antibod",
         "bungarotoxin",
         "phalloidin",
     ),
-    r"\b(?:short|long)[\s-]axis\s+(?:view|image)s?\b": ("short", "long"),
+    r"\b(?:short|long)[\s-]axis\s+(?:view|image|projection)s?\b": ("short", "long"),
     r"\b(?:pre|post)-?operative\s+(?:views?|appearances?|aspects?|images?|pictures?)\b": (
         "preoperative",
         "pre-operative",
