@@ -82,6 +82,9 @@ EXTRA_WORDS = {
     "position": (POSITION_WORDS, True, True),
     "plural": (PLURAL_PICTURES, True, True),
 }
+# A DNA sequence after a position word: "(left: GCGAGCTACCTTTCAATGCT, right: ...)" names a
+# qPCR's primers, not parts of the figure.
+_PRIMER = re.compile(r"\s*:\s*[ACGTUacgtu]{10,}")
 
 _COUNTED_PARTS = re.compile(
     r"\b(?:first|second|third|two|three|four)\s+(?:rows|columns)\b", re.IGNORECASE
@@ -120,7 +123,13 @@ _PLACED_PANEL = re.compile(
     r"\s+(?:panel|graph|plot|diagram|chart|image|micrograph|blot|gel)\b", re.IGNORECASE
 )
 _PLURAL_HEAD = re.compile(r"(?:^|[.:]\s+)(?:[\w-]+\s+){0,2}$")
-_NOT_PLURAL_PICTURES = re.compile(r"\s+available\b")  # "Color images available online"
+# Pictures only mentioned: "Color images available online", a credit ending a sentence
+# ("Wellcome Images."), how they were made ("Images were taken with a gel documentation
+# system").
+_NOT_PLURAL_PICTURES = re.compile(
+    r"\s+available\b|\s*(?:[.;]|$)|\s+(?:were|was)\s+(?:taken|acquired|captured|obtained|"
+    r"recorded|collected|overlaid|merged|processed|analy[sz]ed)\b"
+)
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
 
 
@@ -143,6 +152,8 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
             continue
         if caption[end : end + 1].isalnum():
             continue  # "lefts", "topic"
+        if group == "position" and _PRIMER.match(caption, end):
+            continue
         if group == "plural":
             if _PLURAL_HEAD.search(caption, max(0, at - 40), at) and not (
                 _NOT_PLURAL_PICTURES.match(caption, end)
