@@ -21,6 +21,7 @@ from pmc_pipeline.captions.evaluate import (
     FRESH10_SET,
     FRESH11_SET,
     FRESH12_SET,
+    FRESH13_SET,
     FRESH_SETS,
     load_dev_set,
     load_fresh_set,
@@ -227,6 +228,21 @@ def test_twelfth_fresh_set_of_roco_radiology_and_elife_articles():
     items = load_fresh_set(None, FRESH12_SET)
     assert {item["batch"] for item in items} == {"12a", "12b", "12c"}
     _check_fresh_set(items, 155, subcaptions=0.85, f1=0.83)
+
+
+def test_thirteenth_fresh_set_of_elife_articles_and_roco_captions():
+    """The thirteenth independent set (tests/data/captions_fresh13.json: 13a and 13b, every
+    captioned figure of the next six eLife articles with one, 55 captions; 13c, the next 40
+    plain CC BY ROCO non-radiology captions), labelled and committed before the analysis
+    ran on it, after every other rule of its session. Untouched: types 0.756 (13a 0.884,
+    13b 0.789, 13c 0.559; 0.749 with the code the session started from), labels 0.979,
+    sub-captions 0.952 (125 panels), compound 0.926. After the general fixes it led to
+    (blots in the singular, barium and gadolinium images, primers and credits that are no
+    parts): types 0.789, compound 0.968 (docs/captions.md). Types held where they are, below
+    the target."""
+    items = load_fresh_set(None, FRESH13_SET)
+    assert {item["batch"] for item in items} == {"13a", "13b", "13c"}
+    _check_fresh_set(items, 95, subcaptions=0.85, f1=0.78)
 
 
 def _check_fresh_set(

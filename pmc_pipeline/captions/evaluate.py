@@ -55,6 +55,7 @@ FRESH9_SET = _DATA / "captions_fresh9.json"
 FRESH10_SET = _DATA / "captions_fresh10.json"
 FRESH11_SET = _DATA / "captions_fresh11.json"
 FRESH12_SET = _DATA / "captions_fresh12.json"
+FRESH13_SET = _DATA / "captions_fresh13.json"
 FRESH_SETS = (
     FRESH_SET,
     FRESH2_SET,
@@ -68,6 +69,7 @@ FRESH_SETS = (
     FRESH10_SET,
     FRESH11_SET,
     FRESH12_SET,
+    FRESH13_SET,
 )
 
 
