@@ -22,12 +22,9 @@ figure of 71 PLOS articles, in batches each labelled before the parser ran on it
 non-radiology captions of two files no other set used); with `path=FRESH5_SET`, the fifth
 (tests/data/captions_fresh5.json, every captioned figure of fourteen eLife articles, figure
 supplements included); with `path=FRESH6_SET`, the sixth (tests/data/captions_fresh6.json,
-every captioned figure of the next eight eLife articles); with `path=FRESH7_SET`, the seventh
-(tests/data/captions_fresh7.json, every captioned figure of the eight eLife articles after
-those); with `path=FRESH8_SET`, the eighth (tests/data/captions_fresh8.json, every captioned
-figure of eleven PLOS articles of five journals); with `path=FRESH9_SET`, the ninth
-(tests/data/captions_fresh9.json, the next seven such articles, measured untouched and left
-so). `FRESH_SETS` lists them all, in order.
+every captioned figure of the next eight eLife articles); and so on to `FRESH13_SET`.
+`FRESH_SETS` lists them all, in order; each file's `about` says what it holds and how it was
+labelled, and docs/captions.md gives each set's untouched measure.
 """
 
 from __future__ import annotations

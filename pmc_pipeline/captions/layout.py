@@ -133,6 +133,25 @@ _NOT_PLURAL_PICTURES = re.compile(
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
 
 
+def _inside_one_panel(caption: str, at: int) -> bool:
+    """A layout phrase at `at` that orders things inside one panel ("categories (numbered
+    from left to right)") or says where something in it goes ("an artery crossing the
+    trachea from left to right"), not how panels are laid out."""
+    return (
+        _ORDERED_BY_PLACE.search(caption, max(0, at - 24), at) is not None
+        or _GOES_ACROSS.search(caption, max(0, at - 60), at) is not None
+    )
+
+
+def _plural_pictures(caption: str, at: int, end: int) -> bool:
+    """A plural kind of picture (caption[at:end]) that heads the caption or a sentence and
+    is described, not only mentioned."""
+    return (
+        _PLURAL_HEAD.search(caption, max(0, at - 40), at) is not None
+        and _NOT_PLURAL_PICTURES.match(caption, end) is None
+    )
+
+
 def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bool:
     """Two or more panels described without labels, from the (group, word, start, end) hits
     of the EXTRA_WORDS in the caption (in any of the cases taxonomy.case_variants gives):
@@ -142,10 +161,8 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
     parts = False
     for group, word, at, end in hits:
         if group == "layout":
-            if _ORDERED_BY_PLACE.search(caption, max(0, at - 24), at) or (
-                _GOES_ACROSS.search(caption, max(0, at - 60), at)
-            ):
-                continue  # "categories (numbered from left to right)": items in one panel
+            if _inside_one_panel(caption, at):
+                continue
             return True
         if group == "parts":
             parts = True
@@ -155,9 +172,7 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
         if group == "position" and _PRIMER.match(caption, end):
             continue
         if group == "plural":
-            if _PLURAL_HEAD.search(caption, max(0, at - 40), at) and not (
-                _NOT_PLURAL_PICTURES.match(caption, end)
-            ):
+            if _plural_pictures(caption, at, end):
                 return True
             continue
         before = caption[max(0, at - 12) : at].lower()

@@ -1490,7 +1490,7 @@ _PANEL_GROUPS = frozenset(panels.EXTRA_WORDS)
 
 @dataclass(frozen=True, slots=True)
 class Tagging:
-    types: tuple[str, ...]  # sorted type names, never empty ('other' when nothing fits)
+    types: tuple[str, ...]  # sorted type names; empty when the caption names no kind of figure
     evidence: dict[str, tuple[str, ...]]  # type -> the caption words that decided it
 
 
