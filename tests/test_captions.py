@@ -354,6 +354,96 @@ def test_labels_and_non_labels(caption, labels):
     assert [p.label for p in analyze_caption(caption).panels] == labels
 
 
+# Techniques and kinds of figure named by their own words, each in a caption of its own
+# (a sweep of each type's vocabulary: stains, contrast studies, microscopes, plots).
+NAMED = {
+    "radiology": [
+        "Voiding cystourethrogram of the boy.",
+        "Selective arteriography of the hepatic artery.",
+        "Sialogram of the parotid gland.",
+        "Endoscopic retrograde cholangiopancreatography showing a stricture.",
+        "ERCP showed a filling defect.",
+        "HRCT of the lungs shows ground-glass opacities.",
+        "Plain film of the left hip.",
+        "Shear wave elastography of the liver.",
+    ],
+    "light_microscopy": [
+        "Verhoeff-van Gieson elastic stain.",
+        "May-Grünwald-Giemsa stained smear.",
+        "Luxol fast blue staining of the spinal cord.",
+        "Bielschowsky silver impregnation.",
+        "Safranin O staining of the articular cartilage.",
+        "Feulgen-stained nuclei.",
+        "Sudan black B staining.",
+        "Cresyl violet stained sections.",
+        "Golgi-Cox impregnated neurons.",
+        "Semithin section of the retina.",
+    ],
+    "fluorescence_microscopy": [
+        "Fluorescent in situ hybridization of chromosome 21.",
+        "STED image of the synapse.",
+        "Super-resolution imaging of the actin cortex.",
+        "Light-sheet microscopy of the zebrafish.",
+        "Structured illumination microscopy of the nucleus.",
+        "Propidium iodide staining imaged after 24 h.",
+        "GCaMP6s imaging of the neurons.",
+        "mNeonGreen-tagged protein imaged in the bud.",
+    ],
+    "electron_microscopy": [
+        "Cryo-electron tomography of the cell.",
+        "Electron tomography of the synapse.",
+        "Freeze-fracture replica of the membrane.",
+        "Serial block-face reconstruction of the axon.",
+        "FIB-SEM reconstruction of the mitochondria.",
+    ],
+    "chart": [
+        "Electropherogram of the amplicons.",
+        "Spectrogram of the call.",
+        "Audiogram of the patient.",
+        "Sensorgrams of the binding.",
+        "Nomogram for predicting survival.",
+        "Bland-Altman agreement.",
+        "Current-voltage relationship of the channel.",
+    ],
+    "diagram": [
+        "Pedigree of the family.",
+        "Decision tree.",
+        "Treatment algorithm for the fracture.",
+        "Graphical abstract.",
+        "Ideogram of chromosome 7.",
+        "Concept map of the themes.",
+    ],
+    "molecular_structure": [
+        "Electrostatic surface potential of the dimer.",
+        "Predicted secondary structure of the 5' UTR.",
+        "Thermal ellipsoids at 50% probability.",
+        "Space-filling model of the pore.",
+        "Pharmacophore of the inhibitors.",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("type_", "caption"), [(t, c) for t, captions in NAMED.items() for c in captions]
+)
+def test_named_techniques(type_, caption):
+    assert type_ in analyze_caption(caption).figure_types
+
+
+@pytest.mark.parametrize(
+    ("caption", "types"),
+    [
+        # A spectrograph is an instrument; ICG lymphography films fluorescence through the
+        # skin; a tomography of electrons is no scan.
+        ("The spectrograph and the laser of the Raman system.", []),
+        ("ICG lymphography of the forearm.", []),
+        ("Cryo-electron tomography of the cell.", ["electron_microscopy"]),
+    ],
+)
+def test_named_techniques_not_confused(caption, types):
+    assert list(analyze_caption(caption).figure_types) == types
+
+
 def test_every_match_of_a_type_pattern_starts_at_one_of_its_anchors():
     """The tagger tries a pattern's regex only where the automaton finds one of its anchors
     (in the cases case_variants gives) and only AHEAD characters past it. On every caption

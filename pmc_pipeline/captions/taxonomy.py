@@ -125,13 +125,49 @@ _VIEW_SIDES = (
 )
 _SPECIMEN_VIEWS = r"\b(?:" + "|".join(_VIEW_SIDES) + r"|(?:left|right)\s+lateral)\s+views?\b"
 
+# Contrast studies named by what is filled (arteriogram, sialography, fistulogram).
+# (Not ICG lymphography, which films near-infrared fluorescence through the skin.)
+_FILLED = (
+    "arterio",
+    "aorto",
+    "porto",
+    "sialo",
+    "dacryocysto",
+    "fistulo",
+    "defeco",
+    "galacto",
+    "ducto",
+)
+_CONTRAST_STUDIES = r"\b(?:" + "|".join(_FILLED) + r")gra(?:ms?|phy|phic)\b"
+# High-resolution, multidetector, contrast-enhanced and non-contrast CT.
+_KINDS_OF_CT = r"(?-i:\b(?:HR|MD|CE|NC)CT\b)"
+# Super-resolution and light-sheet microscopes by their acronyms.
+_NANOSCOPY = r"(?-i:\b(?:STED|d?STORM|SMLM|SPIM)\b)"
+# Cryo-electron tomography.
+_CRYO_ET = r"(?-i:\bcryo-?ET\b)"
+# A blood-film stain (not the verb 'may').
+_MAY_GRUNWALD = r"\bmay[\s-]gr[üu]e?nwald\b"
+# An RNA's fold drawn.
+_RNA_FOLDS = r"\b(?:RNA|rRNA|tRNA|predicted)\s+secondary\s+structures?\b"
+# A crystal structure's atoms drawn as ellipsoids.
+_ELLIPSOIDS = r"\b(?:thermal|displacement)\s+ellipsoids?\b"
+# A clinical algorithm: a flow chart of decisions.
+_ALGORITHMS = r"\b(?:treatment|diagnostic|management|therapeutic|decision)\s+algorithms?\b"
+# Ideas drawn and linked.
+_IDEA_MAPS = r"\b(?:mind|concept)\s+maps?\b"
+# More fluorescent proteins.
+_FLUORESCENT_PROTEINS = (
+    r"(?-i:\b(?:mNeonGreen|mKate2?|mEos\w*|Dendra2?|mOrange|mCerulean|mTurquoise2?|sfGFP|BFP)\b)"
+)
+
 _STRONG: dict[str, tuple[str, ...]] = {
     RADIOLOGY: (
         r"computed\s+tomograph\w*",
         _CT,
         r"(?-i:\bCBCT\b)",
         r"cone[\s-]beam",
-        r"\btomograph(?:y|ic|s)\b",
+        # Not electron tomography (cryo-ET: electron microscopy, below).
+        r"(?<!electron )(?<!cryo-)(?<!cryo)\btomograph(?:y|ic|s)\b",
         r"(?-i:\bf?MRI\b)",
         r"(?-i:\bMR\s+(?:image|imaging|angiograph)\w*)",
         r"(?<!nuclear )\bmagnetic\s+resonance\s+(?:imag|angiograph|cholangio|venograph|urograph|"
@@ -227,6 +263,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bcystogra\w+",
         r"\burethrogra\w+",
         r"\blymphoscintigra\w+",
+        r"\bcystourethrogra\w+",
+        _CONTRAST_STUDIES,
+        r"\bretrograde\s+cholangiopancreatogra\w+",
+        r"(?-i:\bERCP\b)",
+        _KINDS_OF_CT,  # high-resolution, multidetector, (non-)contrast CT
+        r"\bplain\s+(?:films?|abdominal\s+films?)\b",
+        r"\belastogra\w+",  # ultrasound or MR elastography
     ),
     LIGHT_MICROSCOPY: (
         r"(?-i:\bH\s?&\s?E\b)",
@@ -266,6 +309,21 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bziehl[\s–-]+neelsen\b",
         r"\bpapanicolaou\b",
         r"\bcrystal\s+violet\b",
+        r"\bverhoeff\b",
+        _MAY_GRUNWALD,
+        r"\bgomori\b",
+        r"\bmovat\b",
+        r"\bluxol\b",
+        r"\bbielschowsky\b",
+        r"\bwarthin[\s-]starry\b",
+        r"\bsafranin\w*",
+        r"\bfeulgen\b",
+        r"\bsudan\s+(?:black|III|IV|red)\b",
+        r"\borcein\b",
+        r"\bcresyl\b",
+        r"\bgolgi[\s-]cox\b",
+        r"\bweigert\b",
+        r"\bsemi-?thin\s+sections?\b",
         r"\bcytolog\w*",
         r"\bsmears?\b",
         r"(?<!fluorescence )(?<!fluorescent )\bin\s+situ\s+hybridi[sz]ation",
@@ -294,6 +352,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bthioflavin\w*",
         r"\bpseudo-?colou?red\b",
         r"\bfluorescent(?:ly)?[\s-](?:labell?ed|tagged|stained)",
+        r"\bfluorescen(?:ce|t)\s+in\s+situ\s+hybridi[sz]ation\b",
+        # Super-resolution and light-sheet microscopes image fluorescence.
+        _NANOSCOPY,
+        r"\bsuper[\s-]?resolution\s+(?:microscop\w*|images?|imaging)\b",
+        r"\bstructured[\s-]illumination\s+microscop\w*",
+        r"\bexpansion\s+microscop\w*",
+        r"\blight[\s-]sheet\b",
     ),
     ELECTRON_MICROSCOPY: (
         r"\belectron\s+micro\w+",
@@ -303,6 +368,14 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bFESEM\b)",
         r"\bcryo-?em\b(?!\s+(?:structure|map|density|reconstruction))",
         r"\bimmunogold\b",
+        r"\belectron\s+(?:cryo-?)?tomogra\w+",
+        r"\bcryo-?(?:electron\s+)?tomogra\w+",
+        _CRYO_ET,
+        r"\bfreeze[\s-](?:fracture|etch|substitution)\w*",
+        r"\bserial\s+block[\s-]face\b",
+        r"\bfocused\s+ion\s+beam\b",
+        r"(?-i:\bFIB-?SEM\b)",
+        r"(?-i:\bSBF-?SEM\b)",
         r"\bimmuno-gold\b",
         r"\bcolloidal\s+gold\b",
         r"\bultrastructur\w*",
@@ -433,6 +506,14 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bbrowser\s+(?:view|shot|snapshot|track)s?\b",
         r"\bseq\s+(?:signal|reads|coverage|tracks?)\b",  # "Nascent-Seq signal", "RNA-seq reads"
         r"\by[\s-]axis\b",
+        r"\belectropherogra\w+",
+        r"\bspectrograms?\b",  # not a spectrograph, the instrument
+        r"\baudiogra\w+",
+        r"\bsensorgrams?\b",
+        r"\bnomograms?\b",
+        r"\bdiffractogra\w+",
+        r"\bbland[\s–-]+altman\b",
+        r"\bcurrent[\s–-]voltage\s+(?:relation\w*|curves?|plots?)",
     ),
     DIAGRAM: (
         r"\bschemati\w*",
@@ -524,6 +605,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # A gene targeted in a mouse is shown as its locus and the targeting construct.
         r"\btargeting\s+(?:strateg(?:y|ies)|vectors?|constructs?|schemes?)\b",
         r"\bcamera\s+lucida\b",  # a drawing made with one
+        r"\bpedigrees?\b",
+        r"\bideograms?\b",
+        r"\bgraphical\s+abstract\b",
+        r"\bdecision\s+trees?\b",
+        _ALGORITHMS,
+        _IDEA_MAPS,
         # Prints and engravings: an illustration.
         r"\bengravings?\b",
         r"\bwoodcuts?\b",
@@ -580,6 +667,15 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bhomology\s+model\w*",
         r"\bmolecular\s+dynamics\b",
         r"\bchemical\s+reactions?\b",
+        r"\belectrostatic\s+(?:surface|potential)\w*",
+        r"\bspace[\s-]filling\b",
+        r"\bball[\s-]and[\s-]stick\b",
+        r"\bpharmacophore\w*",
+        _ELLIPSOIDS,
+        r"\basymmetric\s+unit\b",
+        r"\bcrystal\s+packing\b",
+        _RNA_FOLDS,
+        r"\bsecondary\s+structures?\s+of\s+(?:the\s+)?(?:\S+\s+)?(?:RNA|rRNA|tRNA|mRNA|transcript)",
     ),
     PHOTOGRAPH: (
         r"\bphotograph\w*",
@@ -587,7 +683,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
         r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?|views?|aspects?)",
-        r"\bendoscop\w++(?!\s+(?:ultraso|sonogra)\w+)",  # endoscopic ultrasound is radiology
+        # Endoscopic ultrasound is radiology, and so is an ERCP (its images are X-rays).
+        r"\bendoscop\w++(?!\s+(?:ultraso|sonogra|retrograde)\w+)",
         r"\bcolonoscop\w+",
         r"\blaryngoscop\w+",
         r"\bbronchoscop\w+",
@@ -904,6 +1001,11 @@ _FLUORESCENCE_CUE = (
     r"(?-i:\b(?:[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet)\b)",
     r"(?-i:::(?:gfp|cfp|yfp|rfp|mcherry|venus)\b)",  # a worm reporter: "rom-1::nls::gfp"
     r"\bfluorescen\w+",
+    r"\bpropidium\s+iodide\b",
+    r"\brhodamine\w*",
+    r"(?-i:\bDiI\b)",
+    r"(?-i:\bGCaMP\w*)",
+    _FLUORESCENT_PROTEINS,
     r"\bmerged?\b",
     r"\bco-?locali[sz]\w+",
     # A stained channel named by its colour: "nuclei (blue)", "TUNEL staining (in red)".
@@ -958,6 +1060,29 @@ _P_VALUE_STARTS = tuple(
     for sign in "<>=≤"
 )
 _ANCHORS = {
+    _CONTRAST_STUDIES: tuple(f"{organ}gra" for organ in _FILLED),
+    _KINDS_OF_CT: ("HRCT", "MDCT", "CECT", "NCCT"),
+    _NANOSCOPY: ("STED", "STORM", "dSTORM", "SMLM", "SPIM"),
+    _CRYO_ET: ("cryo-ET", "cryoET", "Cryo-ET", "CryoET"),
+    _MAY_GRUNWALD: ("may-gr", "may gr"),
+    _RNA_FOLDS: tuple(f"{what} secondary" for what in ("RNA", "rRNA", "tRNA", "predicted")),
+    _ELLIPSOIDS: ("thermal ellipsoid", "displacement ellipsoid"),
+    _ALGORITHMS: tuple(
+        f"{what} algorithm"
+        for what in ("treatment", "diagnostic", "management", "therapeutic", "decision")
+    ),
+    _IDEA_MAPS: ("mind map", "concept map"),
+    _FLUORESCENT_PROTEINS: (
+        "mNeonGreen",
+        "mKate",
+        "mEos",
+        "Dendra",
+        "mOrange",
+        "mCerulean",
+        "mTurquoise",
+        "sfGFP",
+        "BFP",
+    ),
     # A stain's name in mixed case, which no case variant of "oil red o" gives.
     r"\boil\s+red\s+o\b": ("oil red o", "Oil red O", "oil red O"),
     _GEL_BANDS: ("band",),
