@@ -134,35 +134,11 @@ def image_cue_rows() -> tuple[list[list], dict[str, tuple[int, int]]]:
     return rows, {k: (v[0], v[1]) for k, v in totals.items()}
 
 
-# The fresh sets, in FRESH_SETS' order: (the table's row, the per-type section's heading,
-# the prefix of the rows of its batches, or None when the set is reported whole only).
-FRESH_ROWS = (
-    ("fresh, labelled independently", "fresh set", None),
-    ("second fresh set (other publishers)", "second fresh set", None),
-    ("third fresh set (71 PLOS articles)", "third fresh set", "third fresh set"),
-    (
-        "fourth fresh set (ROCO radiology and non-radiology)",
-        "fourth fresh set",
-        "fourth fresh set",
-    ),
-    ("fifth fresh set (14 eLife articles)", "fifth fresh set", None),
-    ("sixth fresh set (8 eLife articles)", "sixth fresh set", "sixth fresh set"),
-    ("seventh fresh set (8 more eLife articles)", "seventh fresh set", "seventh fresh set"),
-    ("eighth fresh set (11 PLOS articles)", "eighth fresh set", "eighth fresh set"),
-    ("ninth fresh set (7 more PLOS articles)", "ninth fresh set", "ninth fresh set"),
-    ("tenth fresh set (11 more PLOS articles)", "tenth fresh set", "tenth fresh set"),
-    ("eleventh fresh set (80 more ROCO captions)", "eleventh fresh set", "eleventh fresh set"),
-    (
-        "twelfth fresh set (40 ROCO radiology captions, 8 eLife articles)",
-        "twelfth fresh set",
-        "twelfth fresh set",
-    ),
-    (
-        "thirteenth fresh set (6 eLife articles, 40 ROCO captions)",
-        "thirteenth fresh set",
-        "thirteenth fresh set",
-    ),
-)
+def fresh_rows(path: Path) -> tuple[str, str, str | None]:
+    """(its row in the quality table, the heading of its per-type table, the prefix of its
+    batches' rows or None) of a fresh set: its file's `bench` entry."""
+    bench = json.loads(path.read_text(encoding="utf-8"))["bench"]
+    return bench["row"], bench["heading"], bench["heading"] if bench["batch_rows"] else None
 
 
 def with_batches(sets: dict[str, Scores], row: str, batches: str | None, items: list[dict]) -> None:
@@ -182,7 +158,8 @@ def main(argv: list[str]) -> None:
     if dev["fixtures"]:
         sets["fixture figures"] = score(dev["fixtures"])
     pooled: list[dict] = []
-    for path, (row, _, batches) in zip(FRESH_SETS, FRESH_ROWS, strict=True):
+    rows = [fresh_rows(path) for path in FRESH_SETS]
+    for path, (row, _, batches) in zip(FRESH_SETS, rows, strict=True):
         items = load_fresh_set(fixtures, path)  # each set read once, for its rows and the pool
         with_batches(sets, row, batches, items)
         pooled += items
@@ -190,7 +167,7 @@ def main(argv: list[str]) -> None:
     sets[pooled_row] = score(pooled)
     per_type_sections = "\n\n".join(
         f"Per type, {heading}:\n\n{per_type_table(sets[row])}"
-        for row, heading, _ in (*FRESH_ROWS, (pooled_row, "all fresh sets pooled", None))
+        for row, heading, _ in (*rows, (pooled_row, "all fresh sets pooled", None))
     )
     cue_rows, totals = image_cue_rows() if SHARED_FIXTURES.is_dir() else ([], {})
     agreement = "; ".join(f"{k}: {a} of {n}" for k, (a, n) in totals.items() if n)

@@ -15,16 +15,13 @@ A labelled caption is a dict with `caption`, optional `title`, `types` (sorted t
 articles themselves (labels hold character spans, not copies of the text).
 `load_fresh_set(fixtures)` reads tests/data/captions_fresh.json, real captions labelled by
 hand before the parser ever ran on them (an independent check, not tuning data); with
-`path=FRESH2_SET`, the second such set (tests/data/captions_fresh2.json, other publishers and
-fields); with `path=FRESH3_SET`, the third (tests/data/captions_fresh3.json, every captioned
-figure of 71 PLOS articles, in batches each labelled before the parser ran on it); with
-`path=FRESH4_SET`, the fourth (tests/data/captions_fresh4.json, ROCO's radiology and
-non-radiology captions of two files no other set used); with `path=FRESH5_SET`, the fifth
-(tests/data/captions_fresh5.json, every captioned figure of fourteen eLife articles, figure
-supplements included); with `path=FRESH6_SET`, the sixth (tests/data/captions_fresh6.json,
-every captioned figure of the next eight eLife articles); and so on to `FRESH13_SET`.
-`FRESH_SETS` lists them all, in order; each file's `about` says what it holds and how it was
-labelled, and docs/captions.md gives each set's untouched measure.
+`path=fresh_set(n)`, the n-th such set (tests/data/captions_freshn.json: the second of other
+publishers and fields, the third every captioned figure of 71 PLOS articles in batches each
+labelled before the parser ran on it, the fourth ROCO's radiology and non-radiology
+captions, the fifth on eLife articles with their figure supplements, and so on).
+`FRESH_SETS` lists every set in the folder, in order; each file's `about` says what it holds
+and how it was labelled, its `bench` how `python -m bench captions` names its rows, and
+docs/captions.md gives each set's untouched measure.
 """
 
 from __future__ import annotations
@@ -40,34 +37,21 @@ from pmc_pipeline.captions.taxonomy import FIGURE_TYPES
 
 _DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 DEV_SET = _DATA / "captions_dev.json"
-FRESH_SET = _DATA / "captions_fresh.json"
-FRESH2_SET = _DATA / "captions_fresh2.json"
-FRESH3_SET = _DATA / "captions_fresh3.json"
-FRESH4_SET = _DATA / "captions_fresh4.json"
-FRESH5_SET = _DATA / "captions_fresh5.json"
-FRESH6_SET = _DATA / "captions_fresh6.json"
-FRESH7_SET = _DATA / "captions_fresh7.json"
-FRESH8_SET = _DATA / "captions_fresh8.json"
-FRESH9_SET = _DATA / "captions_fresh9.json"
-FRESH10_SET = _DATA / "captions_fresh10.json"
-FRESH11_SET = _DATA / "captions_fresh11.json"
-FRESH12_SET = _DATA / "captions_fresh12.json"
-FRESH13_SET = _DATA / "captions_fresh13.json"
-FRESH_SETS = (
-    FRESH_SET,
-    FRESH2_SET,
-    FRESH3_SET,
-    FRESH4_SET,
-    FRESH5_SET,
-    FRESH6_SET,
-    FRESH7_SET,
-    FRESH8_SET,
-    FRESH9_SET,
-    FRESH10_SET,
-    FRESH11_SET,
-    FRESH12_SET,
-    FRESH13_SET,
-)
+
+
+def fresh_set(number: int) -> Path:
+    """The path of fresh set `number` (1: tests/data/captions_fresh.json, n:
+    tests/data/captions_freshn.json)."""
+    return _DATA / f"captions_fresh{number if number > 1 else ''}.json"
+
+
+def _set_number(path: Path) -> int:
+    return int(path.stem.removeprefix("captions_fresh") or 1)
+
+
+FRESH_SET = fresh_set(1)
+# Every fresh set in the folder, in order: a new one is found by its file name.
+FRESH_SETS = tuple(sorted(_DATA.glob("captions_fresh*.json"), key=_set_number))
 
 
 def _norm(text: str) -> str:
