@@ -139,6 +139,18 @@ _FILLED = (
     "ducto",
 )
 _CONTRAST_STUDIES = r"\b(?:" + "|".join(_FILLED) + r")gra(?:ms?|phy|phic)\b"
+# Radionuclides that label imaging tracers ("68Ga-PSMA", "99mTc-MDP", "[18F]FDG"), not a
+# figure's panel ("Figure 18F"): 18F only as a tracer's prefix.
+_RADIOTRACERS = (
+    r"\b(?:68Ga|99mTc|111In|123I|124I|131I|64Cu|89Zr|177Lu|201Tl|82Rb|13N)(?![\w.])|"
+    r"\b18F-(?=[A-Za-z]{2})|\[18F\]|\b(?:Ga-68|Tc-99m)\b"
+)
+# MRI and CT by their French names, followed by a French word (IRM is also interference
+# reflection microscopy, TDM trehalose dimycolate).
+_FRENCH_SCANS = (
+    r"(?-i:\b(?:IRM|TDM)\s+(?:du|de|des|d['’]|en|et|montrant|cérébral\w*|médullaire\w*|"
+    r"thoraci\w*|abdomin\w*|pelvi\w*|pondér\w*|coupe\w*|injecté\w*|initiale?|de\s+contrôle))"
+)
 # High-resolution, multidetector, contrast-enhanced and non-contrast CT.
 _KINDS_OF_CT = r"(?-i:\b(?:HR|MD|CE|NC)CT\b)"
 # Super-resolution and light-sheet microscopes by their acronyms.
@@ -270,6 +282,16 @@ _STRONG: dict[str, tuple[str, ...]] = {
         _KINDS_OF_CT,  # high-resolution, multidetector, (non-)contrast CT
         r"\bplain\s+(?:films?|abdominal\s+films?)\b",
         r"\belastogra\w+",  # ultrasound or MR elastography
+        # Radiotracers: what a PET, SPECT or scintigraphy image shows ("68Ga-PSMA", "99mTc").
+        _RADIOTRACERS,
+        # French captions (the Pan African Medical Journal's, among others): IRM, TDM,
+        # échographie, the "scanner" of a body part, the "coupe" (slice) of a scan.
+        _FRENCH_SCANS,
+        r"\btomodensitom\w+",
+        r"\béchogra\w+",
+        r"(?<![\w-] )(?<!\w)scanner\s+(?:du|de|des|thoracique|abdominal\w*|c[ée]r[ée]bral\w*|"
+        r"cervical\w*|cr[âa]nien\w*|injecté\w*|montrant)\b",
+        r"\bcoupes?\s+(?:axiale|coronale|sagittale|transversale)s?\b",
     ),
     LIGHT_MICROSCOPY: (
         r"(?-i:\bH\s?&\s?E\b)",
@@ -534,7 +556,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?<!disease )(?<!xenograft )(?<!mesh )(?<!binding )\bmodel\s+(?:of|depicting|illustrating)\b"
         r"(?!\s+(?:\S+\s+){0,2}(?:infection|disease|injury|sepsis|colitis)\b)",  # a system
         r"\bstudy\s+design\b",
-        r"\bexperimental\s+(?:design|set-?up|paradigm|protocol|procedure|timeline|scheme)s?\b",
+        # Not the section a caption points to ("as described in the experimental
+        # procedures", "see Experimental Procedures").
+        r"(?<!in the )(?<!see )(?<!see the )\bexperimental\s+(?:design|set-?up|paradigm|protocol|"
+        r"procedure|timeline|scheme)s?\b",
         r"\bdesign\s+of\s+the\s+study\b",
         r"(?-i:\b(?:CONSORT|PRISMA)\b)",
         r"\btimeline\b",
@@ -850,6 +875,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
         # ("Metastatic brain lesion with central necrosis"); skin, oral or wound words make
         # a clinical photograph.
         r"\blesions?\b",
+        r"\bfractur\w*",
+        r"\bdislocat\w*",
     ),
     # What a photograph shows when no word names it: a patient's eye, skin or teeth, a
     # surgical step, a device, an organism or a specimen.
@@ -1060,6 +1087,28 @@ _P_VALUE_STARTS = tuple(
     for sign in "<>=≤"
 )
 _ANCHORS = {
+    _RADIOTRACERS: (
+        "68Ga",
+        "99mTc",
+        "111In",
+        "123I",
+        "124I",
+        "131I",
+        "64Cu",
+        "89Zr",
+        "177Lu",
+        "201Tl",
+        "82Rb",
+        "13N",
+        "18F-",
+        "[18F]",
+        "Ga-68",
+        "Tc-99m",
+    ),
+    _FRENCH_SCANS: ("IRM", "TDM"),
+    r"\béchogra\w+": ("échogra",),
+    r"(?<![\w-] )(?<!\w)scanner\s+(?:du|de|des|thoracique|abdominal\w*|c[ée]r[ée]bral\w*|"
+    r"cervical\w*|cr[âa]nien\w*|injecté\w*|montrant)\b": ("scanner ",),
     _CONTRAST_STUDIES: tuple(f"{organ}gra" for organ in _FILLED),
     _KINDS_OF_CT: ("HRCT", "MDCT", "CECT", "NCCT"),
     _NANOSCOPY: ("STED", "STORM", "dSTORM", "SMLM", "SPIM"),
@@ -1624,6 +1673,27 @@ def _distinct_words(words: tuple[str, ...]) -> int:
     return len({w.lower().removesuffix("s") for w in words})
 
 
+# A fluorescent protein named as a tag, an antibody's target or a sorted population
+# ("anti-GFP", "GFP-tagged", "tagged with GFP", "GFP-Trap", "UNC93B1-GFP positive cells"):
+# a blot's or a cytometer's, not a fluorescence image's.
+def _only_a_tag(caption: str, word: str) -> bool:
+    """Whether every mention of a fluorescent protein `word` (a fluorescence cue) in the
+    caption names a tag or an antibody's target, not a fluorescence seen."""
+    if not _FLUORESCENT_PROTEIN.fullmatch(word):
+        return False
+    escaped = re.escape(word)
+    mentions = [m.start() for m in re.finditer(rf"(?<![\w]){escaped}(?!\w)", caption)]
+    tags = re.compile(
+        rf"(?:(?<=anti-)|(?<=anti )|(?<=α-)|(?<=against )|(?<=tagged with )){escaped}|"
+        rf"{escaped}(?=[\s-]+(?:tag|Trap|fusion|antibod|positive|negative))"
+    )
+    return bool(mentions) and all(tags.match(caption, start) for start in mentions)
+
+
+_FLUORESCENT_PROTEIN = re.compile(
+    r"[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet|mNeonGreen|mKate2?|mEos\w*|"
+    r"Dendra2?|mOrange|mCerulean|mTurquoise2?|sfGFP|BFP"
+)
 _SEQUENCE_WORDS = re.compile(r"sequen|residue|align|logo", re.IGNORECASE)
 
 
@@ -1651,10 +1721,16 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         if group in words:
             evidence[figure_type] = words[group]
     late_hits = None
-    if FLUORESCENCE_MICROSCOPY not in evidence and "fluorescence_cue" in words:
+    cues = words.get("fluorescence_cue", ())
+    if GEL_BLOT in evidence and cues:
+        # A blot's proteins are tagged and probed ("GFP tagged UNC93B1 ... immunoblotted
+        # with anti-GFP"): a fluorescent protein named only so is no fluorescence image
+        # there ("σ2::GFP is localized to the plasma membrane" still is).
+        cues = tuple(w for w in cues if not _only_a_tag(caption, w))
+    if FLUORESCENCE_MICROSCOPY not in evidence and cues:
         late_hits = _LATE_MATCHER.scan(caption)
         if _LATE_MATCHER.words(caption, late_hits, IMAGES):  # the caption speaks of images
-            evidence[FLUORESCENCE_MICROSCOPY] = words["fluorescence_cue"]
+            evidence[FLUORESCENCE_MICROSCOPY] = cues
     microscopy = words.get("generic")
     if microscopy and not (evidence.keys() & _MICROSCOPY):
         # A scale bar alone says nothing of microscopy in an MRI or a photograph.
