@@ -122,7 +122,10 @@ _GOES_ACROSS = re.compile(
 _PLACED_PANEL = re.compile(
     r"\s+(?:panel|graph|plot|diagram|chart|image|micrograph|blot|gel)\b", re.IGNORECASE
 )
-_PLURAL_HEAD = re.compile(r"(?:^|[.:]\s+)(?:[\w-]+\s+){0,2}$")
+_PLURAL_HEAD = re.compile(
+    r"(?:^|[.:]\s+)(?:representative\s+)?(?:[\w&-]+\s+){0,2}(?:stain(?:ing|ed)\s+)?$",
+    re.IGNORECASE,
+)
 # Pictures only mentioned: "Color images available online", a credit ending a sentence
 # ("Wellcome Images."), how they were made ("Images were taken with a gel documentation
 # system").

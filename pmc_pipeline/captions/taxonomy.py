@@ -407,6 +407,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         _KINDS_OF_CT,  # high-resolution, multidetector, (non-)contrast CT
         r"\bplain\s+(?:films?|abdominal\s+films?)\b",
         r"\belastogra\w+",  # ultrasound or MR elastography
+        r"\bradio-?(?:lucen|opa|dens)\w*",  # what an X-ray shows: radiolucent, radiopaque
+        r"\bsusceptibility[\s-]weighted\b",
+        r"\becho\s+times?\b",  # an MRI sequence's TE
         # Radiotracers: what a PET, SPECT or scintigraphy image shows ("68Ga-PSMA", "99mTc").
         _RADIOTRACERS,
         # French captions (the Pan African Medical Journal's, among others): IRM, TDM,
@@ -488,7 +491,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bfluorescen(?:ce|t)\s+(?:\w+\s+)?(?:microscop\w*|images?|imaging|micrographs?|"
         r"stain\w*|photomicrographs?|confocal|labell?ing)",
         r"\bconfocal\b",
-        r"(?-i:\bDAPI\b)",
+        # Not nuclei counted ("the numbers of DAPI-positive cells"): a plot's.
+        r"(?-i:\bDAPI\b)(?![\s-]*(?:positive|negative|\+))",
         r"\bhoechst\b",
         r"\bphalloidin\b",
         r"\balexa[\s-]?(?:fluor)?[\s-]?\d{3}",
@@ -703,7 +707,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\breal[\s-]time\s+(?:q?PCR|RT-PCR)\b",
         r"\bgenome\s+browser\b",
         r"\bbrowser\s+(?:view|shot|snapshot|track)s?\b",
-        r"\bseq\s+(?:signal|reads|coverage|tracks?)\b",  # "Nascent-Seq signal", "RNA-seq reads"
+        r"\bseq\s+(?:signal|reads|coverage|tracks?)\b",
+        # A cell's firing rate by place, colour-coded.
+        _anchored(
+            r"\b(?:firing\s+)?rate\s+maps?\b", ("firing rate map", "rate map")
+        ),  # "Nascent-Seq signal", "RNA-seq reads"
         _anchored(r"\by[\s-]axis\b", ("y-axis", "y axis")),
         r"\belectropherogra\w+",
         r"\bspectrograms?\b",  # not a spectrograph, the instrument
@@ -725,7 +733,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bwork[\s-]?flows?\b",
         r"\bpipeline\b",
         r"\billustrations?\b",
-        r"\bcartoons?\b",
+        # Not a structure's cartoon ("secondary structure cartoon", "in cartoon form").
+        r"(?<!structure )\bcartoons?\b(?!\s+(?:form|rendering|representation))",
         _anchored(
             r"\b(?:proposed|working|hypothetical|conceptual|schematic)\s+model\b",
             (
@@ -885,12 +894,14 @@ _STRONG: dict[str, tuple[str, ...]] = {
         _anchored(r"\b3d\s+structures?\b", ("3d structure", "3D structure")),
         r"\bribbon\w*\b",
         _anchored(
-            r"\b(?:cartoon|surface|stick|sphere)s?\s+representation",
+            r"\b(?:cartoon|surface|stick|sphere|putty|licorice)s?\s+representation",
             (
                 "cartoon",
                 "surface",
                 "stick",
                 "sphere",
+                "putty",
+                "licorice",
             ),
         ),
         r"\bsticks\b",
@@ -933,6 +944,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bhomology\s+model\w*",
         r"\bmolecular\s+dynamics\b",
         r"\bchemical\s+reactions?\b",
+        # A structure drawn: its atoms or side chains coloured or shown, a bond network,
+        # its secondary structure as a cartoon.
+        r"\batoms\s+(?:are\s+)?colou?red\b",
+        r"\bside[\s-]chains?\s+(?:are\s+|is\s+)?(?:shown|colou?red|depicted|displayed|highlighted)\b",
+        r"\bhydrogen[\s-]bond(?:s|ing)?\s+networks?\b",
+        r"\bsecondary\s+structure\s+cartoons?\b",
+        r"\bcartoons?\s+(?:form|rendering)s?\b",
         r"\belectrostatic\s+(?:surface|potential)\w*",
         r"\bspace[\s-]filling\b",
         r"\bball[\s-]and[\s-]stick\b",
@@ -1319,7 +1337,7 @@ _MAP = (
         r"(?<![-–])(?<!heat )(?<!density )(?<!activation )(?<!parametric )(?<!coherence )"
         r"(?<!contour )(?<!linkage )(?<!genetic )(?<!fate )(?<!restriction )(?<!physical )"
         r"(?<!contact )(?<!topographic )(?<!scalp )(?<!saliency )(?<!feature )(?<!intensity )"
-        r"(?<!color )(?<!colour )(?<!peptide )(?<!probability )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)",
+        r"(?<!color )(?<!colour )(?<!peptide )(?<!probability )(?<!rate )(?<!firing )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)",
         (
             "map",
             "maps",
@@ -1750,14 +1768,19 @@ _FLUORESCENT_PROTEIN = re.compile(
     r"[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet|mNeonGreen|mKate2?|mEos\w*|"
     r"Dendra2?|mOrange|mCerulean|mTurquoise2?|sfGFP|BFP"
 )
+_SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
 _SEQUENCE_WORDS = re.compile(r"sequen|residue|align|logo", re.IGNORECASE)
 
 
 def _map_is_drawn(evidence: dict[str, tuple[str, ...]]) -> bool:
     """A map is a diagram (a study area, a pathway, a gene's isoforms) unless the caption
     names radiology, electron microscopy or a molecular structure (an fMRI or EM density
-    map, a structure's); a molecular structure named only as a sequence (an alignment,
-    residues marked) does not count: the map beside it is a gene's or an isoform's."""
+    map, a structure's) or a cell's firing rate map (a plot: "The rate maps for five cells.
+    The maps are averages ..."); a molecular structure named only as a sequence (an
+    alignment, residues marked) does not count: the map beside it is a gene's or an
+    isoform's."""
+    if any("rate map" in word.lower() for word in evidence.get(CHART, ())):
+        return False
     named = evidence.keys() & _NOT_MAPS
     if named == {MOLECULAR_STRUCTURE}:
         return all(_SEQUENCE_WORDS.search(word) for word in evidence[MOLECULAR_STRUCTURE])
@@ -1791,10 +1814,14 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     if microscopy and not (evidence.keys() & _MICROSCOPY):
         # A scale bar alone says nothing of microscopy in an MRI or a photograph.
         only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
-        # Nor does a stain in a gel's caption ("gels stained with Coomassie").
+        # Nor does a stain in a gel's caption ("gels stained with Coomassie"), nor a scan's
+        # plane ("CT Scan in Sagittal Section").
         only_stains = all(w.lower().startswith("stained") for w in microscopy)
-        if not (only_scale_bars and evidence.keys() & _NOT_MICROSCOPY) and not (
-            only_stains and GEL_BLOT in evidence
+        only_planes = all(_SCAN_PLANE.match(w) for w in microscopy)
+        if (
+            not (only_scale_bars and evidence.keys() & _NOT_MICROSCOPY)
+            and not (only_stains and GEL_BLOT in evidence)
+            and not (only_planes and RADIOLOGY in evidence)
         ):
             evidence[LIGHT_MICROSCOPY] = microscopy
     maps = words.get("map")
