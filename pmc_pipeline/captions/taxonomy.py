@@ -304,11 +304,38 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bDTI\b)",
         _anchored(
             r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
-            r"absorption|fluorescence|powder|films?))",
+            r"absorption|fluorescence|powder|films?|data(?:sets?)?))",
             ("x-ray", "x ray", "xray"),
         ),
-        r"\bradiograph\w*",
+        r"\bradio-?graph\w*",
         r"\bradiolog\w*\s+(?:image|finding|feature|appearance)s?",
+        # CT by its French names ("arthroscanner", "uroscanner", "angioscanner").
+        _anchored(
+            r"\b(?:arthro|angio|uro|coro|entero|colo)-?scanners?\b",
+            ("arthro", "angio", "uro", "coro", "entero", "colo"),
+        ),
+        # A radiograph's projections named together ("in the AP and lateral views").
+        _anchored(
+            r"(?-i:\b(?:AP|A-P|anteroposterior|[Aa]ntero-posterior)\s+and\s+lateral\s+"
+            r"(?:views?|radiographs?|projections?|images?|x-rays?|films?))",
+            (
+                "AP and",
+                "A-P and",
+                "anteroposterior and",
+                "antero-posterior and",
+                "Antero-posterior and",
+            ),
+        ),
+        # A lung ultrasound's artefacts.
+        r"\bB-lines?\b",
+        # French echocardiographic views ("Incidence apicale des 4 cavités").
+        r"\bincidence\s+(?:apicale|parasternale|sous-costale|sous-xiphoïdienne)\b",
+        # Optical coherence tomography by its acronym (not the OCT compound sections are
+        # embedded in).
+        _anchored(
+            r"(?-i:\b(?:AS-|SD-|SS-)?OCT\b)(?<!in OCT)(?![\s-]*(?:compound|medium|embedd|blocks?))",
+            ("OCT", "AS-OCT", "SD-OCT", "SS-OCT"),
+        ),
         r"\bmammogra\w+",
         r"\bultrasonogra\w+",
         r"\bsonogra\w+",
@@ -603,7 +630,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
     CHART: (
         # Not a graph of graph theory: a drawing of nodes and edges (a diagram, below).
         r"(?<!sub-)(?<!directed )(?<!bipartite )(?<!acyclic )(?<!knowledge )(?<!filtered )"
-        r"\bgraphs?\b",
+        r"(?<!radio-)\bgraphs?\b",
         r"\bplots?\b",
         r"\bplotted\b",
         r"(?<!flow )(?<!flow-)(?<!workflow )(?<!work flow )(?<!organizational )(?<!organisational )"
@@ -950,6 +977,15 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bside[\s-]chains?\s+(?:are\s+|is\s+)?(?:shown|colou?red|depicted|displayed|highlighted)\b",
         r"\bhydrogen[\s-]bond(?:s|ing)?\s+networks?\b",
         r"\bsecondary\s+structure\s+cartoons?\b",
+        # A representation named in a colour key: "(yellow surface)", "(blue spheres)".
+        _anchored(
+            r"\((?:(?:light|dark|pale)\s+)?(?:red|green|blue|yellow|orange|magenta|cyan|purple|pink|"
+            r"gr[ae]y|white|black|brown|salmon|wheat|teal|violet|gold)\s+(?:surface|spheres|sticks|"
+            r"ribbons?|cartoon)\)",
+            ("(",),
+        ),
+        r"\bhydrogen\s+bonds?\s+\((?:\w+\s+)?(?:dotted|dashed)",
+        r"\bmain[\s-]chain\s+(?:hydrogen\s+bonds?|atoms?|carbonyls?|amides?)\b",
         r"\bcartoons?\s+(?:form|rendering)s?\b",
         r"\belectrostatic\s+(?:surface|potential)\w*",
         r"\bspace[\s-]filling\b",
@@ -962,11 +998,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bsecondary\s+structures?\s+of\s+(?:the\s+)?(?:\S+\s+)?(?:RNA|rRNA|tRNA|mRNA|transcript)",
     ),
     PHOTOGRAPH: (
-        r"\bphotograph\w*",
+        # Not a microscope's ("Microscope photograph of diatom species"): a micrograph.
+        r"(?<!microscope )(?<!microscopic )(?<!microscopical )\bphotograph\w*",
         r"\bstereo-?photograph\w*",
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
         r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?|views?|aspects?)",
+        r"\bclinical\s+and\s+radiolog\w+\s+(?:appearances?|aspects?|views?|pictures?|images?)",
         # Endoscopic ultrasound is radiology, and so is an ERCP (its images are X-rays).
         r"\bendoscop\w++(?!\s+(?:ultraso|sonogra|retrograde)\w+)",
         r"\bcolonoscop\w+",
@@ -1226,7 +1264,8 @@ _WEAK: dict[str, tuple[str, ...]] = {
 
 # Microscopy of no stated kind: light microscopy unless fluorescence or EM is named.
 _GENERIC_MICROSCOPY = (
-    r"\bmicroscop\w+",
+    # Not the glass a sample is mounted on ("two microscope cover glasses"): no image.
+    r"\bmicroscop\w++(?!\s+(?:cover\s+)?(?:glass\w*|slides?|coverslips?|stages?))",
     r"\bmicrographs?\b",
     r"\bphotomicrographs?\b",
     r"(?-i:\bDIC\b)",
@@ -1378,7 +1417,7 @@ _FLUORESCENCE_CUE = (
     r"(?-i:\bDiI\b)",
     r"(?-i:\bGCaMP\w*)",
     _FLUORESCENT_PROTEINS,
-    r"\bmerged?\b",
+    r"\bmerged?\b(?!\s+(?:at|into|with|together)\b)",  # not streams that merge
     _anchored(r"\bco-?locali[sz]\w+", ("colocali", "co-locali")),
     # A stained channel named by its colour: "nuclei (blue)", "TUNEL staining (in red)".
     _anchored(
