@@ -1,6 +1,9 @@
 """Where the build's pipelines run: the runner named by --runner, with what it needs set up.
 
-- DirectRunner (the default): in this process.
+- DirectRunner (the default): in this process. Beam's DirectRunner (2.6x+) first tries
+  Prism, a Go runner it downloads from GitHub on first use; a local build must not touch the
+  network, so the default is LocalRunner: Beam's DirectRunner with that first try skipped
+  (the FnApiRunner, or the BundleBasedDirectRunner for what it cannot run, as before).
 - DaskRunner (`--runner DaskRunner`, or Beam's fully qualified name): on a dask.distributed
   cluster. With `--dask_client_address HOST:PORT` (or `--dask_scheduler_file`) an existing
   cluster; without, a LocalCluster of `--dask-workers` processes (one thread each) that the
@@ -19,6 +22,7 @@ import os
 from collections.abc import Iterator
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.direct.direct_runner import SwitchingDirectRunner
 
 from pmc_pipeline.arrow_memory import use_system_pool
 
@@ -29,8 +33,29 @@ _DASK_NAMES = {"DaskRunner", "dask", DASK_RUNNER}
 MAX_PARTITIONS = 2000  # Dask tasks per stage: beyond this the scheduler's cost dominates
 
 
+_LOCAL_NAMES = {
+    None,
+    "DirectRunner",
+    "SwitchingDirectRunner",
+    "apache_beam.runners.direct.direct_runner.DirectRunner",
+    "apache_beam.runners.direct.direct_runner.SwitchingDirectRunner",
+}
+
+
 def runner_of(beam_argv: list[str]) -> str | None:
     return PipelineOptions(beam_argv).view_as(StandardOptions).runner
+
+
+class LocalRunner(SwitchingDirectRunner):
+    """Beam's DirectRunner without Prism. DirectRunner.run_pipeline tries the Prism runner
+    first unless the runner is interactive (Prism does not support interactive mode), and
+    Prism's first run downloads its binary from github.com (apache_beam/runners/direct/
+    direct_runner.py). Marked interactive (its public is_interactive()), it goes straight to
+    its own in-process runners; nothing else in run_pipeline reads the mark."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.is_interactive()
 
 
 def is_dask(beam_argv: list[str]) -> bool:
@@ -46,6 +71,11 @@ class Engine:
         self.parallelism = 1  # Dask: the cluster's worker threads
         if self.dask:
             self.beam_argv = _with_option(self.beam_argv, "--runner", DASK_RUNNER)
+
+    def runner(self):
+        """The runner object for beam.Pipeline: LocalRunner when the runner is Beam's
+        DirectRunner (the default), else None (Beam creates the one the options name)."""
+        return LocalRunner() if runner_of(self.beam_argv) in _LOCAL_NAMES else None
 
     def options(self, elements: int = 1) -> PipelineOptions:
         """The options of a pipeline whose largest Create has `elements` elements. On Dask

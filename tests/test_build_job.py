@@ -351,3 +351,25 @@ def test_unknown_figure_types_stop_the_build_with_the_taxonomy(tmp_path, capsys)
     assert build(tmp_path / "mirror", tmp_path / "out", "--figure-types", "xray") == 2
     err = capsys.readouterr().err
     assert re.search("--figure-types: unknown figure type.*xray.*the figure types are", err), err
+
+
+def test_local_build_never_tries_prism(tmp_path, monkeypatch):
+    """Beam's DirectRunner first tries Prism, a runner whose binary it downloads from GitHub:
+    the local default (engines.LocalRunner) must go straight to Beam's in-process runners,
+    so that a build of a local mirror touches no network."""
+    from apache_beam.runners.portability import prism_runner
+
+    from beam_jobs import engines
+
+    tried = []
+    monkeypatch.setattr(
+        prism_runner.PrismRunner, "run_pipeline", lambda self, *a, **k: tried.append(a)
+    )
+    assert isinstance(engines.Engine([]).runner(), engines.LocalRunner)
+    assert isinstance(engines.Engine(["--runner", "DirectRunner"]).runner(), engines.LocalRunner)
+    assert engines.Engine(["--runner", "DataflowRunner"]).runner() is None
+    root = tmp_path / "mirror"
+    write_mirror(root, "cloud", 6, SEED, **SMALL)
+    assert build(root, tmp_path / "out") == 0
+    check_build(tmp_path / "out")
+    assert tried == []
