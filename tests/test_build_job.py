@@ -83,6 +83,11 @@ def test_directory_build_meets_the_contracts(reference, cloud_mirror):
                 )
             if fig["corrupt"] or fig["missing"]:
                 assert seen["status"] in ("image_failed", "filtered"), (seen, fig)
+            if fig["expected_status"] == "filtered":  # and for the reason the truth gives
+                assert (seen["status"], seen["reason"]) == ("filtered", fig["expected_reason"]), (
+                    seen,
+                    fig,
+                )
     assert got["stats"]["pairs_per_split"].keys() == {"train", "val", "test"}
     assert any(f["status"] == "duplicate" for f in got["figures"])
     assert any(f["status"] == "near_duplicate" for f in got["figures"])

@@ -126,7 +126,7 @@ MENTION_COUNTS = ((0, 10), (1, 50), (2, 30), (3, 10))
 
 # Size classes. A filter with a minimum side in (TINY_MAX_SIDE, NORMAL_MIN_SIDE] and a
 # maximum aspect ratio in [NORMAL_MAX_ASPECT, EXTREME_MIN_ASPECT) drops exactly the tiny
-# and extreme figures.
+# figures for their size and the extreme ones for their aspect ratio.
 TINY_MAX_SIDE = 48
 NORMAL_MIN_SIDE = 256
 NORMAL_MAX_ASPECT = 2.2
@@ -287,8 +287,10 @@ def _size(rng: random.Random, role: str) -> tuple[int, int]:
     if role == "tiny":
         return rng.randint(8, TINY_MAX_SIDE), rng.randint(8, TINY_MAX_SIDE)
     if role == "extreme":
-        long_side = rng.randint(900, 1800)
-        short_side = max(16, int(long_side / rng.uniform(EXTREME_MIN_ASPECT + 0.5, 30)))
+        # The short side at least NORMAL_MIN_SIDE: a default build (min_side 128) must drop
+        # these for their aspect ratio, not their size (as the truth file expects).
+        short_side = NORMAL_MIN_SIDE + (rng.randint(900, 1800) - 900) // 20  # 256-301 px
+        long_side = round(short_side * rng.uniform(EXTREME_MIN_ASPECT + 0.5, 20))
         return (long_side, short_side) if chance(rng, 0.6) else (short_side, long_side)
     return _normal_size(rng)
 
