@@ -156,3 +156,15 @@ def test_each_figure_shows_its_types_and_panels(capsys, validator):
         "Eight-week-old female BALB/c mice without infection."
     )
     assert histology["shared_caption"] == histology["title"]
+
+
+def test_python_dash_m_runs_the_command():
+    """`python -m pmc_pipeline` is the `pmc-pipeline` command."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pmc_pipeline", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "parse" in done.stdout and "build" in done.stdout
