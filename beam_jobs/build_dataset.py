@@ -42,6 +42,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import (
     DirectOptions,
     PipelineOptions,
+    PortableOptions,
     StandardOptions,
     TestOptions,
 )
@@ -381,10 +382,31 @@ def _run(pipeline: beam.Pipeline, engine: engines.Engine) -> None:
         result = pipeline.run()
         result.wait_until_finish()
     except Exception as exc:  # noqa: BLE001 - whatever a worker raised, reported in one line
-        raise BuildFailed(f"the pipeline failed: {_root_message(exc)}") from exc
+        message = _no_job_server(exc, engine.beam_argv) or _root_message(exc)
+        raise BuildFailed(f"the pipeline failed: {message}") from exc
     finally:
         if result is not None:
             engine.finished(result)
+
+
+def _no_job_server(exc: BaseException, beam_argv: list[str]) -> str | None:
+    """What a timeout waiting for a job server means, said in words: gRPC's
+    FutureTimeoutError, raised after --job_server_timeout (Beam's default 300 s) when nothing
+    answers at --job_endpoint, has no message of its own."""
+    chain: list[BaseException] = [exc]
+    while (
+        inner := chain[-1].__cause__ or chain[-1].__context__
+    ) is not None and inner not in chain:
+        chain.append(inner)
+    if not any("Timeout" in type(e).__name__ for e in chain):
+        return None
+    options = PipelineOptions(beam_argv).view_as(PortableOptions)
+    if not options.job_endpoint:
+        return None
+    return (
+        f"no job server answered at {options.job_endpoint} within "
+        f"{options.job_server_timeout:g} s (--job_server_timeout): is it running?"
+    )
 
 
 def _root_message(exc: BaseException) -> str:

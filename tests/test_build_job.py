@@ -378,3 +378,20 @@ def test_local_build_never_tries_prism(tmp_path, monkeypatch):
     assert build(root, tmp_path / "out") == 0
     check_build(tmp_path / "out")
     assert tried == []
+
+
+def test_a_job_endpoint_that_never_answers_is_named(tmp_path, capsys):
+    """A portable runner's job server that is not there: after --job_server_timeout the
+    build says which endpoint did not answer (gRPC's timeout error has no message)."""
+    import socket
+
+    with socket.socket() as s:  # a free port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = tmp_path / "mirror"
+    write_mirror(root, "cloud", 2, SEED, **SMALL)
+    endpoint = f"localhost:{port}"
+    argv = ["--runner", "PortableRunner", "--job_endpoint", endpoint, "--job_server_timeout", "2"]
+    assert build(root, tmp_path / "out", *argv) != 0
+    err = capsys.readouterr().err
+    assert f"no job server answered at {endpoint} within 2 s" in err, err
