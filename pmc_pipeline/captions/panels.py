@@ -214,6 +214,15 @@ def _expand(body: str) -> list[str] | None:
             continue
         if first_mark.isdigit() or last_mark.isdigit():
             return None
+        if a == b and first_mark == last_mark:  # "A–A": one label
+            labels.append(first)
+            continue
+        if a == b:  # A–A‴: the letter at each prime level, A, A′, A″, A‴
+            levels = _prime_levels(first_mark, last_mark)
+            if levels is None:
+                return None
+            labels.extend(a + mark for mark in levels)
+            continue
         for code in range(ord(a), ord(b) + 1):
             letter = chr(code)
             if last_mark and not first_mark:  # B–C′: each letter plain and primed
@@ -225,6 +234,45 @@ def _expand(body: str) -> list[str] | None:
     if len({lab[0].isupper() for lab in labels}) > 1:
         return None
     return labels
+
+
+# Prime marks as levels: the single prime written "′", "'" or "’", and the double and triple
+# primes as one character ("″", "‴") or as repeated singles ("′′", "''").
+_PRIME_LEVEL = {"": 0, "″": 2, "‴": 3}
+_LEVEL_MARKS = ("", "′", "″", "‴")
+
+
+def _prime_levels(first: str, last: str) -> list[str] | None:
+    """The marks from `first` up to `last`, written as `last` writes them: ('', '‴') ->
+    ['', '′', '″', '‴']; ('', "''") -> ['', "'", "''"]. None when they do not go up."""
+
+    def level(mark: str) -> int:
+        return _PRIME_LEVEL.get(mark, len(mark))
+
+    low, high = level(first), level(last)
+    if high <= low:
+        return None
+    if last in _PRIME_LEVEL or len(set(last)) != 1:
+        return list(_LEVEL_MARKS[low : high + 1]) if high <= 3 else None
+    return [last[0] * n for n in range(low, high + 1)]
+
+
+# Anatomical axes written as two letters ("A-P: anterior–posterior", "the D-V axis"): bare,
+# they name an axis, not a range of panels.
+_AXES = frozenset({"AP", "DV", "LM", "IS", "LR", "CR", "DP", "ap", "dv"})
+_AXIS_AFTER = re.compile(r"[:,]?\s+(?:[a-z]|ax[ei]s\b)")
+
+
+def _is_axis(text: str, body: str, end: int) -> bool:
+    """Whether a bare 'A-P' at text[..end] is an axis: its two letters an axis's ends,
+    followed by a definition in lower case ("A-P: anterior–posterior", "A-P, anterior")
+    or by the word axis."""
+    ends = _DASH_RE.split(body.strip())
+    return (
+        len(ends) == 2
+        and ends[0] + ends[1] in _AXES
+        and _AXIS_AFTER.match(text, end - (1 if text[end - 1 : end] in ":," else 0)) is not None
+    )
 
 
 def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
@@ -369,6 +417,8 @@ def _bare_candidate(text: str, start: int) -> _Candidate | None:
     if not m:
         return None
     labels, end, delim = _expand(m.group("body")), m.end(), m.group("delim") or ""
+    if labels and _is_axis(text, m.group("body"), end):
+        return None
     if not labels:  # "a, A spider plot": the first label alone
         m = _BARE_ONE.match(text, start)
         labels = _expand(m.group("body")) if m else None

@@ -434,6 +434,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         _KINDS_OF_CT,  # high-resolution, multidetector, (non-)contrast CT
         r"\bplain\s+(?:films?|abdominal\s+films?)\b",
         r"\belastogra\w+",  # ultrasound or MR elastography
+        # A magnet's field strength ("The 7 Tesla sodium image"): MRI.
+        r"(?<=\d )tesla\b",
+        r"(?<=\d-)tesla\b",
         r"\bradio-?(?:lucen|opa|dens)\w*",  # what an X-ray shows: radiolucent, radiopaque
         r"\bsusceptibility[\s-]weighted\b",
         r"\becho\s+times?\b",  # an MRI sequence's TE
@@ -454,7 +457,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
     LIGHT_MICROSCOPY: (
         _anchored(r"(?-i:\bH\s?&\s?E\b)", ("H&E", "H &E", "H& E", "H & E")),
         _anchored(r"\bh(?:a)?ematoxylin", ("hematoxylin", "haematoxylin")),
-        r"\beosin\b",
+        r"\beosin\b(?!\s+methylene)",  # not eosin methylene blue agar (a plate)
         r"\bhistopatholog\w*",
         r"\bhistochem\w*",
         r"\bimmunohistochem\w*",
@@ -1014,7 +1017,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\blaparoscop\w+",
         r"\bcystoscop\w+",
         r"\bintra-?operative\w*",
-        r"\bfundus\b",
+        # The eye's fundus seen, not the uterine fundus ("The fundus and part of the uterine
+        # body" on an ultrasound).
+        r"(?<!uterine )\bfundus\b(?!\s+(?:and|of)\s+(?:\w+\s+){0,3}(?:uter\w+|gallbladder|stomach))",
         r"\bdermoscop\w+",
         r"\bslit[\s-]lamp\b",
         r"\bcamera\b(?!\s+lucida)",
