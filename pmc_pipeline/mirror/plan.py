@@ -124,10 +124,12 @@ SOURCE_MODES = ("RGB", "L", "P")
 PANEL_GRIDS = (((1, 1), 45), ((1, 2), 20), ((2, 1), 10), ((2, 2), 15), ((1, 3), 10))
 MENTION_COUNTS = ((0, 10), (1, 50), (2, 30), (3, 10))
 
-# Size classes. A filter with a minimum side in (TINY_MAX_SIDE, NORMAL_MIN_SIDE] and a
-# maximum aspect ratio in [NORMAL_MAX_ASPECT, EXTREME_MIN_ASPECT) drops exactly the tiny
-# figures for their size and the extreme ones for their aspect ratio.
+# Size classes. A filter with a minimum side in (TINY_MAX_SIDE, EXTREME_MIN_SIDE] (the
+# default 128 among them) and a maximum aspect ratio in [NORMAL_MAX_ASPECT,
+# EXTREME_MIN_ASPECT) drops exactly the tiny figures, for their size, and the extreme ones,
+# for their aspect ratio.
 TINY_MAX_SIDE = 48
+EXTREME_MIN_SIDE = 130
 NORMAL_MIN_SIDE = 256
 NORMAL_MAX_ASPECT = 2.2
 EXTREME_MIN_ASPECT = 12.0
@@ -287,10 +289,11 @@ def _size(rng: random.Random, role: str) -> tuple[int, int]:
     if role == "tiny":
         return rng.randint(8, TINY_MAX_SIDE), rng.randint(8, TINY_MAX_SIDE)
     if role == "extreme":
-        # The short side at least NORMAL_MIN_SIDE: a default build (min_side 128) must drop
-        # these for their aspect ratio, not their size (as the truth file expects).
-        short_side = NORMAL_MIN_SIDE + (rng.randint(900, 1800) - 900) // 20  # 256-301 px
-        long_side = round(short_side * rng.uniform(EXTREME_MIN_ASPECT + 0.5, 20))
+        # The short side at least EXTREME_MIN_SIDE: a default build (min_side 128) drops these
+        # for their aspect ratio, not their size (as the truth file expects); the long side
+        # at most 2400 px, as every picture's.
+        short_side = EXTREME_MIN_SIDE + (rng.randint(900, 1800) - 900) // 36  # 130-155 px
+        long_side = round(short_side * rng.uniform(EXTREME_MIN_ASPECT + 0.5, 15))
         return (long_side, short_side) if chance(rng, 0.6) else (short_side, long_side)
     return _normal_size(rng)
 
