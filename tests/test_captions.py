@@ -477,6 +477,9 @@ def test_list_items_end_before_the_joining_and():
             ["A", "B"],
         ),
         ("A-P: Confocal sections of the sixteen discs.", list("ABCDEFGHIJKLMNOP")),
+        # A panel's roman sub-panels are no labels of their own.
+        ("Validation. (A, i–iv) Mouse NMIs. (B, (i–iii) Zebrafish NMIs as in (A).", ["A", "B"]),
+        ("Title. (a, i) Both panels.", ["a", "i"]),
     ],
 )
 def test_labels_and_non_labels(caption, labels):

@@ -55,8 +55,11 @@ _POSITION = (
 )
 
 # "(A)", "(A–C)", "(A, B)", "(panel A)", "(A upper panel)": the whole parenthesis is labels.
+# A panel's roman sub-panels after its label: "(A, i–iv)", "(B, (i–iii)".
+_ROMAN = r"(?:i{1,3}|iv|vi{0,3}|ix|x)"
+_SUBPANELS = rf",\s*\(?{_ROMAN}(?:\s*[{_DASHES}]\s*{_ROMAN})?\)?"
 _PAREN = re.compile(
-    rf"\(\s*(?:[Pp]anels?\s+)?(?P<body>{_LIST})(?:[\s,;]+(?:{_POSITION})\b)*\s*\)"
+    rf"\(\s*(?:[Pp]anels?\s+)?(?P<body>{_LIST})(?:{_SUBPANELS})?(?:[\s,;]+(?:{_POSITION})\b)*\s*\)"
     # Not a stereodescriptor: "(E)-hex-2-enal", "(R)-3-hydroxy".
     r"(?![-‐‑][A-Za-z0-9])"
     rf"(?:\s*[{_DASHES}]\s*\(\s*(?P<to>{_LABEL})\s*\))?"
