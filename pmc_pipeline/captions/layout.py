@@ -23,6 +23,14 @@ LAYOUT_PHRASES = (
     "other panel",
     "left to right",
     "top to bottom",
+    # Rows and columns of panels named one by one: "Each row shows the data from one cell",
+    # "(first row) n = 20 vs (second row) n = 14".
+    "each row",
+    "each column",
+    "first row",
+    "second row",
+    "first column",
+    "second column",
     "inset",
     # Sub-figures and sub-plots: "Each sub-figure gives ...", "the subplots show ...".
     "sub-figures",
