@@ -255,9 +255,12 @@ _IDEA_MAPS = _anchored(
     r"\b(?:mind|concept)\s+maps?\b",
     ("mind map", "concept map"),
 )
-# More fluorescent proteins.
+# Fluorescent proteins by name: the common ones (a fluorescence cue with the other cues) and
+# more (these in the strong group above the cues).
+_COMMON_FP_NAMES = r"[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet"
+_MORE_FP_NAMES = r"mNeonGreen|mKate2?|mEos\w*|Dendra2?|mOrange|mCerulean|mTurquoise2?|sfGFP|BFP"
 _FLUORESCENT_PROTEINS = _anchored(
-    r"(?-i:\b(?:mNeonGreen|mKate2?|mEos\w*|Dendra2?|mOrange|mCerulean|mTurquoise2?|sfGFP|BFP)\b)",
+    rf"(?-i:\b(?:{_MORE_FP_NAMES})\b)",
     (
         "mNeonGreen",
         "mKate",
@@ -1396,7 +1399,7 @@ _COLOUR_LOCALIZATION = _anchored(
 # Words that mean fluorescence microscopy when the caption also speaks of images.
 _FLUORESCENCE_CUE = (
     _anchored(
-        r"(?-i:\b(?:[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet)\b)",
+        rf"(?-i:\b(?:{_COMMON_FP_NAMES})\b)",
         (
             "GFP",
             "eGFP",
@@ -1808,10 +1811,7 @@ def _only_a_tag(caption: str, word: str) -> bool:
     return bool(mentions) and all(tags.match(caption, start) for start in mentions)
 
 
-_FLUORESCENT_PROTEIN = re.compile(
-    r"[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet|mNeonGreen|mKate2?|mEos\w*|"
-    r"Dendra2?|mOrange|mCerulean|mTurquoise2?|sfGFP|BFP"
-)
+_FLUORESCENT_PROTEIN = re.compile(f"{_COMMON_FP_NAMES}|{_MORE_FP_NAMES}")
 _SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
 _SEQUENCE_WORDS = re.compile(r"sequen|residue|align|logo", re.IGNORECASE)
 
