@@ -351,7 +351,7 @@ def translate_only(cfg: BuildConfig, beam_argv: list[str]) -> int:
         ("spread", lambda p: spread_pipeline(p, cfg, decided, group_of)),
         ("publish", lambda p: publish_pipeline(p, cfg, spread)),
     ):
-        pipeline = beam.Pipeline(runner=engine.runner(), options=engine.options(1))
+        pipeline = engine.pipeline(1)
         build(pipeline)
         result = pipeline.run()
         job = getattr(result, "job", None)
@@ -458,9 +458,7 @@ def run_extract(cfg: BuildConfig, engine: engines.Engine, output: Output) -> Non
         the_plan.todo,
     )
     if the_plan.chunks:
-        pipeline = beam.Pipeline(
-            runner=engine.runner(), options=engine.options(len(the_plan.chunks))
-        )
+        pipeline = engine.pipeline(len(the_plan.chunks))
         extract_pipeline(pipeline, cfg, the_plan.chunks)
         with ExtractProgress(output, the_plan) as progress:
             _run(pipeline, engine)
@@ -523,7 +521,7 @@ def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> di
     log.info("assemble: %d staging chunks", len(chunks))
     output.delete_dir(publish.WORK_DIR)
 
-    pipeline = beam.Pipeline(runner=engine.runner(), options=engine.options(engine.parallelism))
+    pipeline = engine.pipeline(engine.parallelism)
     # Staged articles (the ledger's counts) x a generous figures-per-article: only the cost
     # of near dedupe depends on it (dedupe.band_depth), never the result.
     expected_figures = 10 * sum(g.planned for g in generations.values())
@@ -540,14 +538,12 @@ def run_assemble(cfg: BuildConfig, engine: engines.Engine, output: Output) -> di
 
     _, names = destinations(cfg, decided)
     group_of = write_groups(names, engine.parallelism)
-    pipeline = beam.Pipeline(runner=engine.runner(), options=engine.options(len(decided["paths"])))
+    pipeline = engine.pipeline(len(decided["paths"]))
     spread_pipeline(pipeline, cfg, decided, group_of)
     _run(pipeline, engine)
 
     publish.begin(output)
-    pipeline = beam.Pipeline(
-        runner=engine.runner(), options=engine.options(max(group_of.values(), default=0) + 1)
-    )
+    pipeline = engine.pipeline(max(group_of.values(), default=0) + 1)
     publish_pipeline(pipeline, cfg, output.read_json(SPREAD_FILE))
     _run(pipeline, engine)
     written = output.read_json(WRITTEN_FILE)

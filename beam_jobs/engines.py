@@ -21,6 +21,7 @@ import logging
 import os
 from collections.abc import Iterator
 
+import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.runners.direct.direct_runner import SwitchingDirectRunner
 
@@ -76,6 +77,10 @@ class Engine:
         """The runner object for beam.Pipeline: LocalRunner when the runner is Beam's
         DirectRunner (the default), else None (Beam creates the one the options name)."""
         return LocalRunner() if runner_of(self.beam_argv) in _LOCAL_NAMES else None
+
+    def pipeline(self, elements: int = 1) -> beam.Pipeline:
+        """A pipeline on this engine: its runner and its options (see options)."""
+        return beam.Pipeline(runner=self.runner(), options=self.options(elements))
 
     def options(self, elements: int = 1) -> PipelineOptions:
         """The options of a pipeline whose largest Create has `elements` elements. On Dask
