@@ -266,15 +266,15 @@ _AXES = frozenset({"AP", "DV", "LM", "IS", "LR", "CR", "DP", "ap", "dv"})
 _AXIS_AFTER = re.compile(r"[:,]?\s+(?:[a-z]|ax[ei]s\b)")
 
 
-def _is_axis(text: str, body: str, end: int) -> bool:
-    """Whether a bare 'A-P' at text[..end] is an axis: its two letters an axis's ends,
-    followed by a definition in lower case ("A-P: anterior–posterior", "A-P, anterior")
-    or by the word axis."""
+def _is_axis(text: str, body: str, body_end: int) -> bool:
+    """Whether a bare 'A-P' ending at text[body_end] is an axis: its two letters an axis's
+    ends, followed by a definition in lower case ("A-P: anterior–posterior", "A-P,
+    anterior") or by the word axis."""
     ends = _DASH_RE.split(body.strip())
     return (
         len(ends) == 2
         and ends[0] + ends[1] in _AXES
-        and _AXIS_AFTER.match(text, end - (1 if text[end - 1 : end] in ":," else 0)) is not None
+        and _AXIS_AFTER.match(text, body_end) is not None
     )
 
 
@@ -420,7 +420,7 @@ def _bare_candidate(text: str, start: int) -> _Candidate | None:
     if not m:
         return None
     labels, end, delim = _expand(m.group("body")), m.end(), m.group("delim") or ""
-    if labels and _is_axis(text, m.group("body"), end):
+    if labels and _is_axis(text, m.group("body"), m.end("body")):
         return None
     if not labels:  # "a, A spider plot": the first label alone
         m = _BARE_ONE.match(text, start)
