@@ -432,6 +432,41 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
             ["radiology"],
         ),
         ("Fundus photograph of the left eye.", ["photograph"]),
+        # Set 19: more fluorescent proteins; a reporter's expression pattern and what arrows
+        # point at are images, but not a drawing's arrows.
+        (
+            "Mitochondria (mito-DsRed) and Mdm34-yEGFP in wild-type cells. Scale bars, 2 µm.",
+            ["fluorescence_microscopy"],
+        ),
+        (
+            "Expression pattern of the driver line in the gut (using UAS-GFP).",
+            ["fluorescence_microscopy"],
+        ),
+        ("Clones in the wing disc express GFP (arrowheads).", ["fluorescence_microscopy"]),
+        (
+            "A schematic of the model. Tumor cells (green) respond to the force (arrow).",
+            ["diagram"],
+        ),
+        (
+            "Western blot of GFP-Spitz-Flag in S2 cells; the cleavage site is marked by an arrow.",
+            ["gel_blot"],
+        ),
+        (
+            "Horizontal section of the brain imaged with Apotome structured illumination.",
+            ["fluorescence_microscopy"],
+        ),
+        # A structure at a stated resolution, structures superimposed.
+        ("The ribosome complex (resolution 8.4 Å).", ["molecular_structure"]),
+        ("Superimposition of the two conformations of the enzyme.", ["molecular_structure"]),
+        # A brain's MRI surfaces and slices, a dental panoramic film, a radiological study.
+        ("Activation displayed on one subject's inflated cortical hemispheres.", ["radiology"]),
+        (
+            "Regions of interest superimposed on the transverse anatomical slices of two subjects.",
+            ["radiology"],
+        ),
+        ("Panorex image of the mandible.", ["radiology"]),
+        ("Radiological study of the liver lesion. Tumor staining (arrowhead).", ["radiology"]),
+        ("Injection of a gel containing fluvastatin.", []),
         (
             "Confocal images of the channel, where the streams merge into one (images).",
             ["fluorescence_microscopy"],

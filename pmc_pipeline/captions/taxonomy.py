@@ -258,7 +258,10 @@ _IDEA_MAPS = _anchored(
 # Fluorescent proteins by name: the common ones (a fluorescence cue with the other cues) and
 # more (these in the strong group above the cues).
 _COMMON_FP_NAMES = r"[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet"
-_MORE_FP_NAMES = r"mNeonGreen|mKate2?|mEos\w*|Dendra2?|mOrange|mCerulean|mTurquoise2?|sfGFP|BFP"
+_MORE_FP_NAMES = (
+    r"mNeonGreen|mKate2?|mEos\w*|Dendra2?|mOrange|mCerulean|mTurquoise2?|sfGFP|BFP|DsRed\w*|yEGFP|"
+    r"m?Citrine|mRuby\d?|TagRFP\w*|mApple|mPlum"
+)
 _FLUORESCENT_PROTEINS = _anchored(
     rf"(?-i:\b(?:{_MORE_FP_NAMES})\b)",
     (
@@ -271,6 +274,14 @@ _FLUORESCENT_PROTEINS = _anchored(
         "mTurquoise",
         "sfGFP",
         "BFP",
+        "DsRed",
+        "yEGFP",
+        "mCitrine",
+        "Citrine",
+        "mRuby",
+        "TagRFP",
+        "mApple",
+        "mPlum",
     ),
 )
 
@@ -283,6 +294,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # Not electron tomography (cryo-ET: electron microscopy, below).
         r"(?<!electron )(?<!cryo-)(?<!cryo)\btomograph(?:y|ic|s)\b",
         _anchored(r"(?-i:\bf?MRI\b)", ("MRI", "fMRI")),
+        # A brain's MRI-derived surface or slices: "activation displayed on one subject's
+        # inflated cortical hemispheres", "superimposed on the transverse anatomical slices".
+        r"\binflated\s+(?:\w+\s+){0,2}?(?:hemispheres?|cortical\s+surfaces?|cortex|brains?)\b",
+        r"\banatomical\s+(?:scans?|slices|volumes?)\b",
         _anchored(r"(?-i:\bMR\s+(?:image|imaging|angiograph)\w*)", ("MR ",)),
         r"(?<!nuclear )\bmagnetic\s+resonance\s+(?:imag|angiograph|cholangio|venograph|urograph|"
         r"enterograph|elastograph|arthrograph|spectroscop)\w*",
@@ -311,7 +326,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
             ("x-ray", "x ray", "xray"),
         ),
         r"\bradio-?graph\w*",
-        r"\bradiolog\w*\s+(?:image|finding|feature|appearance)s?",
+        r"\bradiolog\w*\s+(?:image|finding|feature|appearance|stud(?:y|ie)|examination|view)s?",
         # CT by its French names ("arthroscanner", "uroscanner", "angioscanner").
         _anchored(
             r"\b(?:arthro|angio|uro|coro|entero|colo)-?scanners?\b",
@@ -370,6 +385,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bOPGs?\b)",
         r"\borthopantomogra\w+",
         r"\bpanoramic\s+(?:radiograph|x-ray|view|image)s?\b",
+        r"\bpanorex\b",  # a panoramic dental radiograph
         r"\bperiapical\s+(?:radiograph|x-ray|film|view|image)s?\b",
         r"(?-i:\bIOPAR?\b)",  # an intraoral periapical radiograph
         r"\bcephalogra\w+",
@@ -546,7 +562,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # Super-resolution and light-sheet microscopes image fluorescence.
         _NANOSCOPY,
         r"\bsuper[\s-]?resolution\s+(?:microscop\w*|images?|imaging)\b",
-        r"\bstructured[\s-]illumination\s+microscop\w*",
+        r"\bstructured[\s-]illumination\b",
+        r"\bapotome\b",  # Zeiss's structured-illumination slider
         r"\bexpansion\s+microscop\w*",
         r"\blight[\s-]sheet\b",
     ),
@@ -631,7 +648,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgel[\s-]shift\b",
         r"\bloading\s+control\b",
         r"(?<!silica )(?<!ultrasound )(?<!aloe vera )\bgels?\b"
-        r"(?!\s*(?:filtration|permeation|pads?|straps?|formulations?|dressings?|materials?|blocks?))",
+        r"(?!\s*(?:filtration|permeation|pads?|straps?|formulations?|dressings?|materials?|blocks?|containing))",
     ),
     CHART: (
         # Not a graph of graph theory: a drawing of nodes and edges (a diagram, below).
@@ -940,6 +957,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bsticks\b",
         r"(?-i:\bPDB\b)",
         r"\bsuperpos\w+",
+        r"\bsuperimposition\s+of\b",
+        # A structure or a density map at a stated resolution ("(resolution 8.4 Å)").
+        r"\bresolution\s+(?:of\s+)?[~≈]?\d+(?:\.\d+)?\s*Å",
         r"\bmolecular\s+docking\b",
         r"\bdocking\s+(?:pose|model|simulation|analysis|result)s?\b",
         r"\bbinding\s+(?:mode|pose)s?\b",
@@ -1480,6 +1500,8 @@ _IMAGE_CONTEXT = (
     r"\blarvae\b",
     r"\bmarked\s+by\b",  # "clones (marked by the absence of GFP)"
     r"\blabell?ed\s+(?:by|with)\b",  # "labeled by Tg(fli1a:EGFP) expression"
+    r"\barrow(?:head)?s?\b",  # what is pointed at in a picture
+    r"\bexpression\s+patterns?\b",  # a reporter's, seen in the tissue
 )
 
 
@@ -1806,7 +1828,7 @@ def _only_a_tag(caption: str, word: str) -> bool:
     mentions = [m.start() for m in re.finditer(rf"(?<![\w]){escaped}(?!\w)", caption)]
     tags = re.compile(
         rf"(?:(?<=anti-)|(?<=anti )|(?<=α-)|(?<=against )|(?<=tagged with )){escaped}|"
-        rf"{escaped}(?=[\s-]+(?:tag|Trap|fusion|antibod|positive|negative))"
+        rf"{escaped}(?=[\s-]+(?:tag|Trap|fusion|antibod|positive|negative)|-[A-Z][\w-]*-(?:Flag|FLAG|HA|[Mm]yc|V5)\b)"
     )
     return bool(mentions) and all(tags.match(caption, start) for start in mentions)
 
@@ -1852,7 +1874,10 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         cues = tuple(w for w in cues if not _only_a_tag(caption, w))
     if FLUORESCENCE_MICROSCOPY not in evidence and cues:
         late_hits = _LATE_MATCHER.scan(caption)
-        if _LATE_MATCHER.words(caption, late_hits, IMAGES):  # the caption speaks of images
+        context = _LATE_MATCHER.words(caption, late_hits, IMAGES).get("image_context", ())
+        if DIAGRAM in evidence:  # a drawing's arrows ("a force (fa; arrow)") point at no image
+            context = tuple(w for w in context if not w.lower().startswith("arrow"))
+        if context:  # the caption speaks of images
             evidence[FLUORESCENCE_MICROSCOPY] = cues
     microscopy = words.get("generic")
     if microscopy and not (evidence.keys() & _MICROSCOPY):
