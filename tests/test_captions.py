@@ -525,6 +525,30 @@ def test_list_items_end_before_the_joining_and():
             ["A", "B"],
         ),
         ("A-P: Confocal sections of the sixteen discs.", list("ABCDEFGHIJKLMNOP")),
+        # Sub-panels named in parentheses in their panel's text are panels; one alone, a
+        # strain named bare and an 'i' opening a roman numbering are not.
+        (
+            "Gem1. (A) A tomograph and (A1 and A2) its tomogram. (B) Tomograph and (B1 and B2) "
+            "tomogram. (C) Plot.",
+            ["A", "A1", "A2", "B", "B1", "B2", "C"],
+        ),
+        (
+            "Validation. (A) Binding; the inactive promoter (A2) was analysed in (A). (B) Binding.",
+            ["A", "B"],
+        ),
+        (
+            "Mapping. (A) Strains. B6 ClockΔ19/+ mice were crossed. A summary is shown. (B) Map. (C) Genes.",
+            ["A", "B", "C"],
+        ),
+        (
+            "Survey. (A) Vermis. (B) Lobule. (C) Crus1. (D) Crus2. (E) Pyramis. (F) Flocculus. "
+            "(G) Copula. (H) Crus1, posterior. (i) Cell positions. (ii) Density map. (iii) Percentages.",
+            list("ABCDEFGH"),
+        ),
+        (
+            "Results. (a) A. (b) B. (c) C. (d) D. (e) E. (f) F. (g) G. (h) H. (i) I.",
+            list("abcdefghi"),
+        ),
         # A panel's roman sub-panels are no labels of their own.
         ("Validation. (A, i–iv) Mouse NMIs. (B, (i–iii) Zebrafish NMIs as in (A).", ["A", "B"]),
         ("Title. (a, i) Both panels.", ["a", "i"]),

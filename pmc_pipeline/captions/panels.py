@@ -590,14 +590,24 @@ class _State:
             or _SCALE_BAR_AFTER.match(text, end) is not None
         )
 
-    def _is_new_valid(self, labels: list[str], any_case: bool = False) -> bool:
+    def _roman_one(self, label: str, end: int) -> bool:
+        """Whether an 'i' in the other case than the caption's letters opens a roman
+        numbering: a '(ii)' follows it."""
+        if self.upper is None or label not in ("i", "I") or label.isupper() == self.upper:
+            return False
+        return f"({label * 2})" in self.text[end:]
+
+    def _is_new_valid(self, labels: list[str], any_case: bool = False, paren: bool = False) -> bool:
         """Whether the new labels continue the caption's sequence (any_case: in either
-        letter case, for the label expected next)."""
+        letter case, for the label expected next; paren: the labels are in parentheses)."""
         highest = self.highest
-        # Panels named by plain letters so far: a label with a digit is a sub-label of a
-        # panel ("A1" when A is one) or names something else ("Subcluster A1, red: A2"),
-        # unless it opens the next letter ("(A) ... (B) ... (C1) ... (C2)").
+        # Panels named by plain letters so far: a label with a digit names something else
+        # ("Subcluster A1, red: A2"), unless it opens the next letter ("(A) ... (B) ... (C1)
+        # ... (C2)") or, in parentheses and two or more, sub-panels of the panel being
+        # described ("(A) A tomograph and (A1 and A2) its tomogram. (B) ..."; not "the
+        # active promoter (A1)").
         plain = bool(self.order) and all(len(k) == 1 for k in self.order)
+        current = _key(self.order[-1]) if self.order else None
         previous = ""
         for lab in labels:
             if _key(lab) in self.known:
@@ -605,7 +615,10 @@ class _State:
             letter = _letter(lab)
             if plain and lab[1:2].isdigit() and letter != previous:
                 next_code = (highest or 0) + 1
-                if _key(letter) in self.known or ord(letter.upper()) != next_code:
+                sub_panel = paren and len(labels) > 1 and _key(letter) == current
+                if not sub_panel and (
+                    _key(letter) in self.known or ord(letter.upper()) != next_code
+                ):
                     return False
             previous = letter
             if self.upper is not None and letter.isupper() != self.upper and not any_case:
@@ -647,6 +660,8 @@ class _State:
         before = self._before(pos)
         if _last_word(before).lower() in _NAMING_WORDS:
             return  # "Lake basins are identified by letters (A–F)": things in one image
+        if len(labels) == 1 and self._roman_one(labels[0], cand.end):
+            return  # "(H) Crus1. (i) Cell positions. (ii) Density": numbered parts, not I
         if cand.in_word and not new:
             # "In (C) the error bars are smaller ...": a back-reference, which ends a list
             # of markers.
@@ -659,7 +674,7 @@ class _State:
             at_sentence
             and cand.form == "paren"
             and len(new) == len(labels)
-            and self._is_new_valid(labels)
+            and self._is_new_valid(labels, paren=True)
         ):
             # The common case, "... end of a sentence. (B) Next panel": a marker whatever
             # else the context says (what _classify_paren decides for it, without the tests).
@@ -716,7 +731,7 @@ class _State:
             not marker_pos
             and capital
             and new
-            and self._is_new_valid(cand.labels)
+            and self._is_new_valid(cand.labels, paren=cand.form == "paren")
             and _last_word(before) not in _FUNCTION_WORDS
             and not before.rstrip().endswith(",")  # "genes include, (A) Wβ, (B) Wip1"
             and not self._continues_inline_labels(cand)
@@ -729,7 +744,9 @@ class _State:
             next_in_any_case = marker_pos and _key(cand.labels[0]) == _key(
                 self._expected_next() or ""
             )
-            if not self._is_new_valid(cand.labels, any_case=next_in_any_case):
+            if not self._is_new_valid(
+                cand.labels, any_case=next_in_any_case, paren=cand.form == "paren"
+            ):
                 return None
             if marker_pos:
                 return "marker"
@@ -744,6 +761,8 @@ class _State:
 
     def _classify_bare(self, cand, before, new, at_sentence, at_list, capital) -> str | None:
         labels = cand.labels
+        if not cand.delim and any(lab[1:2].isdigit() for lab in labels):
+            return None  # "B6 mice were crossed", "F1 indicates an F1 hybrid": names
         single_upper_a = len(labels) == 1 and labels[0] in ("A", "I") and not cand.delim
         if cand.delim == "." and not capital and not self._follows_digit(cand):
             return None  # "A. thaliana", "E. coli", "vitamin A." (but "E. 3D scatter plot")
