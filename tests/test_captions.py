@@ -482,6 +482,14 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
         ("Panorex image of the mandible.", ["radiology"]),
         ("Radiological study of the liver lesion. Tumor staining (arrowhead).", ["radiology"]),
         ("Injection of a gel containing fluvastatin.", []),
+        # Growth assays shown as their plates.
+        ("Serial dilutions of the strains were spotted onto YPD plates.", ["photograph"]),
+        ("Growth on -His-Trp-Leu plates indicates interaction.", ["photograph"]),
+        (
+            "(A) Representative plates of a colony forming assay. (B) Colony counts (bar graph).",
+            ["chart", "photograph"],
+        ),
+        ("Spot assays of the mutants at 37 °C.", ["photograph"]),
         (
             "Confocal images of the channel, where the streams merge into one (images).",
             ["fluorescence_microscopy"],

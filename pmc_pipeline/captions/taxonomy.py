@@ -1026,6 +1026,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
     PHOTOGRAPH: (
         # Not a microscope's ("Microscope photograph of diatom species"): a micrograph.
         r"(?<!microscope )(?<!microscopic )(?<!microscopical )\bphotograph\w*",
+        # Growth assays shown as their plates: dilutions spotted onto plates, colonies
+        # growing on selective plates ("Growth on -His-Trp-Leu plates indicates interaction").
+        r"\bspotted\s+(?:on|onto)\b",
+        r"\bspot(?:ting)?\s+assays?\b",
+        r"\bgrowth\s+on\s+(?:\S+\s+){0,3}?plates\b",
+        r"\brepresentative\s+plates\b",
         r"\bstereo-?photograph\w*",
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
