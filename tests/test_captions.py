@@ -490,6 +490,12 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
             ["chart", "photograph"],
         ),
         ("Spot assays of the mutants at 37 °C.", ["photograph"]),
+        # A clustering's tree is drawn; a sequencing signal along a locus is a browser view.
+        ("The dendrogram shows that the brains cluster into two groups.", ["diagram"]),
+        (
+            "Rhythmic transcription of Npas2. Visualization of Nascent-Seq signal at six time points.",
+            ["chart", "diagram"],
+        ),
         (
             "Confocal images of the channel, where the streams merge into one (images).",
             ["fluorescence_microscopy"],

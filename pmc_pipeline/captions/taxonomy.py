@@ -829,9 +829,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgeographic(?:al)?\s+distributions?\b",
         r"\bgenome\s+(?:organi[sz]ation|maps?|anatom\w+)",
         # A gene or a protein drawn as its parts: exons and introns, domains; the gene models
-        # under a genome browser's tracks.
+        # under a genome browser's tracks (a sequencing signal visualized along a locus).
         r"\bgenome\s+browser\b",
         r"\bbrowser\s+(?:view|shot|snapshot|track)s?\b",
+        r"\bvisuali[sz]ation\s+of\s+(?:\S+\s+){0,3}?\S*seq\s+(?:signal|reads|coverage|tracks?)\b",
+        # A clustering's tree.
+        r"\bdendrograms?\b",
         r"\bgene\s+(?:structure|organi[sz]ation|arrangement|models?)\b",
         r"\bgenomic\s+(?:structure|organi[sz]ation|arrangement|context)\b",
         r"\bexon[\s/-]+intron\s+(?:structure|organi[sz]ation|maps?)\b",
