@@ -490,6 +490,28 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
             ["chart", "photograph"],
         ),
         ("Spot assays of the mutants at 37 °C.", ["photograph"]),
+        # Set 20: a cryo-EM density is an EM's; a chest X-ray by its acronym, planar reformats
+        # and selective catheterization are radiology; the gastric fundus is no eye's, a
+        # spine's alignment no sequence alignment, phylogenetic diversity no tree; a blot's
+        # fluorescent protein named as a vector is a tag.
+        (
+            "Fit of the atomic structure into the cryoEM density.",
+            ["electron_microscopy", "molecular_structure"],
+        ),
+        ("CXR. Widened mediastinum.", ["radiology"]),
+        ("Curviplanar reformatted image of the right coronary artery.", ["radiology"]),
+        ("Selective catheterization confirmed the supply to the bleeding vessel.", ["radiology"]),
+        ("Contrast-enhanced CT showed a mass close to the gastric fundus.", ["radiology"]),
+        ("MRI sagittal image showing an abnormal alignment of lumbar vertebrae.", ["radiology"]),
+        (
+            "Phylogenetic diversity of the communities at each body site (linear regression).",
+            ["chart"],
+        ),
+        (
+            "Immunoblotting of lysates from cells transfected with RFP-tagged SEC24A or a control "
+            "RFP vector.",
+            ["gel_blot"],
+        ),
         # A clustering's tree is drawn; a sequencing signal along a locus is a browser view.
         ("The dendrogram shows that the brains cluster into two groups.", ["diagram"]),
         (
@@ -577,6 +599,17 @@ def test_list_items_end_before_the_joining_and():
         (
             "Results. (a) A. (b) B. (c) C. (d) D. (e) E. (f) F. (g) G. (h) H. (i) I.",
             list("abcdefghi"),
+        ),
+        # Letters naming primers among known panels, and a person's initials, are no markers.
+        (
+            "Alleles. (A) Schematic of the alleles. Gray blocks represent exons. A, B, C, and D, "
+            "genotyping primers. (B) PCR genotyping.",
+            ["A", "B"],
+        ),
+        ("Head of an ant worker; fullface view. Image and illustration by F. A. Esteves.", []),
+        (
+            "Repressors of Cluster A. A. Phylogenetic tree of the repressors. B. Alignment.",
+            ["A", "B"],
         ),
         # A panel's roman sub-panels are no labels of their own.
         ("Validation. (A, i–iv) Mouse NMIs. (B, (i–iii) Zebrafish NMIs as in (A).", ["A", "B"]),

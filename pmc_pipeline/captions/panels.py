@@ -140,6 +140,8 @@ class _Candidate:
     in_word: bool = False  # after a bare "In" ("In (C), ..."), no "panel" word
 
 
+# A person's first initials just before, after "by" or a credit: "illustration by F. A. Esteves".
+_INITIAL_BEFORE = re.compile(r"\b(?:[Bb]y|[Cc]ourtesy\s+of|[Cc]redit:?|©)\s+(?:[A-Z]\.\s*)+$")
 # Reaction schemes list their steps as "(a) NaH, THF; (b) ...": not panels.
 _REAGENTS = re.compile(r"\breagents\s+and\s+conditions\b", re.IGNORECASE)
 
@@ -763,6 +765,12 @@ class _State:
         labels = cand.labels
         if not cand.delim and any(lab[1:2].isdigit() for lab in labels):
             return None  # "B6 mice were crossed", "F1 indicates an F1 hybrid": names
+        if cand.delim == "." and _INITIAL_BEFORE.search(before):
+            return None  # a person's initials: "Image and illustration by F. A. Esteves"
+        if new and len(new) < len(labels) and self.order and not self.bare_delims:
+            # Letters naming things in a caption whose panels are marked in parentheses,
+            # known ones among them: "(A) Schematic ... A, B, C, and D, genotyping primers."
+            return None
         single_upper_a = len(labels) == 1 and labels[0] in ("A", "I") and not cand.delim
         if cand.delim == "." and not capital and not self._follows_digit(cand):
             return None  # "A. thaliana", "E. coli", "vitamin A." (but "E. 3D scatter plot")

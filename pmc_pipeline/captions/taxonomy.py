@@ -386,6 +386,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\borthopantomogra\w+",
         r"\bpanoramic\s+(?:radiograph|x-ray|view|image)s?\b",
         r"\bpanorex\b",  # a panoramic dental radiograph
+        r"(?-i:\bCXRs?\b)",  # a chest X-ray
+        _anchored(
+            r"\b(?:curvi|multi|curved\s+)planar\s+reformat\w*",
+            ("curviplanar", "multiplanar", "curved planar"),
+        ),
+        r"\bselective\s+catheteri[sz]ation\b",  # an angiogram
         r"\bperiapical\s+(?:radiograph|x-ray|film|view|image)s?\b",
         r"(?-i:\bIOPAR?\b)",  # an intraoral periapical radiograph
         r"\bcephalogra\w+",
@@ -584,7 +590,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
             ),
         ),
         r"(?-i:\bFESEM\b)",
-        r"\bcryo-?em\b(?!\s+(?:structure|map|density|reconstruction))",
+        r"\bcryo-?em\b(?!\s+structures?\b)",  # its maps and densities too, not a structure
         r"\bimmunogold\b",
         r"\belectron\s+(?:cryo-?)?tomogra\w+",
         r"\bcryo-?(?:electron\s+)?tomogra\w+",
@@ -810,7 +816,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\btimeline\b",
         # The course of an experiment laid out in time, not a quantity's time course.
         r"\btime[\s-]course\s+of\s+(?:the\s+|an?\s+)?(?:experiments?|protocol|procedure|paradigm)\b",
-        r"\bphylogen\w*",
+        r"\bphylogen\w*+(?!\s+(?:diversity|distances?|signal|dispersion))",  # not a measure
         r"\bcladogram\b",
         _anchored(r"\bbiorender\b", ("BioRender",)),
         # A drawing is drawn, whatever it shows ("explanatory drawing", "Drawings are not
@@ -975,7 +981,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bNOESY)\s+(?:correlations?|spin\s+systems?)\b",
         r"(?-i:\bROESY)\s+(?:correlations?|spin\s+systems?)\b",
         r"(?-i:\bTOCSY)\s+(?:correlations?|spin\s+systems?)\b",
-        r"\balignment\s+of\b(?![^.]{0,40}\bgenomes?\b)",  # genomes aligned: a map
+        # Not genomes aligned (a map) nor a skeleton's alignment ("alignment of lumbar vertebrae").
+        r"\balignment\s+of\b(?![^.]{0,40}\b(?:genomes?|vertebra\w*|spin\w*|teeth|bones?|joints?|limbs?)\b)",
         # In the plural, of sequences (not "alignments of reads", nor of shapes registered).
         r"\balignments\s+of\s+(?:\S+\s+){0,4}?(?:sequences?|proteins?|homologs?|orthologs?|"
         r"genes|residues|domains|motifs)\b",
@@ -1051,7 +1058,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bintra-?operative\w*",
         # The eye's fundus seen, not the uterine fundus ("The fundus and part of the uterine
         # body" on an ultrasound).
-        r"(?<!uterine )\bfundus\b(?!\s+(?:and|of)\s+(?:\w+\s+){0,3}(?:uter\w+|gallbladder|stomach))",
+        r"(?<!uterine )(?<!gastric )\bfundus\b(?!\s+(?:and|of)\s+(?:\w+\s+){0,3}(?:uter\w+|gallbladder|stomach))",
         r"\bdermoscop\w+",
         r"\bslit[\s-]lamp\b",
         r"\bcamera\b(?!\s+lucida)",
@@ -1837,7 +1844,7 @@ def _only_a_tag(caption: str, word: str) -> bool:
     mentions = [m.start() for m in re.finditer(rf"(?<![\w]){escaped}(?!\w)", caption)]
     tags = re.compile(
         rf"(?:(?<=anti-)|(?<=anti )|(?<=α-)|(?<=against )|(?<=tagged with )){escaped}|"
-        rf"{escaped}(?=[\s-]+(?:tag|Trap|fusion|antibod|positive|negative)|-[A-Z][\w-]*-(?:Flag|FLAG|HA|[Mm]yc|V5)\b)"
+        rf"{escaped}(?=[\s-]+(?:tag|Trap|fusion|antibod|positive|negative|vector|plasmid|construct)|-[A-Z][\w-]*-(?:Flag|FLAG|HA|[Mm]yc|V5)\b)"
     )
     return bool(mentions) and all(tags.match(caption, start) for start in mentions)
 
