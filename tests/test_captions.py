@@ -526,6 +526,15 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
             "RFP vector.",
             ["gel_blot"],
         ),
+        # Findings most often seen on a scan, named with no modality, are weak radiology
+        # words; an animal, a skin sign, a specimen's side or a rig weak photograph words.
+        ("Widened mediastinum with severe scoliosis.", ["radiology"]),
+        ("Intracardiac thrombus", ["radiology"]),
+        ("Pulmonary nodules in both lungs.", ["radiology"]),
+        ("A pustular lesion on the skin of the neck of a cow.", ["photograph"]),
+        ("Alopecia in a dog with flea allergy.", ["photograph"]),
+        ("Heser aradensis, prolateral view.", ["photograph"]),
+        ("Custom-built rig equipped with a torque sensor.", ["photograph"]),
         # A clustering's tree is drawn; a sequencing signal along a locus is a browser view.
         ("The dendrogram shows that the brains cluster into two groups.", ["diagram"]),
         (

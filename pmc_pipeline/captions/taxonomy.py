@@ -158,6 +158,11 @@ _VIEW_SIDES = (
     "apical",
     "rostral",
     "caudal",
+    "prolateral",
+    "retrolateral",
+    "frontal",
+    "fullface",
+    "full-face",
 )
 _SPECIMEN_VIEWS = _anchored(
     r"\b(?:" + "|".join(_VIEW_SIDES) + r"|(?:left|right)\s+lateral)\s+views?\b",
@@ -1230,11 +1235,43 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\blesions?\b",
         r"\bfractur\w*",
         r"\bdislocat\w*",
+        # Findings most often seen on a scan when no modality is named.
+        r"\bopacit\w+",
+        r"\beffusions?\b",
+        r"\bthromb(?:us|i|osis)\b",
+        r"\bsteno(?:sis|ses|tic)\b",
+        r"\bmediastin\w*",
+        r"\bconsolidations?\b",
+        r"\bhypo-?dens\w*",
+        r"\bhyper-?dens\w*",
+        r"\bcalcifi\w+",
+        _anchored(  # not the skin's
+            r"\b(?:pulmonary|lung|thyroid|hepatic|liver|renal|adrenal)\s+nodules?\b",
+            ("pulmonary", "lung", "thyroid", "hepatic", "liver", "renal", "adrenal"),
+        ),
+        r"\baneurysm\w*",
+        r"\bemboli\w*",
+        r"\bocclu(?:sion|ded)\b",
+        r"\binfiltrat\w+",
+        r"\bpneumothorax\b",
+        r"\batelectasis\b",
+        r"\bcardiomegaly\b",
+        r"\bhydronephrosis\b",
+        r"\bherniat\w+",
+        r"\bdistended\b",
     ),
     # What a photograph shows when no word names it: a patient's eye, skin or teeth, a
     # surgical step, a device, an organism or a specimen.
     PHOTOGRAPH: (
         r"\bpatient\b",
+        # Animals shown whole, a clinical sign on the skin, a rig built for an experiment.
+        _anchored(
+            r"\b(?:dogs?|cats?|cows?|horses?|sheep|goats?|pigs?|calf|calves|lambs?)\b",
+            ("dog", "cat", "cow", "horse", "sheep", "goat", "pig", "calf", "calves", "lamb"),
+        ),
+        r"\bmacules?\b",
+        r"\balopecia\b",
+        r"\brigs?\b",
         r"\bcase\s*#?\s*\d",
         r"\beyes?\b",
         r"\beyelids?\b",
