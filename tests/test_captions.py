@@ -535,6 +535,19 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
         ("Alopecia in a dog with flea allergy.", ["photograph"]),
         ("Heser aradensis, prolateral view.", ["photograph"]),
         ("Custom-built rig equipped with a torque sensor.", ["photograph"]),
+        # Set 21: two channels named by colour with a fluorescent protein are an image; a
+        # barium series, esophagography and a radiotherapy plan's PTV are radiology; an
+        # opacity of the lens is an eye's.
+        (
+            "Fluorescence distribution of GFP-tagged cargoes (green) was analyzed in cells "
+            "expressing the vacuolar marker Vph1-mCherry (red).",
+            ["fluorescence_microscopy"],
+        ),
+        ("Upper gastrointestinal series show the small intestine.", ["radiology"]),
+        ("There is no outflow in the thorax on esophagography", ["radiology"]),
+        ("An example of the contour of PTV and PRV-OARs.", ["radiology"]),
+        ("Peripheral opacities of the lens in left eye", ["photograph"]),
+        ("Ground-glass opacities in both lungs.", ["radiology"]),
         # A clustering's tree is drawn; a sequencing signal along a locus is a browser view.
         ("The dendrogram shows that the brains cluster into two groups.", ["diagram"]),
         (

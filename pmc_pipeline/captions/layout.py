@@ -138,7 +138,7 @@ _PLURAL_HEAD = re.compile(
 # ("Wellcome Images."), how they were made ("Images were taken with a gel documentation
 # system").
 _NOT_PLURAL_PICTURES = re.compile(
-    r"\s+available\b|\s*(?:[.;]|$)|\s+(?:were|was)\s+(?:taken|acquired|captured|obtained|"
+    r"\s+available\b|\s+(?:courtesy|reproduced|adapted|reprinted)\b|\s*(?:[.;]|$)|\s+(?:were|was)\s+(?:taken|acquired|captured|obtained|"
     r"recorded|collected|overlaid|merged|processed|analy[sz]ed)\b"
 )
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}

@@ -140,6 +140,8 @@ class _Candidate:
     in_word: bool = False  # after a bare "In" ("In (C), ..."), no "panel" word
 
 
+# Words before a parenthesised label that place it in the figure: "wide in (A1)".
+_PLACE_WORDS = frozenset({"in", "panel", "panels", "see"})
 # A person's first initials just before, after "by" or a credit: "illustration by F. A. Esteves".
 _INITIAL_BEFORE = re.compile(r"\b(?:[Bb]y|[Cc]ourtesy\s+of|[Cc]redit:?|©)\s+(?:[A-Z]\.\s*)+$")
 # Reaction schemes list their steps as "(a) NaH, THF; (b) ...": not panels.
@@ -599,17 +601,27 @@ class _State:
             return False
         return f"({label * 2})" in self.text[end:]
 
-    def _is_new_valid(self, labels: list[str], any_case: bool = False, paren: bool = False) -> bool:
+    @staticmethod
+    def _may_name_sub_panels(cand: _Candidate, before: str, marker: bool = False) -> bool:
+        """Whether labels with a digit in parentheses name sub-panels of known panels: two or
+        more ("(A1 and A2) its tomogram"), a marker ("(A1) Light stimulus"), or a place in
+        the figure ("18 μm wide in (A1)"); not one naming a thing ("the active promoter
+        (A1)")."""
+        if cand.form != "paren":
+            return False
+        return len(cand.labels) > 1 or marker or _last_word(before).lower() in _PLACE_WORDS
+
+    def _is_new_valid(
+        self, labels: list[str], any_case: bool = False, sub_panels: bool = False
+    ) -> bool:
         """Whether the new labels continue the caption's sequence (any_case: in either
-        letter case, for the label expected next; paren: the labels are in parentheses)."""
+        letter case, for the label expected next; sub_panels: labels with a digit may name
+        sub-panels of a known panel, see _may_name_sub_panels)."""
         highest = self.highest
         # Panels named by plain letters so far: a label with a digit names something else
         # ("Subcluster A1, red: A2"), unless it opens the next letter ("(A) ... (B) ... (C1)
-        # ... (C2)") or, in parentheses and two or more, sub-panels of the panel being
-        # described ("(A) A tomograph and (A1 and A2) its tomogram. (B) ..."; not "the
-        # active promoter (A1)").
+        # ... (C2)") or names sub-panels of a known panel.
         plain = bool(self.order) and all(len(k) == 1 for k in self.order)
-        current = _key(self.order[-1]) if self.order else None
         previous = ""
         for lab in labels:
             if _key(lab) in self.known:
@@ -617,7 +629,7 @@ class _State:
             letter = _letter(lab)
             if plain and lab[1:2].isdigit() and letter != previous:
                 next_code = (highest or 0) + 1
-                sub_panel = paren and len(labels) > 1 and _key(letter) == current
+                sub_panel = sub_panels and _key(letter) in self.known
                 if not sub_panel and (
                     _key(letter) in self.known or ord(letter.upper()) != next_code
                 ):
@@ -676,7 +688,7 @@ class _State:
             at_sentence
             and cand.form == "paren"
             and len(new) == len(labels)
-            and self._is_new_valid(labels, paren=True)
+            and self._is_new_valid(labels, sub_panels=True)
         ):
             # The common case, "... end of a sentence. (B) Next panel": a marker whatever
             # else the context says (what _classify_paren decides for it, without the tests).
@@ -733,7 +745,7 @@ class _State:
             not marker_pos
             and capital
             and new
-            and self._is_new_valid(cand.labels, paren=cand.form == "paren")
+            and self._is_new_valid(cand.labels, sub_panels=self._may_name_sub_panels(cand, before))
             and _last_word(before) not in _FUNCTION_WORDS
             and not before.rstrip().endswith(",")  # "genes include, (A) Wβ, (B) Wip1"
             and not self._continues_inline_labels(cand)
@@ -747,7 +759,9 @@ class _State:
                 self._expected_next() or ""
             )
             if not self._is_new_valid(
-                cand.labels, any_case=next_in_any_case, paren=cand.form == "paren"
+                cand.labels,
+                any_case=next_in_any_case,
+                sub_panels=self._may_name_sub_panels(cand, before, marker_pos),
             ):
                 return None
             if marker_pos:

@@ -181,6 +181,9 @@ _FILLED = (
     "defeco",
     "galacto",
     "ducto",
+    "esophago",
+    "oesophago",
+    "sinu",
 )
 _CONTRAST_STUDIES = _anchored(
     r"\b(?:" + "|".join(_FILLED) + r")gra(?:ms?|phy|phic)\b",
@@ -392,6 +395,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bpanoramic\s+(?:radiograph|x-ray|view|image)s?\b",
         r"\bpanorex\b",  # a panoramic dental radiograph
         r"(?-i:\bCXRs?\b)",  # a chest X-ray
+        r"\bupper\s+(?:gastrointestinal|GI)\s+series\b",  # a barium study
+        r"(?-i:\bPTVs?\b)",  # a radiotherapy plan's target volume, drawn on its CT
         _anchored(
             r"\b(?:curvi|multi|curved\s+)planar\s+reformat\w*",
             ("curviplanar", "multiplanar", "curved planar"),
@@ -756,7 +761,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bcorrelation\w*",
         r"\bfold[\s-]change",
         r"\bkinetics?\b",
-        r"(?<!geographic )(?<!geographical )\bdistribution\s+of\b",
+        # Not where a fluorescent protein sits in a cell ("Fluorescence distribution of
+        # GFP-tagged cargoes (green)"): an image.
+        r"(?<!geographic )(?<!geographical )(?<!fluorescence )\bdistribution\s+of\b",
         r"\binterquartile\b",
         r"(?-i:\bIQR\b)",
         _anchored(r"\bx[\s-]axis\b", ("x-axis", "x axis")),
@@ -1236,7 +1243,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bfractur\w*",
         r"\bdislocat\w*",
         # Findings most often seen on a scan when no modality is named.
-        r"\bopacit\w+",
+        r"(?<!lens )(?<!corneal )\bopacit\w++(?!\s+of\s+the\s+(?:lens|cornea))",  # not an eye's
         r"\beffusions?\b",
         r"\bthromb(?:us|i|osis)\b",
         r"\bsteno(?:sis|ses|tic)\b",
@@ -1888,6 +1895,7 @@ def _only_a_tag(caption: str, word: str) -> bool:
 
 _FLUORESCENT_PROTEIN = re.compile(f"{_COMMON_FP_NAMES}|{_MORE_FP_NAMES}")
 _SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
+_TWO_CHANNELS = re.compile(r"\((?:in\s+)?green\)[^.]*\((?:in\s+)?(?:red|magenta)\)")
 _SEQUENCE_WORDS = re.compile(r"sequen|residue|align|logo", re.IGNORECASE)
 
 
@@ -1930,6 +1938,10 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         context = _LATE_MATCHER.words(caption, late_hits, IMAGES).get("image_context", ())
         if DIAGRAM in evidence:  # a drawing's arrows ("a force (fa; arrow)") point at no image
             context = tuple(w for w in context if not w.lower().startswith("arrow"))
+        if not context and _TWO_CHANNELS.search(caption):
+            # Two channels named by their colours, a fluorescent protein in one: "GFP-tagged
+            # cargoes (green) ... cells expressing the vacuolar marker Vph1-mCherry (red)".
+            context = ("(green)", "(red)")
         if context:  # the caption speaks of images
             evidence[FLUORESCENCE_MICROSCOPY] = cues
     microscopy = words.get("generic")
