@@ -563,6 +563,12 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
         ("An example of the contour of PTV and PRV-OARs.", ["radiology"]),
         ("Peripheral opacities of the lens in left eye", ["photograph"]),
         ("Ground-glass opacities in both lungs.", ["radiology"]),
+        # PAS the stain, not PAS an abbreviation spelled out beside others.
+        ("Glomeruli (PAS, x400).", ["light_microscopy"]),
+        (
+            "Strategies. TBS, theta-burst stimulation; PAS, paired associative stimulation.",
+            ["diagram"],
+        ),
         # A clustering's tree is drawn; a sequencing signal along a locus is a browser view.
         ("The dendrogram shows that the brains cluster into two groups.", ["diagram"]),
         (

@@ -505,7 +505,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bmasson",
         r"\btrichrome\b",
         r"periodic\s+acid",
-        r"(?-i:\bPAS\b)",
+        # Not another abbreviation spelled out ("PAS, paired associative stimulation").
+        r"(?-i:\bPAS\b)(?![,:]\s+[a-z]{3,}\s+[a-z]{3,})",
         r"\bnissl\b",
         r"\btoluidine\b",
         r"\balkaline\s+phosphatase\s+stain\w*",
