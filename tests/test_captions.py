@@ -569,6 +569,31 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
             "Strategies. TBS, theta-burst stimulation; PAS, paired associative stimulation.",
             ["diagram"],
         ),
+        # Set 22: a lesion's regression is no regression line; barium studies and Talairach
+        # space are radiology; MD simulations and a synthesis schema are structures, and so
+        # is a compound named by its systematic name alone; images of a staining are
+        # microscopy.
+        ("Panoramic radiograph showing total regression of the lesion.", ["radiology"]),
+        ("Linear regression of weight on age.", ["chart"]),
+        ("Upper GI study using barium shows the duodenum.", ["radiology"]),
+        (
+            "Gray matter reduction displayed on a template brain at Talairach level z = 10.",
+            ["radiology"],
+        ),
+        (
+            "A zoomed in view of the binding pocket from the MD simulations.",
+            ["molecular_structure"],
+        ),
+        ("General synthesis schema.", ["molecular_structure"]),
+        (
+            "(A) Representative images of TH and NeuN staining. (B) Quantification (t-test).",
+            ["chart", "light_microscopy"],
+        ),
+        (
+            "DR100, 4-(3-(4-cyano-3-(trifluoromethyl)phenyl)-4-oxo-2-thioxo-1,3-diazaspiro[4.4]"
+            "nonan-1-yl)-2-fluoro-N-methylbenzamide.",
+            ["molecular_structure"],
+        ),
         # A clustering's tree is drawn; a sequencing signal along a locus is a browser view.
         ("The dendrogram shows that the brains cluster into two groups.", ["diagram"]),
         (

@@ -395,6 +395,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bpanoramic\s+(?:radiograph|x-ray|view|image)s?\b",
         r"\bpanorex\b",  # a panoramic dental radiograph
         r"(?-i:\bCXRs?\b)",  # a chest X-ray
+        r"\bbarium\b",  # a swallow, meal or enema
+        # A brain's coordinates in a neuroimaging template space.
+        r"\btalairach\b",
+        r"(?-i:\bMNI)\s+(?:space|coordinates|template)\b",
         r"\bupper\s+(?:gastrointestinal|GI)\s+series\b",  # a barium study
         r"(?-i:\bPTVs?\b)",  # a radiotherapy plan's target volume, drawn on its CT
         _anchored(
@@ -715,7 +719,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         _anchored(r"\bt[\s-]tests?\b", ("t test", "t-test")),
         r"\bquantif\w+",
         r"\bquantitat\w++(?!\s+traits?)",
-        r"\bregression\b",
+        r"(?<!total )(?<!complete )(?<!partial )(?<!spontaneous )\bregression\b",  # not a lesion's
         # A recorded signal drawn against time (not a scan gated on it: "ECG-gated CT").
         *(
             rf"(?-i:\b{signal}s?\b)(?![-\s]+(?:gated|gating|triggered|synchroni[sz]ed))"
@@ -1014,11 +1018,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?<!from )\bprotein\s+sequences?\b(?!\s+(?:database|comparison))",
         r"\breaction\s+schemes?\b",
         r"\bsynthetic\s+(?:route|scheme|pathway)s?\b",
+        r"\bsynthesis\s+schem(?:e|a|es)\b",
         r"\bchemical\s+synthesis\b",
         r"\bchemical[\s-]enzymatic\s+synthesis\b",
         r"\bsynthesis\s+of\s+(?:compounds?|\d|[A-Z]{2,}\w*\d)",
         r"\bhomology\s+model\w*",
         r"\bmolecular\s+dynamics\b",
+        _anchored(r"(?-i:\bMD)\s+(?:simulations?|models?)\b", ("MD ",)),  # molecular dynamics
         r"\bchemical\s+reactions?\b",
         # A structure drawn: its atoms or side chains coloured or shown, a bond network,
         # its secondary structure as a cartoon.
@@ -1386,6 +1392,7 @@ _GENERIC_MICROSCOPY = (
     r"\bimmunostain\w*",
     r"\bwhole[\s-]mount\b",
     r"\bstained\s+(?:for|with)\b",
+    r"\bimages\s+of\s+(?:\S+\s+){0,4}?(?:immuno)?staining\b",  # "images of TH and NeuN staining"
     r"\bstained\s+(?:tissue\s+)?sections?\b",
     r"\btissue\s+sections?\b",
     # Not a tumour's grade or type, a variable ("Histological grade").
@@ -1897,6 +1904,20 @@ def _only_a_tag(caption: str, word: str) -> bool:
 _FLUORESCENT_PROTEIN = re.compile(f"{_COMMON_FP_NAMES}|{_MORE_FP_NAMES}")
 _SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
 _TWO_CHANNELS = re.compile(r"\((?:in\s+)?green\)[^.]*\((?:in\s+)?(?:red|magenta)\)")
+# A substituent joined to the rest of a systematic chemical name: "...phenyl)-4-oxo-...".
+_SUBSTITUENT = re.compile(r"yl(?:idene)?[)\]]*-")
+
+
+def _systematic_name(caption: str) -> str | None:
+    """A chemical's systematic (IUPAC) name in the caption: one long word with a joined
+    substituent and locants ("4-(3-(4-cyano-3-(trifluoromethyl)phenyl)-4-oxo-2-thioxo-
+    1,3-diazaspiro[4.4]nonan-1-yl)-2-fluoro-N-methylbenzamide"), or None."""
+    for word in caption.split():
+        if len(word) >= 20 and _SUBSTITUENT.search(word) and any(c.isdigit() for c in word):
+            return word.rstrip(".,;")
+    return None
+
+
 _SEQUENCE_WORDS = re.compile(r"sequen|residue|align|logo", re.IGNORECASE)
 
 
@@ -1992,6 +2013,9 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         return Tagging((chosen,), {chosen: weak[chosen]})
     if _LABEL_ONLY_RE.fullmatch(caption):
         return Tagging((OTHER,), {})
+    name = _systematic_name(caption)
+    if name:  # a compound named by its IUPAC name alone: its structure drawn
+        return Tagging((MOLECULAR_STRUCTURE,), {MOLECULAR_STRUCTURE: (name,)})
     # A caption that names no kind of figure nor anything one shows ("Port sites", "Climate
     # forcings employed in our six main scenarios") says nothing of its type: no type, rather
     # than a guess with no evidence to audit. (A photograph guess was right 57 times in 92 on
