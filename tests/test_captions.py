@@ -608,6 +608,18 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
             "nonan-1-yl)-2-fluoro-N-methylbenzamide.",
             ["molecular_structure"],
         ),
+        # Set 23: a ribbon plot is a chart, not a structure's ribbons; a neuroimage, an
+        # ultrasound by its initials where the examination is named, and an angio-IRM are
+        # radiology, but not the field of neuroimaging.
+        ("Regulator inputs shown as ribbon plots along the embryo.", ["chart"]),
+        ("Neuroimage of the patient performed early in the disease.", ["radiology"]),
+        ("Figure 1: 22wk prenatal US showing pseudo double bubble.", ["radiology"]),
+        ("Angio IRM: thrombose du sinus transverse gauche", ["radiology"]),
+        (
+            "Schematic of a brain network model. Its output time series correspond to "
+            "neuroimaging recordings.",
+            ["diagram"],
+        ),
         # A clustering's tree is drawn; a sequencing signal along a locus is a browser view.
         ("The dendrogram shows that the brains cluster into two groups.", ["diagram"]),
         (
@@ -696,6 +708,8 @@ def test_list_items_end_before_the_joining_and():
             "Results. (a) A. (b) B. (c) C. (d) D. (e) E. (f) F. (g) G. (h) H. (i) I.",
             list("abcdefghi"),
         ),
+        # An axis named in parentheses is no range of panels.
+        ("Expression along the anteroposterior (A-P) axis for each time point.", []),
         # Letters naming primers among known panels, and a person's initials, are no markers.
         (
             "Alleles. (A) Schematic of the alleles. Gray blocks represent exons. A, B, C, and D, "

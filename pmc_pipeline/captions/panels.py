@@ -268,6 +268,7 @@ def _prime_levels(first: str, last: str) -> list[str] | None:
 # they name an axis, not a range of panels.
 _AXES = frozenset({"AP", "DV", "LM", "IS", "LR", "CR", "DP", "ap", "dv"})
 _AXIS_AFTER = re.compile(r"[:,]?\s+(?:[a-z]|ax[ei]s\b)")
+_AXIS_WORD = re.compile(r"\s+ax[ei]s\b")
 
 
 def _is_axis(text: str, body: str, body_end: int) -> bool:
@@ -294,6 +295,9 @@ def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
         body = m.group("body")
         if m.group("to"):
             body = f"{body}–{m.group('to')}"
+        if _AXIS_WORD.match(text, m.end()) and "".join(_DASH_RE.split(body)) in _AXES:
+            m = search(text, m.start() + 1)
+            continue  # "along the anteroposterior (A-P) axis": no panels A to P
         labels = _expand(body)
         if labels:
             found.append(_Candidate(m.start(), m.end(), labels, "paren"))

@@ -217,7 +217,8 @@ _RADIOTRACERS = _anchored(
 # reflection microscopy, TDM trehalose dimycolate).
 _FRENCH_SCANS = _anchored(
     r"(?-i:\b(?:IRM|TDM)\s+(?:du|de|des|d['’]|en|et|montrant|cérébral\w*|médullaire\w*|"
-    r"thoraci\w*|abdomin\w*|pelvi\w*|pondér\w*|coupe\w*|injecté\w*|initiale?|de\s+contrôle))",
+    r"thoraci\w*|abdomin\w*|pelvi\w*|pondér\w*|coupe\w*|injecté\w*|initiale?|de\s+contrôle)|"
+    r"(?<=Angio )IRM\b|(?<=Angio-)IRM\b)",
     ("IRM", "TDM"),
 )
 # High-resolution, multidetector, contrast-enhanced and non-contrast CT.
@@ -396,6 +397,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bpanorex\b",  # a panoramic dental radiograph
         r"(?-i:\bCXRs?\b)",  # a chest X-ray
         r"\bbarium\b",  # a swallow, meal or enema
+        r"\bneuroimages?\b",  # not the field ("neuroimaging recordings")
+        # Ultrasound by its initials where the examination is named: "22wk prenatal US".
+        _anchored(
+            r"(?-i:(?:(?<=prenatal )|(?<=abdominal )|(?<=pelvic )|(?<=transvaginal )|"
+            r"(?<=Doppler )|(?<=renal )|(?<=obstetric )|(?<=neck ))US\b)",
+            ("US",),
+        ),
         # A brain's coordinates in a neuroimaging template space.
         r"\btalairach\b",
         r"(?-i:\bMNI)\s+(?:space|coordinates|template)\b",
@@ -968,7 +976,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bcryo-?em\s+(?:structure|map|density|reconstruction)s?\b",
         r"\bnmr\s+structures?\b",
         _anchored(r"\b3d\s+structures?\b", ("3d structure", "3D structure")),
-        r"\bribbon\w*\b",
+        r"\bribbon\w*\b(?!\s+(?:plots?|charts?|graphs?))",  # not a plot's ribbons
         _anchored(
             r"\b(?:cartoon|surface|stick|sphere|putty|licorice)s?\s+representation",
             (
