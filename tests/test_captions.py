@@ -708,6 +708,12 @@ def test_list_items_end_before_the_joining_and():
             "Results. (a) A. (b) B. (c) C. (d) D. (e) E. (f) F. (g) G. (h) H. (i) I.",
             list("abcdefghi"),
         ),
+        # The labels of a source data file attached after an eLife caption are its own.
+        (
+            "Lifespans. (A) Wild type. (B) Mutant. DOI: http://dx.doi.org/10.7554/eLife.00518.018 "
+            "Figure 7—source data 1. Lifespan data. (A) Trial one. (B) Trial two. (C) Trial three.",
+            ["A", "B"],
+        ),
         # An axis named in parentheses is no range of panels.
         ("Expression along the anteroposterior (A-P) axis for each time point.", []),
         # Letters naming primers among known panels, and a person's initials, are no markers.

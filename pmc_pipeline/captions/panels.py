@@ -144,6 +144,13 @@ class _Candidate:
 _PLACE_WORDS = frozenset({"in", "panel", "panels", "see"})
 # A person's first initials just before, after "by" or a credit: "illustration by F. A. Esteves".
 _INITIAL_BEFORE = re.compile(r"\b(?:[Bb]y|[Cc]ourtesy\s+of|[Cc]redit:?|©)\s+(?:[A-Z]\.\s*)+$")
+# An item attached after a figure's caption, with its own title and labels: eLife's
+# "... DOI: ... Figure 7—source data 1. The long lifespan ... (A) ...", "Figure
+# 10—figure supplement 1: Surface potentials of IF2 (A) and (B)".
+_ATTACHED = re.compile(
+    r"(?:^|[.:;]\s|\d\s)(?:Figure|Fig\.)\s+\d+\s*[—–]\s*(?:source\s+data|figure\s+supplement)"
+    r"\s+\d+\s*[.:]"
+)
 # Reaction schemes list their steps as "(a) NaH, THF; (b) ...": not panels.
 _REAGENTS = re.compile(r"\breagents\s+and\s+conditions\b", re.IGNORECASE)
 
@@ -179,6 +186,9 @@ def parse_collapsed(
         return PanelParse(panels, parsed.shared_caption)
     title_end = _title_end(text, title)
     candidates = _candidates(text, hints)
+    attached = _ATTACHED.search(text) if "—" in text else None
+    if attached:  # the labels of a source data file or a supplement cited after the caption
+        candidates = [c for c in candidates if c.start < attached.start()]
     if not candidates:
         return PanelParse((), text.strip())
     state = _State(text, title_end)
