@@ -633,6 +633,20 @@ def test_types_are_from_the_taxonomy_sorted_with_evidence():
             "neuroimaging recordings.",
             ["diagram"],
         ),
+        # Set 24: a scan made during surgery is no operative photograph; fluorescein
+        # angiography by its initials (not free fatty acids' levels); a spine's curves and
+        # end plates and a mid-sagittal view are weak radiology words.
+        (
+            "Thrombosis seen on intraoperative ultrasonography and on contrast-enhanced CT.",
+            ["radiology"],
+        ),
+        ("FFA of right eye showing blocked arteriole.", ["radiology"]),
+        ("Plasma FFA levels in fasted mice (mean ± SEM).", ["chart"]),
+        (
+            "C4-5 segmental lordosis: the angle between the superior endplate of C4 and C5.",
+            ["radiology"],
+        ),
+        ("Regional subdivisions of the corpus callosum from a midsagittal view.", ["radiology"]),
         # A clustering's tree is drawn; a sequencing signal along a locus is a browser view.
         ("The dendrogram shows that the brains cluster into two groups.", ["diagram"]),
         (

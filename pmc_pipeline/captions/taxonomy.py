@@ -398,6 +398,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bCXRs?\b)",  # a chest X-ray
         r"\bbarium\b",  # a swallow, meal or enema
         r"\bneuroimages?\b",  # not the field ("neuroimaging recordings")
+        # Fundus fluorescein angiography by its initials (not free fatty acids).
+        _anchored(r"(?-i:\bFFA)\s+(?:of|showing|shows|image|images|revealed)\b", ("FFA ",)),
         # Ultrasound by its initials where the examination is named: "22wk prenatal US".
         _anchored(
             r"(?-i:(?:(?<=prenatal )|(?<=abdominal )|(?<=pelvic )|(?<=transvaginal )|"
@@ -1082,7 +1084,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\barthroscop\w+",
         r"\blaparoscop\w+",
         r"\bcystoscop\w+",
-        r"\bintra-?operative\w*",
+        # Not a scan made during surgery ("intraoperative ultrasonography").
+        r"\bintra-?operative\w*(?!\s+(?:ultraso\w+|fluoroscop\w+|angiogra\w+|radiograph\w*|CT\b|MRI\b|OCT\b))",
         # The eye's fundus seen, not the uterine fundus ("The fundus and part of the uterine
         # body" on an ultrasound).
         r"(?<!uterine )(?<!gastric )\bfundus\b(?!\s+(?:and|of)\s+(?:\w+\s+){0,3}(?:uter\w+|gallbladder|stomach))",
@@ -1281,6 +1284,11 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bhydronephrosis\b",
         r"\bherniat\w+",
         r"\bdistended\b",
+        # A spine's curves and end plates measured, a mid-sagittal slice.
+        r"\blordosis\b",
+        r"\bkyphosis\b",
+        r"\bend-?plates?\b",
+        r"\bmid-?sagittal\b",
     ),
     # What a photograph shows when no word names it: a patient's eye, skin or teeth, a
     # surgical step, a device, an organism or a specimen.
