@@ -218,7 +218,8 @@ ROCO test captions, and the twentieth, `tests/data/captions_fresh20.json`, the s
 next six, and the twenty-first, `tests/data/captions_fresh21.json`, for the next nine with
 the last 67 of ROCO's test captions, and the twenty-second, `tests/data/captions_fresh22.json`,
 for the next five with 65 more ROCO captions, and the twenty-third,
-`tests/data/captions_fresh23.json`, for the next four with 40 ROCO radiology captions, each
+`tests/data/captions_fresh23.json`, for the next four with 40 ROCO radiology captions, and
+the twenty-fourth, `tests/data/captions_fresh24.json`, for the four after those, each
 labelled the same way; the
 last row pools every fresh set. The rows
 give each set as it is now, after the general fixes its untouched measure led to
