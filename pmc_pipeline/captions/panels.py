@@ -898,12 +898,12 @@ class _State:
 
     def _more_specific(self, labels: list[str]) -> bool:
         keys = {_key(lab) for lab in labels}
-        for header in reversed(self.headers):
-            if keys < header:
-                return all(self.group_of.get(k, 10**6) > len(keys) for k in keys)
-        # Groups that overlap ("(A), (B), (E), (F) Evening genes. (C), (D), (G), (H) Morning
-        # genes. (A)–(D) Diurnal cycles."): each panel takes its smallest group.
-        if len(keys) > 1 and keys <= set().union(*self.headers):
+        # A smaller group inside one named before, or across groups that overlap ("(A), (B),
+        # (E), (F) Evening genes. (C), (D), (G), (H) Morning genes. (A)–(D) Diurnal
+        # cycles."): each panel takes its smallest group.
+        if any(keys < header for header in self.headers) or (
+            len(keys) > 1 and keys <= set().union(*self.headers)
+        ):
             return all(self.group_of.get(k, 10**6) > len(keys) for k in keys)
         # A panel named only inline so far gets its own marker.
         return all(k not in self.group_of for k in keys)
