@@ -754,6 +754,12 @@ def test_list_items_end_before_the_joining_and():
             "Figure 7—source data 1. Lifespan data. (A) Trial one. (B) Trial two. (C) Trial three.",
             ["A", "B"],
         ),
+        # ... with an en dash too, and no em dash anywhere in the caption.
+        (
+            "Lifespans. (A) Wild type. (B) Mutant. "
+            "Figure 7–source data 1. Lifespan data. (A) Trial one. (B) Trial two. (C) Trial three.",
+            ["A", "B"],
+        ),
         # An axis named in parentheses is no range of panels.
         ("Expression along the anteroposterior (A-P) axis for each time point.", []),
         # Letters naming primers among known panels, and a person's initials, are no markers.

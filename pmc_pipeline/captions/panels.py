@@ -186,7 +186,8 @@ def parse_collapsed(
         return PanelParse(panels, parsed.shared_caption)
     title_end = _title_end(text, title)
     candidates = _candidates(text, hints)
-    attached = _ATTACHED.search(text) if "—" in text else None
+    # The search runs only where a dash is (eLife's em dash, an en dash in copies of it).
+    attached = _ATTACHED.search(text) if "—" in text or "–" in text else None
     if attached:  # the labels of a source data file or a supplement cited after the caption
         candidates = [c for c in candidates if c.start < attached.start()]
     if not candidates:
