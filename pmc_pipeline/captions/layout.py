@@ -142,6 +142,14 @@ _NOT_PLURAL_PICTURES = re.compile(
     r"recorded|collected|overlaid|merged|processed|analy[sz]ed)\b"
 )
 _SAME = {"centre": "center", "upper": "top", "lower": "bottom"}
+# A kind of picture placed in a corner: "shown as IMD plots (top left)", "the maps (lower
+# right)". A corner alone names a region of one picture as often ("ceramides inside cells
+# (top left)", "the sum (bottom right)" of a matrix).
+_CORNER = re.compile(r"[\s-]+(left|right)\s*\)", re.IGNORECASE)
+_PICTURE_BEFORE = re.compile(
+    r"\b(?:plot|graph|image|panel|map|chart|histogram|micrograph|blot|view)s?\s*\($",
+    re.IGNORECASE,
+)
 
 
 def _inside_one_panel(caption: str, at: int) -> bool:
@@ -191,6 +199,11 @@ def unlabelled_panels(caption: str, hits: list[tuple[str, str, int, int]]) -> bo
             return True
         if _PLACED_PANEL.match(caption, end):
             return True  # "(bottom panel)": a panel named by its place is one of several
+        corner = _CORNER.match(caption, end)
+        if corner and _PICTURE_BEFORE.search(caption, max(0, at - 20), at):
+            row = word.lower()
+            positions.add(f"{_SAME.get(row, row)} {corner.group(1).lower()}")
+            continue
         if (
             (_HEAD.search(before) and _AFTER_HEAD.match(caption, end))
             or (_SIDE.search(before) and not _NOT_AFTER_SIDE.match(caption, end))
