@@ -267,31 +267,30 @@ _IDEA_MAPS = _anchored(
 # Fluorescent proteins by name: the common ones (a fluorescence cue with the other cues) and
 # more (these in the strong group above the cues).
 _COMMON_FP_NAMES = r"[eE]?GFP|E?YFP|RFP|E?CFP|mCherry|tdTomato|mVenus|mScarlet"
-_MORE_FP_NAMES = (
-    r"mNeonGreen|mKate2?|mEos\w*|Dendra2?|mOrange|mCerulean|mTurquoise2?|sfGFP|BFP|DsRed\w*|yEGFP|"
-    r"m?Citrine|mRuby\d?|TagRFP\w*|mApple|mPlum"
+# Each further fluorescent protein as (its literal start, which the automaton finds; the
+# regex of the rest of its name): both the regex and its anchors come from this one list.
+_MORE_FPS = (
+    ("mNeonGreen", ""),
+    ("mKate", "2?"),
+    ("mEos", r"\w*"),
+    ("Dendra", "2?"),
+    ("mOrange", ""),
+    ("mCerulean", ""),
+    ("mTurquoise", "2?"),
+    ("sfGFP", ""),
+    ("BFP", ""),
+    ("DsRed", r"\w*"),
+    ("yEGFP", ""),
+    ("mCitrine", ""),
+    ("Citrine", ""),
+    ("mRuby", r"\d?"),
+    ("TagRFP", r"\w*"),
+    ("mApple", ""),
+    ("mPlum", ""),
 )
+_MORE_FP_NAMES = "|".join(name + rest for name, rest in _MORE_FPS)
 _FLUORESCENT_PROTEINS = _anchored(
-    rf"(?-i:\b(?:{_MORE_FP_NAMES})\b)",
-    (
-        "mNeonGreen",
-        "mKate",
-        "mEos",
-        "Dendra",
-        "mOrange",
-        "mCerulean",
-        "mTurquoise",
-        "sfGFP",
-        "BFP",
-        "DsRed",
-        "yEGFP",
-        "mCitrine",
-        "Citrine",
-        "mRuby",
-        "TagRFP",
-        "mApple",
-        "mPlum",
-    ),
+    rf"(?-i:\b(?:{_MORE_FP_NAMES})\b)", tuple(name for name, _ in _MORE_FPS)
 )
 
 _STRONG: dict[str, tuple[str, ...]] = {
