@@ -787,6 +787,9 @@ def test_labels_and_non_labels(caption, labels):
 NAMED = {
     "radiology": [
         "Voiding cystourethrogram of the boy.",
+        "Orthopantumographic image of the patient",
+        "Hyperechogenic area in the neighborhood of the fistula.",
+        "FSE, T2WI, sagittal plane. Diffuse demyelination of the corpus callosum.",
         "Selective arteriography of the hepatic artery.",
         "Sialogram of the parotid gland.",
         "Endoscopic retrograde cholangiopancreatography showing a stricture.",
@@ -819,6 +822,7 @@ NAMED = {
     ],
     "electron_microscopy": [
         "Cryo-electron tomography of the cell.",
+        "Electron-micrograph showing the ER of HeLa cells.",
         "Electron tomography of the synapse.",
         "Freeze-fracture replica of the membrane.",
         "Serial block-face reconstruction of the axon.",
@@ -866,6 +870,10 @@ def test_named_techniques(type_, caption):
         ("The spectrograph and the laser of the Raman system.", []),
         ("ICG lymphography of the forearm.", []),
         ("Cryo-electron tomography of the cell.", ["electron_microscopy"]),
+        # A hyphenated electron micrograph is no light micrograph; a panoramic dental
+        # radiograph of a patient is no clinical photograph.
+        ("Electron-micrograph showing the ER of HeLa cells.", ["electron_microscopy"]),
+        ("Orthopantumographic image of the patient", ["radiology"]),
     ],
 )
 def test_named_techniques_not_confused(caption, types):

@@ -325,6 +325,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\barterial\s+spin\s+label\w*",
         r"(?-i:\bASL\b)(?=\s+perfusion)",
         r"(?-i:\bFLAIR\b)",
+        _anchored(r"(?-i:\bT[12]WI\b)", ("T1WI", "T2WI")),  # T1/T2-weighted imaging
         r"diffusion[\s-]weighted",
         r"\bdiffusion\s+(?:tensor|MRI|MR|imaging|signals?)\b",
         r"(?-i:\bDTI\b)",
@@ -380,6 +381,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bechoic\b",
         r"\biso-?echoic\b",
         r"\bechogenic\w*",
+        r"\bhyper-?echogen\w*",  # "Hyperechogenic area in the neighborhood of the fistula"
+        r"\bhypo-?echogen\w*",
         # Echocardiography named by its approach or view.
         _anchored(r"(?-i:\bT[TE]E\b)", ("TTE", "TEE")),
         r"\btrans-?o?esophageal\s+(?:echo\w*|views?|images?)",
@@ -391,7 +394,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bapical\s+(?:two|three|four|2|3|4)[\s-]chamber\b",
         # Dental and skeletal radiographs named by their projection.
         r"(?-i:\bOPGs?\b)",
-        r"\borthopantomogra\w+",
+        r"\borthopant[oua]mogra\w+",  # and its common misspellings ("Orthopantumographic")
         r"\bpanoramic\s+(?:radiograph|x-ray|view|image)s?\b",
         r"\bpanorex\b",  # a panoramic dental radiograph
         r"(?-i:\bCXRs?\b)",  # a chest X-ray
@@ -598,7 +601,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\blight[\s-]sheet\b",
     ),
     ELECTRON_MICROSCOPY: (
-        r"\belectron\s+micro\w+",
+        r"\belectron[\s-]+micro\w+",  # "Electron-micrograph showing ..."
         _anchored(
             r"\b(?:transmission|scanning)\s+electron",
             ("transmission electron", "scanning electron"),
