@@ -81,6 +81,7 @@ PLURAL_PICTURES = (
     "heatmaps",
     "frames",
     "stills",
+    "figures",  # "These figures show ..." (not "As in Figures 3–6": other figures)
 )
 # The groups of the words, as taxonomy.scan takes them: (words, at a word start only, in
 # any case).
@@ -162,12 +163,17 @@ def _inside_one_panel(caption: str, at: int) -> bool:
     )
 
 
+# "Figures 3–6", "Figures S1 and S2": the article's other figures, cited.
+_CITED_FIGURES = re.compile(r"\s+S?\d")
+
+
 def _plural_pictures(caption: str, at: int, end: int) -> bool:
     """A plural kind of picture (caption[at:end]) that heads the caption or a sentence and
     is described, not only mentioned."""
     return (
         _PLURAL_HEAD.search(caption, max(0, at - 40), at) is not None
         and _NOT_PLURAL_PICTURES.match(caption, end) is None
+        and not (caption[at] in "Ff" and _CITED_FIGURES.match(caption, end))
     )
 
 
