@@ -762,7 +762,9 @@ class _State:
             and new
             and self._is_new_valid(cand.labels, sub_panels=self._may_name_sub_panels(cand, before))
             and _last_word(before) not in _FUNCTION_WORDS
-            and not before.rstrip().endswith(",")  # "genes include, (A) Wβ, (B) Wip1"
+            # "genes include, (A) Wβ, (B) Wip1"; but the next panel after a comma that
+            # should have been a full stop ("... three experiments, (C) Confocal ...").
+            and (not before.rstrip().endswith(",") or self._next_marker(cand))
             and not self._continues_inline_labels(cand)
         ):
             # "Title with no full stop (A) Schematic ...", "... 2019) (C) Synthesis ..."
@@ -866,6 +868,16 @@ class _State:
             if self.comma_style and cand.delim == ",":  # "of A, THL and B, MmPPOX"
                 return "inline"
         return None
+
+    def _next_marker(self, cand: _Candidate) -> bool:
+        """Whether the candidate is the one label expected next, after a marker."""
+        expected = self._expected_next()
+        return (
+            self.last_label_was_marker
+            and expected is not None
+            and len(cand.labels) == 1
+            and cand.labels[0] == expected
+        )
 
     def _first_of_close_list(self, cand: _Candidate) -> bool:
         """A first label 'a)' (no label before it) that a 'b)' follows in the caption."""
