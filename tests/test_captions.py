@@ -774,6 +774,13 @@ def test_list_items_end_before_the_joining_and():
             "Figure 7–source data 1. Lifespan data. (A) Trial one. (B) Trial two. (C) Trial three.",
             ["A", "B"],
         ),
+        # A crystal's molecules and a structure's chains named by letters are no panels.
+        (
+            "Lattice of the complex. They are called molecule A, shown in cream, and "
+            "molecule B, shown in blue.",
+            [],
+        ),
+        ("Structure of the dimer: chains A and B are shown in green.", []),
         # An axis named in parentheses is no range of panels.
         ("Expression along the anteroposterior (A-P) axis for each time point.", []),
         # Letters naming primers among known panels, and a person's initials, are no markers.
@@ -888,6 +895,8 @@ def test_named_techniques(type_, caption):
         # radiograph of a patient is no clinical photograph.
         ("Electron-micrograph showing the ER of HeLa cells.", ["electron_microscopy"]),
         ("Orthopantumographic image of the patient", ["radiology"]),
+        # A CT's contrast phase is no phase-contrast microscopy.
+        ("Coronal arterial phase contrast-enhanced CT image of the pancreas.", ["radiology"]),
     ],
 )
 def test_named_techniques_not_confused(caption, types):

@@ -32,6 +32,9 @@ LAYOUT_PHRASES = (
     "first column",
     "second column",
     "inset",
+    # One plot or panel per thing: "for each species, one per plot".
+    "one per plot",
+    "one per panel",
     # Sub-figures and sub-plots: "Each sub-figure gives ...", "the subplots show ...".
     "sub-figures",
     "subfigures",

@@ -97,7 +97,9 @@ _FUNCTION_WORDS = frozenset(
 )
 TAIL = 48  # characters of text before a label that the context tests read
 # Letters that a caption says name things, not panels: "basins identified by letters (A–F)".
-_NAMING_WORDS = frozenset({"letters", "letter", "lettered"})
+# Words after which a letter names a thing, not a panel: "identified by letters (A–F)", "They
+# are called molecule A ... and molecule B" (a crystal's molecules), "chains A and B".
+_NAMING_WORDS = frozenset({"letters", "letter", "lettered", "molecule", "chain", "chains"})
 
 
 def _last_word(before: str) -> str:

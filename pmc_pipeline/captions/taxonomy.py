@@ -1384,7 +1384,7 @@ _GENERIC_MICROSCOPY = (
     r"(?-i:\bDIC\b)",
     r"\bdifferential\s+interference\s+contrast\b",
     r"\bnomarski\b",  # DIC by its inventor's name
-    r"\bphase[\s-]contrast\b",
+    r"\bphase[\s-]contrast\b(?![\s-]*enhanc)",  # not a CT's "arterial phase contrast-enhanced"
     # The planes a microscope focuses on ("four Z-planes", "a Z-stacked image").
     _anchored(
         r"(?<!\w[-/])\bz[\s-]?(?:planes?|stacks?|stacked|projections?)\b",
