@@ -867,6 +867,7 @@ NAMED = {
         "Concept map of the themes.",
     ],
     "molecular_structure": [
+        "NMR structure of the toxin.",  # the acronym in capitals, the word in lower case
         "Electrostatic surface potential of the dimer.",
         "Predicted secondary structure of the 5' UTR.",
         "Thermal ellipsoids at 50% probability.",

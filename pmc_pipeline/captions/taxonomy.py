@@ -978,7 +978,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bcrystal\s+(?:structures?|lattice)\b",
         _anchored(r"\bx[\s-]?ray\s+(?:crystal\w*|structures?)\b", ("x-ray", "x ray", "xray")),
         r"\bcryo-?em\s+(?:structure|map|density|reconstruction)s?\b",
-        r"\bnmr\s+structures?\b",
+        r"\bNMR\s+structures?\b",  # its anchor keeps the acronym's case: "NMR structure"
         _anchored(r"\b3d\s+structures?\b", ("3d structure", "3D structure")),
         r"\bribbon\w*\b(?!\s+(?:plots?|charts?|graphs?))",  # not a plot's ribbons
         _anchored(
