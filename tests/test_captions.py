@@ -793,6 +793,11 @@ def test_list_items_end_before_the_joining_and():
             [],
         ),
         ("Structure of the dimer: chains A and B are shown in green.", []),
+        # A preposition with a label's initial abbreviates nothing ("against (A)").
+        (
+            "Values plotted against (A) total charge, (B) inradius, (C) volume fraction.",
+            ["A", "B", "C"],
+        ),
         # An axis named in parentheses is no range of panels.
         ("Expression along the anteroposterior (A-P) axis for each time point.", []),
         # Letters naming primers among known panels, and a person's initials, are no markers.

@@ -116,7 +116,8 @@ _SENTENCE_HEAD = re.compile(
     r"(?:^|[.;]\s+|\(\s*)(?:(?:panels?\s+)?(?:on|at|to)\s+(?:the\s+)?)?$", re.IGNORECASE
 )
 _PLACE_HEAD = re.compile(r"(?:\s+side)?\s*:", re.IGNORECASE)
-_NOT_AFTER_SIDE = re.compile(r"\s+(?:of|side|corner)\b", re.IGNORECASE)
+# ... nor with a parenthesis between ("compared to the right (short arrow) side").
+_NOT_AFTER_SIDE = re.compile(r"(?:\s*\([^()]{0,40}\))?\s+(?:of|side|corner)\b", re.IGNORECASE)
 # Things in one panel counted off by place, or a direction in it: "numbered from left to
 # right", "sorted top to bottom", "The motion is left to right", "increasing from left to
 # right", "genes transcribed from left to right".

@@ -93,7 +93,11 @@ _SENTENCE_ENDS = (".", "!", "?", ":")
 _AND_WORDS = frozenset({"and", "or", "&", "while", "whereas", "then"})
 _FUNCTION_WORDS = frozenset(
     "of for in on at by with from to into and or showing shows show shown between than "
-    "versus vs. as under after before during using via the a an is are was were".split()
+    "versus vs. as under after before during using via the a an is are was were "
+    # Prepositions whose initial may be the label after them ("plotted against (A) total
+    # charge, (B) ..." abbreviates nothing).
+    "against across among around along above below beside beyond over per through toward "
+    "towards within without upon onto about".split()
 )
 TAIL = 48  # characters of text before a label that the context tests read
 # Letters that a caption says name things, not panels: "basins identified by letters (A–F)".
