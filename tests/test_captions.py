@@ -882,6 +882,11 @@ NAMED = {
         "Graphical abstract.",
         "Ideogram of chromosome 7.",
         "Concept map of the themes.",
+        "Experimental outline for the transplantation experiment.",
+        "Outline of experiment designed to parallel the analogy.",
+    ],
+    "photograph": [
+        "An aerial view of the institute.",
     ],
     "molecular_structure": [
         "NMR structure of the toxin.",  # the acronym in capitals, the word in lower case

@@ -839,8 +839,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # Not the section a caption points to ("as described in the experimental
         # procedures", "see Experimental Procedures").
         r"(?<!in the )(?<!see )(?<!see the )\bexperimental\s+(?:design|set-?up|paradigm|protocol|"
-        r"procedure|timeline|scheme)s?\b",
+        r"procedure|timeline|scheme|outline)s?\b",
         r"\bdesign\s+of\s+the\s+study\b",
+        r"\boutline\s+of\s+(?:the\s+|an?\s+)?(?:experiments?|study|protocol|procedure)\b",
         _anchored(r"(?-i:\b(?:CONSORT|PRISMA)\b)", ("CONSORT", "PRISMA")),
         r"\btimeline\b",
         # The course of an experiment laid out in time, not a quantity's time course.
@@ -1074,6 +1075,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgrowth\s+on\s+(?:\S+\s+){0,3}?plates\b",
         r"\brepresentative\s+plates\b",
         r"\bstereo-?photograph\w*",
+        r"\baerial\s+(?:views?|photo\w*|images?|pictures?)\b",  # taken from the air
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
         r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?|views?|aspects?)",
