@@ -918,6 +918,18 @@ def test_named_techniques(type_, caption):
         # radiograph of a patient is no clinical photograph.
         ("Electron-micrograph showing the ER of HeLa cells.", ["electron_microscopy"]),
         ("Orthopantumographic image of the patient", ["radiology"]),
+        # Dyes and stains named where a cytometer reads them are no microscopy; a microscope
+        # named beside the cytometer still is.
+        (
+            "Cell cycle of the stem cells. Cells were incubated with Hoechst 33342, stained "
+            "with the indicated antibodies and analyzed by flow cytometry.",
+            ["chart"],
+        ),
+        (
+            "Sorted cells. GFP+ cells sorted by FACS were imaged by confocal microscopy.",
+            ["chart", "fluorescence_microscopy"],
+        ),
+        ("Nuclei stained with Hoechst 33342 (blue) in the liver.", ["fluorescence_microscopy"]),
         # A CT's contrast phase is no phase-contrast microscopy.
         ("Coronal arterial phase contrast-enhanced CT image of the pancreas.", ["radiology"]),
     ],

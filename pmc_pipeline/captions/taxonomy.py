@@ -1922,6 +1922,15 @@ def _only_a_tag(caption: str, word: str) -> bool:
 
 
 _FLUORESCENT_PROTEIN = re.compile(f"{_COMMON_FP_NAMES}|{_MORE_FP_NAMES}")
+# A fluorescent protein or dye by name alone (no word of an image or a microscope), and a
+# cytometer's words.
+_FLUOROPHORE = re.compile(
+    rf"{_COMMON_FP_NAMES}|{_MORE_FP_NAMES}|hoechst(?:\s*\d+)?|dapi|fitc|tritc|"
+    r"alexa(?:\s*fluor)?[\s-]*\d*|cy\d(?:\.\d)?|propidium\s+iodide|texas\s+red|rhodamine|"
+    r"calcein\w*|mitotracker\w*|phalloidin",
+    re.IGNORECASE,
+)
+_CYTOMETRY = re.compile(r"\bflow\s+cytometr|\bcytometr|(?-i:\bFACS\b)", re.IGNORECASE)
 _SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
 _TWO_CHANNELS = re.compile(r"\((?:in\s+)?green\)[^.]*\((?:in\s+)?(?:red|magenta)\)")
 # A substituent joined to the rest of a systematic chemical name: "...phenyl)-4-oxo-...".
@@ -1986,17 +1995,23 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             context = ("(green)", "(red)")
         if context:  # the caption speaks of images
             evidence[FLUORESCENCE_MICROSCOPY] = cues
+    dyes = evidence.get(FLUORESCENCE_MICROSCOPY)
+    if dyes and all(_FLUOROPHORE.fullmatch(w) for w in dyes) and _CYTOMETRY.search(caption):
+        # Fluorophores named where a cytometer reads them ("incubated with Hoechst 33342,
+        # stained with indicated antibodies and analyzed by flow cytometry"): no image.
+        del evidence[FLUORESCENCE_MICROSCOPY]
     microscopy = words.get("generic")
     if microscopy and not (evidence.keys() & _MICROSCOPY):
         # A scale bar alone says nothing of microscopy in an MRI or a photograph.
         only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
-        # Nor does a stain in a gel's caption ("gels stained with Coomassie"), nor a scan's
-        # plane ("CT Scan in Sagittal Section").
+        # Nor does a stain in a gel's caption ("gels stained with Coomassie") or before a
+        # cytometer ("stained with indicated antibodies and analyzed by flow cytometry"),
+        # nor a scan's plane ("CT Scan in Sagittal Section").
         only_stains = all(w.lower().startswith("stained") for w in microscopy)
         only_planes = all(_SCAN_PLANE.match(w) for w in microscopy)
         if (
             not (only_scale_bars and evidence.keys() & _NOT_MICROSCOPY)
-            and not (only_stains and GEL_BLOT in evidence)
+            and not (only_stains and (GEL_BLOT in evidence or _CYTOMETRY.search(caption)))
             and not (only_planes and RADIOLOGY in evidence)
         ):
             evidence[LIGHT_MICROSCOPY] = microscopy
