@@ -1865,7 +1865,6 @@ _LATE_MATCHER = _Matcher(
 _STRONG_NAMES = tuple((t, f"strong:{t}") for t in _STRONG)
 _WEAK_NAMES = tuple((t, f"weak:{t}") for t in _WEAK)
 _MICROSCOPY = frozenset({FLUORESCENCE_MICROSCOPY, ELECTRON_MICROSCOPY, LIGHT_MICROSCOPY})
-_NOT_MICROSCOPY = frozenset({RADIOLOGY, PHOTOGRAPH})
 _IMAGED = _MICROSCOPY | {RADIOLOGY}  # a photo or picture of these is not a photograph
 _NOT_MAPS = frozenset({RADIOLOGY, ELECTRON_MICROSCOPY, MOLECULAR_STRUCTURE})
 
@@ -2002,7 +2001,10 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         del evidence[FLUORESCENCE_MICROSCOPY]
     microscopy = words.get("generic")
     if microscopy and not (evidence.keys() & _MICROSCOPY):
-        # A scale bar alone says nothing of microscopy in an MRI or a photograph.
+        # A scale bar alone says nothing of microscopy in an MRI or a photograph; beside a
+        # plot, a drawing or a blot it marks some image whose kind the caption does not say
+        # (a fluorescence or an electron micrograph as often as a light one, over the
+        # labelled sets), so it counts only when the caption names nothing else.
         only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
         # Nor does a stain in a gel's caption ("gels stained with Coomassie") or before a
         # cytometer ("stained with indicated antibodies and analyzed by flow cytometry"),
@@ -2010,7 +2012,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         only_stains = all(w.lower().startswith("stained") for w in microscopy)
         only_planes = all(_SCAN_PLANE.match(w) for w in microscopy)
         if (
-            not (only_scale_bars and evidence.keys() & _NOT_MICROSCOPY)
+            not (only_scale_bars and evidence)
             and not (only_stains and (GEL_BLOT in evidence or _CYTOMETRY.search(caption)))
             and not (only_planes and RADIOLOGY in evidence)
         ):
