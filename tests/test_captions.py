@@ -811,6 +811,11 @@ def test_list_items_end_before_the_joining_and():
             "Values plotted against (A) total charge, (B) inradius, (C) volume fraction.",
             ["A", "B", "C"],
         ),
+        # A first "(A)" after a word with its initial is a panel when "(B)" follows in the
+        # sentence after a word of another initial; labels joined by "or" are panels.
+        ("Kymographs of AP-SSTR3-GFP (A) and AP-Smo-YFP (B). The base (B) is shown.", ["A", "B"]),
+        ("Axes: anterior (A) and basal (B) ends.", []),
+        ("More examples. Each panel (A, B, or C) was from a separate mouse.", ["A", "B", "C"]),
         # An axis named in parentheses is no range of panels.
         ("Expression along the anteroposterior (A-P) axis for each time point.", []),
         # Letters naming primers among known panels, and a person's initials, are no markers.

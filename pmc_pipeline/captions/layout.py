@@ -84,6 +84,7 @@ PLURAL_PICTURES = (
     "heatmaps",
     "frames",
     "stills",
+    "kymographs",
     "figures",  # "These figures show ..." (not "As in Figures 3–6": other figures)
 )
 # The groups of the words, as taxonomy.scan takes them: (words, at a word start only, in

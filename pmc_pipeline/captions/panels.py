@@ -44,7 +44,8 @@ _PRIMES = "′'’″‴"
 _DASHES = "–—‐‑\\-"
 _LABEL = rf"[A-Za-z](?:[{_PRIMES}]{{1,2}}|[0-9](?![0-9]))?"
 _RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]{{1,2}}\s*{_LABEL})?"  # "A–C", "A-–C" (a typo)
-_JOIN = r"(?:\s*[,&/]\s*(?:and\s+)?|\s+and\s+)"
+# "A, B", "A and B", "A & B", "A, B, or C" (one panel of several: "Each panel (A, B, or C)").
+_JOIN = r"(?:\s*[,&/]\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+)"
 _JOIN_RE = re.compile(_JOIN)
 _DASH_RE = re.compile(rf"\s*[{_DASHES}]{{1,2}}\s*")
 _LIST = rf"{_RANGE}(?:{_JOIN}{_RANGE})*"
@@ -913,7 +914,21 @@ class _State:
         word = _last_word(before).lstrip('(["“')
         if word.lower() in _FUNCTION_WORDS:
             return False  # "are (A) Wild-type ...": no word abbreviated
-        return bool(word) and word[0].casefold() == lab[0].casefold()
+        if not (word and word[0].casefold() == lab[0].casefold()):
+            return False
+        # A first "(A)" that a "(B)" after a word of another initial follows in the same
+        # sentence names a panel ("AP-SSTR3-GFP (A) and AP-Smo-YFP (B)"), unlike "anterior
+        # (A) and basal (B)" or "adenine (A)".
+        return not (lab in "aA" and not self.order and self._b_names_no_word(cand))
+
+    def _b_names_no_word(self, cand: _Candidate) -> bool:
+        """Whether a '(B)' (the candidate's case) follows in its sentence after a word that
+        does not start with b."""
+        sentence_end = self.text.find(". ", cand.end)
+        if sentence_end < 0:
+            sentence_end = len(self.text)
+        after = _AFTER_A[cand.labels[0]].search(self.text, cand.end, sentence_end)
+        return after is not None and not after.group(1).lstrip('(["“').lower().startswith("b")
 
     def _more_specific(self, labels: list[str]) -> bool:
         keys = {_key(lab) for lab in labels}
@@ -988,6 +1003,10 @@ class _State:
         lead_end = min([b for b in bounds] + ([first_inline] if first_inline is not None else []))
         panels = tuple(Panel(lab, best.get(_key(lab), (0, ""))[1]) for lab in self.order)
         return PanelParse(panels, text[:lead_end].strip())
+
+
+# The word before a "(B)" ("(b)") that follows a first "(A)" ("(a)").
+_AFTER_A = {a: re.compile(rf"(\S+)\s*\(\s*{b}\s*\)") for a, b in (("A", "B"), ("a", "b"))}
 
 
 def _boundary_pattern() -> re.Pattern:
