@@ -828,6 +828,11 @@ def test_list_items_end_before_the_joining_and():
         ("Kymographs of AP-SSTR3-GFP (A) and AP-Smo-YFP (B). The base (B) is shown.", ["A", "B"]),
         ("Axes: anterior (A) and basal (B) ends.", []),
         ("More examples. Each panel (A, B, or C) was from a separate mouse.", ["A", "B", "C"]),
+        # A range to a double prime gives each letter at every prime level.
+        (
+            "Embryos. (A–B″) Localization of the constructs. (C) Quantification.",
+            ["A", "A′", "A″", "B", "B′", "B″", "C"],
+        ),
         # An axis named in parentheses is no range of panels.
         ("Expression along the anteroposterior (A-P) axis for each time point.", []),
         # Letters naming primers among known panels, and a person's initials, are no markers.
@@ -967,6 +972,15 @@ def test_named_techniques(type_, caption):
             "lesion area. Scale bar, 50 μm.",
             ["chart"],
         ),
+        # A gel photographed is a gel; a smear in its lane is no blood smear; a photograph of
+        # something else beside a gel still counts.
+        (
+            "Transposition in vitro. Photographs of ethidium bromide stained agarose gels are "
+            "shown.",
+            ["gel_blot"],
+        ),
+        ("Native gel of the complex; the free DNA runs as a smear.", ["gel_blot"]),
+        ("Gel of the reaction, and a photograph of the patient.", ["gel_blot", "photograph"]),
         # A CT's contrast phase is no phase-contrast microscopy.
         ("Coronal arterial phase contrast-enhanced CT image of the pancreas.", ["radiology"]),
     ],

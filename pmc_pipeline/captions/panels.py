@@ -248,10 +248,13 @@ def _expand(body: str) -> list[str] | None:
                 return None
             labels.extend(a + mark for mark in levels)
             continue
+        # B–C′: each letter plain and primed; H–K″: each letter at every prime level up to
+        # the last one (H, H′, H″, I, ...), as A–A″ gives A, A′, A″.
+        marks = _prime_levels("", last_mark) if last_mark and not first_mark else None
         for code in range(ord(a), ord(b) + 1):
             letter = chr(code)
-            if last_mark and not first_mark:  # B–C′: each letter plain and primed
-                labels.extend([letter, letter + last_mark])
+            if marks is not None:
+                labels.extend(letter + mark for mark in marks)
             else:
                 labels.append(letter + last_mark)
     if not labels:

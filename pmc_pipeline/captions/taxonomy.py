@@ -1929,6 +1929,11 @@ _FLUOROPHORE = re.compile(
     r"calcein\w*|mitotracker\w*|phalloidin",
     re.IGNORECASE,
 )
+_PHOTOGRAPH_WORD = re.compile(r"\bphotograph", re.IGNORECASE)
+_GEL_PHOTO = re.compile(
+    r"\bphotograph\w*\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:gels?|blots?|membranes?)\b",
+    re.IGNORECASE,
+)
 _CYTOMETRY = re.compile(r"\bflow\s+cytometr|\bcytometr|(?-i:\bFACS\b)", re.IGNORECASE)
 _SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
 _TWO_CHANNELS = re.compile(r"\((?:in\s+)?green\)[^.]*\((?:in\s+)?(?:red|magenta)\)")
@@ -2020,6 +2025,16 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     maps = words.get("map")
     if maps and _map_is_drawn(evidence):
         evidence[DIAGRAM] = evidence.get(DIAGRAM, ()) + maps
+    if GEL_BLOT in evidence:
+        # A gel photographed is a gel ("Photographs of ethidium bromide stained agarose gels
+        # are shown"), and a smear in a gel's lane is no blood smear ("runs as a smear").
+        photo = evidence.get(PHOTOGRAPH, ())
+        if photo and all(w.lower().startswith("photograph") for w in photo):
+            if len(_GEL_PHOTO.findall(caption)) == len(_PHOTOGRAPH_WORD.findall(caption)):
+                del evidence[PHOTOGRAPH]
+        smears = evidence.get(LIGHT_MICROSCOPY, ())
+        if smears and all(w.lower().startswith("smear") for w in smears):
+            del evidence[LIGHT_MICROSCOPY]
     photo = evidence.get(PHOTOGRAPH)
     if photo and len(evidence) > 1 and all(w.lower() == "camera" for w in photo):
         # A camera alone is the instrument that recorded what the figure names otherwise: the
