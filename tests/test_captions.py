@@ -938,6 +938,8 @@ NAMED = {
     ],
     "molecular_structure": [
         "NMR structure of the toxin.",  # the acronym in capitals, the word in lower case
+        "De novo motif from the top 50 binding sites.",
+        "DNA-binding motifs from protein binding microarray experiments.",
         "Electrostatic surface potential of the dimer.",
         "Predicted secondary structure of the 5' UTR.",
         "Thermal ellipsoids at 50% probability.",

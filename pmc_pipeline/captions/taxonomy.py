@@ -1017,6 +1017,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\balignments\s+of\s+(?:\S+\s+){0,4}?(?:sequences?|proteins?|homologs?|orthologs?|"
         r"genes|residues|domains|motifs)\b",
         r"\bsequence\s+logos?\b",
+        # A motif found in sequences is drawn as a logo: "De novo motif from the top 50 EIN3
+        # binding sites", "DNA-binding motifs from protein binding microarrays".
+        _anchored(
+            r"\b(?:de\s+novo|(?:DNA-)?binding|consensus|sequence)\s+motifs?\b",
+            ("de novo", "DNA-binding", "binding", "consensus", "sequence"),
+        ),
         # A sequence shown with its residues marked ("TM segment residues are underlined",
         # "In the sequence shown, exon 17a is highlighted"), not one shown elsewhere.
         r"\bresidues\s+(?:are|were)\s+(?:shown|underlined|highlighted|boxed|shaded)\b"
