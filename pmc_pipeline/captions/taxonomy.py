@@ -1940,7 +1940,7 @@ _GEL_PHOTO = re.compile(
     r"\bphotograph\w*\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:gels?|blots?|membranes?)\b",
     re.IGNORECASE,
 )
-_CYTOMETRY = re.compile(r"\bflow\s+cytometr|\bcytometr|(?-i:\bFACS\b)", re.IGNORECASE)
+_CYTOMETRY = re.compile(r"\bcytometr|(?-i:\bFACS\b)", re.IGNORECASE)  # "(flow) cytometry"
 _SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
 _TWO_CHANNELS = re.compile(r"\((?:in\s+)?green\)[^.]*\((?:in\s+)?(?:red|magenta)\)")
 # A substituent joined to the rest of a systematic chemical name: "...phenyl)-4-oxo-...".
