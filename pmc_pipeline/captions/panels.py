@@ -292,16 +292,17 @@ _AXIS_AFTER = re.compile(r"[:,]?\s+(?:[a-z]|ax[ei]s\b)")
 _AXIS_WORD = re.compile(r"\s+ax[ei]s\b")
 
 
+def _axis_ends(body: str) -> bool:
+    """Whether a range 'A-P' joins the two ends of an anatomical axis."""
+    ends = _DASH_RE.split(body.strip())
+    return len(ends) == 2 and ends[0] + ends[1] in _AXES
+
+
 def _is_axis(text: str, body: str, body_end: int) -> bool:
     """Whether a bare 'A-P' ending at text[body_end] is an axis: its two letters an axis's
     ends, followed by a definition in lower case ("A-P: anterior–posterior", "A-P,
     anterior") or by the word axis."""
-    ends = _DASH_RE.split(body.strip())
-    return (
-        len(ends) == 2
-        and ends[0] + ends[1] in _AXES
-        and _AXIS_AFTER.match(text, body_end) is not None
-    )
+    return _axis_ends(body) and _AXIS_AFTER.match(text, body_end) is not None
 
 
 def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
@@ -316,7 +317,7 @@ def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
         body = m.group("body")
         if m.group("to"):
             body = f"{body}–{m.group('to')}"
-        if _AXIS_WORD.match(text, m.end()) and "".join(_DASH_RE.split(body)) in _AXES:
+        if _AXIS_WORD.match(text, m.end()) and _axis_ends(body):
             m = search(text, m.start() + 1)
             continue  # "along the anteroposterior (A-P) axis": no panels A to P
         labels = _expand(body)
