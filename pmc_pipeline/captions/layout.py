@@ -178,7 +178,7 @@ def _plural_pictures(caption: str, at: int, end: int) -> bool:
     return (
         _PLURAL_HEAD.search(caption, max(0, at - 40), at) is not None
         and _NOT_PLURAL_PICTURES.match(caption, end) is None
-        and not (caption[at] in "Ff" and _CITED_FIGURES.match(caption, end))
+        and not (caption[at:end].lower() == "figures" and _CITED_FIGURES.match(caption, end))
     )
 
 
