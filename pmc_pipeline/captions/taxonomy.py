@@ -2034,8 +2034,8 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     if GEL_BLOT in evidence:
         # A gel photographed is a gel ("Photographs of ethidium bromide stained agarose gels
         # are shown"), and a smear in a gel's lane is no blood smear ("runs as a smear").
-        photo = evidence.get(PHOTOGRAPH, ())
-        if photo and all(w.lower().startswith("photograph") for w in photo):
+        photographs = evidence.get(PHOTOGRAPH, ())
+        if photographs and all(w.lower().startswith("photograph") for w in photographs):
             if len(_GEL_PHOTO.findall(caption)) == len(_PHOTOGRAPH_WORD.findall(caption)):
                 del evidence[PHOTOGRAPH]
         smears = evidence.get(LIGHT_MICROSCOPY, ())
