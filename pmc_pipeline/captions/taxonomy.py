@@ -335,6 +335,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
             ("x-ray", "x ray", "xray"),
         ),
         r"\bradio-?graph\w*",
+        r"\bradiograms?\b",  # a radiograph, as many write it ("The frontal radiogram of ...")
         r"\bradiolog\w*\s+(?:image|finding|feature|appearance|stud(?:y|ie)|examination|view)s?",
         # CT by its French names ("arthroscanner", "uroscanner", "angioscanner").
         _anchored(
@@ -375,6 +376,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"guided|guidance|units?|equipment|scanners?|therapy|treatment|energy|waves?|baths?))",
         r"(?-i:\bUS\s+(?:image|imaging|scan|examination|view|finding)s?)",
         r"(?-i:\bEUS\b)",
+        r"(?-i:\bUSG\b)",  # ultrasonography ("USG of the fetus in the transverse plane")
         r"\bhyper-?echoic\b",
         r"\bhypo-?echoic\b",
         r"\banechoic\b",
@@ -440,6 +442,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         ),
         r"\bhigh\s+T[12]\s+signal\b",
         r"(?-i:\bSSFP\b)",
+        # Steady-state MRI sequences by their vendors' names ("3D TrueFISP image stack").
+        _anchored(r"(?-i:\b(?:True)?FISP\b)", ("TrueFISP", "FISP")),
+        r"(?-i:\bFIESTA\b)",
         r"\bsteady[\s-]state\s+free\s+precession\b",
         r"\blocali[sz]er\s+images?\b",
         _anchored(r"\b(?:brain\s+)?activation\s+maps?\b", ("brain ", "activation ")),
@@ -477,6 +482,14 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\barthrogra\w+",
         r"\bcystogra\w+",
         r"\burethrogra\w+",
+        r"\burethrocystogra\w+",
+        r"\bcystourethrogra\w+",
+        r"(?-i:\bVCUG\b)",  # a voiding cystourethrogram
+        # What contrast is given for, a radiological study ("“Blush” of contrast medium seen in
+        # the pulmonary trunk").
+        r"\bcontrast\s+medi(?:um|a)\b",
+        # A plain abdominal radiograph, in French ("Abdomen sans préparation: ...").
+        r"\babdomen\s+sans\s+pr[ée]paration\b",
         r"\blymphoscintigra\w+",
         r"\bcystourethrogra\w+",
         _CONTRAST_STUDIES,
