@@ -63,7 +63,8 @@ POSITION_WORDS = (
 )
 # Kinds of picture in the plural, at the head of a sentence with at most two words before
 # them ("Venn diagrams showing ...", "Histograms of ...", "2 hr: Additional images of ...",
-# "These plots represent ..."): several pictures of one kind are described.
+# "These plots represent ...", "This series of CT scans shows ..."): several pictures of one
+# kind are described.
 PLURAL_PICTURES = (
     "images",
     "micrographs",
@@ -80,6 +81,14 @@ PLURAL_PICTURES = (
     "views",
     "scans",
     "radiographs",
+    "sonograms",
+    "angiograms",
+    "tomograms",
+    "mammograms",
+    "radiograms",
+    "echograms",
+    "photos",
+    "gels",
     "snapshots",
     "heatmaps",
     "frames",
@@ -137,7 +146,8 @@ _PLACED_PANEL = re.compile(
     r"\s+(?:panel|graph|plot|diagram|chart|image|micrograph|blot|gel)\b", re.IGNORECASE
 )
 _PLURAL_HEAD = re.compile(
-    r"(?:^|[.:]\s+)(?:representative\s+)?(?:[\w&-]+\s+){0,2}(?:stain(?:ing|ed)\s+)?$",
+    r"(?:^|[.:]\s+)(?:representative\s+)?(?:(?:a|this|the)\s+series\s+of\s+)?(?:[\w&-]+\s+){0,2}"
+    r"(?:stain(?:ing|ed)\s+)?$",
     re.IGNORECASE,
 )
 # Pictures only mentioned: "Color images available online", a credit ending a sentence
