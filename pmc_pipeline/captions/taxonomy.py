@@ -1159,10 +1159,11 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bconcept\w*",
         r"\bsummary\b",
         r"\broles?\s+of\b",
-        r"\bregulat\w+",
+        # How something is regulated, drawn; not genes found up- or down-regulated (counted),
+        # nor a model's regulators (its inputs, plotted).
+        r"(?<!up-)(?<!down-)\bregulat(?!ors?\b)\w+",
         r"\bschemes?\b",
         r"\bdendr?ogram\b",  # and its common misspelling
-        r"\bframeworks?\b",
         r"\barchitectures?\b",
         r"\boverviews?\b",
         r"\bdepict(?:ed|ions?)\b",  # not a key's verb: "Black balls depict centromeres"
