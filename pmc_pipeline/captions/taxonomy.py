@@ -623,7 +623,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
             r"(?-i:\b(?:FE|HR|cryo-?)?TEM\b)", ("TEM", "FETEM", "HRTEM", "cryo-TEM", "cryoTEM")
         ),
         _anchored(
-            r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:image|micrograph|analysis|photograph|observation))",
+            # Not a standard error ("mean ± SEM of three experiments"): an image, or an
+            # organism's name after "of" ("SEM of Solenopsis sumara, major worker").
+            r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:image|micrograph|analysis|photograph|observation|view|"
+            r"picture|(?-i:of\s+[A-Z][a-z])))",
             (
                 "SEM",
                 "FESEM",
@@ -1189,7 +1192,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
     ),
     CHART: (
         r"\bcomparison\b",
-        r"\bprofile\b",
+        r"(?<!in )\bprofile\b",  # not a specimen seen side-on ("mesosoma in profile")
         r"\bsurvival\b",
         r"\bdistributions?\b",
         _anchored(r"\bas\s+(?:a\s+)?functions?\s+of\b", ("as a function of", "as function")),
@@ -1216,7 +1219,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bproportions?\b",
         r"\bstatistic\w*",
         r"\baverage\w*\b",
-        r"\bsimulat\w+",
+        r"\bsimulat(?!ors?\b)\w+",  # not the device ("after in vitro simulator testing")
         r"\blevels?\b",
         r"(?<!radio )(?<!radio-)\bfrequenc\w+",
         r"\bmeasured\b",
@@ -1236,7 +1239,11 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bchanges?\s+(?:in|to|of)\b",
         r"\beffects?\s+of\b",
         r"\bamplitudes?\b",
-        r"\bmedian\b",
+        # A median, not the body's midline ("female anterior region in median view", "the
+        # median nerve", "median stripe").
+        r"\bmedian\b(?!\s+(?:views?|planes?|lines?|sagittal|stripes?|impressions?|nerves?|sections?|"
+        r"grooves?|furrows?|lobes?|raphe|notch|cleft|parts?|regions?|surfaces?|incisions?|"
+        r"sternotomy|eminence|sulcus|fissure|septum)\b)",
         r"\bstandard\s+(?:deviations?|errors?)\b",
         r"\bregressed\b",
         _anchored(
