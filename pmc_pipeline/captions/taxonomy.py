@@ -376,6 +376,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"guided|guidance|units?|equipment|scanners?|therapy|treatment|energy|waves?|baths?))",
         r"(?-i:\bUS\s+(?:image|imaging|scan|examination|view|finding)s?)",
         r"(?-i:\bEUS\b)",
+        r"(?-i:\bIOUS\b)",  # intraoperative ultrasound
         r"(?-i:\bUSG\b)",  # ultrasonography ("USG of the fetus in the transverse plane")
         r"\bhyper-?echoic\b",
         r"\bhypo-?echoic\b",
@@ -474,6 +475,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bgadolinium[\s-]enhanced\b",
         r"\bcontrast[\s-]enhanced\b",
         r"\bhysterosalpingogra\w+",
+        r"\bdouble[\s-]contrast\b",  # a barium study ("The double-contrast picture showed ...")
         r"\bcholangiogra\w+",
         r"\bpyelogra\w+",
         r"\burogra\w+",
@@ -1383,6 +1385,23 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\binstruments?\b",
         r"\bprosthes[ie]s\b",
         r"\bimplants?\b",
+        # Devices and their parts named alone ("PDMS surface electrode", "Feeding appliance",
+        # "Steinmann pin with threads ...", "Automatic sorting machine"); not the ones that
+        # name anatomy or a molecule as often (valve, chamber, tube, stylet, screw) nor the
+        # ones a radiological procedure guides (catheter, needle).
+        r"\belectrodes?\b",
+        r"\bsensors?\b",
+        r"\bappliances?\b",
+        r"\bcontainers?\b",
+        r"\bmachines?\b",
+        r"\bprototypes?\b",
+        r"\brotors?\b",
+        r"\bclamps?\b",
+        _anchored(r"(?-i:\b[Pp]ins?\b)", ("pin", "Pin")),  # not PIN proteins
+        r"\bpackaging\b",
+        r"\bbioreactors?\b",
+        r"\bretractors?\b",
+        r"\bdilators?\b",
         r"\bcasts?\b",
         r"\bsplints?\b",
         r"\bequipment\b",
@@ -1508,7 +1527,11 @@ _OTHER = (
 # radiology ("TEM picture", "photos of the MRI") or a magnification ("higher magnification
 # pictures of the clones").
 # "photo-cross-linked", "photo-activated": a technique, not a picture.
-_GENERIC_PHOTO = (r"\bphotos?\b(?![-‐]\w)", r"\bpictures?\b", r"\bstill\s+(?:images?|frames?)\b")
+_GENERIC_PHOTO = (
+    r"\bphotos?\b(?![-‐]\w)",
+    r"(?<!schematic )(?<!graphical )(?<!conceptual )\bpictures?\b",  # not a drawing's
+    r"\bstill\s+(?:images?|frames?)\b",
+)
 _MAGNIFIED = (r"\bmagnifi\w+",)
 
 # A map is a diagram (a map of a study area, a pathway map), but not a heat map, an fMRI
