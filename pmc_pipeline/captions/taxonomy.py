@@ -1488,9 +1488,15 @@ _GENERIC_MICROSCOPY = (
 # What is not a figure of any kind above: a table, a screenshot or a program's window, a
 # page or a form, a portrait, a logo. Read only when no word of a type is found.
 _OTHER = (
-    r"(?<!S\d )(?<!S\d\d )\btable\b(?!\s*S?\d)",  # not "(listed in) S1 Table"
+    # Not "(listed in) S1 Table", nor a piece of furniture ("a ring on table", "the
+    # operating table").
+    r"(?<!S\d )(?<!S\d\d )(?<!\bon )(?<!\bon the )(?<!\bon a )(?<!operating )(?<!operation )"
+    r"(?<!examination )(?<!surgical )(?<!treatment )\btable\b(?!\s*S?\d)",
     r"\bscreen\s?shots?\b",
-    r"\binterfaces?\b",
+    # A program's interface ("XNATView user interface", "Ceph-X interface during ..."), not a
+    # tissue's ("Interface wrinkling following keratoplasty", "interface fluid").
+    r"(?<!tissue )(?<!graft )(?<!bone )\binterfaces?\b"
+    r"(?!\s+(?:fluid|wrinkl\w*|haze|opacit\w*|debris|gaps?|zones?|layers?)\b)",
     r"\bmain\s+window\b",
     r"\bprogram\s+windows?\b",
     r"\bsoftware\s+windows?\b",
