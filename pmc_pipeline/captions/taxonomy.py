@@ -627,8 +627,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         _anchored(
             # Not a standard error ("mean ± SEM of three experiments"): an image, or an
             # organism's name after "of" ("SEM of Solenopsis sumara, major worker").
-            r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:image|micrograph|analysis|photograph|observation|view|"
-            r"picture|(?-i:of\s+[A-Z][a-z])))",
+            # The instrument may be named between: "SEM (FEI Quanta 400 E) micrograph".
+            r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:\([^()]{1,40}\)\s*)?(?:image|micrograph|analysis|photograph|"
+            r"observation|view|picture|(?-i:of\s+[A-Z][a-z])))",
             (
                 "SEM",
                 "FESEM",
