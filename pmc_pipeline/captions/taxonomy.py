@@ -301,7 +301,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"cone[\s-]beam",
         # Not electron tomography (cryo-ET: electron microscopy, below).
         r"(?<!electron )(?<!cryo-)(?<!cryo)\btomograph(?:y|ic|s)\b",
-        _anchored(r"(?-i:\bf?MRI\b)", ("MRI", "fMRI")),
+        # Not the machine ("Examination in the MRI scanner", "an MRI-compatible drawing
+        # system"): a photograph of it, when nothing else names an image.
+        _anchored(
+            r"(?-i:\bf?MRI\b)(?![\s-]+(?:scanners?|compatible|bore|room|suite|table)\b)", ("MRI", "fMRI")
+        ),
         # A brain's MRI-derived surface or slices: "activation displayed on one subject's
         # inflated cortical hemispheres", "superimposed on the transverse anatomical slices".
         r"\binflated\s+(?:\w+\s+){0,2}?(?:hemispheres?|cortical\s+surfaces?|cortex|brains?)\b",
@@ -377,7 +381,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bUS\s+(?:image|imaging|scan|examination|view|finding)s?)",
         r"(?-i:\bEUS\b)",
         r"(?-i:\bIOUS\b)",  # intraoperative ultrasound
-        r"(?-i:\bUSG\b)",  # ultrasonography ("USG of the fetus in the transverse plane")
+        # Ultrasonography ("USG of the fetus in the transverse plane"), not the probe a
+        # procedure is guided by ("Insertion of a CVC under USG guidance").
+        r"(?-i:\bUSG\b)(?!\s+(?:guid\w*|transducers?|probes?)\b)",
         r"\bhyper-?echoic\b",
         r"\bhypo-?echoic\b",
         r"\banechoic\b",
