@@ -304,7 +304,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # Not the machine ("Examination in the MRI scanner", "an MRI-compatible drawing
         # system"): a photograph of it, when nothing else names an image.
         _anchored(
-            r"(?-i:\bf?MRI\b)(?![\s-]+(?:scanners?|compatible|bore|room|suite|table)\b)", ("MRI", "fMRI")
+            r"(?-i:\bf?MRI\b)(?![\s-]+(?:scanners?|compatible|bore|room|suite|table)\b)",
+            ("MRI", "fMRI"),
         ),
         # A brain's MRI-derived surface or slices: "activation displayed on one subject's
         # inflated cortical hemispheres", "superimposed on the transverse anatomical slices".
