@@ -495,6 +495,30 @@ def test_fresh_set_33():
     _check_fresh_set(items, 49, subcaptions=0.99, f1=0.82, compound=0.95)
 
 
+def test_fresh_set_34():
+    """240 plain CC BY captions of ROCO's train non-radiology file (figures of many
+    journals, mostly one line), labelled and committed before the analysis ran on them.
+    Untouched: types 0.606, labels 0.971, sub-captions 0.514 (35 panels), compound 0.954.
+    After the general fixes it led to (devices named alone, SEM before an organism's name,
+    'median' and 'in profile' as the body's words): types 0.679, far under the target: a
+    third of these captions name no kind of figure (docs/captions.md). The few panels are
+    mostly letters naming things in one picture, so sub-captions are not held to 0.85."""
+    items = load_fresh_set(None, fresh_set(34))
+    assert {item["batch"] for item in items} == {f"34{b}" for b in "abcdef"}
+    _check_fresh_set(items, 240, subcaptions=0.51, f1=0.67, compound=0.95)
+
+
+def test_fresh_set_35():
+    """240 more plain CC BY captions of ROCO's train non-radiology file, labelled and
+    committed after set 34's fixes and before the analysis ran on them, to measure how far
+    those fixes carry: types 0.609 untouched (0.606 without them), 0.622 after the MRI
+    scanner and USG guidance fix; labels 0.988, sub-captions 0.757 (37 panels), compound
+    0.963."""
+    items = load_fresh_set(None, fresh_set(35))
+    assert {item["batch"] for item in items} == {f"35{b}" for b in "abcdef"}
+    _check_fresh_set(items, 240, subcaptions=0.75, f1=0.62, compound=0.96)
+
+
 def _check_fresh_set(
     items: list[dict], count: int, subcaptions: float, f1: float = 0.85, compound: float = 0.95
 ) -> None:
