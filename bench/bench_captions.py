@@ -229,8 +229,13 @@ for the ten after those with 40 more ROCO test radiology captions, and the twent
 `tests/data/captions_fresh28.json`, for the seven after those (no ROCO captions), and the
 twenty-ninth, `tests/data/captions_fresh29.json`, for the eight after those, and the
 thirtieth, `tests/data/captions_fresh30.json`, for the six after those, and the
-thirty-first, `tests/data/captions_fresh31.json`, for the four after those, each labelled
-the same way; the
+thirty-first, `tests/data/captions_fresh31.json`, for the four after those, and the
+thirty-second, `tests/data/captions_fresh32.json`, for the five after those with 40 more
+of each of ROCO's test and validation radiology captions, and the thirty-third,
+`tests/data/captions_fresh33.json`, for the four after those, and the thirty-fourth and
+thirty-fifth, `tests/data/captions_fresh34.json` and `captions_fresh35.json`, 240 plain
+CC BY captions each of ROCO's train non-radiology file (figures of many journals that no
+figure word names as often as not), each labelled the same way; the
 last row pools every fresh set. The rows
 give each set as it is now, after the general fixes its untouched measure led to
 (docs/captions.md has each batch's untouched measure). Issue 16's targets (for a held-out set): micro-F1 ≥ 0.85, every
