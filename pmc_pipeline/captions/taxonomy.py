@@ -11,7 +11,8 @@ Three strengths of evidence:
   words in a caption that says "western blot" are not.
 - *generic microscopy* ("micrograph", "microscopy", "DIC", "scale bar" ...) means
   light microscopy unless the caption names fluorescence or electron microscopy: a DIC or
-  phase channel beside a fluorescence merge adds nothing.
+  phase channel beside a fluorescence merge adds nothing; scale bars in nanometres only
+  mean electron microscopy.
 """
 
 from __future__ import annotations
@@ -1999,6 +2000,30 @@ _GEL_PHOTO = re.compile(
     re.IGNORECASE,
 )
 _CYTOMETRY = re.compile(r"\bcytometr|(?-i:\bFACS\b)", re.IGNORECASE)  # "(flow) cytometry"
+# A scale bar's length and unit: "Scale bars, 200 nm", "scale bar represents 1 µm".
+_SCALE_BAR_UNIT = re.compile(
+    r"\bscale\s+bars?\b[^.;]{0,40}?\d(?:\.\d+)?\s*(nm|[µμu]m|mm|cm|m)\b", re.IGNORECASE
+)
+_SCANNING_PROBE = re.compile(
+    r"\batomic[\s-]force\b|(?-i:\bAFM\b)|\bscanning\s+(?:probe|tunnell?ing)\b", re.IGNORECASE
+)
+# The generic microscopy words an electron micrograph shares with a light one.
+_GENERIC_EM = re.compile(
+    r"scale\s+bar|(?:photo)?micrograph|microscop|magnifi|stained", re.IGNORECASE
+)
+
+
+def _nanometre_scale_bars(caption: str) -> tuple[str, ...]:
+    """The caption's scale bars (their words and lengths) when every one is measured in
+    nanometres, else ()."""
+    if _SCANNING_PROBE.search(caption):  # an atomic force micrograph is no electron one
+        return ()
+    bars = list(_SCALE_BAR_UNIT.finditer(caption))
+    if not bars or any(bar.group(1).lower() != "nm" for bar in bars):
+        return ()
+    return tuple(bar.group(0) for bar in bars)
+
+
 _SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
 _TWO_CHANNELS = re.compile(r"\((?:in\s+)?green\)[^.]*\((?:in\s+)?(?:red|magenta)\)")
 # A substituent joined to the rest of a systematic chemical name: "...phenyl)-4-oxo-...".
@@ -2069,7 +2094,19 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         # stained with indicated antibodies and analyzed by flow cytometry"): no image.
         del evidence[FLUORESCENCE_MICROSCOPY]
     microscopy = words.get("generic")
-    if microscopy and not (evidence.keys() & _MICROSCOPY):
+    named_microscopy = evidence.keys() & _MICROSCOPY
+    if microscopy and not named_microscopy:
+        bars = _nanometre_scale_bars(caption)
+        if bars:
+            # Scale bars measured in nanometres only ("The scale bar represents 200 nm"):
+            # finer than light resolves, so electron micrographs (every such caption of the
+            # labelled sets), and a "tomograph" there is an electron tomogram, not a CT's.
+            evidence[ELECTRON_MICROSCOPY] = bars
+            scans = evidence.get(RADIOLOGY, ())
+            if scans and all(w.lower().startswith("tomogra") for w in scans):
+                del evidence[RADIOLOGY]
+            microscopy = tuple(w for w in microscopy if not _GENERIC_EM.match(w))
+    if microscopy and not named_microscopy:
         # A scale bar alone says nothing of microscopy in an MRI or a photograph; beside a
         # plot, a drawing or a blot it marks some image whose kind the caption does not say
         # (a fluorescence or an electron micrograph as often as a light one, over the
