@@ -545,6 +545,27 @@ def _check_labels_index_their_captions(items: list[dict]) -> None:
         assert item["caption"].startswith(item["shared_caption"])
 
 
+def test_a_caption_filtered_on_its_types_is_tagged_once(monkeypatch):
+    # The --figure-types filter reads figure_types(); the figure's record then reads
+    # analyze_caption() of the same caption (with its title): one tagging serves both.
+    import pmc_pipeline.captions as captions
+
+    calls = []
+
+    def counting(caption, hits=None):
+        calls.append(caption)
+        return taxonomy.tag_caption(caption, hits)
+
+    monkeypatch.setattr(captions, "tag_caption", counting)
+    captions._scanned.cache_clear()
+    caption = "Chest  radiograph of a patient with pneumonia.\n(A) CT scan; (B) MRI."
+    assert captions.figure_types(caption) == ("radiology",)
+    analysis = analyze_caption(caption, "Chest radiograph of a patient with pneumonia.")
+    assert analysis.figure_types == ("radiology",)
+    assert [p.label for p in analysis.panels] == ["A", "B"]
+    assert calls == ["Chest radiograph of a patient with pneumonia. (A) CT scan; (B) MRI."]
+
+
 def test_types_are_from_the_taxonomy_sorted_with_evidence():
     fields = caption_fields(
         "Effect of X. (A) Western blot of p53. (B) Quantification; mean ± SD.", "Effect of X."

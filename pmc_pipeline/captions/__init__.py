@@ -23,6 +23,8 @@ from pmc_pipeline.captions.panels import Panel, parse_collapsed
 from pmc_pipeline.captions.taxonomy import (
     FIGURE_TYPES,
     OTHER,
+    Hits,
+    Tagging,
     layout_hits,
     panel_hints,
     scan,
@@ -55,8 +57,7 @@ def analyze_caption(caption: str | None, title: str | None = None) -> CaptionAna
     """Types, panels and sub-captions of one caption (title: the caption's own <title>,
     which starts the caption, when the parser has it; it marks where the lead ends)."""
     caption = collapse_spaces(caption or "")
-    hits = scan(caption)  # one pass: the tagger's words and the layout words
-    tagging = tag_caption(caption, hits)
+    hits, tagging = _scanned(caption)
     parsed = parse_collapsed(caption, collapse_spaces(title) if title else title, panel_hints(hits))
     compound = len(parsed.panels) >= 2 or unlabelled_panels(caption, layout_hits(hits))
     return CaptionAnalysis(
@@ -70,13 +71,17 @@ def analyze_caption(caption: str | None, title: str | None = None) -> CaptionAna
 
 def figure_types(caption: str | None) -> tuple[str, ...]:
     """The sorted figure types of a caption (what the --figure-types filter reads; the
-    panels are not parsed for it)."""
-    return _types(caption or "")
+    panels are not parsed for it). The figure's analyze_caption later reuses this tagging."""
+    return _scanned(collapse_spaces(caption or ""))[1].types
 
 
 @lru_cache(maxsize=4096)
-def _types(caption: str) -> tuple[str, ...]:
-    return tag_caption(caption).types
+def _scanned(caption: str) -> tuple[Hits, Tagging]:
+    """The hits of a collapsed caption (one pass: the tagger's words and the layout words)
+    and its tagging, shared by figure_types and analyze_caption so that a build filtering
+    on types tags each caption once. The hits are read only, never changed."""
+    hits = scan(caption)
+    return hits, tag_caption(caption, hits)
 
 
 def caption_fields(caption: str | None, title: str | None = None) -> dict:
