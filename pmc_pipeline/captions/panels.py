@@ -85,7 +85,7 @@ _PANEL_WORD = re.compile(
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "fig figs al eg e.g ie i.e vs ref refs no nos approx ca cf eq eqs resp sp spp st dr mr "
-    "mrs ms prof inc ltd co corp jr sr min max viz etc ver vol".split()
+    "mrs ms prof inc ltd co corp jr sr viz etc ver vol".split()
 )
 # Context tests are string operations on the last words before a label (regexes anchored
 # at the end of a string would try every position of it).
