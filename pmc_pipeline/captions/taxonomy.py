@@ -89,6 +89,10 @@ _P_VALUE_STARTS = tuple(
     for sign in "<>=≤"
 )
 
+# After histology's words: not a diagnosis it made ("histologically proven", "Eventual
+# histopathologic diagnosis was ..."), which shows no image.
+_NOT_A_DIAGNOSIS = r"(?!\s+(?:proven|confirmed|verified|diagnos[ie]s|diagnosed)\b)"
+
 # Each pattern is matched case-insensitively unless it starts with '(?-i)' (acronyms).
 # CT, not a qPCR's cycle threshold ("Cycle Threshold, CT") nor a colour or a value.
 # "(CT)" alone defines an abbreviation ("a cytoplasmic tail (CT)"): not counted ("computed
@@ -464,6 +468,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bSPECT\b)",
         r"\bscintigra\w+",
         r"\bangiogra\w+",
+        r"\bventriculogra\w+",  # the heart's ventricle filled with contrast (or the brain's)
         r"\bcardiac\s+catheteri[sz]ation\b",  # what it showed: an angiogram
         r"\bfluoroscop\w+",
         r"(?-i:\bFDG\b)",
@@ -532,7 +537,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         _anchored(r"(?-i:\bH\s?&\s?E\b)", ("H&E", "H &E", "H& E", "H & E")),
         _anchored(r"\bh(?:a)?ematoxylin", ("hematoxylin", "haematoxylin")),
         r"\beosin\b(?!\s+methylene)",  # not eosin methylene blue agar (a plate)
-        r"\bhistopatholog\w*",
+        # Not a diagnosis that histology made ("Eventual histopathologic diagnosis was ...").
+        r"\bhistopatholog\w*+" + _NOT_A_DIAGNOSIS,
         r"\bhistochem\w*",
         r"\bimmunohistochem\w*",
         r"(?-i:\bIHC\b)",
@@ -793,6 +799,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bFACS\b)",
         r"\bline[\s-]?scans?\b",
         r"\btraces\b",
+        # A recording's traces by another name ("representative tracings are shown").
+        _anchored(
+            r"\b(?:representative|absorbance|current|voltage|calcium)\s+tracings\b",
+            ("representative", "absorbance", "current", "voltage", "calcium"),
+        ),
         r"\bprofiles\b",
         r"\bsurvival\s+(?:curves?|rates?|analys\w+|probabilit\w+|plots?|times?|of)\b",
         r"\boverall\s+survival\b",
@@ -881,9 +892,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bdrawings?\b(?!\s+(?:is|are)\s+(?:provided|shown|given)\s+in\b)",  # not elsewhere
         r"\bsketch(?:es)?\b",
         # A neuron or an arbor traced by hand or by software is drawn; not a recording's
-        # trace ("EEG tracings": a chart) nor a labelling technique ("lineage tracing").
+        # trace ("EEG tracings", "representative tracings are shown", "absorbance
+        # tracings": a chart) nor a labelling technique ("lineage tracing", "anterograde
+        # tracing").
         r"(?<!lineage )(?<!isotope )(?<!tracer )(?<!eeg )(?<!ecg )(?<!ekg )(?<!emg )"
-        r"(?<!pressure )(?<!doppler )(?<!spectral )\btracings?\b"
+        r"(?<!pressure )(?<!doppler )(?<!spectral )(?<!absorbance )(?<!current )(?<!voltage )"
+        r"(?<!calcium )(?<!representative )(?<!anterograde )(?<!retrograde )\btracings?\b"
         r"(?!\s+(?:assays?|experiments?|studies|study|analys[ie]s|method))",
         r"\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
         r"\blocation\s+of\s+the\s+study",
@@ -982,7 +996,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # A caption, a panel or a sentence that opens with "Scheme of ..." (not of a
         # synthesis or a reaction) or "Depiction of ...": what it shows is drawn. Opening:
         # at the start, or after ". ", ") ", ": " or "; " ("(A) Scheme of the assay.").
-        r"(?<![^.\x29:;] )scheme\s+(?:of|for|showing)\b"
+        r"(?<![^.\x29:;] )scheme\s+(?:of|for|showing|illustrating|depicting|to)\b"
         r"(?!\s+(?:the\s+)?(?:synthe|reaction|preparation))",
         r"(?<![^.\x29:;] )depictions?\s+of\b",
         # A gene targeted in a mouse is shown as its locus and the targeting construct.
@@ -1043,6 +1057,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # In the plural, of sequences (not "alignments of reads", nor of shapes registered).
         r"\balignments\s+of\s+(?:\S+\s+){0,4}?(?:sequences?|proteins?|homologs?|orthologs?|"
         r"genes|residues|domains|motifs)\b",
+        # "The alignments are shown with respect to homologs of ..." ("... conserved residues").
+        r"\balignments?\b(?=[^.]{0,60}?\b(?:homologs?|orthologs?|paralogs?|residues)\b)",
         r"\bsequence\s+logos?\b",
         # A motif found in sequences is drawn as a logo: "De novo motif from the top 50 EIN3
         # binding sites", "DNA-binding motifs from protein binding microarrays".
@@ -1471,7 +1487,8 @@ _GENERIC_MICROSCOPY = (
     r"\bstained\s+(?:tissue\s+)?sections?\b",
     r"\btissue\s+sections?\b",
     # Not a tumour's grade or type, a variable ("Histological grade").
-    r"\bhistolog\w*+(?!\s+(?:grades?|grading|types?|subtypes?|classifications?|variants?)\b)",
+    r"\bhistolog\w*+(?!\s+(?:grades?|grading|types?|subtypes?|classifications?|variants?)\b)"
+    + _NOT_A_DIAGNOSIS,  # nor "a histologically proven carcinoma"
     _anchored(
         r"\b(?:retinal|eye|brain|liver|kidney|lung|heart|skin|paraffin|frozen|serial|coronal|sagittal|"
         r"transverse)\s+sections?\b",
@@ -1994,6 +2011,8 @@ _FLUOROPHORE = re.compile(
     r"calcein\w*|mitotracker\w*|phalloidin",
     re.IGNORECASE,
 )
+# What a cytometer reads: a fluorophore, or fluorescence itself.
+_CYTOMETER_READS = re.compile(rf"(?:{_FLUOROPHORE.pattern})|fluorescence", re.IGNORECASE)
 _PHOTOGRAPH_WORD = re.compile(r"\bphotograph", re.IGNORECASE)
 _GEL_PHOTO = re.compile(
     r"\bphotograph\w*\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:gels?|blots?|membranes?)\b",
@@ -2089,9 +2108,15 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         if context:  # the caption speaks of images
             evidence[FLUORESCENCE_MICROSCOPY] = cues
     dyes = evidence.get(FLUORESCENCE_MICROSCOPY)
-    if dyes and all(_FLUOROPHORE.fullmatch(w) for w in dyes) and _CYTOMETRY.search(caption):
+    if (
+        dyes
+        and all(_CYTOMETER_READS.fullmatch(w) for w in dyes)
+        and _CYTOMETRY.search(caption)
+        and not _TWO_CHANNELS.search(caption)  # "GFP-tagged cargoes (green) ... (red)": imaged
+    ):
         # Fluorophores named where a cytometer reads them ("incubated with Hoechst 33342,
-        # stained with indicated antibodies and analyzed by flow cytometry"): no image.
+        # stained with indicated antibodies and analyzed by flow cytometry", "Flow cytometric
+        # detection of GFP fluorescence", "median fluorescence intensity"): no image.
         del evidence[FLUORESCENCE_MICROSCOPY]
     microscopy = words.get("generic")
     named_microscopy = evidence.keys() & _MICROSCOPY
