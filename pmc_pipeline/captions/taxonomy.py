@@ -1179,7 +1179,13 @@ _WEAK: dict[str, tuple[str, ...]] = {
     DIAGRAM: (
         r"\bmechanisms?\b",
         r"\bpathways?\b",
-        r"(?<!experimental )(?<!animal )(?<!mouse )(?<!rat )\bmodel\b",
+        # Not an experimental system, nor a model fitted to data ("the linear logistic
+        # model", "Regulator inputs and model output", "model-free averages"): its fit and
+        # its output are plotted.
+        r"(?<!experimental )(?<!animal )(?<!mouse )(?<!rat )(?<!linear )(?<!logistic )"
+        r"(?<!quadratic )(?<!fitness )(?<!regression )(?<!statistical )(?<!entropy )"
+        r"(?<!markov )(?<!bayesian )(?<!additive )(?<!effects )\bmodel\b"
+        r"(?![\s-]+(?:fit\w*|outputs?|predictions?|parameters?|free|based|selection)\b)",
         r"\bcycle\b(?!\s+threshold)",  # not a qPCR's cycle threshold
         r"\bstrateg\w+",
         r"\bclassification\b",
