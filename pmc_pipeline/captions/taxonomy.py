@@ -1189,8 +1189,12 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bcycle\b(?!\s+threshold)",  # not a qPCR's cycle threshold
         r"\bstrateg\w+",
         r"\bclassification\b",
-        r"\bprocess\b",
-        r"\bsteps?\b",
+        # Not a bone's process ("elongated styloid process") nor a gait's or a solver's
+        # step measured ("Step length", "step size").
+        r"(?<!styloid )(?<!spinous )(?<!transverse )(?<!coracoid )(?<!xiphoid )(?<!mastoid )"
+        r"(?<!odontoid )(?<!alveolar )(?<!articular )(?<!coronoid )(?<!zygomatic )"
+        r"(?<!uncinate )(?<!olecranon )\bprocess\b",
+        r"\bsteps?\b(?!\s+(?:lengths?|sizes?|widths?|counts?|frequenc\w+|heights?|durations?)\b)",
         r"\bapproach\b",
         r"\bconcept\w*",
         r"\bsummary\b",
