@@ -2028,6 +2028,13 @@ _GEL_PHOTO = re.compile(
     r"\bphotograph\w*\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:gels?|blots?|membranes?)\b",
     re.IGNORECASE,
 )
+_SCANS_AND_MICROGRAPHS = frozenset({RADIOLOGY, *_MICROSCOPY})
+# A quantity's distribution, plotted: "Length distribution of myofilaments".
+_MEASURED_DISTRIBUTION = re.compile(
+    r"\b(?:length|size|age|frequency|intensity|diameter|area|volume|velocity|speed|duration|"
+    r"interval|distance|angle|weight|height|time|dose|count)s?\s+distributions?\b",
+    re.IGNORECASE,
+)
 _CYTOMETRY = re.compile(r"\bcytometr|(?-i:\bFACS\b)", re.IGNORECASE)  # "(flow) cytometry"
 # A scale bar's length and unit: "Scale bars, 200 nm", "scale bar represents 1 µm".
 _SCALE_BAR_UNIT = re.compile(
@@ -2158,6 +2165,17 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             and not (only_planes and RADIOLOGY in evidence)
         ):
             evidence[LIGHT_MICROSCOPY] = microscopy
+    charts = evidence.get(CHART)
+    if (
+        charts
+        and evidence.keys() & _SCANS_AND_MICROGRAPHS
+        and all(w.lower() == "distribution of" for w in charts)
+        and not _MEASURED_DISTRIBUTION.search(caption)
+    ):
+        # Where something lies in a scan or a micrograph ("physiological distribution of
+        # 68Ga-PSMA ligand", "stained with Azure-B to reveal the distribution of RNA"): the
+        # image shows it, no plot ("Length distribution of myofilaments" is one).
+        del evidence[CHART]
     maps = words.get("map")
     if maps and _map_is_drawn(evidence):
         evidence[DIAGRAM] = evidence.get(DIAGRAM, ()) + maps
