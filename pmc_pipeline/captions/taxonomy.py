@@ -1257,7 +1257,13 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bstatistic\w*",
         r"\baverage\w*\b",
         r"\bsimulat(?!ors?\b)\w+",  # not the device ("after in vitro simulator testing")
-        r"\blevels?\b",
+        # A quantity's level, not a place or a scale ("at the level of the kidney", "held at
+        # wrist level", "national levels", "an air-fluid level", "chromosome level
+        # contigs"), an amount given ("micromolar levels of protein") or an image's "levels
+        # adjustment".
+        r"(?<!at the )(?<!wrist )(?<!national )(?<!global )(?<!chromosome )(?<!chromosome-)"
+        r"(?<!micromolar )(?<!nanomolar )(?<!millimolar )(?<!titrated )(?<!sea )(?<!fluid )"
+        r"\blevels?\b(?!\s+adjust)",
         r"(?<!radio )(?<!radio-)\bfrequenc\w+",
         r"\bmeasured\b",
         r"\bvalues?\b",
