@@ -762,7 +762,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         _anchored(r"(?-i:\b[Pp]\d?\s*[<>=≤]\s*0?\.\d)", _P_VALUE_STARTS),
         r"(?-i:\bANOVA\b)",
         _anchored(r"\bt[\s-]tests?\b", ("t test", "t-test")),
-        r"\bquantif\w+",
+        # Not how an amount was measured ("Amounts were quantified using Quant-iT", "quantified
+        # by anti-GFP WB"): a method, not a plot.
+        r"\bquantif\w++(?<!\bquantified)|\bquantified\b(?!\s+(?:using|by|with)\b)",
         r"\bquantitat\w++(?!\s+traits?)",
         r"(?<!total )(?<!complete )(?<!partial )(?<!spontaneous )\bregression\b",  # not a lesion's
         # A recorded signal drawn against time (not a scan gated on it: "ECG-gated CT").
