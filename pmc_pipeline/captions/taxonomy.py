@@ -2036,6 +2036,17 @@ _GEL_PHOTO = re.compile(
     r"\bphotograph\w*\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:gels?|blots?|membranes?)\b",
     re.IGNORECASE,
 )
+# Light microscopy's words that name a method more than an image.
+_LIGHT_METHOD = re.compile(
+    r"immunostain|stain|histolog|microscop|immunohistochem|histochem", re.IGNORECASE
+)
+# Words that speak of an image shown.
+_SHOWN_IMAGE = re.compile(
+    r"\b(?:images?|imaged|imaging|pictures?|photo\w*|micrographs?|scale\s+bars?|arrow\w*|"
+    r"magnifi\w+|sections?|representative|views?|insets?|panels?|spreads?|histology\s+of|"
+    r"shown\s+in\s+(?:red|green|blue|brown))\b|\((?:left|right|top|bottom|upper|lower)\)",
+    re.IGNORECASE,
+)
 _SCANS_AND_MICROGRAPHS = frozenset({RADIOLOGY, *_MICROSCOPY})
 # A quantity's distribution, plotted: "Length distribution of myofilaments".
 _MEASURED_DISTRIBUTION = re.compile(
@@ -2173,6 +2184,17 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             and not (only_planes and RADIOLOGY in evidence)
         ):
             evidence[LIGHT_MICROSCOPY] = microscopy
+    methods = evidence.get(LIGHT_MICROSCOPY)
+    if (
+        methods
+        and CHART in evidence
+        and all(_LIGHT_METHOD.match(w) for w in methods)
+        and not _SHOWN_IMAGE.search(caption)
+    ):
+        # A stain or a microscope named as the way a plotted number was had ("Dose
+        # response curve (based on TH immunostaining)", "gametocytes per microlitre by
+        # microscopy"), with no image spoken of: the plot only.
+        del evidence[LIGHT_MICROSCOPY]
     charts = evidence.get(CHART)
     if (
         charts
