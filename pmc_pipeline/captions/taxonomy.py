@@ -346,7 +346,16 @@ _STRONG: dict[str, tuple[str, ...]] = {
         ),
         r"\bradio-?graph\w*",
         r"\bradiograms?\b",  # a radiograph, as many write it ("The frontal radiogram of ...")
-        r"\bradiolog\w*\s+(?:image|finding|feature|appearance|stud(?:y|ie)|examination|view)s?",
+        r"\bradiolog\w*\s+(?:image|finding|feature|appearance|stud(?:y|ie)|examination|view|control)s?",
+        # A radiological check-up in French ("Contrôle radiologique post opératoire").
+        _anchored(r"\bcontr[ôo]le\s+radiologique", ("contrôle", "controle")),
+        # A radiograph's projection: "Antero-posterior (AP) caudal view", "postero-anterior
+        # view" (not a specimen's "posterior view").
+        _anchored(
+            r"\b(?:antero|postero)[\s-]?(?:posterior|anterior)\b(?:\s+\((?:AP|PA)\))?(?:\s+\w+)?"
+            r"\s+(?:views?|projections?)\b",
+            ("antero", "postero"),
+        ),
         # CT by its French names ("arthroscanner", "uroscanner", "angioscanner").
         _anchored(
             r"\b(?:arthro|angio|uro|coro|entero|colo)-?scanners?\b",
@@ -829,7 +838,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bqPCR\b)",
         r"(?-i:\bRT-qPCR\b)",
         r"(?-i:\bqRT-PCR\b)",
+        r"(?-i:\bq-RT-PCR\b)",  # and with a hyphen ("measured by q-RT-PCR", "q-PCR")
+        r"(?-i:\bq-PCR\b)",
+        r"(?-i:\bqRTPCR\b)",
         r"\breal[\s-]time\s+(?:q?PCR|RT-PCR)\b",
+        r"\bquantitative\s+(?:real[\s-]time\s+)?(?:RT-)?PCR\b",
         r"\bgenome\s+browser\b",
         r"\bbrowser\s+(?:view|shot|snapshot|track)s?\b",
         r"\bseq\s+(?:signal|reads|coverage|tracks?)\b",
@@ -870,10 +883,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
                 "schematic",
             ),
         ),
-        # Not an experimental system ("a mouse model of cryptococcosis") nor a mesh or a
-        # binding pose.
+        # Not an experimental system ("a mouse model of cryptococcosis") nor a mesh, a
+        # binding pose or a molecule's structure ("Crystal structure model of a dimer").
         r"(?<!mouse )(?<!murine )(?<!rat )(?<!animal )(?<!preclinical )(?<!experimental )"
-        r"(?<!disease )(?<!xenograft )(?<!mesh )(?<!binding )\bmodel\s+(?:of|depicting|illustrating)\b"
+        r"(?<!disease )(?<!xenograft )(?<!mesh )(?<!binding )(?<!structure )(?<!structural )"
+        r"(?<!atomic )\bmodel\s+(?:of|depicting|illustrating)\b"
         r"(?!\s+(?:\S+\s+){0,2}(?:infection|disease|injury|sepsis|colitis)\b)",  # a system
         r"\bstudy\s+design\b",
         # Not the section a caption points to ("as described in the experimental
