@@ -96,9 +96,11 @@ _NOT_A_DIAGNOSIS = r"(?!\s+(?:proven|confirmed|verified|diagnos[ie]s|diagnosed)\
 # Each pattern is matched case-insensitively unless it starts with '(?-i)' (acronyms).
 # CT, not a qPCR's cycle threshold ("Cycle Threshold, CT") nor a colour or a value.
 # "(CT)" alone defines an abbreviation ("a cytoplasmic tail (CT)"): not counted ("computed
-# tomography (CT)" is found by its words).
+# tomography (CT)" is found by its words); nor a protein's C-terminal part joined to its
+# name ("YFP-α-SNAP-CT"; "3D-CT" is a scan, "PET-CT" is one by its PET).
 _CT = _anchored(
-    r"(?<![Tt]hreshold, )(?<![Tt]hreshold \()(?!(?<=\()(?-i:CT)\))(?-i:\b(?:micro-?|µ|μ)?CT\b)"
+    r"(?<![Tt]hreshold, )(?<![Tt]hreshold \()(?!(?<=\()(?-i:CT)\))(?:(?<![A-Za-z]{2}-)|(?<=[Mm]icro-))"
+    r"(?-i:\b(?:micro-?|µ|μ)?CT\b)"
     r"(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))",
     (
         "CT",
@@ -321,7 +323,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"enterograph|elastograph|arthrograph|spectroscop)\w*",
         # What is seen on or by MRI, named in words ("thrombosis on magnetic resonance").
         r"(?<=\bon |\bby |\bat )magnetic\s+resonance\b",
-        _anchored(r"(?-i:\bMR(?:CP|A)\b)", ("MRCP", "MRA")),
+        # Not an EM's multi-reference alignment ("class averages ... obtained by MRA
+        # classification").
+        _anchored(r"(?-i:\bMR(?:CP|A)\b)(?!\s+(?:classification|alignment))", ("MRCP", "MRA")),
         _anchored(
             r"\bT-?[12][\s-]weighted",
             tuple(
@@ -496,6 +500,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\blate\s+gadolinium\s+enhancement\b",
         r"\bgadolinium[\s-]enhanced\b",
         r"\bcontrast[\s-]enhanced\b",
+        # Contrast seen leaking from a vessel, an echocardiogram's "spontaneous echo
+        # contrast", a plain abdominal film by its initials (kidneys, ureters, bladder).
+        r"\bextravasation\s+of\s+(?:the\s+)?contrast\b",
+        r"\bcontrast\s+extravasation\b",
+        r"\becho[\s-]contrast\b",
+        r"(?-i:\bKUB\b)",
         r"\bhysterosalpingogra\w+",
         r"\bdouble[\s-]contrast\b",  # a barium study ("The double-contrast picture showed ...")
         r"\bcholangiogra\w+",
@@ -683,6 +693,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         ),
     ),
     GEL_BLOT: (
+        # A semi-quantitative PCR's bands are shown on a gel.
+        r"\bsemi[\s-]?quantitative\s+(?:RT-)?PCR\b",
         r"\bwestern\s+blot\w*",
         r"\bwestern\s+analys[ie]s\b",
         r"\bimmunoblot\w*",
@@ -774,7 +786,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # Not how an amount was measured ("Amounts were quantified using Quant-iT", "quantified
         # by anti-GFP WB"): a method, not a plot.
         r"\bquantif\w++(?<!\bquantified)|\bquantified\b(?!\s+(?:using|by|with)\b)",
-        r"\bquantitat\w++(?!\s+traits?)",
+        r"(?<!semi-)(?<!semi )\bquantitat\w++(?!\s+traits?)",  # not a semi-quantitative PCR's gel
         r"(?<!total )(?<!complete )(?<!partial )(?<!spontaneous )\bregression\b",  # not a lesion's
         # A recorded signal drawn against time (not a scan gated on it: "ECG-gated CT").
         *(
@@ -842,7 +854,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bq-PCR\b)",
         r"(?-i:\bqRTPCR\b)",
         r"\breal[\s-]time\s+(?:q?PCR|RT-PCR)\b",
-        r"\bquantitative\s+(?:real[\s-]time\s+)?(?:RT-)?PCR\b",
+        r"(?<!semi-)(?<!semi)(?<!semi )\bquantitative\s+(?:real[\s-]time\s+)?(?:RT-)?PCR\b",
         r"\bgenome\s+browser\b",
         r"\bbrowser\s+(?:view|shot|snapshot|track)s?\b",
         r"\bseq\s+(?:signal|reads|coverage|tracks?)\b",
@@ -1137,6 +1149,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # growing on selective plates ("Growth on -His-Trp-Leu plates indicates interaction").
         r"\bspotted\s+(?:on|onto)\b",
         r"\bspot(?:ting)?\s+assays?\b",
+        # Yeast or bacteria grown on solid media ("Growth complementation of the mutant on
+        # solid media containing 2 mM NH4Cl"): the plates are shown.
+        r"\bon\s+solid\s+(?:media|medium)\s+(?:containing|supplemented|lacking|with)\b",
         r"\bgrowth\s+on\s+(?:\S+\s+){0,3}?plates\b",
         r"\brepresentative\s+plates\b",
         r"\bstereo-?photograph\w*",
