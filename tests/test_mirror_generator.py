@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
+import threading
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,7 @@ from pmc_pipeline.mirror import (
     TRUTH_NAME,
     blobs,
     drawing,
+    generate,
     images,
     lookalike,
     plan,
@@ -27,6 +31,7 @@ from pmc_pipeline.mirror import (
 )
 from pmc_pipeline.mirror.drawing import VisualSpec
 from pmc_pipeline.mirror.images import Encoding
+from pmc_pipeline.mirror.options import MirrorOptions
 from pmc_pipeline.mirror.synthetic import SyntheticContext, header_for, synthetic_article
 from pmc_pipeline.model import UnsafeInput
 
@@ -67,6 +72,34 @@ def test_an_article_does_not_depend_on_the_others(tmp_path):
     later_first = [synthetic_article(ctx, i) for i in (7, 3)][::-1]
     in_order = [synthetic_article(ctx, i) for i in (3, 7)]
     assert [[b.xml for b in x] for x in later_first] == [[b.xml for b in x] for x in in_order]
+
+
+class _EndsItsWorker:
+    """A job that ends the worker process that unpickles it, as a crash would."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_worker_that_dies_fails_the_mirror_instead_of_hanging(tmp_path):
+    """A worker that dies (a crash, or a fork of a threaded process aborting) breaks the
+    mirror with an error; a multiprocessing.Pool would wait for its lost jobs forever."""
+    opts = MirrorOptions(layout="cloud", n_articles=4, seed=1, workers=2, **SMALL)
+    jobs = [*generate._jobs(opts), _EndsItsWorker()]
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            list(generate._results(opts, tmp_path, jobs, real.ImageIndex(None)))
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 - the outcome is what is tested
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(120)
+    assert outcome, "the mirror hung on a dead worker"
+    assert isinstance(outcome[0], BrokenProcessPool)
 
 
 def test_refuses_to_write_over_a_directory_it_did_not_make(tmp_path):

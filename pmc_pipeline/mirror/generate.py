@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import cast
@@ -39,7 +40,7 @@ class _Result:
     bytes: int = 0
 
 
-# The worker's settings, set once per process by _init (inherited on fork, passed on spawn).
+# The worker's settings, set once per process by _init (passed to each worker as it starts).
 _STATE: dict = {}
 
 
@@ -129,10 +130,17 @@ def _results(opts: MirrorOptions, root: Path, jobs: list[tuple], image_index) ->
         _init(opts, root, image_index)
         yield from map(_make, jobs)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    with context.Pool(workers, initializer=_init, initargs=(opts, root, image_index)) as pool:
-        yield from pool.imap(_make, jobs, chunksize=4)
+    # Workers start fresh (forkserver, else spawn), never forked from this process: a fork
+    # of a process with threads running (gRPC's, once a Beam pipeline has run in it) can
+    # abort in the child, and a multiprocessing.Pool whose worker died waits for that
+    # worker's results forever. A worker that dies anyway breaks the executor
+    # (BrokenProcessPool): an error, not a hang.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init, initargs=(opts, root, image_index)
+    ) as pool:
+        yield from pool.map(_make, jobs, chunksize=4)
 
 
 def _progress(results: Iterator[_Result], total: int, enabled: bool) -> Iterator[_Result]:
