@@ -89,6 +89,10 @@ _P_VALUE_STARTS = tuple(
     for sign in "<>=≤"
 )
 
+# What follows a scale bar up to the unit of its stated length: "Scale bars, 200 nm",
+# "scale bar represents 1 µm", "Scale bar equals 10 cm".
+_TO_SCALE_BAR_UNIT = r"[^.;]{0,40}?\d(?:\.\d+)?\s*"
+
 # After histology's words: not a diagnosis it made ("histologically proven", "Eventual
 # histopathologic diagnosis was ..."), which shows no image.
 _NOT_A_DIAGNOSIS = r"(?!\s+(?:proven|confirmed|verified|diagnos[ie]s|diagnosed)\b)"
@@ -1526,7 +1530,7 @@ _GENERIC_MICROSCOPY = (
     # Not a structure's "scale bar of 7.7 Å" nor a specimen's "Scale bar equals 10 cm".
     # Nor what lies above or below a genome browser's scale bar.
     r"(?<!above the )(?<!below the )"
-    r"\bscale\s+bars?\b(?![^.;]{0,40}?\d(?:\.\d+)?\s*(?:cm|Å))",  # "of 7.7 Å" too
+    r"\bscale\s+bars?\b(?!" + _TO_SCALE_BAR_UNIT + r"(?:cm|Å))",  # "of 7.7 Å" too
     r"\bimmunostain\w*",
     r"\bwhole[\s-]mount\b",
     r"\bstained\s+(?:for|with)\b",
@@ -2084,9 +2088,9 @@ _MEASURED_DISTRIBUTION = re.compile(
     re.IGNORECASE,
 )
 _CYTOMETRY = re.compile(r"\bcytometr|(?-i:\bFACS\b)", re.IGNORECASE)  # "(flow) cytometry"
-# A scale bar's length and unit: "Scale bars, 200 nm", "scale bar represents 1 µm".
+# A scale bar's length and unit.
 _SCALE_BAR_UNIT = re.compile(
-    r"\bscale\s+bars?\b[^.;]{0,40}?\d(?:\.\d+)?\s*(nm|[µμu]m|mm|cm|m)\b", re.IGNORECASE
+    r"\bscale\s+bars?\b" + _TO_SCALE_BAR_UNIT + r"(nm|[µμu]m|mm|cm|m)\b", re.IGNORECASE
 )
 _SCANNING_PROBE = re.compile(
     r"\batomic[\s-]force\b|(?-i:\bAFM\b)|\bscanning\s+(?:probe|tunnell?ing)\b", re.IGNORECASE
@@ -2100,10 +2104,10 @@ _GENERIC_EM = re.compile(
 def _nanometre_scale_bars(caption: str) -> tuple[str, ...]:
     """The caption's scale bars (their words and lengths) when every one is measured in
     nanometres, else ()."""
-    if _SCANNING_PROBE.search(caption):  # an atomic force micrograph is no electron one
-        return ()
     bars = list(_SCALE_BAR_UNIT.finditer(caption))
     if not bars or any(bar.group(1).lower() != "nm" for bar in bars):
+        return ()
+    if _SCANNING_PROBE.search(caption):  # an atomic force micrograph is no electron one
         return ()
     return tuple(bar.group(0) for bar in bars)
 
@@ -2184,8 +2188,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         # detection of GFP fluorescence", "median fluorescence intensity"): no image.
         del evidence[FLUORESCENCE_MICROSCOPY]
     microscopy = words.get("generic")
-    named_microscopy = evidence.keys() & _MICROSCOPY
-    if microscopy and not named_microscopy:
+    if microscopy and not (evidence.keys() & _MICROSCOPY):
         bars = _nanometre_scale_bars(caption)
         if bars:
             # Scale bars measured in nanometres only ("The scale bar represents 200 nm"):
@@ -2196,23 +2199,23 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             if scans and all(w.lower().startswith("tomogra") for w in scans):
                 del evidence[RADIOLOGY]
             microscopy = tuple(w for w in microscopy if not _GENERIC_EM.match(w))
-    if microscopy and not named_microscopy:
-        # A scale bar alone says nothing of microscopy in an MRI or a photograph; beside a
-        # plot, a drawing or a blot it marks some image whose kind the caption does not say
-        # (a fluorescence or an electron micrograph as often as a light one, over the
-        # labelled sets), so it counts only when the caption names nothing else.
-        only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
-        # Nor does a stain in a gel's caption ("gels stained with Coomassie") or before a
-        # cytometer ("stained with indicated antibodies and analyzed by flow cytometry"),
-        # nor a scan's plane ("CT Scan in Sagittal Section").
-        only_stains = all(w.lower().startswith("stained") for w in microscopy)
-        only_planes = all(_SCAN_PLANE.match(w) for w in microscopy)
-        if (
-            not (only_scale_bars and evidence)
-            and not (only_stains and (GEL_BLOT in evidence or _CYTOMETRY.search(caption)))
-            and not (only_planes and RADIOLOGY in evidence)
-        ):
-            evidence[LIGHT_MICROSCOPY] = microscopy
+        if microscopy:  # what the electron micrograph does not account for
+            # A scale bar alone says nothing of microscopy in an MRI or a photograph; beside a
+            # plot, a drawing or a blot it marks some image whose kind the caption does not say
+            # (a fluorescence or an electron micrograph as often as a light one, over the
+            # labelled sets), so it counts only when the caption names nothing else.
+            only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
+            # Nor does a stain in a gel's caption ("gels stained with Coomassie") or before a
+            # cytometer ("stained with indicated antibodies and analyzed by flow cytometry"),
+            # nor a scan's plane ("CT Scan in Sagittal Section").
+            only_stains = all(w.lower().startswith("stained") for w in microscopy)
+            only_planes = all(_SCAN_PLANE.match(w) for w in microscopy)
+            if (
+                not (only_scale_bars and evidence)
+                and not (only_stains and (GEL_BLOT in evidence or _CYTOMETRY.search(caption)))
+                and not (only_planes and RADIOLOGY in evidence)
+            ):
+                evidence[LIGHT_MICROSCOPY] = microscopy
     methods = evidence.get(LIGHT_MICROSCOPY)
     if (
         methods
