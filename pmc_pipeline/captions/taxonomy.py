@@ -858,7 +858,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bq-PCR\b)",
         r"(?-i:\bqRTPCR\b)",
         r"\breal[\s-]time\s+(?:q?PCR|RT-PCR)\b",
-        r"(?<!semi-)(?<!semi)(?<!semi )\bquantitative\s+(?:real[\s-]time\s+)?(?:RT-)?PCR\b",
+        r"(?<!semi-)(?<!semi )\bquantitative\s+(?:real[\s-]time\s+)?(?:RT-)?PCR\b",
         r"\bgenome\s+browser\b",
         r"\bbrowser\s+(?:view|shot|snapshot|track)s?\b",
         r"\bseq\s+(?:signal|reads|coverage|tracks?)\b",
