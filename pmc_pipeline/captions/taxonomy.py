@@ -1162,6 +1162,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\baerial\s+(?:views?|photo\w*|images?|pictures?)\b",  # taken from the air
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         r"\bmacroscopic\w*",
+        # Organs stained for the naked eye: slices stained with TTC, the infarct left white
+        # ("Cerebral infarction with TTC staining"), and the cornea stained with fluorescein
+        # under a slit lamp ("Fluorescein staining at the initial consultation").
+        _anchored(r"(?-i:\bTTC\b)", ("TTC",)),
+        r"\btriphenyltetrazolium\b",
+        r"\bfluorescein\s+staining\b",
         r"\bclinical\s+(?:photo\w*|images?|appearance|pictures?|views?|aspects?)",
         r"\bclinical\s+and\s+radiolog\w+\s+(?:appearances?|aspects?|views?|pictures?|images?)",
         # Endoscopic ultrasound is radiology, and so is an ERCP (its images are X-rays).
@@ -2113,6 +2119,8 @@ def _nanometre_scale_bars(caption: str) -> tuple[str, ...]:
 
 
 _SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
+# The photograph words of an organ stained for the naked eye (TTC, corneal fluorescein).
+_GROSS_STAIN = re.compile(r"TTC|triphenyltetrazolium|fluorescein\s+staining", re.IGNORECASE)
 _TWO_CHANNELS = re.compile(r"\((?:in\s+)?green\)[^.]*\((?:in\s+)?(?:red|magenta)\)")
 # A substituent joined to the rest of a systematic chemical name: "...phenyl)-4-oxo-...".
 _SUBSTITUENT = re.compile(r"yl(?:idene)?[)\]]*-")
@@ -2205,14 +2213,19 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             # (a fluorescence or an electron micrograph as often as a light one, over the
             # labelled sets), so it counts only when the caption names nothing else.
             only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
-            # Nor does a stain in a gel's caption ("gels stained with Coomassie") or before a
-            # cytometer ("stained with indicated antibodies and analyzed by flow cytometry"),
-            # nor a scan's plane ("CT Scan in Sagittal Section").
+            # Nor does a stain in a gel's caption ("gels stained with Coomassie"), before a
+            # cytometer ("stained with indicated antibodies and analyzed by flow cytometry")
+            # or one seen by the naked eye ("brain slices stained with TTC"), nor a scan's
+            # plane ("CT Scan in Sagittal Section").
             only_stains = all(w.lower().startswith("stained") for w in microscopy)
             only_planes = all(_SCAN_PLANE.match(w) for w in microscopy)
+            gross_stain = all(_GROSS_STAIN.match(w) for w in evidence.get(PHOTOGRAPH, ("",)))
             if (
                 not (only_scale_bars and evidence)
-                and not (only_stains and (GEL_BLOT in evidence or _CYTOMETRY.search(caption)))
+                and not (
+                    only_stains
+                    and (GEL_BLOT in evidence or _CYTOMETRY.search(caption) or gross_stain)
+                )
                 and not (only_planes and RADIOLOGY in evidence)
             ):
                 evidence[LIGHT_MICROSCOPY] = microscopy
