@@ -306,7 +306,7 @@ _FLUORESCENT_PROTEINS = _anchored(
 
 _STRONG: dict[str, tuple[str, ...]] = {
     RADIOLOGY: (
-        r"computed\s+tomograph\w*",
+        r"computed\s+tomogra\w*",  # tomography, "Computed tomogram of the abdomen"
         _CT,
         r"(?-i:\bCBCT\b)",
         r"cone[\s-]beam",
@@ -357,6 +357,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bradiolog\w*\s+(?:image|finding|feature|appearance|stud(?:y|ie)|examination|view|control)s?",
         # A radiological check-up in French ("Contrôle radiologique post opératoire").
         _anchored(r"\bcontr[ôo]le\s+radiologique", ("contrôle", "controle")),
+        # A French contrast swallow ("Transit œsophagien qui objective une fistule").
+        _anchored(r"\btransit\s+(?:œ|oe|o)sophagien", ("transit",)),
+        r"\btransit\s+baryt[ée]",
         # A radiograph's projection: "Antero-posterior (AP) caudal view", "postero-anterior
         # view" (not a specimen's "posterior view").
         _anchored(
@@ -396,6 +399,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bsonogra\w+",
         r"\bechogra\w+",  # echography, the word for ultrasonography in many countries
         r"\bechocardiogra\w+",
+        # Ultrasound biomicroscopy of the eye's anterior segment, by its acronym.
+        r"(?-i:\bUBM\b)",
+        r"\bultrasound\s+biomicroscop\w+",
         r"\bultrasound\s+(?:image|imaging|scan|examination|view|finding)s?",
         # Ultrasound as what shows it ("Ultrasound of anterior leg", "visualized with
         # ultrasound"), not the probe, gel or device photographed, nor a guided procedure.
@@ -564,6 +570,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bhistopatholog\w*+" + _NOT_A_DIAGNOSIS,
         r"\bhistochem\w*",
         r"\bimmunohistochem\w*",
+        r"\bimmunocytochem\w*",  # cells stained as tissue is, with no fluorescence named
         r"(?-i:\bIHC\b)",
         r"\bbright[\s-]?field\b",
         r"(?<!reflected-)(?<!reflected )\blight\s+micro\w+",
@@ -857,6 +864,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bq-RT-PCR\b)",  # and with a hyphen ("measured by q-RT-PCR", "q-PCR")
         r"(?-i:\bq-PCR\b)",
         r"(?-i:\bqRTPCR\b)",
+        # The same with a capital Q ("Q-RT-PCR showing the response of mesoderm markers").
+        r"(?-i:\bQ-RT-PCR\b)",
+        r"(?-i:\bQ-PCR\b)",
+        r"(?-i:\bQRT-PCR\b)",
         r"\breal[\s-]time\s+(?:q?PCR|RT-PCR)\b",
         r"(?<!semi-)(?<!semi )\bquantitative\s+(?:real[\s-]time\s+)?(?:RT-)?PCR\b",
         r"\bgenome\s+browser\b",
@@ -944,7 +955,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bvisuali[sz]ation\s+of\s+(?:\S+\s+){0,3}?\S*seq\s+(?:signal|reads|coverage|tracks?)\b",
         # A clustering's tree.
         r"\bdendrograms?\b",
-        r"\bgene\s+(?:structure|organi[sz]ation|arrangement|models?)\b",
+        r"\bgene\s+(?:structure|organi[sz]ation|arrangement)\b",
+        # Not gene models used or improved, which a plot's numbers come from ("calculated
+        # using gene models from the WormBase release", "improvements in gene models").
+        r"(?<!using )(?<!improves )(?<!improvement in )(?<!improvements in )\bgene\s+models?\b"
+        r"(?!\s+accuracy)",
         r"\bgenomic\s+(?:structure|organi[sz]ation|arrangement|context)\b",
         r"\bexon[\s/-]+intron\s+(?:structure|organi[sz]ation|maps?)\b",
         r"\bintron[\s/-]+exon\s+(?:structure|organi[sz]ation|maps?)\b",
@@ -1123,6 +1138,14 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # A structure drawn: its atoms or side chains coloured or shown, a bond network,
         # its secondary structure as a cartoon.
         r"\batoms\s+(?:are\s+)?colou?red\b",
+        # A molecule's helices or its chains shown or coloured ("The helices of the EF
+        # domain are shown", "The individual monomers within the dimer are colored
+        # yellow"), not a protein's domains drawn as boxes.
+        r"\bhelices\b[^.;]{0,40}?\b(?:are|is)\s+(?:shown|colou?red|depicted|displayed)\b",
+        _anchored(
+            r"\b(?:monomers|protomers)\b[^.;]{0,40}?\b(?:are|is)\s+colou?red\b",
+            ("monomers", "protomers"),
+        ),
         r"\bside[\s-]chains?\s+(?:are\s+|is\s+)?(?:shown|colou?red|depicted|displayed|highlighted)\b",
         r"\bhydrogen[\s-]bond(?:s|ing)?\s+networks?\b",
         r"\bsecondary\s+structure\s+cartoons?\b",
@@ -1227,7 +1250,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"(?<!quadratic )(?<!fitness )(?<!regression )(?<!statistical )(?<!entropy )"
         r"(?<!markov )(?<!bayesian )(?<!additive )(?<!effects )\bmodel\b"
         r"(?![\s-]+(?:fit\w*|outputs?|predictions?|parameters?|free|based|selection)\b)",
-        r"\bcycle\b(?!\s+threshold)",  # not a qPCR's cycle threshold
+        # Not a qPCR's cycle threshold, nor cells' cycle phases measured ("Cell cycle
+        # analysis", "Cell cycle phase distribution").
+        r"\bcycle\b(?!\s+(?:threshold|analysis|phases?|distributions?|profiles?)\b)",
         r"\bstrateg\w+",
         r"\bclassification\b",
         # Not a bone's process ("elongated styloid process") nor a gait's or a solver's
@@ -1320,7 +1345,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         _anchored(r"\bvs\b", ("vs",)),
         r"\brelation(?:ship)?s?\s+between\b",
         r"\bscores?\b",
-        r"\bchanges?\s+(?:in|to|of)\b",
+        r"(?<!conformational )\bchanges?\s+(?:in|to|of)\b",  # not a molecule's shape changing
         r"\beffects?\s+of\b",
         r"\bamplitudes?\b",
         # A median, not the body's midline ("female anterior region in median view", "the
@@ -2093,7 +2118,14 @@ _MEASURED_DISTRIBUTION = re.compile(
     r"interval|distance|angle|weight|height|time|dose|count)s?\s+distributions?\b",
     re.IGNORECASE,
 )
-_CYTOMETRY = re.compile(r"\bcytometr|(?-i:\bFACS\b)", re.IGNORECASE)  # "(flow) cytometry"
+# A cytometer's reads: "(flow) cytometry", FACS, cells counted "for GFP and RFP positivity",
+# a DNA stain's cell-cycle distribution ("Cell cycle phase distribution was determined by
+# standard Propidium Iodide staining").
+_CYTOMETRY = re.compile(
+    r"\bcytometr|(?-i:\bFACS\b)|\bpositivity\b|\bcell[\s-]cycle\s+(?:phase\s+)?"
+    r"(?:analysis|distributions?|profiles?)\b",
+    re.IGNORECASE,
+)
 # A scale bar's length and unit.
 _SCALE_BAR_UNIT = re.compile(
     r"\bscale\s+bars?\b" + _TO_SCALE_BAR_UNIT + r"(nm|[µμu]m|mm|cm|m)\b", re.IGNORECASE
