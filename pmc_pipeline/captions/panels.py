@@ -104,7 +104,13 @@ TAIL = 48  # characters of text before a label that the context tests read
 # Letters that a caption says name things, not panels: "basins identified by letters (A–F)".
 # Words after which a letter names a thing, not a panel: "identified by letters (A–F)", "They
 # are called molecule A ... and molecule B" (a crystal's molecules), "chains A and B".
+_SUB_PANEL_NUMBER = re.compile(r"\d+")
 _NAMING_WORDS = frozenset({"letters", "letter", "lettered", "molecule", "chain", "chains"})
+# Individuals numbered after their group's letter: "five experimental mice (E1–E5)",
+# "control mice (C1, C2)" name the animals, not sub-panels of panels E and C.
+_INDIVIDUALS = frozenset(
+    {"mice", "rats", "animals", "patients", "donors", "subjects", "individuals", "participants"}
+)
 
 
 def _last_word(before: str) -> str:
@@ -655,6 +661,8 @@ class _State:
             letter = _letter(lab)
             if plain and lab[1:2].isdigit() and letter != previous:
                 next_code = (highest or 0) + 1
+                if not self._sub_panel_opens(lab):
+                    return False
                 sub_panel = sub_panels and _key(letter) in self.known
                 if not sub_panel and (
                     _key(letter) in self.known or ord(letter.upper()) != next_code
@@ -671,6 +679,15 @@ class _State:
                 return False
             highest = code if highest is None else max(highest, code)
         return True
+
+    def _sub_panel_opens(self, label: str) -> bool:
+        """Whether a sub-panel label ("C1", "E6") opens or continues its panel's numbering:
+        "C1", or "E6" after "E5" ("control shRNA/RFP cells (E6–E9)" numbers animals)."""
+        digits = _SUB_PANEL_NUMBER.match(label, 1)
+        if digits is None:
+            return True
+        number = int(digits.group())
+        return number <= 1 or _key(f"{label[0]}{number - 1}") in self.known
 
     def _expected_next(self) -> str | None:
         if self.highest is None:
@@ -700,6 +717,10 @@ class _State:
         before = self._before(pos)
         if _last_word(before).lower() in _NAMING_WORDS:
             return  # "Lake basins are identified by letters (A–F)": things in one image
+        if _last_word(before).lower() in _INDIVIDUALS and all(
+            any(ch.isdigit() for ch in lab) for lab in labels
+        ):
+            return  # "from five experimental mice (E1–E5)": the animals, numbered
         if len(labels) == 1 and self._roman_one(labels[0], cand.end):
             return  # "(H) Crus1. (i) Cell positions. (ii) Density": numbered parts, not I
         if cand.in_word and not new:
