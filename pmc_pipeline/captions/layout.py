@@ -61,10 +61,11 @@ POSITION_WORDS = (
     "below",
     "above",
 )
-# Kinds of picture in the plural, at the head of a sentence with at most two words before
+# Kinds of picture in the plural, at the head of a sentence with at most three words before
 # them ("Venn diagrams showing ...", "Histograms of ...", "2 hr: Additional images of ...",
-# "These plots represent ...", "This series of CT scans shows ..."): several pictures of one
-# kind are described.
+# "These plots represent ...", "Coronal T2 weighted images demonstrate ...", "This series
+# of CT scans shows ..."): several pictures of one kind are described. (Four words before
+# them over-reach: "High energy virtual monochromatic images (VMIs) for evaluation".)
 PLURAL_PICTURES = (
     "images",
     "micrographs",
@@ -146,7 +147,7 @@ _PLACED_PANEL = re.compile(
     r"\s+(?:panel|graph|plot|diagram|chart|image|micrograph|blot|gel)\b", re.IGNORECASE
 )
 _PLURAL_HEAD = re.compile(
-    r"(?:^|[.:]\s+)(?:representative\s+)?(?:(?:a|this|the)\s+series\s+of\s+)?(?:[\w&-]+\s+){0,2}"
+    r"(?:^|[.:]\s+)(?:representative\s+)?(?:(?:a|this|the)\s+series\s+of\s+)?(?:[\w&-]+\s+){0,3}"
     r"(?:stain(?:ing|ed)\s+)?$",
     re.IGNORECASE,
 )
