@@ -352,13 +352,20 @@ _STRONG: dict[str, tuple[str, ...]] = {
             r"absorption|fluorescence|powder|films?|data(?:sets?)?))",
             ("x-ray", "x ray", "xray"),
         ),
+        # An X-ray film that shows a patient ("X-ray film demonstrates no bony injury"), not
+        # the film a gel was exposed to.
+        _anchored(
+            r"\bx[\s-]?ray\s+films?\s+(?:of|demonstrat\w*|show\w*|reveal\w*|taken)\b",
+            ("x-ray", "x ray", "xray"),
+        ),
         r"\bradio-?graph\w*",
         r"\bradiograms?\b",  # a radiograph, as many write it ("The frontal radiogram of ...")
         r"\bradiolog\w*\s+(?:image|finding|feature|appearance|stud(?:y|ie)|examination|view|control)s?",
         # A radiological check-up in French ("Contrôle radiologique post opératoire").
         _anchored(r"\bcontr[ôo]le\s+radiologique", ("contrôle", "controle")),
-        # A French contrast swallow ("Transit œsophagien qui objective une fistule").
-        _anchored(r"\btransit\s+(?:œ|oe|o)sophagien", ("transit",)),
+        # A French contrast study of the oesophagus ("Transit œsophagien qui objective une
+        # fistule") or of the oesophagus and the stomach ("Transit œsogastroduodénal").
+        _anchored(r"\btransit\s+(?:œ|oe|o)so\w*", ("transit",)),
         r"\btransit\s+baryt[ée]",
         # A radiograph's projection: "Antero-posterior (AP) caudal view", "postero-anterior
         # view" (not a specimen's "posterior view").
@@ -832,7 +839,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bflow\s+cytometr\w+",
         r"(?-i:\bFACS\b)",
         r"\bline[\s-]?scans?\b",
-        r"\btraces\b",
+        r"(?<!Cα )(?<!C-alpha )(?<!backbone )\btraces\b",  # not a structure's chain drawn
         # A recording's traces by another name ("representative tracings are shown").
         _anchored(
             r"\b(?:representative|absorbance|current|voltage|calcium)\s+tracings\b",
@@ -914,7 +921,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # binding pose or a molecule's structure ("Crystal structure model of a dimer").
         r"(?<!mouse )(?<!murine )(?<!rat )(?<!animal )(?<!preclinical )(?<!experimental )"
         r"(?<!disease )(?<!xenograft )(?<!mesh )(?<!binding )(?<!structure )(?<!structural )"
-        r"(?<!atomic )\bmodel\s+(?:of|depicting|illustrating)\b"
+        r"(?<!atomic )(?<!docked )(?<!rosetta )\bmodel\s+(?:of|depicting|illustrating)\b"
         r"(?!\s+(?:\S+\s+){0,2}(?:infection|disease|injury|sepsis|colitis)\b)",  # a system
         r"\bstudy\s+design\b",
         # Not the section a caption points to ("as described in the experimental
@@ -1089,6 +1096,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bresolution\s+(?:of\s+)?[~≈]?\d+(?:\.\d+)?\s*Å",
         r"\bmolecular\s+docking\b",
         r"\bdocking\s+(?:pose|model|simulation|analysis|result)s?\b",
+        # A ligand docked, a model built by Rosetta: atoms placed, shown as a structure.
+        r"\bdocked\s+(?:models?|poses?|structures?|complex\w*)\b",
+        r"\brosetta(?:-generated)?\s+models?\b",
         r"\bbinding\s+(?:mode|pose)s?\b",
         r"\bactive\s+sites?\b",
         r"\belectron\s+density\b",
@@ -1453,7 +1463,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bteeth\b",
         r"\btooth\b",
         r"\bincisors?\b",
-        r"\bmolars?\b",
+        # A tooth, not an amount ("1:1 molar ratio", "a 50-fold molar excess") nor a
+        # hydatidiform mole's "Molar changes".
+        r"\bmolars?\b(?!\s+(?:ratios?|excess|concentrations?|mix\w*|changes?|pregnanc\w*))",
         r"\bgingiva\w*",
         r"\bintraoral\b",
         r"\bextraoral\b",
@@ -2084,6 +2096,15 @@ def _only_a_tag(caption: str, word: str) -> bool:
     return bool(mentions) and all(tags.match(caption, start) for start in mentions)
 
 
+def _read_from_a_gel(caption: str, word: str) -> bool:
+    """Whether a fluorescence word of the evidence names an assay's fluorescently labelled
+    reagent, or every mention of it in the caption a gel's fluorescent imaging."""
+    if _LABELLED_REAGENT.fullmatch(word):
+        return True
+    mentions = [m.start() for m in re.finditer(re.escape(word), caption, re.IGNORECASE)]
+    return bool(mentions) and all(_GEL_IMAGING.match(caption, start) for start in mentions)
+
+
 _FLUORESCENT_PROTEIN = re.compile(f"{_COMMON_FP_NAMES}|{_MORE_FP_NAMES}")
 # A fluorescent protein or dye by name alone (no word of an image or a microscope), and a
 # cytometer's words.
@@ -2096,6 +2117,15 @@ _FLUOROPHORE = re.compile(
 # What a cytometer reads: a fluorophore, or fluorescence itself.
 _CYTOMETER_READS = re.compile(rf"(?:{_FLUOROPHORE.pattern})|fluorescence", re.IGNORECASE)
 _PHOTOGRAPH_WORD = re.compile(r"\bphotograph", re.IGNORECASE)
+# Fluorescence that a gel scanner reads: gels imaged for a fluorescent label ("Fluorescent
+# images of nonreducing SDS-PAGE gels", "Fluorescent imaging of representative reducing
+# gels"), and the labelled reagent of such an assay ("a fluorescently labeled version of
+# Ub").
+_GEL_IMAGING = re.compile(
+    r"fluorescen\w*\s+imag\w*\s+of\s+(?:[\w()-]+\s+){0,7}?(?:SDS-PAGE\s+)?gels?\b",
+    re.IGNORECASE,
+)
+_LABELLED_REAGENT = re.compile(r"fluorescently\s+labell?ed", re.IGNORECASE)
 _GEL_PHOTO = re.compile(
     r"\bphotograph\w*\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:gels?|blots?|membranes?)\b",
     re.IGNORECASE,
@@ -2226,6 +2256,11 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         # Fluorophores named where a cytometer reads them ("incubated with Hoechst 33342,
         # stained with indicated antibodies and analyzed by flow cytometry", "Flow cytometric
         # detection of GFP fluorescence", "median fluorescence intensity"): no image.
+        del evidence[FLUORESCENCE_MICROSCOPY]
+    dyes = evidence.get(FLUORESCENCE_MICROSCOPY)
+    if dyes and GEL_BLOT in evidence and all(_read_from_a_gel(caption, w) for w in dyes):
+        # Gels imaged for a fluorescent label ("Fluorescent images of nonreducing SDS-PAGE
+        # gels showing ... fluorescent Ub transfer"): the gels, no micrograph.
         del evidence[FLUORESCENCE_MICROSCOPY]
     microscopy = words.get("generic")
     if microscopy and not (evidence.keys() & _MICROSCOPY):
