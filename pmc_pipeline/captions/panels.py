@@ -1013,6 +1013,8 @@ class _State:
             segment = text[text_start : next_split(start)].strip()
             if segment[:2] == ". ":  # "(A). Representative plates ...": the stop separates
                 segment = segment[2:].lstrip()
+            elif segment[:1] == ",":  # "(B), one important hydroxyl group ...": so does a comma
+                segment = segment[1:].lstrip()
             for lab in labels:
                 k = _key(lab)
                 size = len(labels)
