@@ -101,11 +101,14 @@ _FUNCTION_WORDS = frozenset(
     "towards within without upon onto about".split()
 )
 TAIL = 48  # characters of text before a label that the context tests read
+_SUB_PANEL_NUMBER = re.compile(r"\d+")
 # Letters that a caption says name things, not panels: "basins identified by letters (A–F)".
 # Words after which a letter names a thing, not a panel: "identified by letters (A–F)", "They
-# are called molecule A ... and molecule B" (a crystal's molecules), "chains A and B".
-_SUB_PANEL_NUMBER = re.compile(r"\d+")
-_NAMING_WORDS = frozenset({"letters", "letter", "lettered", "molecule", "chain", "chains"})
+# are called molecule A ... and molecule B" (a crystal's molecules), "chains A and B",
+# "grouped into five classes (I–V)".
+_NAMING_WORDS = frozenset(
+    {"letters", "letter", "lettered", "molecule", "chain", "chains", "classes", "categories"}
+)
 # Individuals numbered after their group's letter: "five experimental mice (E1–E5)",
 # "control mice (C1, C2)" name the animals, not sub-panels of panels E and C.
 _INDIVIDUALS = frozenset(
