@@ -1609,9 +1609,9 @@ _GENERIC_MICROSCOPY = (
 # page or a form, a portrait, a logo. Read only when no word of a type is found.
 _OTHER = (
     # Not "(listed in) S1 Table", nor a piece of furniture ("a ring on table", "the
-    # operating table").
+    # operating table", "The small table fan").
     r"(?<!S\d )(?<!S\d\d )(?<!\bon )(?<!\bon the )(?<!\bon a )(?<!operating )(?<!operation )"
-    r"(?<!examination )(?<!surgical )(?<!treatment )\btable\b(?!\s*S?\d)",
+    r"(?<!examination )(?<!surgical )(?<!treatment )\btable\b(?!\s*S?\d)(?!\s+(?:fans?|lamps?|tops?)\b)",
     r"\bscreen\s?shots?\b",
     # A program's interface ("XNATView user interface", "Ceph-X interface during ..."), not a
     # tissue's ("Interface wrinkling following keratoplasty", "interface fluid").
