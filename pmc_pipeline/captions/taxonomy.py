@@ -360,7 +360,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         ),
         r"\bradio-?graph\w*",
         r"\bradiograms?\b",  # a radiograph, as many write it ("The frontal radiogram of ...")
-        r"\bradiolog\w*\s+(?:image|finding|feature|appearance|stud(?:y|ie)|examination|view|control)s?",
+        r"\bradiolog\w*\s+(?:image|finding|feature|appearance|aspect|stud(?:y|ie)|examination|view|"
+        r"control)s?",
         # A radiological check-up in French ("Contrôle radiologique post opératoire").
         _anchored(r"\bcontr[ôo]le\s+radiologique", ("contrôle", "controle")),
         # A French contrast study of the oesophagus ("Transit œsophagien qui objective une
@@ -530,6 +531,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\burogra\w+",
         r"\bmyelogra\w+",
         r"\bvenogra\w+",
+        r"\bcavogra\w+",  # a venogram of the venae cavae
+        r"\bsinogra\w+",  # a sinus tract filled with contrast
+        r"\bdigital\s+subtraction\b",  # DSA, and "digital subtraction cavography"
+        # MRI by its Spanish, Portuguese, Italian or Romanian initials ("Fetal RMN").
+        r"(?-i:\bRMN\b)",
         r"\barthrogra\w+",
         r"\bcystogra\w+",
         r"\burethrogra\w+",
@@ -580,6 +586,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bimmunocytochem\w*",  # cells stained as tissue is, with no fluorescence named
         r"(?-i:\bIHC\b)",
         r"\bbright[\s-]?field\b",
+        # Sidestream dark field imaging of the microcirculation: a video microscope's images.
+        r"\bsidestream\s+dark[\s-]field\b",
         r"(?<!reflected-)(?<!reflected )\blight\s+micro\w+",
         r"\boptical\s+micro\w+",
         r"\bpolari[sz]ed[\s-]light\b",
@@ -713,6 +721,15 @@ _STRONG: dict[str, tuple[str, ...]] = {
     GEL_BLOT: (
         # A semi-quantitative PCR's bands are shown on a gel.
         r"\bsemi[\s-]?quantitative\s+(?:RT-)?PCR\b",
+        # Chromatin assembly read on agarose gels: a partial micrococcal nuclease digestion's
+        # ladder, a plasmid's supercoiling.
+        # (Not a genome-wide occupancy "measured by MNase digestion" and sequenced.)
+        _anchored(
+            r"\bpartial\s+(?:MNase|micrococcal\s+nuclease)\s+digestion\b|"
+            r"\b(?:MNase|micrococcal\s+nuclease)\s+digestion\s+(?:analys[ie]s|ladders?)\b",
+            ("partial", "MNase", "micrococcal"),
+        ),
+        r"\bsupercoiling\s+assays?\b",
         r"\bwestern\s+blot\w*",
         r"\bwestern\s+analys[ie]s\b",
         r"\bimmunoblot\w*",
