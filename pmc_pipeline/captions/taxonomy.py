@@ -1685,7 +1685,11 @@ _MAP = (
         r"(?<![-–])(?<!heat )(?<!density )(?<!activation )(?<!parametric )(?<!coherence )"
         r"(?<!contour )(?<!linkage )(?<!genetic )(?<!fate )(?<!restriction )(?<!physical )"
         r"(?<!contact )(?<!topographic )(?<!scalp )(?<!saliency )(?<!feature )(?<!intensity )"
-        r"(?<!color )(?<!colour )(?<!peptide )(?<!probability )(?<!rate )(?<!firing )\b(?-i:[Mm]aps?)\b(?!\s+kinases?)",
+        r"(?<!color )(?<!colour )(?<!peptide )(?<!probability )(?<!rate )(?<!firing )"
+        # Nor a measured quantity's map: "Fo–Fc omit map", "Thickness maps", "Depth elevation
+        # map", "A spatial map of single molecules", "Maxima map", "B-intercept map".
+        r"(?<!omit )(?<!thickness )(?<!elevation )(?<!spatial )(?<!maxima )(?<!intercept )"
+        r"\b(?-i:[Mm]aps?)\b(?!\s+kinases?)",
         (
             "map",
             "maps",
