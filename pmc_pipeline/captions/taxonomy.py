@@ -524,6 +524,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bcontrast\s+extravasation\b",
         r"\becho[\s-]contrast\b",
         r"(?-i:\bKUB\b)",
+        r"(?-i:\bHSG\b)",  # a hysterosalpingogram
         r"\bhysterosalpingogra\w+",
         r"\bdouble[\s-]contrast\b",  # a barium study ("The double-contrast picture showed ...")
         r"\bcholangiogra\w+",
@@ -873,6 +874,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?<!COSY )(?<!HMBC )(?<!NOESY )(?<!ROESY )(?<!TOCSY )(?<!H-H )(?<!H-C )(?<!key )(?<!\(2D\) )"
         r"\bcorrelation\w*",
         r"\bfold[\s-]change",
+        # A binding curve read by a plate reader ("binding measured by fluorescence
+        # anisotropy").
+        r"\bfluorescence\s+(?:anisotropy|polari[sz]ation)\b",
         r"\bkinetics?\b",
         # Not where a fluorescent protein sits in a cell ("Fluorescence distribution of
         # GFP-tagged cargoes (green)"): an image.
@@ -2111,7 +2115,8 @@ def _only_a_tag(caption: str, word: str) -> bool:
     escaped = re.escape(word)
     mentions = [m.start() for m in re.finditer(rf"(?<![\w]){escaped}(?!\w)", caption)]
     tags = re.compile(
-        rf"(?:(?<=anti-)|(?<=anti )|(?<=α-)|(?<=against )|(?<=tagged with )){escaped}|"
+        rf"(?:(?<=anti-)|(?<=anti )|(?<=α-)|(?<=against )|(?<=tagged with )|(?<=terminus with )"
+        rf"){escaped}|"
         rf"{escaped}(?=[\s-]+(?:tag|Trap|fusion|antibod|positive|negative|vector|plasmid|construct)|-[A-Z][\w-]*-(?:Flag|FLAG|HA|[Mm]yc|V5)\b)"
     )
     return bool(mentions) and all(tags.match(caption, start) for start in mentions)
@@ -2171,10 +2176,11 @@ _MEASURED_DISTRIBUTION = re.compile(
 )
 # A cytometer's reads: "(flow) cytometry", FACS, cells counted "for GFP and RFP positivity",
 # a DNA stain's cell-cycle distribution ("Cell cycle phase distribution was determined by
-# standard Propidium Iodide staining").
+# standard Propidium Iodide staining"); and a plate reader's, a labelled protein's
+# fluorescence anisotropy or polarization (a binding curve).
 _CYTOMETRY = re.compile(
     r"\bcytometr|(?-i:\bFACS\b)|\bpositivity\b|\bcell[\s-]cycle\s+(?:phase\s+)?"
-    r"(?:analysis|distributions?|profiles?)\b",
+    r"(?:analysis|distributions?|profiles?)\b|\bfluorescence\s+(?:anisotropy|polari[sz]ation)\b",
     re.IGNORECASE,
 )
 # A scale bar's length and unit.
@@ -2251,10 +2257,12 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             evidence[figure_type] = words[group]
     late_hits = None
     cues = words.get("fluorescence_cue", ())
-    if GEL_BLOT in evidence and cues:
+    if (GEL_BLOT in evidence or ELECTRON_MICROSCOPY in evidence) and cues:
         # A blot's proteins are tagged and probed ("GFP tagged UNC93B1 ... immunoblotted
-        # with anti-GFP"): a fluorescent protein named only so is no fluorescence image
-        # there ("σ2::GFP is localized to the plasma membrane" still is).
+        # with anti-GFP"), and an EM average shows a tag's density ("class averages of ORC
+        # containing C-terminally GFP-tagged subunits"): a fluorescent protein named only so
+        # is no fluorescence image there ("σ2::GFP is localized to the plasma membrane"
+        # still is).
         cues = tuple(w for w in cues if not _only_a_tag(caption, w))
     if FLUORESCENCE_MICROSCOPY not in evidence and cues:
         late_hits = _LATE_MATCHER.scan(caption)
