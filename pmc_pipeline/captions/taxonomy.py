@@ -1137,7 +1137,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"genes|residues|domains|motifs)\b",
         # "The alignments are shown with respect to homologs of ..." ("... conserved residues").
         r"\balignments?\b(?=[^.]{0,60}?\b(?:homologs?|orthologs?|paralogs?|residues)\b)",
-        r"\bsequence\s+logos?\b",
+        # Also spelled with a capital acronym's LOGO ("A sequence LOGO (Workman et al.)").
+        _anchored(r"\bsequence\s+logos?\b", ("sequence logo", "sequence LOGO")),
         # A motif found in sequences is drawn as a logo: "De novo motif from the top 50 EIN3
         # binding sites", "DNA-binding motifs from protein binding microarrays".
         _anchored(
