@@ -180,12 +180,17 @@ _SPECIMEN_VIEWS = _anchored(
     (*(f"{side} view" for side in _VIEW_SIDES), "left lateral", "right lateral"),
 )
 
-# Contrast studies named by what is filled (arteriogram, sialography, fistulogram).
+# Contrast studies named by what is filled (arteriogram, sialography, fistulogram,
+# cavography, a colostogram, a sinogram).
 # (Not ICG lymphography, which films near-infrared fluorescence through the skin.)
 _FILLED = (
     "arterio",
     "aorto",
     "porto",
+    "cavo",
+    "colosto",
+    "loopo",
+    "sino",
     "sialo",
     "dacryocysto",
     "fistulo",
@@ -204,7 +209,7 @@ _CONTRAST_STUDIES = _anchored(
 # figure's panel ("Figure 18F"): 18F only as a tracer's prefix.
 _RADIOTRACERS = _anchored(
     r"\b(?:68Ga|99mTc|111In|123I|124I|131I|64Cu|89Zr|177Lu|201Tl|82Rb|13N)(?![\w.])|"
-    r"\b18F-(?=[A-Za-z]{2})|\[18F\]|\b(?:Ga-68|Tc-99m)\b",
+    r"\b18F-(?=[A-Za-z]{2})|\[18F\]|\b18FDG\b|\b(?:Ga-68|Tc-99m)\b",
     (
         "68Ga",
         "99mTc",
@@ -220,6 +225,7 @@ _RADIOTRACERS = _anchored(
         "13N",
         "18F-",
         "[18F]",
+        "18FDG",
         "Ga-68",
         "Tc-99m",
     ),
@@ -532,8 +538,6 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\burogra\w+",
         r"\bmyelogra\w+",
         r"\bvenogra\w+",
-        r"\bcavogra\w+",  # a venogram of the venae cavae
-        r"\bsinogra\w+",  # a sinus tract filled with contrast
         r"\bdigital\s+subtraction\b",  # DSA, and "digital subtraction cavography"
         # MRI by its Spanish, Portuguese, Italian or Romanian initials ("Fetal RMN").
         r"(?-i:\bRMN\b)",
