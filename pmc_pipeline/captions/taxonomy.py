@@ -475,8 +475,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bcephalogra\w+",
         r"\banteroposterior\s+(?:view|projection|radiograph|image)s?\b",
         _anchored(
-            r"(?-i:\b(?:A-?P|P-?A)\s+(?:view|projection|radiograph|image)s?\b)",
-            ("A-P", "AP", "P-A", "PA"),
+            r"(?-i:\b(?:A-?P|P-?A|A/P|P/A)\s+(?:view|projection|radiograph|image)s?\b)",
+            ("A-P", "AP", "P-A", "PA", "A/P", "P/A"),
         ),
         # CT and MRI named by what the image shows: densities, signals, sequences.
         r"\bcomputeri?[sz]?e?d?[\s-]?tomograph\w*",
@@ -721,6 +721,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
             r"(?-i:\bEM\b)(?=\s+(?:images?|micrographs?|analysis|reconstructions?|density|maps?|grids?|"
             r"structures?|data))",
             ("EM ",),
+        ),
+        # Immunogold labelling seen by EM ("Cryo-immuno EM with anti-ceramide").
+        _anchored(
+            r"(?-i:\b[Ii]mmuno[\s-]?EM\b)",
+            ("immuno EM", "immuno-EM", "Immuno-EM", "Immuno EM", "immunoEM"),
         ),
     ),
     GEL_BLOT: (
@@ -1357,7 +1362,7 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bdifferences?\b",
         r"\bproportions?\b",
         r"\bstatistic\w*",
-        r"\baverage\w*\b",
+        r"\baverage\w*\b(?!\s+images?\b)",  # not an image averaged ("Average image of the ten")
         r"\bsimulat(?!ors?\b)\w+",  # not the device ("after in vitro simulator testing")
         # A quantity's level, not a place or a scale ("at the level of the kidney", "held at
         # wrist level", "national levels", "an air-fluid level", "chromosome level
@@ -1739,7 +1744,9 @@ _FLUORESCENCE_CUE = (
     r"(?-i:\bDiI\b)",
     r"(?-i:\bGCaMP\w*)",
     _FLUORESCENT_PROTEINS,
-    r"\bmerged?\b(?!\s+(?:at|into|with|together)\b)",  # not streams that merge
+    # Not streams that merge, nor membranes that fuse ("single or merged caveolae-like
+    # vesicles" in an electron micrograph).
+    r"\bmerged?\b(?!\s+(?:at|into|with|together|caveolae\w*|vesicles?|membranes?)\b)",
     _anchored(r"\bco-?locali[sz]\w+", ("colocali", "co-locali")),
     # A stained channel named by its colour: "nuclei (blue)", "TUNEL staining (in red)".
     _anchored(
@@ -1758,6 +1765,8 @@ _FLUORESCENCE_CUE = (
             "signal",
         ),
     ),
+    # Propidium iodide by its initials, named by its colour ("stained with PI (red)").
+    _anchored(r"(?-i:\bPI\b)\s*\((?:in\s+)?(?:red|green|blue|magenta|cyan)\)", ("PI",)),
     # Antibodies and toxins labelling a channel named by its colour ("anti-syntaxin
     # antibodies (green, nerve) and α-bungarotoxin (red)").
     _anchored(
