@@ -208,7 +208,8 @@ _CONTRAST_STUDIES = _anchored(
 # Radionuclides that label imaging tracers ("68Ga-PSMA", "99mTc-MDP", "[18F]FDG"), not a
 # figure's panel ("Figure 18F"): 18F only as a tracer's prefix.
 _RADIOTRACERS = _anchored(
-    r"\b(?:68Ga|99mTc|111In|123I|124I|131I|64Cu|89Zr|177Lu|201Tl|82Rb|13N)(?![\w.])|"
+    # (Glued to the tracer's name too: "99mTcSestamibi".)
+    r"\b(?:68Ga|99mTc|111In|123I|124I|131I|64Cu|89Zr|177Lu|201Tl|82Rb|13N)(?!(?-i:[a-z])|[0-9_.])|"
     r"\b18F-(?=[A-Za-z]{2})|\[18F\]|\b18FDG\b|\b(?:Ga-68|Tc-99m)\b",
     (
         "68Ga",
@@ -1243,7 +1244,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\blaparoscop\w+",
         r"\bcystoscop\w+",
         # Not a scan made during surgery ("intraoperative ultrasonography").
-        r"\bintra-?operative\w*(?!\s+(?:ultraso\w+|fluoroscop\w+|angiogra\w+|radiograph\w*|CT\b|MRI\b|OCT\b))",
+        r"\bintra-?operative\w*(?!\s+(?:ultraso\w+|fluoroscop\w+|angiogra\w+|radiograph\w*|CT\b|MRI\b|OCT\b|"
+        r"trans-?o?esophageal|echocardiogra\w+|TEE\b))",
         # The eye's fundus seen, not the uterine fundus ("The fundus and part of the uterine
         # body" on an ultrasound).
         r"(?<!uterine )(?<!gastric )\bfundus\b(?!\s+(?:and|of)\s+(?:\w+\s+){0,3}(?:uter\w+|gallbladder|stomach))",
