@@ -1288,3 +1288,36 @@ def test_image_cue_on_a_real_figure():
     estimate = estimate_panels(Image.open(path))
     assert estimate.count >= 2  # a multi-panel figure: more than one piece is found
     assert len(estimate.boxes) == estimate.count == sum(estimate.grid)
+
+
+def test_score_measures_the_analysis_it_is_given():
+    # bench untouched scores an earlier commit's analysis: score() measures what `analyze`
+    # returns, not this checkout's analyze_caption.
+    from pmc_pipeline.captions import CaptionAnalysis, Panel
+
+    item = {
+        "caption": "(A) Western blot of lysates. (B) Quantification of band intensity.",
+        "types": ["chart", "gel_blot"],
+        "compound": True,
+        "panels": [
+            {"label": "A", "subcaption": "Western blot of lysates."},
+            {"label": "B", "subcaption": "Quantification of band intensity."},
+        ],
+        "shared_caption": "",
+    }
+    assert score([item]).micro_f1 == 1.0  # today's analysis gets it right
+
+    def wrong(_item: dict) -> CaptionAnalysis:
+        return CaptionAnalysis(
+            figure_types=("gel_blot", "photograph"),
+            figure_type_evidence={},
+            compound=False,
+            panels=(Panel("A", "Western blot of lysates."),),
+            shared_caption="",
+        )
+
+    s = score([item], wrong)
+    assert s.micro_f1 == pytest.approx(2 / 4)  # 1 right, 1 false, 1 missed
+    assert s.precision["photograph"] == 0.0 and s.recall["chart"] == 0.0
+    assert s.panel_labels_exact == 0.0 and s.compound_accuracy == 0.0
+    assert s.subcaptions_equal == 0.5 and s.panels_labelled == 2
