@@ -93,6 +93,10 @@ _P_VALUE_STARTS = tuple(
 # "scale bar represents 1 µm", "Scale bar equals 10 cm".
 _TO_SCALE_BAR_UNIT = r"[^.;]{0,40}?\d(?:\.\d+)?\s*"
 
+# A scale bar called only "Bar" and given its length in micrometres or nanometres ("Bar,
+# 10 µm", "Bars = 200 nm", "Bar: 5 μm").
+_BARE_SCALE_BAR = r"(?<!rror )(?<!scale )\bbars?\s*(?:[,=:]\s*|\s)\d+(?:\.\d+)?\s*(?:[µμu]m|nm)\b"
+
 # After histology's words: not a diagnosis it made ("histologically proven", "Eventual
 # histopathologic diagnosis was ..."), which shows no image.
 _NOT_A_DIAGNOSIS = r"(?!\s+(?:proven|confirmed|verified|diagnos[ie]s|diagnosed)\b)"
@@ -356,7 +360,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bDTI\b)",
         _anchored(
             r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
-            r"absorption|fluorescence|powder|films?|data(?:sets?)?))",
+            r"absorption|fluorescence|powder|films?|data(?:sets?)?|models?|coordinates))",
             ("x-ray", "x ray", "xray"),
         ),
         # An X-ray film that shows a patient ("X-ray film demonstrates no bony injury"), not
@@ -1103,7 +1107,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bstructural\s+formula\w*",
         r"\bmolecular\s+structures?\b",
         r"\bcrystal\s+(?:structures?|lattice)\b",
-        _anchored(r"\bx[\s-]?ray\s+(?:crystal\w*|structures?)\b", ("x-ray", "x ray", "xray")),
+        # A crystal structure, or the model built from one ("the X-ray model for Sec13/31
+        # dimers fitted into the half-rods").
+        _anchored(
+            r"\bx[\s-]?ray\s+(?:crystal\w*|structures?|models?)\b", ("x-ray", "x ray", "xray")
+        ),
         r"\bcryo-?em\s+(?:structure|map|density|reconstruction)s?\b",
         r"\bNMR\s+structures?\b",  # its anchor keeps the acronym's case: "NMR structure"
         _anchored(r"\b3d\s+structures?\b", ("3d structure", "3D structure")),
@@ -1218,6 +1226,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # growing on selective plates ("Growth on -His-Trp-Leu plates indicates interaction").
         r"\bspotted\s+(?:on|onto)\b",
         r"\bspot(?:ting)?\s+assays?\b",
+        r"\bgrowth\s+of\s+serial\s+dilutions\b",  # a spot assay by what it tests
         # Yeast or bacteria grown on solid media ("Growth complementation of the mutant on
         # solid media containing 2 mM NH4Cl"): the plates are shown.
         r"\bon\s+solid\s+(?:media|medium)\s+(?:containing|supplemented|lacking|with)\b",
@@ -1375,6 +1384,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\blevels?\b(?!\s+adjust)",
         r"(?<!radio )(?<!radio-)\bfrequenc\w+",
         r"\bmeasured\b",
+        r"\bmeasurements\s+of\b",
+        r"\bconcentrations\s+of\b",
+        r"\bcounts\b",
         r"\bvalues?\b",
         r"\bratio\b",
         r"\bidentit(?:y|ies)\b",
@@ -1607,6 +1619,9 @@ _GENERIC_MICROSCOPY = (
     # Nor what lies above or below a genome browser's scale bar.
     r"(?<!above the )(?<!below the )"
     r"\bscale\s+bars?\b(?!" + _TO_SCALE_BAR_UNIT + r"(?:cm|Å))",  # "of 7.7 Å" too
+    # A scale bar named "Bar" with its length ("Bar, 10 µm", "Bars = 5 μm"): not an error
+    # bar, which has no length.
+    _BARE_SCALE_BAR,
     r"\bimmunostain\w*",
     r"\bwhole[\s-]mount\b",
     r"\bstained\s+(?:for|with)\b",
@@ -1799,7 +1814,8 @@ _IMAGE_CONTEXT = (
     r"\bmicrograph\w*",
     r"\bmicroscop\w+",
     r"\bscale\s+bars?\b",
-    r"\bvisuali[sz]ed\b",
+    r"\bvisuali[sz](?:ed|ation)\b",
+    _BARE_SCALE_BAR,
     r"\bstain(?:ing|ed)\b",  # "antibody staining (in red)"
     r"\bembryos?\b",  # a reporter in a whole embryo or larva is imaged
     r"\blarvae\b",
@@ -2138,6 +2154,12 @@ def _only_a_tag(caption: str, word: str) -> bool:
     return bool(mentions) and all(tags.match(caption, start) for start in mentions)
 
 
+def _light_microscopy_named(words: dict[str, tuple[str, ...]]) -> bool:
+    """Whether the caption names a microscope image beside its blots (a scale bar of
+    micrometres, cells stained for a protein): a fluorescent protein's tag is seen there."""
+    return any(not w.lower().startswith("stained with") for w in words.get("generic", ()))
+
+
 def _read_from_a_gel(caption: str, word: str) -> bool:
     """Whether a fluorescence word of the evidence names an assay's fluorescently labelled
     reagent, or every mention of it in the caption a gel's fluorescent imaging."""
@@ -2201,14 +2223,16 @@ _CYTOMETRY = re.compile(
 )
 # A scale bar's length and unit.
 _SCALE_BAR_UNIT = re.compile(
-    r"\bscale\s+bars?\b" + _TO_SCALE_BAR_UNIT + r"(nm|[µμu]m|mm|cm|m)\b", re.IGNORECASE
+    r"\bscale\s+bars?\b" + _TO_SCALE_BAR_UNIT + r"(nm|[µμu]m|mm|cm|m)\b"
+    r"|(?<!rror )(?<!scale )\bbars?\s*(?:[,=:]\s*|\s)\d+(?:\.\d+)?\s*(nm|[µμu]m)\b",
+    re.IGNORECASE,
 )
 _SCANNING_PROBE = re.compile(
     r"\batomic[\s-]force\b|(?-i:\bAFM\b)|\bscanning\s+(?:probe|tunnell?ing)\b", re.IGNORECASE
 )
 # The generic microscopy words an electron micrograph shares with a light one.
 _GENERIC_EM = re.compile(
-    r"scale\s+bar|(?:photo)?micrograph|microscop|magnifi|stained", re.IGNORECASE
+    r"scale\s+bar|bars?\b|(?:photo)?micrograph|microscop|magnifi|stained", re.IGNORECASE
 )
 
 
@@ -2216,7 +2240,7 @@ def _nanometre_scale_bars(caption: str) -> tuple[str, ...]:
     """The caption's scale bars (their words and lengths) when every one is measured in
     nanometres, else ()."""
     bars = list(_SCALE_BAR_UNIT.finditer(caption))
-    if not bars or any(bar.group(1).lower() != "nm" for bar in bars):
+    if not bars or any((bar.group(1) or bar.group(2)).lower() != "nm" for bar in bars):
         return ()
     if _SCANNING_PROBE.search(caption):  # an atomic force micrograph is no electron one
         return ()
@@ -2273,7 +2297,11 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             evidence[figure_type] = words[group]
     late_hits = None
     cues = words.get("fluorescence_cue", ())
-    if (GEL_BLOT in evidence or ELECTRON_MICROSCOPY in evidence) and cues:
+    if (
+        (GEL_BLOT in evidence or ELECTRON_MICROSCOPY in evidence)
+        and cues
+        and (ELECTRON_MICROSCOPY in evidence or not _light_microscopy_named(words))
+    ):
         # A blot's proteins are tagged and probed ("GFP tagged UNC93B1 ... immunoblotted
         # with anti-GFP"), and an EM average shows a tag's density ("class averages of ORC
         # containing C-terminally GFP-tagged subunits"): a fluorescent protein named only so
@@ -2324,7 +2352,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             # plot, a drawing or a blot it marks some image whose kind the caption does not say
             # (a fluorescence or an electron micrograph as often as a light one, over the
             # labelled sets), so it counts only when the caption names nothing else.
-            only_scale_bars = all(w.lower().startswith("scale bar") for w in microscopy)
+            only_scale_bars = all(w.lower().startswith(("scale bar", "bar")) for w in microscopy)
             # Nor does a stain in a gel's caption ("gels stained with Coomassie"), before a
             # cytometer ("stained with indicated antibodies and analyzed by flow cytometry")
             # or one seen by the naked eye ("brain slices stained with TTC"), nor a scan's
