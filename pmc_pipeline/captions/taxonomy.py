@@ -676,6 +676,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bpseudo-?colou?red\b",
         r"\bfluorescent(?:ly)?[\s-](?:labell?ed|tagged|stained)",
         r"\bfluorescen(?:ce|t)\s+in\s+situ\s+hybridi[sz]ation\b",
+        # A stain given a fluorescence channel's colour ("Bronchi stained for CCO (green) and
+        # counterstained with porin (red)"); a chromogen's brown or blue is no channel.
+        _anchored(
+            r"\b(?:counter)?stained\s+(?:for|with)\s+[^.;()]{1,60}?\((?:in\s+)?(?:green|red|magenta|cyan)\)",
+            ("stained", "counterstained"),
+        ),
         # Super-resolution and light-sheet microscopes image fluorescence.
         _NANOSCOPY,
         r"\bsuper[\s-]?resolution\s+(?:microscop\w*|images?|imaging)\b",
@@ -891,7 +897,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # A binding curve read by a plate reader ("binding measured by fluorescence
         # anisotropy").
         r"\bfluorescence\s+(?:anisotropy|polari[sz]ation)\b",
-        r"\bkinetics?\b",
+        # Not a model or a scheme of the kinetics, drawn ("This kinetic model, proposed by
+        # ...", "the kinetic scheme of the cycle").
+        r"\bkinetics?\b(?!\s+(?:models?|schemes?|mechanisms?)\b)",
         # Not where a fluorescent protein sits in a cell ("Fluorescence distribution of
         # GFP-tagged cargoes (green)"): an image.
         r"(?<!geographic )(?<!geographical )(?<!fluorescence )\bdistribution\s+of\b",
