@@ -898,6 +898,16 @@ class _State:
                 return "inline"
             return None
         if expected is not None and _key(labels[0]) == _key(expected):
+            if (
+                self.bare_delims == {"."}
+                and cand.delim == "."
+                and capital
+                and _UNIT_BEFORE.search(before)
+            ):
+                # "Scale bar = 0.5μm I. Brown adipose tissue ...": the full stop that
+                # should end the scale bar's sentence is missing, and the next marker
+                # opens the next panel.
+                return "marker"
             if self.bare_style and cand.delim in ("", ","):
                 return "inline"
             if self.comma_style and cand.delim == ",":  # "of A, THL and B, MmPPOX"
@@ -1034,6 +1044,10 @@ class _State:
         panels = tuple(Panel(lab, best.get(_key(lab), (0, ""))[1]) for lab in self.order)
         return PanelParse(panels, text[:lead_end].strip())
 
+
+# A length with its unit, ending the text before a label: a scale bar's ("Scale bar =
+# 0.5μm I. Brown adipose tissue ...").
+_UNIT_BEFORE = re.compile(r"\d\s*(?:[µμu]m|nm|mm|cm)$")
 
 # The word before a "(B)" ("(b)") that follows a first "(A)" ("(a)").
 _AFTER_A = {a: re.compile(rf"(\S+)\s*\(\s*{b}\s*\)") for a, b in (("A", "B"), ("a", "b"))}
