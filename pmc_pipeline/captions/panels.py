@@ -718,11 +718,10 @@ class _State:
         new = [lab for lab in labels if _key(lab) not in known]
         pos = cand.start
         before = self._before(pos)
-        if _last_word(before).lower() in _NAMING_WORDS:
+        word_before = _last_word(before).lower()
+        if word_before in _NAMING_WORDS:
             return  # "Lake basins are identified by letters (A–F)": things in one image
-        if _last_word(before).lower() in _INDIVIDUALS and all(
-            any(ch.isdigit() for ch in lab) for lab in labels
-        ):
+        if word_before in _INDIVIDUALS and all(any(ch.isdigit() for ch in lab) for lab in labels):
             return  # "from five experimental mice (E1–E5)": the animals, numbered
         if len(labels) == 1 and self._roman_one(labels[0], cand.end):
             return  # "(H) Crus1. (i) Cell positions. (ii) Density": numbered parts, not I

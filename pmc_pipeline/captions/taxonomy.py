@@ -95,7 +95,8 @@ _TO_SCALE_BAR_UNIT = r"[^.;]{0,40}?\d(?:\.\d+)?\s*"
 
 # A scale bar called only "Bar" and given its length in micrometres or nanometres ("Bar,
 # 10 µm", "Bars = 200 nm", "Bar: 5 μm").
-_BARE_SCALE_BAR = r"(?<!rror )(?<!scale )\bbars?\s*(?:[,=:]\s*|\s)\d+(?:\.\d+)?\s*(?:[µμu]m|nm)\b"
+_BARE_BAR_LENGTH = r"(?<!rror )(?<!scale )\bbars?\s*(?:[,=:]\s*|\s)\d+(?:\.\d+)?\s*"
+_BARE_SCALE_BAR = _BARE_BAR_LENGTH + r"(?:[µμu]m|nm)\b"
 
 # After histology's words: not a diagnosis it made ("histologically proven", "Eventual
 # histopathologic diagnosis was ..."), which shows no image.
@@ -2232,7 +2233,7 @@ _CYTOMETRY = re.compile(
 # A scale bar's length and unit.
 _SCALE_BAR_UNIT = re.compile(
     r"\bscale\s+bars?\b" + _TO_SCALE_BAR_UNIT + r"(nm|[µμu]m|mm|cm|m)\b"
-    r"|(?<!rror )(?<!scale )\bbars?\s*(?:[,=:]\s*|\s)\d+(?:\.\d+)?\s*(nm|[µμu]m)\b",
+    r"|" + _BARE_BAR_LENGTH + r"(nm|[µμu]m)\b",
     re.IGNORECASE,
 )
 _SCANNING_PROBE = re.compile(
@@ -2305,10 +2306,9 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
             evidence[figure_type] = words[group]
     late_hits = None
     cues = words.get("fluorescence_cue", ())
-    if (
-        (GEL_BLOT in evidence or ELECTRON_MICROSCOPY in evidence)
-        and cues
-        and (ELECTRON_MICROSCOPY in evidence or not _light_microscopy_named(words))
+    if cues and (
+        ELECTRON_MICROSCOPY in evidence
+        or (GEL_BLOT in evidence and not _light_microscopy_named(words))
     ):
         # A blot's proteins are tagged and probed ("GFP tagged UNC93B1 ... immunoblotted
         # with anti-GFP"), and an EM average shows a tag's density ("class averages of ORC
