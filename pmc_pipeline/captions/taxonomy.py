@@ -514,6 +514,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bventriculogra\w+",  # the heart's ventricle filled with contrast (or the brain's)
         r"\bcardiac\s+catheteri[sz]ation\b",  # what it showed: an angiogram
         r"\bfluoroscop\w+",
+        r"\bC-arm\s+(?:images?|views?|shots?|projections?)\b",  # a fluoroscope's image
         r"(?-i:\bFDG\b)",
         r"\btomosynthesis\b",
         r"\bbone\s+scan",
@@ -1261,9 +1262,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\barthroscop\w+",
         r"\blaparoscop\w+",
         r"\bcystoscop\w+",
-        # Not a scan made during surgery ("intraoperative ultrasonography").
+        # Not a scan made during surgery ("intraoperative ultrasonography", "Intraoperative
+        # X-ray of the trephine").
         r"\bintra-?operative\w*(?!\s+(?:ultraso\w+|fluoroscop\w+|angiogra\w+|radiograph\w*|CT\b|MRI\b|OCT\b|"
-        r"trans-?o?esophageal|echocardiogra\w+|TEE\b))",
+        r"trans-?o?esophageal|echocardiogra\w+|TEE\b|X-?rays?\b|C-arm\b))",
         # The eye's fundus seen, not the uterine fundus ("The fundus and part of the uterine
         # body" on an ultrasound).
         r"(?<!uterine )(?<!gastric )\bfundus\b(?!\s+(?:and|of)\s+(?:\w+\s+){0,3}(?:uter\w+|gallbladder|stomach))",
