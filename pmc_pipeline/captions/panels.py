@@ -10,7 +10,7 @@ labelling guide the development set follows):
   abbreviations such as `curcuminoid (C)`, `(T2)` or author initials do not start panels.
 - A *marker* opens a panel's description: at the caption's start, after its title, after a
   sentence end (or a colon), or at the head of a `,`/`;`/`and` list item while a list of
-  markers is in progress, or a parenthesised label followed by a capitalised word (a
+  markers is in progress ("(A) Smokers and (B) non-smokers"), or a parenthesised label followed by a capitalised word (a
   title that ends with no full stop). A marker is a split point: the panel's sub-caption
   runs from just after it up to the next split point, or the end.
 - An *inline* label is met mid-sentence or after the text it describes ("TSHβ (A) and GPHα
@@ -562,7 +562,8 @@ class _State:
 
     def _list_position(self, cand: _Candidate, before: str, in_list: bool) -> bool:
         """At the head of a list item: after ';' always, after ',' while markers are being
-        listed, after a bare 'and' when a capitalised word follows."""
+        listed, after a bare 'and' when a capitalised word follows or when it is the next
+        label, in parentheses."""
         last = _last_word(before)
         joined = before[: -len(last)].rstrip() if last in ("and", "or", "&") else before
         if joined.endswith(";"):  # "; (b)", "; and (d)"
@@ -571,8 +572,13 @@ class _State:
             return False
         if joined.endswith(","):  # ", (C)", ", and c"
             return True
-        # "A: without X and B: including Y": a label with a colon needs no capital after it.
-        return last in _AND_WORDS and (self._follows_capitalised_word(cand) or cand.delim == ":")
+        # "A: without X and B: including Y": a label with a colon needs no capital after it;
+        # "(A) Smokers and (B) non-smokers": nor does the next label in parentheses.
+        return last in _AND_WORDS and (
+            self._follows_capitalised_word(cand)
+            or cand.delim == ":"
+            or (cand.form == "paren" and self._next_marker(cand))
+        )
 
     def _follows_capital(self, cand: _Candidate) -> bool:
         text, end = self.text, cand.end
