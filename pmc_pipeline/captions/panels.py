@@ -3,10 +3,12 @@
 The rules (docs/captions.md has them with examples; tests/data/captions_dev.md is the
 labelling guide the development set follows):
 
-- A *label* is a letter, optionally with a digit or primes (A, b, C1, B′), written
-  `(A)`, `(A, B)`, `(A–C)`, `(A and B)`, `a)`, `A.`, `A,`, `A:`, Nature's bare `a`, or after
-  `Panel(s)`. Ranges are expanded (`B–C′` -> B, B′, C, C′). The first label of a caption
-  must be A (or a); each later new label may jump ahead by at most MAX_GAP letters. So
+- A *label* is a letter, optionally with a digit or up to three primes (A, b, C1, B′, D′′′),
+  written `(A)`, `(A, B)`, `(A–C)`, `(A and B)`, `a)`, `A.`, `A,`, `A:`, Nature's bare `a`,
+  or after `Panel(s)`; a primed view of a known panel is named bare too ("(red in A, white
+  in A′)"). Ranges are expanded (`B–C′` -> B, B′, C, C′). The first label of a caption
+  must be A (or a); each later new label may jump ahead by at most MAX_GAP letters (the
+  first new label of a group too: "(I–V) relationship" after "(B)" is none). So
   abbreviations such as `curcuminoid (C)`, `(T2)` or author initials do not start panels.
 - A *marker* opens a panel's description: at the caption's start, after its title, after a
   sentence end (or a colon), or at the head of a `,`/`;`/`and` list item while a list of
@@ -36,13 +38,14 @@ from pmc_pipeline.captions.text import collapse_spaces
 
 # Letters a new label may jump ahead of the highest label so far: "(A, E, I, M, Q)" names
 # every fourth panel of a 5x4 grid; a larger jump is an abbreviation ("(A) ... (T2)").
-# A group of labels ("(A, A′, F, F′)") is plainly labels, so it may jump further.
+# A group of labels ("(A, A′, F, F′)") is plainly labels, so it may jump further after its
+# first new label ("Current–voltage (I–V) relationship" after "(B)" names no panels).
 MAX_GAP = 4
 MAX_GROUP_GAP = 8
 
 _PRIMES = "′'’″‴"
 _DASHES = "–—‐‑\\-"
-_LABEL = rf"[A-Za-z](?:[{_PRIMES}]{{1,2}}|[0-9](?![0-9]))?"
+_LABEL = rf"[A-Za-z](?:[{_PRIMES}]{{1,3}}|[0-9](?![0-9]))?"
 _RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]{{1,2}}\s*{_LABEL})?"  # "A–C", "A-–C" (a typo)
 # "A, B", "A and B", "A & B", "A, B, or C" (one panel of several: "Each panel (A, B, or C)").
 _JOIN = r"(?:\s*[,&/]\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+)"
@@ -150,7 +153,7 @@ class _Candidate:
     start: int  # where the marker starts (its "Panel" / "In panels" prefix included)
     end: int  # just after the label and its delimiter
     labels: list[str]
-    form: str  # paren, close, bare
+    form: str  # paren, close, bare, primed (a bare primed label named inline: "white in A′")
     delim: str = ""
     panel_word: bool = False
     in_word: bool = False  # after a bare "In" ("In (C), ..."), no "panel" word
@@ -333,9 +336,12 @@ def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
         if labels:
             found.append(_Candidate(m.start(), m.end(), labels, "paren"))
         m = search(text, m.start() + 1)
+    if "′" in text or "″" in text or "‴" in text:
+        found.extend(_primed_candidates(text, found))
+        found.sort(key=lambda c: c.start)
     if not _may_have_bare_labels(text, hints):
         return _merge_adjacent(text, _with_panel_words(text, found))
-    parens = [(c.start, c.end) for c in found]  # in order of their starts
+    parens = [(c.start, c.end) for c in found if c.form == "paren"]  # in order of starts
     covered_to = next_paren = 0  # how far the candidates that start before a word reach
     bare: list[_Candidate] = []
     for m in _BARE_WORD.finditer(" " + text):  # the text's positions are one less
@@ -367,6 +373,23 @@ def _candidates(text: str, hints: list[tuple[str, int]]) -> list[_Candidate]:
     found.extend(bare)
     found.sort(key=lambda c: c.start)
     return _merge_adjacent(text, _with_panel_words(text, found))
+
+
+# A primed label named bare, after "in", "and" or a comma, in a parenthesis: "(blue in A,
+# white in A′)", "(white in A′ and B′)". The prime makes it a label (a letter alone there
+# is often a word).
+_PRIMED = re.compile(r"(?:(?<=\bin )|(?<=\band )|(?<=\w, ))([A-Za-z](?:′{1,3}|″|‴))(?=[\s),;.]|$)")
+
+
+def _primed_candidates(text: str, parens: list[_Candidate]) -> list[_Candidate]:
+    """The bare primed labels inside a parenthesis ("(red in A, white in A′)"; not "Sets B
+    and B′ were identical"), outside the parenthesised candidates ("(A′–D′, E′)")."""
+    return [
+        _Candidate(m.start(), m.end(), [m.group(1)], "primed")
+        for m in _PRIMED.finditer(text)
+        if text.rfind("(", 0, m.start()) > text.rfind(")", 0, m.start())
+        and not any(c.start <= m.start() < c.end for c in parens)
+    ]
 
 
 # A word that may be a bare label: its first letter (after a ':', ';' or ',' glued to it,
@@ -664,6 +687,7 @@ class _State:
         # ... (C2)") or names sub-panels of a known panel.
         plain = bool(self.order) and all(len(k) == 1 for k in self.order)
         previous = ""
+        first_new = True
         for lab in labels:
             if _key(lab) in self.known:
                 continue
@@ -684,8 +708,9 @@ class _State:
             if highest is None:
                 if letter.upper() != "A":
                     return False
-            elif code > highest + (MAX_GAP if len(labels) == 1 else MAX_GROUP_GAP):
+            elif code > highest + (MAX_GAP if first_new or len(labels) == 1 else MAX_GROUP_GAP):
                 return False
+            first_new = False
             highest = code if highest is None else max(highest, code)
         return True
 
@@ -723,6 +748,14 @@ class _State:
         known = self.known
         new = [lab for lab in labels if _key(lab) not in known]
         pos = cand.start
+        if cand.form == "primed":
+            # A primed view of a panel named already ("(red in A, white in A′)"): a new
+            # panel named inline, which leaves the state of markers and lists as it is.
+            if new and all(_key(_letter(lab)) in known for lab in new):
+                if self._is_new_valid(new):
+                    self._introduce(new)
+                    self.inline.append((pos, new))
+            return
         before = self._before(pos)
         word_before = _last_word(before).lower()
         if word_before in _NAMING_WORDS:
