@@ -679,10 +679,17 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bfluorescent(?:ly)?[\s-](?:labell?ed|tagged|stained)",
         r"\bfluorescen(?:ce|t)\s+in\s+situ\s+hybridi[sz]ation\b",
         # A stain given a fluorescence channel's colour ("Bronchi stained for CCO (green) and
-        # counterstained with porin (red)"); a chromogen's brown or blue is no channel.
+        # counterstained with porin (red)", "immunostained to show the expression of flag
+        # (red)", "caspase-3 staining (red in A, white in A′)"); a chromogen's brown or blue
+        # is no channel.
         _anchored(
-            r"\b(?:counter)?stained\s+(?:for|with)\s+[^.;()]{1,60}?\((?:in\s+)?(?:green|red|magenta|cyan)\)",
-            ("stained", "counterstained"),
+            r"\b(?:counter|immuno)?stained\s+(?:for|with|to\s+(?:show|reveal|visuali[sz]e))\s+"
+            r"[^.;()]{1,60}?\((?:in\s+)?(?:green|red|magenta|cyan)(?:\)|(?=\s+in\s))",
+            ("stained", "counterstained", "immunostained"),
+        ),
+        _anchored(
+            r"\b(?:immuno)?staining\s+\((?:in\s+)?(?:green|red|magenta|cyan)(?:\)|(?=\s+in\s))",
+            ("staining", "immunostaining"),
         ),
         # Super-resolution and light-sheet microscopes image fluorescence.
         _NANOSCOPY,
