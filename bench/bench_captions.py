@@ -247,7 +247,8 @@ test or validation radiology captions, and the forty-sixth, `tests/data/captions
 for the eight eLife articles after those (three of them Insights; no ROCO captions), and the
 forty-seventh, `tests/data/captions_fresh47.json`, for the six after those (one an Insight;
 no ROCO captions), and the forty-eighth, `tests/data/captions_fresh48.json`, for the three
-with figures after those, each labelled the same way; the last row pools every
+with figures after those, and the forty-ninth, `tests/data/captions_fresh49.json`, for the
+four after those, each labelled the same way; the last row pools every
 fresh set. The rows
 give each set as it is now, after the general fixes its untouched measure led to
 (docs/captions.md has each batch's untouched measure). Issue 16's targets (for a held-out set): micro-F1 ≥ 0.85, every
