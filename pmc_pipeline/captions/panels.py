@@ -22,7 +22,10 @@ labelling guide the development set follows):
 - A label already introduced is a *back-reference* ("the scale bar in (I)"), not a new
   panel. It is a split point only when it comes at a marker position and is more specific
   than a group marker that named it (`(D, H, L) Simulations ... (D) In wild type ...`):
-  then each panel keeps its most specific segment.
+  then each panel keeps its most specific segment. Named again mid-sentence in a later
+  sentence of a group marker's text, where it names what the panel shows ("(A–C)
+  Membranes were separated. The activity of each fraction (C) was tested."), it gives that
+  panel the sentence onward, its most specific text.
 - `shared_caption` is the text before the first split point or inline sentence (the whole
   caption when no panel is named).
 """
@@ -541,6 +544,10 @@ class _State:
         # labels it opens).
         self.splits: list[tuple[int, int, list[str]]] = []
         self.inline: list[tuple[int, list[str]]] = []  # (label position, labels)
+        # Known labels named again inline, where they may name what a panel shows ("the
+        # activity of each fraction (C) was tested"): (label position, labels).
+        self.mentions: list[tuple[int, list[str]]] = []
+        self.last_reference_end = -1  # where the last label pointed at ("in (A)") ends
         self.group_of: dict[str, int] = {}  # label key -> size of its most specific marker
         self.last_marker_labels: list[str] = []
         self.last_label_pos = -1
@@ -799,6 +806,8 @@ class _State:
             kind = self._classify_paren(cand, before, new, at_sentence, at_list, capital)
         if kind is None:
             if not new and cand.form != "bare":  # a back-reference ends a list of markers
+                if not at_sentence and self._names_again(cand, before):
+                    self.mentions.append((pos, [known[_key(lab)] for lab in labels]))
                 self.last_label_pos = pos
                 self.last_label_was_marker = False
                 self.last_label_was_inline = False
@@ -962,6 +971,37 @@ class _State:
             and cand.labels[0] == expected
         )
 
+    def _names_again(self, cand: _Candidate, before: str) -> bool:
+        """Whether known labels met mid-sentence name what their panels show ("the activity
+        of each fraction (C) was tested"), rather than point at them ("the scale bar in
+        (B)", "as in (A) and (B)"), make them a sentence's subject ("... and (D) shows the
+        quantification"), give a scale bar's length ("10 μm (F–G′)") or sit in a note on
+        scale bars, genotypes or statistics, or in brackets."""
+        pos = cand.start
+        if self._refers_back(cand, before):
+            return False
+        if (_last_word(before) in _AND_WORDS or before.endswith(",")) and self._statement_about(
+            cand
+        ):
+            return False
+        if _UNIT_BEFORE.search(before):
+            return False
+        if _NOTE_SENTENCE.match(self.text, self._sentence_start(pos, at_splits=False)):
+            return False
+        return self.text.rfind("[", 0, pos) <= self.text.rfind("]", 0, pos)
+
+    def _refers_back(self, cand: _Candidate, before: str) -> bool:
+        """After a word that points at a panel ("in", "as", "see"), or joined to a label
+        that does ("in (A) and (B)")."""
+        if _last_word(before).lower() in _POINTING_WORDS:
+            self.last_reference_end = cand.end
+            return True
+        between = self.text[self.last_reference_end : cand.start]
+        if self.last_reference_end >= 0 and _JOINED_ONLY.fullmatch(between):
+            self.last_reference_end = cand.end
+            return True
+        return False
+
     def _first_of_close_list(self, cand: _Candidate) -> bool:
         """A first label 'a)' (no label before it) that a 'b)' follows in the caption."""
         if self.order or _key(cand.labels[0]) != "a":
@@ -1060,8 +1100,10 @@ class _State:
             return bounds[i] if i < len(bounds) else len(text)
 
         best: dict[str, tuple[int, str]] = {}  # key -> (group size, text)
+        group_span: dict[str, tuple[int, int]] = {}  # key -> its group marker's text span
         for start, text_start, labels in self.splits:
-            segment = text[text_start : next_split(start)].strip()
+            end = next_split(start)
+            segment = text[text_start:end].strip()
             if segment[:2] == ". ":  # "(A). Representative plates ...": the stop separates
                 segment = segment[2:].lstrip()
             elif segment[:1] == ",":  # "(B), one important hydroxyl group ...": so does a comma
@@ -1071,6 +1113,24 @@ class _State:
                 size = len(labels)
                 if k not in best or size < best[k][0]:
                     best[k] = (size, segment)
+                    group_span[k] = (text_start, end)
+        # A panel that only a group marker named, named again in a later sentence of the
+        # marker's text, gets that sentence onward: its most specific text ("(A–C)
+        # Membranes were separated. The activity of each fraction (C) was tested."). Named
+        # first in the marker's own sentence ("(A and B) Wild-type (A) and mutant (B)
+        # embryos."), it keeps the marker's text.
+        for pos, labels in self.mentions:
+            sentence = self._sentence_start(pos, at_splits=False)
+            for lab in labels:
+                k = _key(lab)
+                if best.get(k, (1,))[0] < 2 or k not in group_span:
+                    continue
+                text_start, end = group_span[k]
+                if not text_start <= pos < end:
+                    continue
+                if sentence > text_start:
+                    best[k] = (1, text[sentence:end].strip())
+                del group_span[k]  # named in the marker's own sentence: its text stays
         first_inline = None
         for pos, labels in self.inline:
             start = self._sentence_start(pos)
@@ -1086,6 +1146,19 @@ class _State:
 # A length with its unit, ending the text before a label: a scale bar's ("Scale bar =
 # 0.5μm I. Brown adipose tissue ...").
 _UNIT_BEFORE = re.compile(r"\d\s*(?:[µμu]m|nm|mm|cm)$")
+
+# Sentences that note something of panels rather than describe what they show: scale bars,
+# genotypes, statistics ("Error bars are mean±s.e.m.; ... Student's t-test (H)").
+_NOTE_SENTENCE = re.compile(
+    r"(?:Scale|Bars?\b|Genotypes?|Error|Data\s+(?:are|represent)|Values|Statistic|Significan"
+    r"|Results\s+are|Means?\b|\*|n\s*=|[Pp]\s*[<>=])"
+)
+# Words before a known label that point at its panel: "as in (A)", "the scale bar in (B)".
+_POINTING_WORDS = frozenset(
+    "in for on at from to by than between see as vs vs. versus within into of panel "
+    "panels and/or".split()
+)
+_JOINED_ONLY = re.compile(r"\s*(?:,\s*)?(?:(?:and|or|&)\s*)?")
 
 # The word before a "(B)" ("(b)") that follows a first "(A)" ("(a)").
 _AFTER_A = {a: re.compile(rf"(\S+)\s*\(\s*{b}\s*\)") for a, b in (("A", "B"), ("a", "b"))}
