@@ -906,6 +906,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # A binding curve read by a plate reader ("binding measured by fluorescence
         # anisotropy").
         r"\bfluorescence\s+(?:anisotropy|polari[sz]ation)\b",
+        # A flow cytometer's gates, drawn on its dot plots.
+        r"\bgating\s+strateg\w*",
+        # Calorimetry's heats and binding isotherms: "ITC analysis of the interaction".
+        r"\bcalorimetr\w*",
+        r"(?-i:\bITC\b)",
         # Not a model or a scheme of the kinetics, drawn ("This kinetic model, proposed by
         # ...", "the kinetic scheme of the cycle").
         r"\bkinetics?\b(?!\s+(?:models?|schemes?|mechanisms?)\b)",
@@ -1001,7 +1006,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?<!pressure )(?<!doppler )(?<!spectral )(?<!absorbance )(?<!current )(?<!voltage )"
         r"(?<!calcium )(?<!representative )(?<!anterograde )(?<!retrograde )\btracings?\b"
         r"(?!\s+(?:assays?|experiments?|studies|study|analys[ie]s|method))",
-        r"\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
+        r"(?<!omit )\bmaps?\s+of\s+(?:the\s+)?(?:study|province|region|country|area|world|location)",
         r"\blocation\s+of\s+the\s+study",
         r"\bstudy\s+areas?\b(?=[^.]{0,40}\b(?:outlined|map|located))",
         _anchored(r"(?-i:\b(?:Arc|DIVA-|Q)?GIS\b)", ("GIS", "ArcGIS", "DIVA-GIS", "QGIS")),
@@ -1158,6 +1163,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bbinding\s+(?:mode|pose)s?\b",
         r"\bactive\s+sites?\b",
         r"\belectron\s+density\b",
+        # A crystallographer's maps: an omit map, or one computed from 2Fo–Fc coefficients.
+        r"\bomit\s+maps?\b",
+        _anchored(
+            r"(?-i:\b2m?F[oO0]\s*[-−–]\s*D?F[cC]\b)", ("2Fo", "2FO", "2F0", "2mFo", "2mFO", "2mF0")
+        ),
         r"\bsequence\s+alignments?\b",
         # 2D NMR correlations drawn on a structure ("Key HMBC and COSY correlations of 1").
         r"(?-i:\bCOSY)\s+(?:correlations?|spin\s+systems?)\b",
@@ -2235,7 +2245,7 @@ _MEASURED_DISTRIBUTION = re.compile(
 # standard Propidium Iodide staining"); and a plate reader's, a labelled protein's
 # fluorescence anisotropy or polarization (a binding curve).
 _CYTOMETRY = re.compile(
-    r"\bcytometr|(?-i:\bFACS\b)|\bpositivity\b|\bcell[\s-]cycle\s+(?:phase\s+)?"
+    r"\bcytometr|(?-i:\bFACS\b)|\bgating\s+strateg|\b(?:relative|mean|median)\s+fluorescence\s+intensit|\bpositivity\b|\bcell[\s-]cycle\s+(?:phase\s+)?"
     r"(?:analysis|distributions?|profiles?)\b|\bfluorescence\s+(?:anisotropy|polari[sz]ation)\b",
     re.IGNORECASE,
 )
