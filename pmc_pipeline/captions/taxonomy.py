@@ -1565,7 +1565,10 @@ _WEAK: dict[str, tuple[str, ...]] = {
         r"\bsutur\w+",
         r"\btrocars?\b",
         r"\bport\s+sites?\b",
-        r"\bdissect\w+",
+        # A surgical dissection, not a lab's dissection of organs for an assay ("counts from
+        # gut dissections", "dissected guts", "before guts dissection").
+        r"(?<!gut )(?<!guts )(?<!midgut )(?<!brain )(?<!tissue )\bdissect\w+"
+        r"(?!\s+(?:guts?|midguts?|brains?|tissues?|larvae|embryos|ovaries|testes|discs)\b)",
         r"\bexcis\w+",
         r"\bresect\w+",
         r"\bblade\b",
