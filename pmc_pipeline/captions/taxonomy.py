@@ -2278,6 +2278,22 @@ def _nanometre_scale_bars(caption: str) -> tuple[str, ...]:
     return tuple(bar.group(0) for bar in bars)
 
 
+# Structures that only an electron microscope resolves, named in a caption whose micrographs
+# are of no stated kind.
+_ULTRASTRUCTURE = re.compile(
+    r"\b(?:docked|synaptic)\s+vesicles?\b|\bdense\s+projections?\b|"
+    r"\bclathrin[\s-]coated\s+(?:pits?|vesicles?)\b|\bmultivesicular\s+bod(?:y|ies)\b|"
+    r"\bmitochondrial\s+cristae\b|\bpostsynaptic\s+densit(?:y|ies)\b|\bdesmosomes?\b|"
+    r"\bendocytic\s+(?:pits?|structures?)\b",
+    re.IGNORECASE,
+)
+
+
+def _ultrastructure(caption: str) -> tuple[str, ...]:
+    """The structures an electron microscope resolves that the caption names, or ()."""
+    return tuple(m.group(0) for m in _ULTRASTRUCTURE.finditer(caption))
+
+
 _SCAN_PLANE = re.compile(r"(?:coronal|sagittal|transverse)\s+sections?$", re.IGNORECASE)
 # The photograph words of an organ stained for the naked eye (TTC, corneal fluorescein).
 _GROSS_STAIN = re.compile(r"TTC|triphenyltetrazolium|fluorescein\s+staining", re.IGNORECASE)
@@ -2367,11 +2383,13 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         del evidence[FLUORESCENCE_MICROSCOPY]
     microscopy = words.get("generic")
     if microscopy and not (evidence.keys() & _MICROSCOPY):
-        bars = _nanometre_scale_bars(caption)
+        bars = _nanometre_scale_bars(caption) or _ultrastructure(caption)
         if bars:
             # Scale bars measured in nanometres only ("The scale bar represents 200 nm"):
             # finer than light resolves, so electron micrographs (every such caption of the
             # labelled sets), and a "tomograph" there is an electron tomogram, not a CT's.
+            # So are micrographs of structures only an electron microscope resolves
+            # ("Representative micrographs showing ... docked vesicles").
             evidence[ELECTRON_MICROSCOPY] = bars
             scans = evidence.get(RADIOLOGY, ())
             if scans and all(w.lower().startswith("tomogra") for w in scans):
