@@ -1110,6 +1110,27 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?<![^.\x29:;] )scheme\s+(?:of|for|showing|illustrating|depicting|to)\b"
         r"(?!\s+(?:the\s+)?(?:synthe|reaction|preparation))",
         r"(?<![^.\x29:;] )depictions?\s+of\b",
+        # "(F) Model for the regulation of ...", "A model of ...": a drawn model opening a
+        # caption, a panel or a sentence.
+        _anchored(
+            r"(?<![^.\x29:;] )(?:(?-i:A)\s+)?(?:(?:hypothetical|working|simplified|schematic)\s+)?"
+            r"models?\s+(?:of|for|depicting|illustrating|showing|summari[sz]ing|explaining)\b",
+            (
+                "A",
+                "Model",
+                "model",
+                "Models",
+                "models",
+                "hypothetical",
+                "Hypothetical",
+                "working",
+                "Working",
+                "simplified",
+                "Simplified",
+                "schematic",
+                "Schematic",
+            ),
+        ),
         # A gene targeted in a mouse is shown as its locus and the targeting construct.
         r"\btargeting\s+(?:strateg(?:y|ies)|vectors?|constructs?|schemes?)\b",
         r"\bcamera\s+lucida\b",  # a drawing made with one
