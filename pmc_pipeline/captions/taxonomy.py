@@ -1107,7 +1107,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # A caption, a panel or a sentence that opens with "Scheme of ..." (not of a
         # synthesis or a reaction) or "Depiction of ...": what it shows is drawn. Opening:
         # at the start, or after ". ", ") ", ": " or "; " ("(A) Scheme of the assay.").
-        r"(?<![^.\x29:;] )scheme\s+(?:of|for|showing|illustrating|depicting|to)\b"
+        r"(?<![^.\x29:;] )schemes?\s+(?:of|for|showing|illustrating|depicting|to)\b"
         r"(?!\s+(?:the\s+)?(?:synthe|reaction|preparation))",
         r"(?<![^.\x29:;] )depictions?\s+of\b",
         # "(F) Model for the regulation of ...", "A model of ...": a drawn model opening a
