@@ -31,6 +31,14 @@ LAYOUT_PHRASES = (
     "second row",
     "first column",
     "second column",
+    "third row",
+    "third column",
+    "top row",
+    "bottom row",
+    "middle row",
+    # "Columns one and two show the measured levels; columns three and four the model fit".
+    "columns one",
+    "column one",
     "inset",
     # One plot or panel per thing: "for each species, one per plot".
     "one per plot",

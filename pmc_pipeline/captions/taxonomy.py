@@ -1283,7 +1283,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bstereo-?photograph\w*",
         r"\baerial\s+(?:views?|photo\w*|images?|pictures?)\b",  # taken from the air
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
-        r"\bmacroscopic\w*",
+        # Not an electrophysiologist's whole-cell or -membrane measure ("Macroscopic I–V
+        # relations", "macroscopic currents").
+        r"\bmacroscopic\w*(?!\s+(?:currents?|conductances?|recordings?|I[–-]V)\b)",
         # Organs stained for the naked eye: slices stained with TTC, the infarct left white
         # ("Cerebral infarction with TTC staining"), and the cornea stained with fluorescein
         # under a slit lamp ("Fluorescein staining at the initial consultation").
@@ -2242,6 +2244,11 @@ _GEL_IMAGING = re.compile(
     re.IGNORECASE,
 )
 _LABELLED_REAGENT = re.compile(r"fluorescently\s+labell?ed", re.IGNORECASE)
+_PHOTOGRAPHED_IN_A_MICROSCOPE = re.compile(
+    r"\bphotograph\w*\s+(?:with|under|using|through)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}"
+    r"microscopes?\b",
+    re.IGNORECASE,
+)
 _GEL_PHOTO = re.compile(
     r"\bphotograph\w*\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:gels?|blots?|membranes?)\b",
     re.IGNORECASE,
@@ -2474,6 +2481,16 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         if smears and all(w.lower().startswith("smear") for w in smears):
             del evidence[LIGHT_MICROSCOPY]
     photo = evidence.get(PHOTOGRAPH)
+    if (
+        photo
+        and evidence.keys() & _MICROSCOPY
+        and all(w.lower().startswith("photograph") for w in photo)
+        and len(_PHOTOGRAPHED_IN_A_MICROSCOPE.findall(caption))
+        == len(_PHOTOGRAPH_WORD.findall(caption))
+    ):
+        # Cells "photographed with a fluorescence microscope": micrographs, no photograph.
+        del evidence[PHOTOGRAPH]
+        photo = None
     if photo and len(evidence) > 1 and all(w.lower() == "camera" for w in photo):
         # A camera alone is the instrument that recorded what the figure names otherwise: the
         # microscope's ("recorded with a CCD camera on the electron microscope"), or the one
