@@ -1111,25 +1111,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?!\s+(?:the\s+)?(?:synthe|reaction|preparation))",
         r"(?<![^.\x29:;] )depictions?\s+of\b",
         # "(F) Model for the regulation of ...", "A model of ...": a drawn model opening a
-        # caption, a panel or a sentence.
+        # caption, a panel or a sentence (the article "A" is looked behind for: as a word of
+        # the automaton it would be hit all over every caption).
         _anchored(
-            r"(?<![^.\x29:;] )(?:(?-i:A)\s+)?(?:(?:hypothetical|working|simplified|schematic)\s+)?"
+            r"(?:(?<![^.\x29:;] )|(?<=[.\x29:;] A )|(?<=^A ))"
+            r"(?:(?:hypothetical|working|simplified|schematic)\s+)?"
             r"models?\s+(?:of|for|depicting|illustrating|showing|summari[sz]ing|explaining)\b",
-            (
-                "A",
-                "Model",
-                "model",
-                "Models",
-                "models",
-                "hypothetical",
-                "Hypothetical",
-                "working",
-                "Working",
-                "simplified",
-                "Simplified",
-                "schematic",
-                "Schematic",
-            ),
+            ("model", "models", "hypothetical", "working", "simplified", "schematic"),
         ),
         # A gene targeted in a mouse is shown as its locus and the targeting construct.
         r"\btargeting\s+(?:strateg(?:y|ies)|vectors?|constructs?|schemes?)\b",
