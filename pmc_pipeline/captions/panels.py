@@ -12,9 +12,10 @@ labelling guide the development set follows):
   abbreviations such as `curcuminoid (C)`, `(T2)` or author initials do not start panels.
 - A *marker* opens a panel's description: at the caption's start, after its title, after a
   sentence end (or a colon), or at the head of a `,`/`;`/`and` list item while a list of
-  markers is in progress ("(A) Smokers and (B) non-smokers"), or a parenthesised label followed by a capitalised word (a
-  title that ends with no full stop). A marker is a split point: the panel's sub-caption
-  runs from just after it up to the next split point, or the end.
+  markers is in progress ("(A) Smokers and (B) non-smokers"), or a parenthesised label
+  followed by a capitalised word (a title that ends with no full stop). A marker is a split
+  point: the panel's sub-caption runs from just after it up to the next split point, or the
+  end.
 - An *inline* label is met mid-sentence or after the text it describes ("TSHβ (A) and GPHα
   (B)"): it is not a split point; each panel so named gets the text from the start of its
   sentence (or of the marker segment it sits in, if that starts later) up to the next
