@@ -1124,7 +1124,7 @@ class _State:
             sentence = self._sentence_start(pos, at_splits=False)
             for lab in labels:
                 k = _key(lab)
-                if best.get(k, (1,))[0] < 2 or k not in group_span:
+                if k not in group_span or best[k][0] < 2:  # not only a group marker's
                     continue
                 text_start, end = group_span[k]
                 if not text_start <= pos < end:

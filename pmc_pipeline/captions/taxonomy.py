@@ -2241,6 +2241,19 @@ _GEL_PHOTO = re.compile(
     r"\bphotograph\w*\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:gels?|blots?|membranes?)\b",
     re.IGNORECASE,
 )
+
+
+def _photographs_only_of(what: re.Pattern[str], caption: str, photographs: tuple[str, ...]) -> bool:
+    """Whether the photograph evidence is only the word "photograph" and every one of its
+    uses in the caption is what `what` matches (a gel photographed, cells photographed with
+    a microscope)."""
+    return (
+        bool(photographs)
+        and all(w.lower().startswith("photograph") for w in photographs)
+        and len(what.findall(caption)) == len(_PHOTOGRAPH_WORD.findall(caption))
+    )
+
+
 # Light microscopy's words that name a method more than an image.
 _LIGHT_METHOD = re.compile(
     r"immunostain|stain|histolog|microscop|immunohistochem|histochem", re.IGNORECASE
@@ -2264,7 +2277,9 @@ _MEASURED_DISTRIBUTION = re.compile(
 # standard Propidium Iodide staining"); and a plate reader's, a labelled protein's
 # fluorescence anisotropy or polarization (a binding curve).
 _CYTOMETRY = re.compile(
-    r"\bcytometr|(?-i:\bFACS\b)|\bgating\s+strateg|\b(?:relative|mean|median)\s+fluorescence\s+intensit|\bpositivity\b|\bcell[\s-]cycle\s+(?:phase\s+)?"
+    r"\bcytometr|(?-i:\bFACS\b)|\bgating\s+strateg|"
+    r"\b(?:relative|mean|median)\s+fluorescence\s+intensit|\bpositivity\b|"
+    r"\bcell[\s-]cycle\s+(?:phase\s+)?"
     r"(?:analysis|distributions?|profiles?)\b|\bfluorescence\s+(?:anisotropy|polari[sz]ation)\b",
     re.IGNORECASE,
 )
@@ -2399,14 +2414,14 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         del evidence[FLUORESCENCE_MICROSCOPY]
     microscopy = words.get("generic")
     if microscopy and not (evidence.keys() & _MICROSCOPY):
-        bars = _nanometre_scale_bars(caption) or _ultrastructure(caption)
-        if bars:
+        em_signs = _nanometre_scale_bars(caption) or _ultrastructure(caption)
+        if em_signs:
             # Scale bars measured in nanometres only ("The scale bar represents 200 nm"):
             # finer than light resolves, so electron micrographs (every such caption of the
             # labelled sets), and a "tomograph" there is an electron tomogram, not a CT's.
             # So are micrographs of structures only an electron microscope resolves
             # ("Representative micrographs showing ... docked vesicles").
-            evidence[ELECTRON_MICROSCOPY] = bars
+            evidence[ELECTRON_MICROSCOPY] = em_signs
             scans = evidence.get(RADIOLOGY, ())
             if scans and all(w.lower().startswith("tomogra") for w in scans):
                 del evidence[RADIOLOGY]
@@ -2461,20 +2476,14 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     if GEL_BLOT in evidence:
         # A gel photographed is a gel ("Photographs of ethidium bromide stained agarose gels
         # are shown"), and a smear in a gel's lane is no blood smear ("runs as a smear").
-        photographs = evidence.get(PHOTOGRAPH, ())
-        if photographs and all(w.lower().startswith("photograph") for w in photographs):
-            if len(_GEL_PHOTO.findall(caption)) == len(_PHOTOGRAPH_WORD.findall(caption)):
-                del evidence[PHOTOGRAPH]
+        if _photographs_only_of(_GEL_PHOTO, caption, evidence.get(PHOTOGRAPH, ())):
+            del evidence[PHOTOGRAPH]
         smears = evidence.get(LIGHT_MICROSCOPY, ())
         if smears and all(w.lower().startswith("smear") for w in smears):
             del evidence[LIGHT_MICROSCOPY]
     photo = evidence.get(PHOTOGRAPH)
-    if (
-        photo
-        and evidence.keys() & _MICROSCOPY
-        and all(w.lower().startswith("photograph") for w in photo)
-        and len(_PHOTOGRAPHED_IN_A_MICROSCOPE.findall(caption))
-        == len(_PHOTOGRAPH_WORD.findall(caption))
+    if evidence.keys() & _MICROSCOPY and _photographs_only_of(
+        _PHOTOGRAPHED_IN_A_MICROSCOPE, caption, photo or ()
     ):
         # Cells "photographed with a fluorescence microscope": micrographs, no photograph.
         del evidence[PHOTOGRAPH]
