@@ -388,12 +388,17 @@ _PRIMED = re.compile(r"(?:(?<=\bin )|(?<=\band )|(?<=\w, ))([A-Za-z](?:′{1,3}|
 def _primed_candidates(text: str, parens: list[_Candidate]) -> list[_Candidate]:
     """The bare primed labels inside a parenthesis ("(red in A, white in A′)"; not "Sets B
     and B′ were identical"), outside the parenthesised candidates ("(A′–D′, E′)")."""
-    return [
-        _Candidate(m.start(), m.end(), [m.group(1)], "primed")
-        for m in _PRIMED.finditer(text)
-        if text.rfind("(", 0, m.start()) > text.rfind(")", 0, m.start())
-        and not any(c.start <= m.start() < c.end for c in parens)
-    ]
+    spans = sorted((c.start, c.end) for c in parens)
+    found, i, covered_to = [], 0, 0  # the parentheses before a match reach covered_to
+    for m in _PRIMED.finditer(text):
+        start = m.start()
+        while i < len(spans) and spans[i][0] <= start:
+            covered_to = max(covered_to, spans[i][1])
+            i += 1
+        if start < covered_to or text.rfind("(", 0, start) <= text.rfind(")", 0, start):
+            continue
+        found.append(_Candidate(start, m.end(), [m.group(1)], "primed"))
+    return found
 
 
 # A word that may be a bare label: its first letter (after a ':', ';' or ',' glued to it,
