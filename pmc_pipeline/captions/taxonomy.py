@@ -2110,6 +2110,31 @@ _LABEL_ONLY_RE = re.compile(r"(?:(?:fig(?:ure)?|box|plate)\.?\s*[\w.-]*\s*)?\.?"
 # image words only when a fluorescence cue is found, and the weak words only when nothing
 # else is: a second automaton, run on the few captions that need it, so that the frequent
 # weak words ('value', 'level', 'group') cost nothing in the others.
+# What a sentence says is shown in another figure or a table ("Representative
+# photomicrographs and additional quantification are shown in Figure 3A,B", "For a timeline
+# of Manduca infestations M1-M4, see Figure 4A"): its words up to there name nothing of this
+# figure. Found from these words of the automaton, the rest checked where one is hit.
+_ELSEWHERE_WORDS = (
+    "shown in",
+    "presented in",
+    "provided in",
+    "given in",
+    "listed in",
+    "displayed in",
+    "depicted in",
+    "illustrated in",
+    "included in",
+    "see",
+)
+_ELSEWHERE_GROUPS = frozenset(["elsewhere"])
+_BEFORE_SHOWN = re.compile(r"\b(?:is|are|were|was)\s+$", re.IGNORECASE)
+_ANOTHER_FIGURE = re.compile(
+    r"\s+(?:the\s+)?\(?(?:Figures?|Figs?\.|Tables?|Supplementa\w*|Additional\s+files?|"
+    r"Appendix|Movies?|Videos?)(?![\w-])",
+    re.IGNORECASE,
+)
+_FOR_A = re.compile(r"\(?For\s+(?:an?|the)\s", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.;?!]\s")
 _STRONG_GROUPS = {
     **{f"strong:{t}": p for t, p in _STRONG.items()},
     "generic": _GENERIC_MICROSCOPY,
@@ -2123,7 +2148,11 @@ IMAGES, WEAK = 0, 1
 _MATCHER = _Matcher(
     _STRONG_GROUPS,
     (frozenset(_STRONG_GROUPS),),
-    extra={**layout.EXTRA_WORDS, **panels.EXTRA_WORDS},
+    extra={
+        **layout.EXTRA_WORDS,
+        **panels.EXTRA_WORDS,
+        "elsewhere": (_ELSEWHERE_WORDS, True, True),
+    },
 )
 _LATE_GROUPS = {
     "image_context": _IMAGE_CONTEXT,
@@ -2171,6 +2200,26 @@ _PANEL_GROUPS = frozenset(panels.EXTRA_WORDS)
 class Tagging:
     types: tuple[str, ...]  # sorted type names; empty when the caption names no kind of figure
     evidence: dict[str, tuple[str, ...]]  # type -> the caption words that decided it
+
+
+def _shown_elsewhere(caption: str, hits: Hits) -> list[tuple[int, int]]:
+    """The (start, end) spans of the caption's sentences, from their start up to the words
+    that say it, that name what another figure or a table shows: "X is shown in Figure
+    3" (not "X shown here, as in Figure 3"), "For a timeline of ..., see Figure 4A"."""
+    spans = []
+    for _, word, start, end in _MATCHER.extra_hits(hits, _ELSEWHERE_GROUPS):
+        if not _ANOTHER_FIGURE.match(caption, end):
+            continue
+        sentence = 0
+        for boundary in _SENTENCE_END.finditer(caption, 0, start):
+            sentence = boundary.end()
+        if word.lower() == "see":
+            if not _FOR_A.match(caption, sentence):
+                continue
+        elif not _BEFORE_SHOWN.search(caption, sentence, start) or " here" in caption[sentence:start]:
+            continue
+        spans.append((sentence, start))
+    return spans
 
 
 def _distinct_words(words: tuple[str, ...]) -> int:
@@ -2368,6 +2417,9 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     if hits is None:
         caption = collapse_spaces(caption)
         hits = scan(caption)
+    elsewhere = _shown_elsewhere(caption, hits)
+    if elsewhere:
+        hits = [h for h in hits if not any(a <= h[1] < b for a, b in elsewhere)]
     words = _MATCHER.words(caption, hits, STRONG)
     evidence: dict[str, tuple[str, ...]] = {}
     for figure_type, group in _STRONG_NAMES:
@@ -2501,6 +2553,8 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         return Tagging(tuple(sorted(evidence)), evidence)
     if late_hits is None:
         late_hits = _LATE_MATCHER.scan(caption)
+    if elsewhere:
+        late_hits = [h for h in late_hits if not any(a <= h[1] < b for a, b in elsewhere)]
     firsts: dict[str, int] = {}
     words = _LATE_MATCHER.words(caption, late_hits, WEAK, firsts)
     if "other" in words:
