@@ -710,10 +710,11 @@ _STRONG: dict[str, tuple[str, ...]] = {
         ),
         _anchored(
             # Not a standard error ("mean ± SEM of three experiments"): an image, or an
-            # organism's name after "of" ("SEM of Solenopsis sumara, major worker").
+            # organism's binomial name after "of" ("SEM of Solenopsis sumara, major
+            # worker"; "The means and SEM of Cyp2b10 expression" is a standard error).
             # The instrument may be named between: "SEM (FEI Quanta 400 E) micrograph".
             r"(?-i:\b(?:FE)?SEM\b)(?=\s*(?:\([^()]{1,40}\)\s*)?(?:image|micrograph|analysis|photograph|"
-            r"observation|view|picture|(?-i:of\s+[A-Z][a-z])))",
+            r"observation|view|picture|(?-i:of\s+[A-Z][a-z]+\s+[a-z]{3,})))",
             (
                 "SEM",
                 "FESEM",
