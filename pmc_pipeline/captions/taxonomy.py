@@ -688,7 +688,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
             ("stained", "counterstained", "immunostained"),
         ),
         _anchored(
-            r"\b(?:immuno)?staining\s+\((?:in\s+)?(?:green|red|magenta|cyan)(?:\)|(?=\s+in\s))",
+            r"\b(?:immuno)?staining\s+(?:of\s+[^.;()]{1,40}?)?\((?:in\s+)?(?:green|red|magenta|cyan)"
+            r"(?:\)|(?=\s+in\s))",
             ("staining", "immunostaining"),
         ),
         # Super-resolution and light-sheet microscopes image fluorescence.
@@ -1803,6 +1804,9 @@ _FLUORESCENCE_CUE = (
     r"\brhodamine\w*",
     r"(?-i:\bDiI\b)",
     r"(?-i:\bGCaMP\w*)",
+    r"\bbodipy\w*",  # lipid dyes, imaged or read by a cytometer
+    # Esterase dyes ("CDCFDA staining for vacuolar esterase activity (green) in live cells").
+    _anchored(r"(?-i:\b(?:CD|CM)?CFDA\b)", ("CFDA", "CDCFDA", "CMCFDA")),
     _FLUORESCENT_PROTEINS,
     # Not streams that merge, nor membranes that fuse ("single or merged caveolae-like
     # vesicles" in an electron micrograph).
