@@ -2319,6 +2319,16 @@ _SHOWN_IMAGE = re.compile(
     r"shown\s+in\s+(?:red|green|blue|brown))\b|\((?:left|right|top|bottom|upper|lower)\)",
     re.IGNORECASE,
 )
+# A bright-field channel overlaid on fluorescence ("Overlay of brightfield and
+# immunofluorescence images"): one fluorescence image, as a DIC channel in a merge is.
+_BRIGHT_FIELD_OVERLAID = re.compile(
+    r"\b(?:overlay|overlaid|superimpos\w+|merged?)\s+(?:of\s+|on\s+|with\s+)?(?:the\s+)?"
+    r"bright[\s-]?field\s+(?:and|with|on)\s+(?:the\s+)?(?:immuno)?fluorescen\w+|"
+    r"\bbright[\s-]?field\s+(?:and|with)\s+(?:immuno)?fluorescen\w+\s+(?:images?\s+)?"
+    r"(?:overlay|overlaid|superimpos\w+|merged?)",
+    re.IGNORECASE,
+)
+_BRIGHT_FIELD = re.compile(r"\bbright[\s-]?field\b", re.IGNORECASE)
 _SCANS_AND_MICROGRAPHS = frozenset({RADIOLOGY, *_MICROSCOPY})
 # A quantity's distribution, plotted: "Length distribution of myofilaments".
 _MEASURED_DISTRIBUTION = re.compile(
@@ -2515,6 +2525,16 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         # A stain or a microscope named as the way a plotted number was had ("Dose
         # response curve (based on TH immunostaining)", "gametocytes per microlitre by
         # microscopy"), with no image spoken of: the plot only.
+        del evidence[LIGHT_MICROSCOPY]
+    methods = evidence.get(LIGHT_MICROSCOPY)
+    if (
+        methods
+        and FLUORESCENCE_MICROSCOPY in evidence
+        and all(w.lower().startswith("bright") for w in methods)
+        and len(_BRIGHT_FIELD_OVERLAID.findall(caption)) == len(_BRIGHT_FIELD.findall(caption))
+    ):
+        # Every bright-field channel is one overlaid on fluorescence ("Overlay of brightfield
+        # and immunofluorescence images"): a fluorescence image, as a DIC channel in a merge.
         del evidence[LIGHT_MICROSCOPY]
     charts = evidence.get(CHART)
     if (
