@@ -2328,6 +2328,12 @@ _BRIGHT_FIELD_OVERLAID = re.compile(
     r"(?:overlay|overlaid|superimpos\w+|merged?)",
     re.IGNORECASE,
 )
+# Plot markers named by their fill, which a drawing has too.
+_MARKER_SHAPES = re.compile(
+    r"(?:grey|gray|white|black|open|filled|solid|closed)\s+(?:circles|squares|triangles|"
+    r"diamonds|symbols)",
+    re.IGNORECASE,
+)
 _BRIGHT_FIELD = re.compile(r"\bbright[\s-]?field\b", re.IGNORECASE)
 _SCANS_AND_MICROGRAPHS = frozenset({RADIOLOGY, *_MICROSCOPY})
 # A quantity's distribution, plotted: "Length distribution of myofilaments".
@@ -2537,6 +2543,11 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         # and immunofluorescence images"): a fluorescence image, as a DIC channel in a merge.
         del evidence[LIGHT_MICROSCOPY]
     charts = evidence.get(CHART)
+    if charts and DIAGRAM in evidence and all(_MARKER_SHAPES.fullmatch(w) for w in charts):
+        # A drawing's shapes ("Different plant glucosides (black triangles, circles and
+        # squares ...)" in a schematic): no plot's markers.
+        del evidence[CHART]
+        charts = None
     if (
         charts
         and evidence.keys() & _SCANS_AND_MICROGRAPHS
