@@ -2221,7 +2221,9 @@ def _shown_elsewhere(caption: str, hits: Hits) -> list[tuple[int, int]]:
         if word.lower() == "see":
             if not _FOR_A.match(caption, sentence):
                 continue
-        elif not _BEFORE_SHOWN.search(caption, sentence, start) or " here" in caption[sentence:start]:
+        elif (
+            not _BEFORE_SHOWN.search(caption, sentence, start) or " here" in caption[sentence:start]
+        ):
             continue
         spans.append((sentence, start))
     return spans
