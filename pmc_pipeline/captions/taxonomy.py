@@ -2330,6 +2330,14 @@ _BRIGHT_FIELD_OVERLAID = re.compile(
     r"(?:overlay|overlaid|superimpos\w+|merged?)",
     re.IGNORECASE,
 )
+# A tree's words, and the alignment it was built from.
+_TREE = re.compile(r"phylogen|tree|dendrogram|cladogram", re.IGNORECASE)
+_TREE_BUILT_FROM = re.compile(
+    r"\b(?:based\s+on|using|built\s+(?:on|from)|(?:inferred|constructed|derived)\s+from)\s+"
+    r"(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,4}?alignments?\b|\balignments?\s+underlying\b",
+    re.IGNORECASE,
+)
+_ALIGNMENT_WORD = re.compile(r"\balignments?\b", re.IGNORECASE)
 # Plot markers named by their fill, which a drawing has too.
 _MARKER_SHAPES = re.compile(
     r"(?:grey|gray|white|black|open|filled|solid|closed)\s+(?:circles|squares|triangles|"
@@ -2544,6 +2552,17 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         # Every bright-field channel is one overlaid on fluorescence ("Overlay of brightfield
         # and immunofluorescence images"): a fluorescence image, as a DIC channel in a merge.
         del evidence[LIGHT_MICROSCOPY]
+    structures = evidence.get(MOLECULAR_STRUCTURE)
+    if (
+        structures
+        and all("align" in w.lower() for w in structures)
+        and any(_TREE.search(w) for w in evidence.get(DIAGRAM, ()))
+        and len(_TREE_BUILT_FROM.findall(caption)) == len(_ALIGNMENT_WORD.findall(caption))
+    ):
+        # The alignment a tree was built from ("Maximum likelihood phylogeny ... based on a
+        # concatenated protein alignment of 16 core ribosomal proteins"): the tree is shown,
+        # not the alignment.
+        del evidence[MOLECULAR_STRUCTURE]
     charts = evidence.get(CHART)
     if charts and DIAGRAM in evidence and all(_MARKER_SHAPES.fullmatch(w) for w in charts):
         # A drawing's shapes ("Different plant glucosides (black triangles, circles and
