@@ -2338,6 +2338,20 @@ _TREE_BUILT_FROM = re.compile(
     re.IGNORECASE,
 )
 _ALIGNMENT_WORD = re.compile(r"\balignments?\b", re.IGNORECASE)
+# Immunohistochemistry's words, and a channel's colour named in the same sentence.
+_IMMUNOSTAINING = re.compile(
+    r"\bimmuno-?(?:histo|cyto)chem\w*|\bhistochem\w*|(?-i:\bIHC\b)", re.IGNORECASE
+)
+_CHANNEL_COLOUR = re.compile(r"\((?:in\s+)?(?:green|red|blue|magenta|cyan)\)", re.IGNORECASE)
+_SENTENCE_STOP = re.compile(r"[.;](?:\s|$)")
+
+
+def _channel_colour_follows(caption: str, start: int) -> bool:
+    """Whether a channel's colour ("(green)") is named after `start` in its sentence."""
+    stop = _SENTENCE_STOP.search(caption, start)
+    return bool(_CHANNEL_COLOUR.search(caption, start, stop.start() if stop else len(caption)))
+
+
 # Plot markers named by their fill, which a drawing has too.
 _MARKER_SHAPES = re.compile(
     r"(?:grey|gray|white|black|open|filled|solid|closed)\s+(?:circles|squares|triangles|"
@@ -2543,6 +2557,19 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         # microscopy"), with no image spoken of: the plot only.
         del evidence[LIGHT_MICROSCOPY]
     methods = evidence.get(LIGHT_MICROSCOPY)
+    if (
+        methods
+        and FLUORESCENCE_MICROSCOPY in evidence
+        and all(_IMMUNOSTAINING.fullmatch(w) for w in methods)
+        and all(
+            _channel_colour_follows(caption, m.end()) for m in _IMMUNOSTAINING.finditer(caption)
+        )
+    ):
+        # Immunohistochemistry whose stains are given channels' colours ("Immunohistochemical
+        # staining of CpMRP (green)", "colocalization with the endosomal markers Rab5 (blue)
+        # and Hrs (red)"): immunofluorescence, no light micrograph.
+        del evidence[LIGHT_MICROSCOPY]
+        methods = None
     if (
         methods
         and FLUORESCENCE_MICROSCOPY in evidence
