@@ -17,6 +17,7 @@ Three strengths of evidence:
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -2210,23 +2211,42 @@ class Tagging:
 def _shown_elsewhere(caption: str, hits: Hits) -> list[tuple[int, int]]:
     """The (start, end) spans of the caption's sentences, from their start up to the words
     that say it, that name what another figure or a table shows: "X is shown in Figure
-    3" (not "X shown here, as in Figure 3"), "For a timeline of ..., see Figure 4A"."""
-    spans = []
+    3" (not "X shown here, as in Figure 3"), "For a timeline of ..., see Figure 4A". In
+    order, not overlapping. A sentence is read at most _SENTENCE_REACH characters back, so
+    that a hostile caption of many such phrases costs time in proportion to its length."""
+    spans: list[tuple[int, int]] = []
+    boundaries: list[int] | None = None
     for _, word, start, end in _MATCHER.extra_hits(hits, _ELSEWHERE_GROUPS):
         if not _ANOTHER_FIGURE.match(caption, end):
             continue
-        sentence = 0
-        for boundary in _SENTENCE_END.finditer(caption, 0, start):
-            sentence = boundary.end()
+        if boundaries is None:  # where sentences start, found once
+            boundaries = [0, *(m.end() for m in _SENTENCE_END.finditer(caption))]
+        sentence = boundaries[bisect.bisect_right(boundaries, start) - 1]
+        sentence = max(sentence, start - _SENTENCE_REACH, spans[-1][1] if spans else 0)
         if word.lower() == "see":
             if not _FOR_A.match(caption, sentence):
                 continue
         elif (
-            not _BEFORE_SHOWN.search(caption, sentence, start) or " here" in caption[sentence:start]
+            not _BEFORE_SHOWN.search(caption, max(sentence, start - 16), start)
+            or " here" in caption[sentence:start]
         ):
             continue
         spans.append((sentence, start))
     return spans
+
+
+def _outside(hits: Hits, spans: list[tuple[int, int]]) -> Hits:
+    """The hits that start outside every span (spans in order, not overlapping)."""
+    starts = [a for a, _ in spans]
+    kept = []
+    for hit in hits:
+        i = bisect.bisect_right(starts, hit[1]) - 1
+        if i < 0 or hit[1] >= spans[i][1]:
+            kept.append(hit)
+    return kept
+
+
+_SENTENCE_REACH = 600
 
 
 def _distinct_words(words: tuple[str, ...]) -> int:
@@ -2464,7 +2484,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         hits = scan(caption)
     elsewhere = _shown_elsewhere(caption, hits)
     if elsewhere:
-        hits = [h for h in hits if not any(a <= h[1] < b for a, b in elsewhere)]
+        hits = _outside(hits, elsewhere)
     words = _MATCHER.words(caption, hits, STRONG)
     evidence: dict[str, tuple[str, ...]] = {}
     for figure_type, group in _STRONG_NAMES:
@@ -2638,7 +2658,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     if late_hits is None:
         late_hits = _LATE_MATCHER.scan(caption)
     if elsewhere:
-        late_hits = [h for h in late_hits if not any(a <= h[1] < b for a, b in elsewhere)]
+        late_hits = _outside(late_hits, elsewhere)
     firsts: dict[str, int] = {}
     words = _LATE_MATCHER.words(caption, late_hits, WEAK, firsts)
     if "other" in words:
