@@ -254,7 +254,8 @@ seven after those (an Insight and a Point of View among them), and the fifty-sec
 `tests/data/captions_fresh52.json`, for the three after those (one an Insight), and the
 fifty-third, `tests/data/captions_fresh53.json`, for the two after those, and the
 fifty-fourth, `tests/data/captions_fresh54.json`, for the four with figures after those (one
-an Insight), each labelled the same way; the last row pools every
+an Insight), and the fifty-fifth, `tests/data/captions_fresh55.json`, for the two after
+those, each labelled the same way; the last row pools every
 fresh set. The rows
 give each set as it is now, after the general fixes its untouched measure led to
 (docs/captions.md has each batch's untouched measure). Issue 16's targets (for a held-out set): micro-F1 ≥ 0.85, every
