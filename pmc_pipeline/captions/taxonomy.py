@@ -2111,11 +2111,6 @@ class _Matcher:
 MAX_EVIDENCE = 5  # words kept per type
 # A caption that is only a label ("Figure 4", "Fig. 2") or nothing.
 _LABEL_ONLY_RE = re.compile(r"(?:(?:fig(?:ure)?|box|plate)\.?\s*[\w.-]*\s*)?\.?", re.IGNORECASE)
-# The groups of patterns, in the order they are needed: strong words and the generic
-# microscopy words always (one pass, with the words layout.py and panels.py look for); the
-# image words only when a fluorescence cue is found, and the weak words only when nothing
-# else is: a second automaton, run on the few captions that need it, so that the frequent
-# weak words ('value', 'level', 'group') cost nothing in the others.
 # What a sentence says is shown in another figure or a table ("Representative
 # photomicrographs and additional quantification are shown in Figure 3A,B", "For a timeline
 # of Manduca infestations M1-M4, see Figure 4A"): its words up to there name nothing of this
@@ -2141,6 +2136,14 @@ _ANOTHER_FIGURE = re.compile(
 )
 _FOR_A = re.compile(r"\(?For\s+(?:an?|the)\s", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.;?!]\s")
+# How far back a sentence is read: a hostile caption of many such phrases then costs time
+# in proportion to its length.
+_SENTENCE_REACH = 600
+# The groups of patterns, in the order they are needed: strong words and the generic
+# microscopy words always (one pass, with the words layout.py and panels.py look for); the
+# image words only when a fluorescence cue is found, and the weak words only when nothing
+# else is: a second automaton, run on the few captions that need it, so that the frequent
+# weak words ('value', 'level', 'group') cost nothing in the others.
 _STRONG_GROUPS = {
     **{f"strong:{t}": p for t, p in _STRONG.items()},
     "generic": _GENERIC_MICROSCOPY,
@@ -2246,9 +2249,6 @@ def _outside(hits: Hits, spans: list[tuple[int, int]]) -> Hits:
     return kept
 
 
-_SENTENCE_REACH = 600
-
-
 def _distinct_words(words: tuple[str, ...]) -> int:
     """How many different words: case and a plural 's' aside."""
     return len({w.lower().removesuffix("s") for w in words})
@@ -2319,6 +2319,13 @@ _GEL_PHOTO = re.compile(
 )
 
 
+def _every_use_in(context: re.Pattern[str], word: re.Pattern[str], caption: str) -> bool:
+    """Whether every use of `word` in the caption is inside a match of `context` (each
+    match of `context` holds one use of `word`): every "photograph" one of a gel, every
+    bright field one overlaid on fluorescence."""
+    return len(context.findall(caption)) == len(word.findall(caption))
+
+
 def _photographs_only_of(what: re.Pattern[str], caption: str, photographs: tuple[str, ...]) -> bool:
     """Whether the photograph evidence is only the word "photograph" and every one of its
     uses in the caption is what `what` matches (a gel photographed, cells photographed with
@@ -2326,7 +2333,7 @@ def _photographs_only_of(what: re.Pattern[str], caption: str, photographs: tuple
     return (
         bool(photographs)
         and all(w.lower().startswith("photograph") for w in photographs)
-        and len(what.findall(caption)) == len(_PHOTOGRAPH_WORD.findall(caption))
+        and _every_use_in(what, _PHOTOGRAPH_WORD, caption)
     )
 
 
@@ -2341,6 +2348,7 @@ _SHOWN_IMAGE = re.compile(
     r"shown\s+in\s+(?:red|green|blue|brown))\b|\((?:left|right|top|bottom|upper|lower)\)",
     re.IGNORECASE,
 )
+_BRIGHT_FIELD = re.compile(r"\bbright[\s-]?field\b", re.IGNORECASE)
 # A bright-field channel overlaid on fluorescence ("Overlay of brightfield and
 # immunofluorescence images"): one fluorescence image, as a DIC channel in a merge is.
 _BRIGHT_FIELD_OVERLAID = re.compile(
@@ -2378,7 +2386,6 @@ _MARKER_SHAPES = re.compile(
     r"diamonds|symbols)",
     re.IGNORECASE,
 )
-_BRIGHT_FIELD = re.compile(r"\bbright[\s-]?field\b", re.IGNORECASE)
 _SCANS_AND_MICROGRAPHS = frozenset({RADIOLOGY, *_MICROSCOPY})
 # A quantity's distribution, plotted: "Length distribution of myofilaments".
 _MEASURED_DISTRIBUTION = re.compile(
@@ -2594,7 +2601,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         methods
         and FLUORESCENCE_MICROSCOPY in evidence
         and all(w.lower().startswith("bright") for w in methods)
-        and len(_BRIGHT_FIELD_OVERLAID.findall(caption)) == len(_BRIGHT_FIELD.findall(caption))
+        and _every_use_in(_BRIGHT_FIELD_OVERLAID, _BRIGHT_FIELD, caption)
     ):
         # Every bright-field channel is one overlaid on fluorescence ("Overlay of brightfield
         # and immunofluorescence images"): a fluorescence image, as a DIC channel in a merge.
@@ -2604,7 +2611,7 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
         structures
         and all("align" in w.lower() for w in structures)
         and any(_TREE.search(w) for w in evidence.get(DIAGRAM, ()))
-        and len(_TREE_BUILT_FROM.findall(caption)) == len(_ALIGNMENT_WORD.findall(caption))
+        and _every_use_in(_TREE_BUILT_FROM, _ALIGNMENT_WORD, caption)
     ):
         # The alignment a tree was built from ("Maximum likelihood phylogeny ... based on a
         # concatenated protein alignment of 16 core ribosomal proteins"): the tree is shown,
