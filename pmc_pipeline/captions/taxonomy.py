@@ -621,7 +621,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bvon\s+kossa\b",
         _anchored(r"\bx-gal\b", ("x-gal",)),
         r"\bpentachrome\b",
-        r"\bvan\s+gieson\b",
+        _anchored(r"\bvan\s+gieson\b", ("van gieson", "van Gieson")),  # a name: "Van Gieson"
         r"\breticulin\b",
         r"\bprussian\s+blue\b",
         r"\bcongo\s+red\b",
