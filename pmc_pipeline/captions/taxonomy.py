@@ -2111,6 +2111,44 @@ class _Matcher:
 MAX_EVIDENCE = 5  # words kept per type
 # A caption that is only a label ("Figure 4", "Fig. 2") or nothing.
 _LABEL_ONLY_RE = re.compile(r"(?:(?:fig(?:ure)?|box|plate)\.?\s*[\w.-]*\s*)?\.?", re.IGNORECASE)
+# A panel whose description opens with a quantity: "(B) Frequencies of dyads and single
+# chromatids observed on ... spreads", "C, Number of colonies", "(D-F) Average speed". The
+# words are the weak chart words that name a measure (not "comparison", nor "simulations" or
+# "distribution", which as often open a drawing's or a micrograph's description), words of
+# the automaton; the marker ("(B)", "(B-D)", or a letter with its stop, comma or
+# parenthesis, after a space) is checked before each.
+_QUANTITY_WORDS = (
+    "frequency",
+    "frequencies",
+    "number of",
+    "numbers of",
+    "fraction of",
+    "fractions of",
+    "average",
+    "averaged",
+    "variation in",
+    "variations in",
+    "differences in",
+    "rate of",
+    "rates of",
+    "ratio of",
+    "ratios of",
+    "statistic",
+    "proportion of",
+    "proportions of",
+    "percentage of",
+    "percentages of",
+    "quantification",
+    "quantitation",
+    "level of",
+    "levels of",
+)
+_QUANTITY_GROUPS = frozenset(["quantity"])
+_QUANTITY_WORD = re.compile(r"[^\W\d_]+(?:\s+of\b|\s+in\b)?")
+_PANEL_MARKER_BEFORE = re.compile(
+    r"(?:\([A-Za-z](?:\s*[-–,]\s*[A-Za-z])?\)|(?<![^\s(])[A-Z][.,)])\s+(?:the\s+|an?\s+)?$",
+    re.IGNORECASE,
+)
 # What a sentence says is shown in another figure or a table ("Representative
 # photomicrographs and additional quantification are shown in Figure 3A,B", "For a timeline
 # of Manduca infestations M1-M4, see Figure 4A"): its words up to there name nothing of this
@@ -2161,6 +2199,7 @@ _MATCHER = _Matcher(
         **layout.EXTRA_WORDS,
         **panels.EXTRA_WORDS,
         "elsewhere": (_ELSEWHERE_WORDS, True, True),
+        "quantity": (_QUANTITY_WORDS, True, True),
     },
 )
 _LATE_GROUPS = {
@@ -2209,6 +2248,18 @@ _PANEL_GROUPS = frozenset(panels.EXTRA_WORDS)
 class Tagging:
     types: tuple[str, ...]  # sorted type names; empty when the caption names no kind of figure
     evidence: dict[str, tuple[str, ...]]  # type -> the caption words that decided it
+
+
+def _panel_quantity(caption: str, hits: Hits) -> str | None:
+    """The quantity word a panel's description opens with ("Frequencies of" in "(B)
+    Frequencies of dyads ..."), or None."""
+    for _, _, start, _ in _MATCHER.extra_hits(hits, _QUANTITY_GROUPS):
+        if not _PANEL_MARKER_BEFORE.search(caption, max(0, start - 12), start):
+            continue
+        word = _QUANTITY_WORD.match(caption, start)  # "Frequencies of", "statistical"
+        if word and not caption[word.end() : word.end() + 1].isalnum():
+            return word.group()
+    return None
 
 
 def _shown_elsewhere(caption: str, hits: Hits) -> list[tuple[int, int]]:
@@ -2660,6 +2711,11 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     photos = words.get("generic_photo")
     if photos and not (evidence.keys() & _IMAGED) and "magnified" not in words:
         evidence[PHOTOGRAPH] = evidence.get(PHOTOGRAPH, ()) + photos
+    if evidence and CHART not in evidence:
+        opened = _panel_quantity(caption, hits)
+        if opened:
+            # What the panel shows is measured: a plot beside the images the caption names.
+            evidence[CHART] = (opened,)
     if evidence:
         return Tagging(tuple(sorted(evidence)), evidence)
     if late_hits is None:
