@@ -802,7 +802,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bEMSA\b)",
         r"\bgel[\s-]shift\b",
         r"\bloading\s+control\b",
-        r"(?<!silica )(?<!ultrasound )(?<!aloe vera )\bgels?\b"
+        # Not a gel put on a body or a device ("conductive agar gel", "coupling gel").
+        r"(?<!silica )(?<!ultrasound )(?<!aloe vera )(?<!agar )(?<!conductive )(?<!coupling )\bgels?\b"
         r"(?!\s*(?:filtration|permeation|pads?|straps?|formulations?|dressings?|materials?|blocks?|containing))",
     ),
     CHART: (
