@@ -1491,4 +1491,3 @@ def test_fresh_set_57():
     items = load_fresh_set(None, fresh_set(57))
     assert {item["batch"] for item in items} == {"57a", "57b"}
     _check_fresh_set(items, 20, subcaptions=1.0, f1=0.88, compound=0.9)
-
