@@ -2165,8 +2165,18 @@ _ELSEWHERE_WORDS = (
     "illustrated in",
     "included in",
     "see",
+    "figure supplement",
 )
 _ELSEWHERE_GROUPS = frozenset(["elsewhere"])
+# A sentence that opens by naming an eLife figure supplement and says what it shows
+# ("Figure 5—figure supplement 2 shows anti-laminin labeling and a replica EM image of the
+# same section."): the whole sentence is about that other figure.
+_SUPPLEMENT_OPENS = re.compile(r"\(?Figures?\s+\d+\s*[—–-]\s*$", re.IGNORECASE)
+_SUPPLEMENT_SHOWS = re.compile(
+    r"s?\s+\d+(?:\s*(?:[–-]|and|,)\s*\d+)*\s+(?:shows?|illustrates?|depicts?|presents?|"
+    r"displays?|gives?|provides?|is|are)\b",
+    re.IGNORECASE,
+)
 _BEFORE_SHOWN = re.compile(r"\b(?:is|are|were|was)\s+$", re.IGNORECASE)
 _ANOTHER_FIGURE = re.compile(
     r"\s+(?:the\s+)?\(?(?:Figures?|Figs?\.|Tables?|Supplementa\w*|Additional\s+files?|"
@@ -2272,12 +2282,21 @@ def _shown_elsewhere(caption: str, hits: Hits) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     boundaries: list[int] | None = None
     for _, word, start, end in _MATCHER.extra_hits(hits, _ELSEWHERE_GROUPS):
-        if not _ANOTHER_FIGURE.match(caption, end):
+        supplement = word.lower() == "figure supplement"
+        if supplement:
+            if not _SUPPLEMENT_SHOWS.match(caption, end):
+                continue
+        elif not _ANOTHER_FIGURE.match(caption, end):
             continue
         if boundaries is None:  # where sentences start, found once
             boundaries = [0, *(m.end() for m in _SENTENCE_END.finditer(caption))]
-        sentence = boundaries[bisect.bisect_right(boundaries, start) - 1]
-        sentence = max(sentence, start - _SENTENCE_REACH, spans[-1][1] if spans else 0)
+        at = bisect.bisect_right(boundaries, start)
+        sentence = max(boundaries[at - 1], start - _SENTENCE_REACH, spans[-1][1] if spans else 0)
+        if supplement:
+            if _SUPPLEMENT_OPENS.fullmatch(caption, sentence, start):
+                stop = boundaries[at] if at < len(boundaries) else len(caption)
+                spans.append((sentence, min(stop, start + _SENTENCE_REACH)))
+            continue
         if word.lower() == "see":
             if not _FOR_A.match(caption, sentence):
                 continue
