@@ -110,7 +110,7 @@ _NOT_A_DIAGNOSIS = r"(?!\s+(?:proven|confirmed|verified|diagnos[ie]s|diagnosed)\
 # name ("YFP-α-SNAP-CT"; "3D-CT" is a scan, "PET-CT" is one by its PET).
 _CT = _anchored(
     r"(?<![Tt]hreshold, )(?<![Tt]hreshold \()(?!(?<=\()(?-i:CT)\))(?:(?<![A-Za-z]{2}-)|(?<=[Mm]icro-))"
-    r"(?-i:\b(?:micro-?|µ|μ)?CT\b)"
+    r"(?-i:\b(?:micro-?|µ|μ)?CTs?\b)"  # "CTs": scans
     r"(?!\s*(?:value|cycle|Green|Red|Blue|Orange|Deep|Far))",
     (
         "CT",
@@ -321,14 +321,14 @@ _STRONG: dict[str, tuple[str, ...]] = {
     RADIOLOGY: (
         r"computed\s+tomogra\w*",  # tomography, "Computed tomogram of the abdomen"
         _CT,
-        r"(?-i:\bCBCT\b)",
+        r"(?-i:\bCBCTs?\b)",
         r"cone[\s-]beam",
         # Not electron tomography (cryo-ET: electron microscopy, below).
         r"(?<!electron )(?<!cryo-)(?<!cryo)\btomograph(?:y|ic|s)\b",
         # Not the machine ("Examination in the MRI scanner", "an MRI-compatible drawing
         # system"): a photograph of it, when nothing else names an image.
         _anchored(
-            r"(?-i:\bf?MRI\b)(?![\s-]+(?:scanners?|compatible|bore|room|suite|table)\b)",
+            r"(?-i:\bf?MRIs?\b)(?![\s-]+(?:scanners?|compatible|bore|room|suite|table)\b)",
             ("MRI", "fMRI"),
         ),
         # A brain's MRI-derived surface or slices: "activation displayed on one subject's
@@ -508,7 +508,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bimage\s+intensifier\b",
         r"\bflat[\s-]panel\s+detectors?\b",
         r"\bdoppler\b",
-        r"(?-i:\bPET\b)(?!\s*(?:film|bottle|substrate|fib))",
+        r"(?-i:\bPETs?\b)(?!\s*(?:film|bottle|substrate|fib))",
         r"(?-i:\bSPECT\b)",
         r"\bscintigra\w+",
         r"\bangiogra\w+",
