@@ -362,7 +362,10 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bDTI\b)",
         _anchored(
             r"\bx[\s-]?ray(?!\s*(?:crystal|diffraction|structure|scattering|photoelectron|"
-            r"absorption|fluorescence|powder|films?|data(?:sets?)?|models?|coordinates))",
+            r"absorption|fluorescence|powder|films?|data(?:sets?)?|models?|coordinates|"
+            # the device, photographed or drawn ("X-ray tube is angled 30°", "digital X-ray
+            # detector backplane"), not an image it took
+            r"tubes?|beams?|detectors?|sources?|generators?|machines?|units?|apparatus))",
             ("x-ray", "x ray", "xray"),
         ),
         # An X-ray film that shows a patient ("X-ray film demonstrates no bony injury"), not
