@@ -1277,6 +1277,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\brepresentative\s+plates\b",
         r"\bstereo-?photograph\w*",
         r"\baerial\s+(?:views?|photo\w*|images?|pictures?)\b",  # taken from the air
+        # taken from space: "satellite image", "an image of Yichang acquired by satellite"
+        r"\bsatellite\s+(?:views?|photo\w*|images?|imagery|pictures?)\b",
+        r"\bimages?\s+(?:[\w-]+\s+){0,3}?(?:acquired|taken|captured)\s+(?:by|from)\s+(?:a\s+)?satellites?\b",
         r"\bgross\s+(?:appearance|morphology|view|specimens?|patholog\w*|images?|findings?)",
         # Not an electrophysiologist's whole-cell or -membrane measure ("Macroscopic I–V
         # relations", "macroscopic currents").
