@@ -1641,8 +1641,9 @@ _WEAK: dict[str, tuple[str, ...]] = {
 
 # Microscopy of no stated kind: light microscopy unless fluorescence or EM is named.
 _GENERIC_MICROSCOPY = (
-    # Not the glass a sample is mounted on ("two microscope cover glasses"): no image.
-    r"\bmicroscop\w++(?!\s+(?:cover\s+)?(?:glass\w*|slides?|coverslips?|stages?))",
+    # Not the glass a sample is mounted on ("two microscope cover glasses"): no image; nor
+    # an eye seen in a slit lamp ("slit lamp bi-microscopic examination"), a photograph.
+    r"(?<!bi-)(?<!bio-)\bmicroscop\w++(?!\s+(?:cover\s+)?(?:glass\w*|slides?|coverslips?|stages?))",
     r"\bmicrographs?\b",
     r"\bphotomicrographs?\b",
     r"(?-i:\bDIC\b)",
