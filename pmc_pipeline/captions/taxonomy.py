@@ -2283,8 +2283,9 @@ def _panel_quantity(caption: str, hits: Hits) -> str | None:
 def _shown_elsewhere(caption: str, hits: Hits) -> list[tuple[int, int]]:
     """The (start, end) spans of the caption's sentences, from their start up to the words
     that say it, that name what another figure or a table shows: "X is shown in Figure
-    3" (not "X shown here, as in Figure 3"), "For a timeline of ..., see Figure 4A". In
-    order, not overlapping. A sentence is read at most _SENTENCE_REACH characters back, so
+    3" (not "X shown here, as in Figure 3"), "For a timeline of ..., see Figure 4A"; and
+    the whole of a sentence that opens with an eLife figure supplement and says what it
+    shows ("Figure 5—figure supplement 2 shows ..."). In order, not overlapping. A sentence is read at most _SENTENCE_REACH characters back, so
     that a hostile caption of many such phrases costs time in proportion to its length."""
     spans: list[tuple[int, int]] = []
     boundaries: list[int] | None = None
