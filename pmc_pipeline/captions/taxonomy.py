@@ -1668,10 +1668,11 @@ _GENERIC_MICROSCOPY = (
             *(f"x{space}{digit}" for space in ("", " ") for digit in "0123456789"),
         ),
     ),
-    # Not a structure's "scale bar of 7.7 Å" nor a specimen's "Scale bar equals 10 cm".
+    # Not a structure's "scale bar of 7.7 Å" nor a specimen's "Scale bar equals 10 cm" or
+    # "Scale bar: 0.5 mm" (a larva, a colony, seen whole: as often photographed as not).
     # Nor what lies above or below a genome browser's scale bar.
     r"(?<!above the )(?<!below the )"
-    r"\bscale\s+bars?\b(?!" + _TO_SCALE_BAR_UNIT + r"(?:cm|Å))",  # "of 7.7 Å" too
+    r"\bscale\s+bars?\b(?!" + _TO_SCALE_BAR_UNIT + r"(?:mm|cm|Å))",  # "of 7.7 Å" too
     # A scale bar named "Bar" with its length ("Bar, 10 µm", "Bars = 5 μm"): not an error
     # bar, which has no length.
     _BARE_SCALE_BAR,
