@@ -1026,7 +1026,18 @@ class _State:
 
     def _abbreviation(self, cand: _Candidate, before: str) -> bool:
         """'dorsal (D)', 'curcuminoid (C)': a lone label after a word with its initial, when
-        it is not the label expected next."""
+        it is not the label expected next; 'Hematoxylin and eosin (H and E)': two labels
+        after two words joined by 'and' with their initials."""
+        if len(cand.labels) == 2 and all(len(lab) == 1 for lab in cand.labels):
+            first, second = cand.labels
+            words = [w.lstrip('(["“') for w in before.split()[-3:]]
+            return (
+                len(words) == 3
+                and words[1].lower() in ("and", "&")
+                and words[0][:1].casefold() == first.casefold()
+                and words[2][:1].casefold() == second.casefold()
+                and _key(first) != _key(self._expected_next() or "")
+            )
         if len(cand.labels) != 1 or len(cand.labels[0]) != 1:
             return False  # "(A′)", "(B2)" abbreviate nothing
         lab = cand.labels[0]
