@@ -998,7 +998,8 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\btimeline\b",
         # The course of an experiment laid out in time, not a quantity's time course.
         r"\btime[\s-]course\s+of\s+(?:the\s+|an?\s+)?(?:experiments?|protocol|procedure|paradigm)\b",
-        r"\bphylogen\w*+(?!\s+(?:diversity|distances?|signal|dispersion))",  # not a measure
+        # Not a measure, nor the adverb ("phylogenetically predicted extensions"): no tree.
+        r"\bphylogen(?!etically\b)\w*+(?!\s+(?:diversity|distances?|signal|dispersion))",
         r"\bcladogram\b",
         _anchored(r"\bbiorender\b", ("BioRender",)),
         # A drawing is drawn, whatever it shows ("explanatory drawing", "Drawings are not
