@@ -1226,7 +1226,12 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"\bchemical[\s-]enzymatic\s+synthesis\b",
         r"\bsynthesis\s+of\s+(?:compounds?|\d|[A-Z]{2,}\w*\d)",
         r"\bhomology\s+model\w*",
-        r"\bmolecular\s+dynamics\b",
+        # Not the instrument maker credited in brackets ("ImageQuant software (Molecular
+        # Dynamics, Sunnyvale, CA)", "Storm phosphorimager (Molecular Dynamics by GE ...)").
+        _anchored(
+            r"(?!(?<=\()(?-i:Molecular\s+Dynamics)(?:,|\s+by\b))\bmolecular\s+dynamics\b",
+            ("molecular",),
+        ),
         _anchored(r"(?-i:\bMD)\s+(?:simulations?|models?)\b", ("MD ",)),  # molecular dynamics
         r"\bchemical\s+reactions?\b",
         # A structure drawn: its atoms or side chains coloured or shown, a bond network,
