@@ -2292,12 +2292,14 @@ def _shown_elsewhere(caption: str, hits: Hits) -> list[tuple[int, int]]:
     that say it, that name what another figure or a table shows: "X is shown in Figure
     3" (not "X shown here, as in Figure 3"), "For a timeline of ..., see Figure 4A"; and
     the whole of a sentence that opens with an eLife figure supplement and says what it
-    shows ("Figure 5—figure supplement 2 shows ..."). In order, not overlapping. A sentence is read at most _SENTENCE_REACH characters back, so
-    that a hostile caption of many such phrases costs time in proportion to its length."""
+    shows ("Figure 5—figure supplement 2 shows ..."). In order, not overlapping. A sentence
+    is read at most _SENTENCE_REACH characters back, so that a hostile caption of many such
+    phrases costs time in proportion to its length."""
     spans: list[tuple[int, int]] = []
     boundaries: list[int] | None = None
     for _, word, start, end in _MATCHER.extra_hits(hits, _ELSEWHERE_GROUPS):
-        supplement = word.lower() == "figure supplement"
+        word = word.lower()
+        supplement = word == "figure supplement"
         if supplement:
             if not _SUPPLEMENT_SHOWS.match(caption, end):
                 continue
@@ -2312,7 +2314,7 @@ def _shown_elsewhere(caption: str, hits: Hits) -> list[tuple[int, int]]:
                 stop = boundaries[at] if at < len(boundaries) else len(caption)
                 spans.append((sentence, min(stop, start + _SENTENCE_REACH)))
             continue
-        if word.lower() == "see":
+        if word == "see":
             if not _FOR_A.match(caption, sentence):
                 continue
         elif (
