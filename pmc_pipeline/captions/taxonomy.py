@@ -2159,6 +2159,30 @@ _QUANTITY_WORDS = (
     "levels of",
 )
 _QUANTITY_GROUPS = frozenset(["quantity"])
+# A panel whose description opens with what a drawing shows: "(A) Knock-out strategy:
+# replacement of ...", "(B) Design of an experiment to ...", "(A) Arrangement of Fluc genes
+# in ... genomes", "(C) The pre-exposure shock paradigm", "(A) Flag-H2be transgenic
+# construct". Words of the automaton; the marker, an article and at most two words before
+# the word ("Knock-out", "Flag-H2be transgenic") are checked at each. Not a cytometer's
+# "Gating strategy" (its plots), nor the verb ("To construct the library, ...").
+_DRAWING_OPENERS = (
+    "design",
+    "designs",
+    "construct",
+    "mechanism",
+    "mechanisms",
+    "setup",
+    "set-up",
+    "paradigm",
+    "arrangement of",
+    "strategy",
+)
+_DRAWING_GROUPS = frozenset(["drawing"])
+_DRAWING_MARKER_BEFORE = re.compile(
+    r"(?:\([A-Za-z](?:\s*[-–,]\s*[A-Za-z])?\)|(?<![^\s(])[A-Z][.,)])\s+(?:the\s+|an?\s+)?"
+    r"(?:(?!gating\b|to\b)[^\W\d_][\w-]*\s+){0,2}$",
+    re.IGNORECASE,
+)
 _QUANTITY_WORD = re.compile(r"[^\W\d_]+(?:\s+of\b|\s+in\b)?")
 _PANEL_MARKER_BEFORE = re.compile(
     r"(?:\([A-Za-z](?:\s*[-–,]\s*[A-Za-z])?\)|(?<![^\s(])[A-Z][.,)])\s+(?:the\s+|an?\s+)?$",
@@ -2225,6 +2249,7 @@ _MATCHER = _Matcher(
         **panels.EXTRA_WORDS,
         "elsewhere": (_ELSEWHERE_WORDS, True, True),
         "quantity": (_QUANTITY_WORDS, True, True),
+        "drawing": (_DRAWING_OPENERS, True, True),
     },
 )
 _LATE_GROUPS = {
@@ -2284,6 +2309,17 @@ def _panel_quantity(caption: str, hits: Hits) -> str | None:
         word = _QUANTITY_WORD.match(caption, start)  # "Frequencies of", "statistical"
         if word and not caption[word.end() : word.end() + 1].isalnum():
             return word.group()
+    return None
+
+
+def _panel_drawing(caption: str, hits: Hits) -> str | None:
+    """The drawing word a panel's description opens with ("strategy" in "(A) Knock-out
+    strategy: ..."), or None."""
+    for _, _, start, end in _MATCHER.extra_hits(hits, _DRAWING_GROUPS):
+        if end < len(caption) and (caption[end].isalnum() or caption[end] == "-"):
+            continue  # "designed", "constructed"
+        if _DRAWING_MARKER_BEFORE.search(caption, max(0, start - 48), start):
+            return caption[start:end]
     return None
 
 
@@ -2748,6 +2784,11 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     photos = words.get("generic_photo")
     if photos and not (evidence.keys() & _IMAGED) and "magnified" not in words:
         evidence[PHOTOGRAPH] = evidence.get(PHOTOGRAPH, ()) + photos
+    if evidence and DIAGRAM not in evidence:
+        opened = _panel_drawing(caption, hits)
+        if opened:
+            # What the panel shows is drawn: a design, a construct, a strategy.
+            evidence[DIAGRAM] = (opened,)
     if evidence and CHART not in evidence:
         opened = _panel_quantity(caption, hits)
         if opened:
