@@ -870,9 +870,6 @@ _STRONG: dict[str, tuple[str, ...]] = {
         # "12-month running means"), not "by means of" nor "which means that".
         r"\blog(?:arithmic)?[\s-]+scales?\b",
         r"(?<!by )(?<!a )\bmeans\b(?!\s+(?:that|to)\b)",
-        # One quantity against another ("(F) Relationships between arbor area, number of
-        # branch points and axon length"); not how taxa are related (a tree).
-        r"(?<!phylogenetic )(?<!evolutionary )(?<!taxonomic )\brelationships?\s+between\b",
         r"(?-i:\bROC\b)",
         r"\bforest\s+plot",
         # What a gene ontology analysis shows: counts of genes by term, plotted.
@@ -1402,6 +1399,11 @@ _WEAK: dict[str, tuple[str, ...]] = {
     ),
     CHART: (
         r"\bcomparison\b",
+        # One quantity against another ("Relationship between the mean tail-slap speeds and
+        # the length of the tail"); not how taxa are related (a tree). Weak: as often how a
+        # cartoon, a model or a scan's anatomy relates two things ("Cartoon showing the
+        # relationship between antigenic epitopes and the structure of Agrin").
+        r"(?<!phylogenetic )(?<!evolutionary )(?<!taxonomic )\brelationships?\s+between\b",
         r"(?<!in )\bprofile\b",  # not a specimen seen side-on ("mesosoma in profile")
         r"\bsurvival\b",
         r"\bdistributions?\b",
@@ -2157,6 +2159,8 @@ _QUANTITY_WORDS = (
     "quantitation",
     "level of",
     "levels of",
+    "relationship between",
+    "relationships between",
 )
 _QUANTITY_GROUPS = frozenset(["quantity"])
 # A panel whose description opens with what a drawing shows: "(A) Knock-out strategy:
