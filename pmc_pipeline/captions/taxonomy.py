@@ -215,7 +215,8 @@ _CONTRAST_STUDIES = _anchored(
 # figure's panel ("Figure 18F"): 18F only as a tracer's prefix.
 _RADIOTRACERS = _anchored(
     # (Glued to the tracer's name too: "99mTcSestamibi".)
-    r"\b(?:68Ga|99mTc|111In|123I|124I|131I|64Cu|89Zr|177Lu|201Tl|82Rb|13N)(?!(?-i:[a-z])|[0-9_.])|"
+    # Not a gene's isoform: "UNC-13N".
+    r"(?<!-)\b(?:68Ga|99mTc|111In|123I|124I|131I|64Cu|89Zr|177Lu|201Tl|82Rb|13N)(?!(?-i:[a-z])|[0-9_.])|"
     r"\b18F-(?=[A-Za-z]{2})|\[18F\]|\b18FDG\b|\b(?:Ga-68|Tc-99m)\b",
     (
         "68Ga",
