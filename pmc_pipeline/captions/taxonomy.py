@@ -1166,7 +1166,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         ),
         r"\bsticks\b",
         r"(?-i:\bPDB\b)",
-        r"\bsuperpos\w+",
+        # Structures overlaid; not recordings overlaid ("Superposed average recording traces").
+        r"\bsuperpos\w++(?!\s+(?:(?:average|averaged|mean|representative|recording|current|"
+        r"voltage)\s+){0,2}(?:traces|recordings|curves|spectra|responses|waveforms|currents)\b)",
         r"\bsuperimposition\s+of\b",
         # A structure or a density map at a stated resolution ("(resolution 8.4 Å)").
         r"\bresolution\s+(?:of\s+)?[~≈]?\d+(?:\.\d+)?\s*Å",
