@@ -50,7 +50,8 @@ MAX_GROUP_GAP = 8
 _PRIMES = "′'’″‴"
 _DASHES = "–—‐‑\\-"
 _LABEL = rf"[A-Za-z](?:[{_PRIMES}]{{1,3}}|[0-9](?![0-9]))?"
-_RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]{{1,2}}\s*{_LABEL})?"  # "A–C", "A-–C" (a typo)
+# "A–C", "A-–C" (a typo), and "B1–4" for B1–B4.
+_RANGE = rf"{_LABEL}(?:\s*[{_DASHES}]{{1,2}}\s*(?:{_LABEL}|(?<=[0-9][{_DASHES}])[0-9](?![0-9])))?"
 # "A, B", "A and B", "A & B", "A, B, or C" (one panel of several: "Each panel (A, B, or C)").
 _JOIN = r"(?:\s*[,&/]\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+)"
 _JOIN_RE = re.compile(_JOIN)
@@ -246,6 +247,8 @@ def _expand(body: str) -> list[str] | None:
             labels.append(ends[0])
             continue
         first, last = ends[0], ends[-1]
+        if last.isdigit() and first[1:].isdigit():  # "B1–4": B1 to B4
+            last = first[0] + last
         a, b = first[0], last[0]
         if a.isupper() != b.isupper() or ord(b) < ord(a) or ord(b) - ord(a) > 25:
             return None
