@@ -727,6 +727,13 @@ _STRONG: dict[str, tuple[str, ...]] = {
             ),
         ),
         r"(?-i:\bFESEM\b)",
+        # "SEM of" a specimen's part opening the caption, a clause or a panel ("female
+        # paratype, SEM of last ventrite"), not a standard error's "SEM of three experiments".
+        _anchored(
+            r"(?:^|(?<=[,:;.)] ))(?-i:SEM)(?=\s+of\s+(?!(?:the\s+)?(?:\d|one|two|three|four|five|"
+            r"six|seven|eight|nine|ten|at\s+least|more\s+than|n\s*=|means?\b|all\b))[a-z])",
+            ("SEM",),
+        ),
         r"\bcryo-?em\b(?!\s+structures?\b)",  # its maps and densities too, not a structure
         r"\bimmunogold\b",
         r"\belectron\s+(?:cryo-?)?tomogra\w+",
