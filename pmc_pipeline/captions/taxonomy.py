@@ -473,7 +473,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         ),
         # A brain's coordinates in a neuroimaging template space.
         r"\btalairach\b",
-        r"(?-i:\bMNI)\s+(?:space|coordinates|template)\b",
+        # ("in MNI152 space", "the MNI stereotactic space", "peak MNI: −50, 0, −12", "MNI x =").
+        r"(?-i:\bMNI)(?:152|305)?(?:\s+(?:stereotactic\s+)?(?:space|coordinates|template)\b|"
+        r"\s*:\s*[−-]?\d|\s+[xyz]\s*=)",
         r"\bupper\s+(?:gastrointestinal|GI)\s+series\b",  # a barium study
         r"(?-i:\bPTVs?\b)",  # a radiotherapy plan's target volume, drawn on its CT
         _anchored(
