@@ -1324,6 +1324,7 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?<!uterine )(?<!gastric )\bfundus\b(?!\s+(?:and|of)\s+(?:\w+\s+){0,3}(?:uter\w+|gallbladder|stomach))",
         r"\bdermoscop\w+",
         r"\bslit[\s-]lamp\b",
+        r"\bgonioscop\w+",  # the eye's angle seen through a contact lens
         r"\bcamera\b(?!\s+lucida)",
         r"\binflorescences?\b",
         r"\bspread\s+plates?\b",
