@@ -767,6 +767,16 @@ _STRONG: dict[str, tuple[str, ...]] = {
     GEL_BLOT: (
         # A semi-quantitative PCR's bands are shown on a gel.
         r"\bsemi[\s-]?quantitative\s+(?:RT-)?PCR\b",
+        # An RT-PCR of exons, splice forms or isoforms, named within the pattern's reach:
+        # their bands on a gel ("detected by RT-PCR. The long isoform contains exon 1–13");
+        # not a quantitative one, nor one quantified ("Quantification of RT/PCR analysis for
+        # multiple exons", "plots of RT/PCR measurements"): plotted.
+        _anchored(
+            r"(?<!quantification of )(?<!quantitation of )(?<!plots of )"
+            r"(?-i:\bRT[-/–]PCR\b)(?![-\s]*\(?q)(?!\s+measurements?\b)"
+            r"(?=[^()]{0,50}?\b(?:exons?|splic\w+|isoforms?)\b)",  # within AHEAD
+            ("RT-PCR", "RT/PCR", "RT–PCR"),
+        ),
         # Chromatin assembly read on agarose gels: a partial micrococcal nuclease digestion's
         # ladder, a plasmid's supercoiling.
         # (Not a genome-wide occupancy "measured by MNase digestion" and sequenced.)
