@@ -1211,8 +1211,9 @@ _STRONG: dict[str, tuple[str, ...]] = {
         r"(?-i:\bNOESY)\s+(?:correlations?|spin\s+systems?)\b",
         r"(?-i:\bROESY)\s+(?:correlations?|spin\s+systems?)\b",
         r"(?-i:\bTOCSY)\s+(?:correlations?|spin\s+systems?)\b",
-        # Not genomes aligned (a map) nor a skeleton's alignment ("alignment of lumbar vertebrae").
-        r"\balignment\s+of\b(?![^.]{0,40}\b(?:genomes?|vertebra\w*|spin\w*|teeth|bones?|joints?|limbs?)\b)",
+        # Not genomes aligned (a map), a skeleton's alignment ("alignment of lumbar vertebrae"),
+        # nor sequencing reads mapped ("alignment of reads to pangenome gene catalog").
+        r"\balignment\s+of\b(?![^.]{0,40}\b(?:genomes?|vertebra\w*|spin\w*|teeth|bones?|joints?|limbs?|reads)\b)",
         # In the plural, of sequences (not "alignments of reads", nor of shapes registered).
         r"\balignments\s+of\s+(?:\S+\s+){0,4}?(?:sequences?|proteins?|homologs?|orthologs?|"
         r"genes|residues|domains|motifs)\b",
