@@ -164,6 +164,8 @@ class _Candidate:
     in_word: bool = False  # after a bare "In" ("In (C), ..."), no "panel" word
 
 
+# How far after a lone sub-panel label "(A1)" its next one "(A2)" is looked for.
+_SUB_PANEL_REACH = 400
 # Words before a parenthesised label that place it in the figure: "wide in (A1)".
 _PLACE_WORDS = frozenset({"in", "panel", "panels", "see"})
 # A person's first initials just before, after "by" or a credit: "illustration by F. A. Esteves".
@@ -681,15 +683,22 @@ class _State:
             return False
         return f"({label * 2})" in self.text[end:]
 
-    @staticmethod
-    def _may_name_sub_panels(cand: _Candidate, before: str, marker: bool = False) -> bool:
+    def _may_name_sub_panels(self, cand: _Candidate, before: str, marker: bool = False) -> bool:
         """Whether labels with a digit in parentheses name sub-panels of known panels: two or
-        more ("(A1 and A2) its tomogram"), a marker ("(A1) Light stimulus"), or a place in
-        the figure ("18 μm wide in (A1)"); not one naming a thing ("the active promoter
-        (A1)")."""
+        more ("(A1 and A2) its tomogram"), a marker ("(A1) Light stimulus"), a place in the
+        figure ("18 μm wide in (A1)"), or one whose next sub-panel is named in parentheses
+        soon after ("showing early synchronous (A1) and mixed ... release (A2)"); not one
+        naming a thing ("the active promoter (A1)")."""
         if cand.form != "paren":
             return False
-        return len(cand.labels) > 1 or marker or _last_word(before).lower() in _PLACE_WORDS
+        if len(cand.labels) > 1 or marker or _last_word(before).lower() in _PLACE_WORDS:
+            return True
+        label = cand.labels[0]
+        digits = _SUB_PANEL_NUMBER.match(label, 1)
+        if digits is None:
+            return False
+        following = f"({label[0]}{int(digits.group()) + 1})"
+        return self.text.find(following, cand.end, cand.end + _SUB_PANEL_REACH) >= 0
 
     def _is_new_valid(
         self, labels: list[str], any_case: bool = False, sub_panels: bool = False
