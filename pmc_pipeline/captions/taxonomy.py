@@ -2206,15 +2206,16 @@ _DRAWING_OPENERS = (
     "strategy",
 )
 _DRAWING_GROUPS = frozenset(["drawing"])
-_DRAWING_MARKER_BEFORE = re.compile(
-    r"(?:\([A-Za-z](?:\s*[-–,]\s*[A-Za-z])?\)|(?<![^\s(])[A-Z][.,)])\s+(?:the\s+|an?\s+)?"
-    r"(?:(?!gating\b|to\b)[^\W\d_][\w-]*\s+){0,2}$",
-    re.IGNORECASE,
-)
 _QUANTITY_WORD = re.compile(r"[^\W\d_]+(?:\s+of\b|\s+in\b)?")
-_PANEL_MARKER_BEFORE = re.compile(
-    r"(?:\([A-Za-z](?:\s*[-–,]\s*[A-Za-z])?\)|(?<![^\s(])[A-Z][.,)])\s+(?:the\s+|an?\s+)?$",
-    re.IGNORECASE,
+# A panel's marker ("(B)", "(B-D)", or a letter with its stop, comma or parenthesis, after a
+# space) and an article, before the word a panel's description opens with.
+_PANEL_MARKER = (
+    r"(?:\([A-Za-z](?:\s*[-–,]\s*[A-Za-z])?\)|(?<![^\s(])[A-Z][.,)])\s+(?:the\s+|an?\s+)?"
+)
+_PANEL_MARKER_BEFORE = re.compile(_PANEL_MARKER + "$", re.IGNORECASE)
+# The same with at most two words between ("(A) Knock-out strategy"), neither "gating" nor "to".
+_DRAWING_MARKER_BEFORE = re.compile(
+    _PANEL_MARKER + r"(?:(?!gating\b|to\b)[^\W\d_][\w-]*\s+){0,2}$", re.IGNORECASE
 )
 # What a sentence says is shown in another figure or a table ("Representative
 # photomicrographs and additional quantification are shown in Figure 3A,B", "For a timeline
