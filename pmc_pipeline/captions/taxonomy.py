@@ -1842,6 +1842,7 @@ _FLUORESCENCE_CUE = (
         tuple(f"::{fp}" for fp in ("gfp", "cfp", "yfp", "rfp", "mcherry", "venus")),
     ),  # a worm reporter: "rom-1::nls::gfp"
     r"\bfluorescen\w+",
+    r"\bcarboxyfluorescein\w*",  # a dye loaded into cells ("loading of carboxyfluorescein")
     r"\bpropidium\s+iodide\b",
     r"\brhodamine\w*",
     r"(?-i:\bDiI\b)",
