@@ -1581,3 +1581,15 @@ def test_fresh_set_63():
     items = load_fresh_set(None, fresh_set(63))
     assert {item["batch"] for item in items} == {"63a", "63b"}
     _check_fresh_set(items, 32, subcaptions=1.0, f1=0.84, compound=0.96)
+
+
+def test_fresh_set_64():
+    """Every captioned figure of the eLife articles the index holds from elife-01207 to
+    01213 (01211 and 01213; no ROCO captions), labelled and committed before the analysis
+    ran on them, measured with the code that followed set 63. Untouched: types 0.713,
+    labels 0.966, sub-captions 1.000 (66 panels), compound 0.862: assays whose captions name
+    no kind of figure (crosslinking gels, dye loading imaged; docs/captions.md). After the
+    general fix it led to (carboxyfluorescein is a fluorescent dye): types 0.727."""
+    items = load_fresh_set(None, fresh_set(64))
+    assert {item["batch"] for item in items} == {"64a", "64b"}
+    _check_fresh_set(items, 29, subcaptions=1.0, f1=0.72, compound=0.86)
