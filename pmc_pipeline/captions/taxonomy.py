@@ -2345,10 +2345,14 @@ def _panel_quantity(caption: str, hits: Hits) -> str | None:
 def _panel_drawing(caption: str, hits: Hits) -> str | None:
     """The drawing word a panel's description opens with ("strategy" in "(A) Knock-out
     strategy: ..."), or None."""
-    for _, _, start, end in _MATCHER.extra_hits(hits, _DRAWING_GROUPS):
+    for _, word, start, end in _MATCHER.extra_hits(hits, _DRAWING_GROUPS):
         if end < len(caption) and (caption[end].isalnum() or caption[end] == "-"):
             continue  # "designed", "constructed"
-        if _DRAWING_MARKER_BEFORE.search(caption, max(0, start - 48), start):
+        # "Arrangement of" only right after the marker: "(A) The periodic arrangement of
+        # α-actinin is not well ordered" describes a micrograph.
+        strict = word.lower() == "arrangement of"
+        before = _PANEL_MARKER_BEFORE if strict else _DRAWING_MARKER_BEFORE
+        if before.search(caption, max(0, start - 48), start):
             return caption[start:end]
     return None
 
