@@ -2845,9 +2845,17 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     weak = {t: words.get(group, ()) for t, group in _WEAK_NAMES}
     counts = {t: _distinct_words(w) for t, w in weak.items()}
     most = max(counts.values())
+    # A panel that opens with a drawing word is drawn beside what the weak words chose
+    # ("(A) Doxycycline-inducible fusion construct in the chromosome. (B) ...").
+    opened = _panel_drawing(caption, hits)
     if most:
         chosen = min((firsts[group], t) for t, group in _WEAK_NAMES if counts[t] == most)[1]
-        return Tagging((chosen,), {chosen: weak[chosen]})
+        tagged = {chosen: weak[chosen]}
+        if opened and chosen != DIAGRAM:
+            tagged[DIAGRAM] = (opened,)
+        return Tagging(tuple(sorted(tagged)), tagged)
+    if opened:
+        return Tagging((DIAGRAM,), {DIAGRAM: (opened,)})
     if _LABEL_ONLY_RE.fullmatch(caption):
         return Tagging((OTHER,), {})
     name = _systematic_name(caption)
