@@ -2191,9 +2191,10 @@ _QUANTITY_GROUPS = frozenset(["quantity"])
 # A panel whose description opens with what a drawing shows: "(A) Knock-out strategy:
 # replacement of ...", "(B) Design of an experiment to ...", "(A) Arrangement of Fluc genes
 # in ... genomes", "(C) The pre-exposure shock paradigm", "(A) Flag-H2be transgenic
-# construct". Words of the automaton; the marker, an article and at most two words before
-# the word ("Knock-out", "Flag-H2be transgenic") are checked at each. Not a cytometer's
-# "Gating strategy" (its plots), nor the verb ("To construct the library, ...").
+# construct". Words of the automaton; the marker, an article and at most three words before
+# the word ("Knock-out", "Flag-H2be transgenic") are checked at each ("arrangement of" right
+# after the marker only). Not a cytometer's "Gating strategy" (its plots), nor the verb ("To
+# construct the library, ...").
 _DRAWING_OPENERS = (
     "design",
     "designs",
@@ -2214,9 +2215,10 @@ _PANEL_MARKER = (
     r"(?:\([A-Za-z](?:\s*[-–,]\s*[A-Za-z])?\)|(?<![^\s(])[A-Z][.,)])\s+(?:the\s+|an?\s+)?"
 )
 _PANEL_MARKER_BEFORE = re.compile(_PANEL_MARKER + "$", re.IGNORECASE)
-# The same with at most two words between ("(A) Knock-out strategy"), neither "gating" nor "to".
+# The same with at most three words between ("(A) Knock-out strategy", "(A)
+# Doxycycline-inducible gam-gfp fusion construct"), none of them "gating" or "to".
 _DRAWING_MARKER_BEFORE = re.compile(
-    _PANEL_MARKER + r"(?:(?!gating\b|to\b)[^\W\d_][\w-]*\s+){0,2}$", re.IGNORECASE
+    _PANEL_MARKER + r"(?:(?!gating\b|to\b)[^\W\d_][\w-]*\s+){0,3}$", re.IGNORECASE
 )
 # What a sentence says is shown in another figure or a table ("Representative
 # photomicrographs and additional quantification are shown in Figure 3A,B", "For a timeline
