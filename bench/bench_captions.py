@@ -264,8 +264,9 @@ captions, the sixtieth, `tests/data/captions_fresh60.json`, for the four eLife a
 after set 58's, the sixty-first, `tests/data/captions_fresh61.json`, for the two after
 those, the sixty-second, `tests/data/captions_fresh62.json`, for 120 more ROCO train
 non-radiology captions, the sixty-third, `tests/data/captions_fresh63.json`, for the
-three eLife articles after set 61's, and the sixty-fourth, `tests/data/captions_fresh64.json`,
-for the two after those, each labelled the same way; the last row pools every
+three eLife articles after set 61's, the sixty-fourth, `tests/data/captions_fresh64.json`,
+for the two after those, and the sixty-fifth, `tests/data/captions_fresh65.json`, for the
+two with figures after those, each labelled the same way; the last row pools every
 fresh set. The rows
 give each set as it is now, after the general fixes its untouched measure led to
 (docs/captions.md has each batch's untouched measure). Issue 16's targets (for a held-out set): micro-F1 ≥ 0.85, every
