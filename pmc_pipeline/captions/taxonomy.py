@@ -2820,11 +2820,11 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     photos = words.get("generic_photo")
     if photos and not (evidence.keys() & _IMAGED) and "magnified" not in words:
         evidence[PHOTOGRAPH] = evidence.get(PHOTOGRAPH, ()) + photos
-    if evidence and DIAGRAM not in evidence:
-        opened = _panel_drawing(caption, hits)
-        if opened:
-            # What the panel shows is drawn: a design, a construct, a strategy.
-            evidence[DIAGRAM] = (opened,)
+    # A panel that opens with a drawing word shows a drawing (a design, a construct, a
+    # strategy): beside the types the strong words name, or beside the weak words' choice.
+    drawn = None if DIAGRAM in evidence else _panel_drawing(caption, hits)
+    if evidence and drawn:
+        evidence[DIAGRAM] = (drawn,)
     if evidence and CHART not in evidence:
         opened = _panel_quantity(caption, hits)
         if opened:
@@ -2847,17 +2847,14 @@ def tag_caption(caption: str, hits: Hits | None = None) -> Tagging:
     weak = {t: words.get(group, ()) for t, group in _WEAK_NAMES}
     counts = {t: _distinct_words(w) for t, w in weak.items()}
     most = max(counts.values())
-    # A panel that opens with a drawing word is drawn beside what the weak words chose
-    # ("(A) Doxycycline-inducible fusion construct in the chromosome. (B) ...").
-    opened = _panel_drawing(caption, hits)
     if most:
         chosen = min((firsts[group], t) for t, group in _WEAK_NAMES if counts[t] == most)[1]
         tagged = {chosen: weak[chosen]}
-        if opened and chosen != DIAGRAM:
-            tagged[DIAGRAM] = (opened,)
+        if drawn and chosen != DIAGRAM:
+            tagged[DIAGRAM] = (drawn,)
         return Tagging(tuple(sorted(tagged)), tagged)
-    if opened:
-        return Tagging((DIAGRAM,), {DIAGRAM: (opened,)})
+    if drawn:  # "(A) Doxycycline-inducible fusion construct in the chromosome. (B) ..."
+        return Tagging((DIAGRAM,), {DIAGRAM: (drawn,)})
     if _LABEL_ONLY_RE.fullmatch(caption):
         return Tagging((OTHER,), {})
     name = _systematic_name(caption)
